@@ -1,0 +1,11 @@
+//! The FollowTheMoney (FtM) data model, as the `followthemoney` Python package defines it.
+//!
+//! - [`model`]: the 71 schemata and their properties, loaded once from `data/model.json`;
+//! - [`types`]: the 20 property types and how each cleans a raw value;
+//! - [`entity`]: entities (id, schema, multi-valued properties), merging and captions;
+//! - [`ids`]: `make_id` and Aleph's HMAC signing of ids;
+//! - [`jsonl`]: streaming FtM JSON-lines input and output.
+
+pub mod types;
+
+pub use types::{CleanOptions, PropertyType};
