@@ -6,6 +6,8 @@
 //! - [`ids`]: `make_id` and Aleph's HMAC signing of ids;
 //! - [`jsonl`]: streaming FtM JSON-lines input and output.
 
+pub mod model;
 pub mod types;
 
+pub use model::{Model, ModelError, Property, Schema, model};
 pub use types::{CleanOptions, PropertyType};

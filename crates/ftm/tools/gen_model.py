@@ -7,7 +7,10 @@ inheritance, edges) and drop descriptions and examples, which are prose, not mod
 Inherited properties are not repeated: each schema lists its own and its stub properties,
 and the Rust loader resolves inheritance, as FtM itself does.
 
-Usage: ftm dump-model -o /tmp/dump.json && python3 gen_model.py /tmp/dump.json > data/model.json
+Run with the Python that has followthemoney installed:
+    python gen_model.py > data/model.json
+The dump sorts `extends` by name; we keep the declaration order instead, because the first
+parent's definition wins when two parents define a property of the same name.
 """
 import json
 import sys
@@ -33,8 +36,11 @@ def prop_facts(prop, types):
     return out
 
 
-def main(path):
-    dump = json.load(open(path))
+def main():
+    from followthemoney import model as ftm_model
+
+    dump = ftm_model.to_dict()
+    declared = {s.name: list(s._extends) for s in ftm_model.schemata.values()}
     types = dump["types"]
     out_types = {}
     for name, t in sorted(types.items()):
@@ -50,7 +56,7 @@ def main(path):
         out_types[name] = facts
     out_schemata = {}
     for name, s in sorted(dump["schemata"].items()):
-        facts = {"label": s["label"], "plural": s["plural"], "extends": s.get("extends", [])}
+        facts = {"label": s["label"], "plural": s["plural"], "extends": declared[name]}
         for flag in SCHEMA_FLAGS:
             if s.get(flag):
                 facts[flag] = True
@@ -72,4 +78,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()
