@@ -6,8 +6,14 @@
 //! - [`ids`]: `make_id` and Aleph's HMAC signing of ids;
 //! - [`jsonl`]: streaming FtM JSON-lines input and output.
 
+pub mod entity;
+pub mod ids;
+pub mod jsonl;
 pub mod model;
+pub mod names;
 pub mod types;
 
+pub use entity::{AddOptions, Entity, EntityError};
+pub use ids::{Namespace, make_id};
 pub use model::{Model, ModelError, Property, Schema, model};
 pub use types::{CleanOptions, PropertyType};

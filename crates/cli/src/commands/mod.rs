@@ -1,0 +1,3 @@
+//! One module per command group; each parses its own arguments and returns an exit code.
+
+pub mod ftm;

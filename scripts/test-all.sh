@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine: installs what the tests need (Debian packages,
+# a Python venv with the reference tools), starts the servers they use on loopback, then runs
+# formatting and lint checks, the Rust tests and the compatibility tests against the real
+# Python tools. Nothing is skipped: a missing dependency is installed or the run fails.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/aleph-target}
+export ALEPH_TEST_VENV=${ALEPH_TEST_VENV:-/var/tmp/aleph-test-venv}
+export RUST_BACKTRACE=1
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# --- system packages ----------------------------------------------------------------------
+apt_packages=(postgresql)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    step "installing ${missing[*]}"
+    as_root=(); [ "$(id -u)" -ne 0 ] && as_root=(sudo)
+    "${as_root[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+# --- Python reference tools ---------------------------------------------------------------
+scripts/setup-venv.sh "$ALEPH_TEST_VENV"
+
+# --- a throwaway PostgreSQL on loopback ---------------------------------------------------
+step "starting PostgreSQL"
+eval "$(scripts/pg-test-server.sh start)"
+trap 'scripts/pg-test-server.sh stop >/dev/null 2>&1 || true' EXIT
+
+# --- Rust -----------------------------------------------------------------------------------
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test"
+cargo test --workspace --locked
+step "building the aleph binary (release)"
+cargo build --release --locked -p aleph
+export ALEPH_BIN="$CARGO_TARGET_DIR/release/aleph"
+
+# --- compatibility with the Python reference tools ----------------------------------------
+step "compatibility tests (pytest tests/compat)"
+"$ALEPH_TEST_VENV/bin/python" -m pytest -q tests/compat
+
+step "all tests passed"
