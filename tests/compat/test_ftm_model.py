@@ -7,9 +7,15 @@ from conftest import run
 PROSE = {"description", "examples"}
 
 
-def strip_prose(value):
+def strip_prose(value, in_properties=False):
+    """Drop prose keys from schema, property and type objects (but not a property that
+    happens to be named `description`)."""
     if isinstance(value, dict):
-        return {k: strip_prose(v) for k, v in value.items() if k not in PROSE}
+        return {
+            k: strip_prose(v, in_properties=(k == "properties" and not in_properties))
+            for k, v in value.items()
+            if in_properties or k not in PROSE
+        }
     if isinstance(value, list):
         return [strip_prose(v) for v in value]
     return value

@@ -4,8 +4,8 @@
 use hmac::{Hmac, Mac};
 use sha1::{Digest, Sha1};
 
-use crate::entity::{Entity, EntityError};
 use crate::PropertyType;
+use crate::entity::{Entity, EntityError};
 
 /// Whether `id` has FtM's entity id syntax: ASCII letters and digits, with dots and dashes
 /// inside, at most 200 characters (`^[0-9a-zA-Z]([0-9a-zA-Z.-]*[0-9a-zA-Z])?$`).
@@ -28,17 +28,23 @@ pub fn is_entity_id(id: &str) -> bool {
 pub fn make_id<S: AsRef<str>>(key_prefix: Option<&str>, parts: &[S]) -> Option<String> {
     let mut digest = Sha1::new();
     if let Some(prefix) = key_prefix {
-        digest.update(prefix.as_bytes());
+        digest.update(py_strip(prefix).as_bytes());
     }
     let mut fed = false;
     for part in parts {
-        let part = part.as_ref();
+        let part = py_strip(part.as_ref());
         if !part.is_empty() {
             digest.update(part.as_bytes());
             fed = true;
         }
     }
     fed.then(|| hex::encode(digest.finalize()))
+}
+
+/// Python's `str.strip()`, which FtM applies to every id part: Unicode white space plus the
+/// ASCII separators U+001C..U+001F that Rust's `trim` keeps.
+fn py_strip(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
 }
 
 /// A signing namespace: a collection's `foreign_id` in Aleph, a dataset name in `ftm map`.
@@ -137,9 +143,15 @@ mod tests {
         );
         assert_eq!(make_id(None, &["ab", "c"]), make_id(None, &["a", "bc"]));
         assert_eq!(make_id(None, &["", ""]), None);
+        // Parts are stripped of surrounding white space, as FtM's `stringify` does.
+        assert_eq!(make_id(None, &["a ", " b"]), make_id(None, &["a", "b"]));
+        assert_eq!(make_id(None, &[" ", "\t"]), None);
         assert_eq!(make_id(Some("prefix"), &[""]), None);
         // sha1("demo_datasetcompanyC1"), the mapping key from ftm.md.
-        assert_eq!(make_id(Some("demo_dataset"), &["company", "C1"]), make_id(None, &["demo_datasetcompanyC1"]));
+        assert_eq!(
+            make_id(Some("demo_dataset"), &["company", "C1"]),
+            make_id(None, &["demo_datasetcompanyC1"])
+        );
     }
 
     #[test]
