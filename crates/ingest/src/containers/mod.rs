@@ -57,9 +57,12 @@ pub(crate) fn ingest(
 
 /// A schema of the FtM model by name; a missing one is our defect, not the file's.
 fn schema(name: &str) -> Result<&'static ftm::Schema, IngestError> {
-    ftm::model()
-        .get(name)
-        .ok_or_else(|| IngestError::new(ErrorClass::Internal, format!("FtM model has no schema {name}")))
+    ftm::model().get(name).ok_or_else(|| {
+        IngestError::new(
+            ErrorClass::Internal,
+            format!("FtM model has no schema {name}"),
+        )
+    })
 }
 
 /// The id of an entity we were handed; every file entity has one.
@@ -72,7 +75,11 @@ fn entity_id(entity: &Entity) -> Result<String, IngestError> {
 
 /// A directory of its own under the work directory for what one file produces, named
 /// from the file entity's id so nested containers never share one.
-fn work_subdir(ctx: &Context, entity_id: &str, purpose: &str) -> Result<std::path::PathBuf, IngestError> {
+fn work_subdir(
+    ctx: &Context,
+    entity_id: &str,
+    purpose: &str,
+) -> Result<std::path::PathBuf, IngestError> {
     let dir = ctx
         .work_dir
         .join(format!("{purpose}-{}", crate::child_id(entity_id, purpose)));
