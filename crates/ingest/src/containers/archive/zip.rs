@@ -192,8 +192,13 @@ impl NameDecoder {
             encoding_rs::WINDOWS_1251,
         ];
         if multibyte_or_cyrillic.contains(&encoding) {
-            let (_, _, had_errors) = encoding.decode(sample);
-            if !had_errors {
+            let (text, _, had_errors) = encoding.decode(sample);
+            // Short names are ambiguous (two CP437 umlauts are also one Shift_JIS symbol):
+            // the guess must read as letters more often than CP437 does.
+            let cp437: String = sample.iter().map(|b| cp437(*b)).collect();
+            if !had_errors
+                && letter_share(&text, char::is_alphabetic) > letter_share(&cp437, is_latin_letter)
+            {
                 return NameDecoder::Guessed(encoding);
             }
         }
@@ -209,6 +214,27 @@ impl NameDecoder {
             NameDecoder::Cp437 => raw.iter().map(|b| cp437(*b)).collect(),
         }
     }
+}
+
+/// Of the non-ASCII characters in `text`, the share that `is_letter` accepts.
+fn letter_share(text: &str, is_letter: fn(char) -> bool) -> f64 {
+    let (letters, total) = text
+        .chars()
+        .filter(|c| !c.is_ascii())
+        .fold((0u32, 0u32), |(l, t), c| {
+            (l + u32::from(is_letter(c)), t + 1)
+        });
+    if total == 0 {
+        0.0
+    } else {
+        f64::from(letters) / f64::from(total)
+    }
+}
+
+/// Accented Latin letters: what CP437 names of Western users decode to (its Greek
+/// letters and box drawing are what other code pages' bytes turn into).
+fn is_latin_letter(c: char) -> bool {
+    c.is_alphabetic() && ('\u{c0}'..='\u{24f}').contains(&c)
 }
 
 /// The character of one CP437 byte.
@@ -238,6 +264,13 @@ mod tests {
     fn cp437_names_decode() {
         let decoder = NameDecoder::guess(b"Gr\x81\xe1e.txt\n");
         assert_eq!(decoder.decode(b"Gr\x81\xe1e.txt"), "Grüße.txt");
+    }
+
+    #[test]
+    fn dos_cyrillic_names_are_recognised() {
+        let (raw, _, _) = encoding_rs::IBM866.encode("Отчет о расходах компании.txt");
+        let decoder = NameDecoder::guess(&raw);
+        assert_eq!(decoder.decode(&raw), "Отчет о расходах компании.txt");
     }
 
     #[test]
