@@ -15,7 +15,7 @@ export RUST_BACKTRACE=1
 step() { printf '\n==> %s\n' "$*"; }
 
 # --- system packages ----------------------------------------------------------------------
-apt_packages=(postgresql)
+apt_packages=(postgresql libarchive-dev pkg-config pst-utils)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
