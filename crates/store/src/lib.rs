@@ -1,0 +1,112 @@
+//! The source of truth: collections, roles, group memberships, permissions, login
+//! sessions and entity fragments, behind one async trait with two backends.
+//!
+//! - [`Store`] is the trait the server, workers and CLI use, as `Arc<dyn Store>`;
+//! - [`SqliteStore`] keeps everything in one SQLite file (WAL mode, one writer and a pool
+//!   of readers on tokio's blocking pool): the embedded, one-machine mode;
+//! - [`PgStore`] talks to PostgreSQL through `tokio-postgres` with a `deadpool` pool: the
+//!   scaled-out mode, where several API and worker processes share the database. We use
+//!   tokio-postgres rather than sqlx because we write our SQL by hand anyway (two dialects,
+//!   checked by one test suite), its binary array parameters make the bulk `UNNEST` insert
+//!   simple, and it keeps the build small;
+//! - [`open`] picks the backend from a URI.
+//!
+//! Entities are stored as *fragments*: one JSON document per (collection, entity id,
+//! origin), merged with [`ftm::Entity::merge`] when read. A writer (a `_bulk` call, an
+//! ingest stage, a mapping) owns its origin and can replace or delete its own fragments
+//! without touching what others wrote. Streams walk the primary key in order with keyset
+//! paging, so a collection is never held in memory.
+//!
+//! Schema changes are versioned migrations per backend ([`LATEST_VERSION`]), applied on
+//! open and by [`Store::migrate`]. Deletes that cascade (a collection, a role) run in one
+//! transaction and report what they removed.
+
+mod collections;
+mod error;
+mod fragments;
+mod migrations;
+mod postgres;
+mod roles;
+mod secrets;
+mod sqlite;
+mod store;
+mod time;
+
+pub use crate::collections::{
+    Category, Collection, CollectionQuery, CollectionRemoval, CollectionScope, CollectionSort,
+    CollectionUpdate, DeleteMode, Frequency, NewCollection,
+};
+pub use crate::error::{Result, StoreError};
+pub use crate::fragments::{
+    BrokenEntity, EntityBatch, EntityFilter, EntityKey, EntityPage, EntityScope, MAX_ENTITY_ID_LEN,
+    MAX_ORIGIN_LEN, SkippedFragment, StoredEntity,
+};
+pub use crate::migrations::{LATEST_VERSION, Migration};
+pub use crate::postgres::PgStore;
+pub use crate::roles::{
+    AUTHENTICATED_FOREIGN_ID, Access, AccessSets, GUEST_FOREIGN_ID, NewRole, Permission, Role,
+    RoleKind, RoleQuery, RoleRemoval, RoleUpdate, SystemRoles,
+};
+pub use crate::secrets::{ApiKey, PasswordHash, SessionToken};
+pub use crate::sqlite::SqliteStore;
+pub use crate::store::{Backend, Page, Store, stream_entities};
+pub use crate::time::{Timestamp, now};
+
+use std::sync::Arc;
+
+/// Open the store a URI names, migrated to the latest schema:
+/// `postgres://…` or `postgresql://…` for PostgreSQL; `sqlite:///abs/path.db`,
+/// `sqlite://relative.db` or a plain path for SQLite (a directory gets `aleph.db` inside).
+pub async fn open(uri: &str) -> Result<Arc<dyn Store>> {
+    if uri.starts_with("postgres://") || uri.starts_with("postgresql://") {
+        return Ok(Arc::new(PgStore::open(uri).await?));
+    }
+    Ok(Arc::new(SqliteStore::open(sqlite_path(uri)?).await?))
+}
+
+fn sqlite_path(uri: &str) -> Result<std::path::PathBuf> {
+    let path = match uri.strip_prefix("sqlite://") {
+        Some(rest) => rest,
+        None if uri.contains("://") => {
+            return Err(StoreError::invalid(format!(
+                "unsupported database URI scheme: {uri}"
+            )));
+        }
+        None => uri.strip_prefix("sqlite:").unwrap_or(uri),
+    };
+    if path.is_empty() {
+        return Err(StoreError::invalid("empty database path"));
+    }
+    let path = std::path::PathBuf::from(path);
+    if path.is_dir() {
+        return Ok(path.join("aleph.db"));
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    #[test]
+    fn sqlite_uris_become_paths() {
+        assert_eq!(
+            sqlite_path("sqlite:///var/x/aleph.db").unwrap(),
+            PathBuf::from("/var/x/aleph.db")
+        );
+        assert_eq!(
+            sqlite_path("data/a.db").unwrap(),
+            PathBuf::from("data/a.db")
+        );
+        assert_eq!(sqlite_path("sqlite://a.db").unwrap(), PathBuf::from("a.db"));
+        assert!(sqlite_path("mysql://x").is_err());
+        assert!(sqlite_path("").is_err());
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            sqlite_path(dir.path().to_str().unwrap()).unwrap(),
+            dir.path().join("aleph.db")
+        );
+    }
+}

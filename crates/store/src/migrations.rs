@@ -1,0 +1,97 @@
+//! Versioned schema migrations, one list per backend with the same version numbers.
+//!
+//! Each migration runs in its own transaction together with the row that records it in
+//! `schema_version`, so a database is always at exactly one version. Migrations only go
+//! forward; a database newer than this build is refused rather than guessed at.
+//! Version 3 is reserved for the job queue/ledger.
+
+/// One step of the schema.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Step {
+    pub version: u32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub(crate) const SQLITE: &[Step] = &[
+    Step {
+        version: 1,
+        name: "core",
+        sql: include_str!("../migrations/sqlite/001_core.sql"),
+    },
+    Step {
+        version: 2,
+        name: "sessions",
+        sql: include_str!("../migrations/sqlite/002_sessions.sql"),
+    },
+];
+
+pub(crate) const POSTGRES: &[Step] = &[
+    Step {
+        version: 1,
+        name: "core",
+        sql: include_str!("../migrations/postgres/001_core.sql"),
+    },
+    Step {
+        version: 2,
+        name: "sessions",
+        sql: include_str!("../migrations/postgres/002_sessions.sql"),
+    },
+];
+
+/// The schema version this build writes.
+pub const LATEST_VERSION: u32 = 2;
+
+/// What a migration run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    pub from: u32,
+    pub to: u32,
+}
+
+/// The steps to go from `current` to `target`, or why that is impossible.
+pub(crate) fn plan(
+    steps: &'static [Step],
+    current: u32,
+    target: u32,
+) -> crate::Result<&'static [Step]> {
+    if current > LATEST_VERSION {
+        return Err(crate::StoreError::invalid(format!(
+            "the database schema is at version {current}, newer than this build knows \
+             ({LATEST_VERSION}); upgrade aleph"
+        )));
+    }
+    if target > LATEST_VERSION || target < current {
+        return Err(crate::StoreError::invalid(format!(
+            "cannot migrate the database schema from version {current} to {target}"
+        )));
+    }
+    let start = steps.partition_point(|s| s.version <= current);
+    let end = steps.partition_point(|s| s.version <= target);
+    Ok(&steps[start..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_backends_have_every_version_in_order() {
+        for steps in [SQLITE, POSTGRES] {
+            let versions: Vec<u32> = steps.iter().map(|s| s.version).collect();
+            assert_eq!(versions, (1..=LATEST_VERSION).collect::<Vec<_>>());
+        }
+        for (a, b) in SQLITE.iter().zip(POSTGRES) {
+            assert_eq!(a.name, b.name);
+        }
+    }
+
+    #[test]
+    fn plans_go_forward_only() {
+        assert_eq!(plan(SQLITE, 0, 2).unwrap().len(), 2);
+        assert_eq!(plan(SQLITE, 1, 2).unwrap()[0].version, 2);
+        assert!(plan(SQLITE, 2, 2).unwrap().is_empty());
+        assert!(plan(SQLITE, 2, 1).is_err());
+        assert!(plan(SQLITE, 9, 9).is_err());
+    }
+}

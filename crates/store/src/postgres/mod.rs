@@ -1,0 +1,448 @@
+//! The PostgreSQL backend: a `deadpool` pool of `tokio-postgres` connections.
+//!
+//! Every change runs in one transaction. Writes that depend on a collection or role
+//! lock its row first (`FOR SHARE` to write into it, `FOR UPDATE` to delete it), so a
+//! delete and a concurrent write are serialised instead of ending in a foreign-key error.
+
+mod collections;
+mod entities;
+mod roles;
+mod schema;
+
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use ftm::Entity;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+use crate::fragments::prepare_batch;
+use crate::time::now;
+use crate::{
+    Access, AccessSets, ApiKey, Backend, Collection, CollectionQuery, CollectionRemoval,
+    CollectionUpdate, DeleteMode, EntityBatch, EntityFilter, EntityKey, EntityPage, Migration,
+    NewCollection, NewRole, Page, Permission, Result, Role, RoleQuery, RoleRemoval, RoleUpdate,
+    SessionToken, Store, StoreError, StoredEntity, SystemRoles, Timestamp,
+};
+
+type Client = deadpool_postgres::Client;
+
+/// Connections per process. PostgreSQL's default limit is 100; several API and worker
+/// processes share it.
+const POOL_SIZE: usize = 16;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The PostgreSQL store. Cheap to clone.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    target: String,
+    system: Arc<OnceLock<SystemRoles>>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+impl PgStore {
+    /// Connect to `postgresql://user@host:port/db` and migrate to the latest schema.
+    pub async fn open(uri: &str) -> Result<PgStore> {
+        let store = PgStore::connect(uri, None).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connect without migrating. With `schema`, every connection works in that schema
+    /// (created if missing) instead of the user's default: tests use one schema each, and
+    /// several installations can share a database.
+    pub async fn connect(uri: &str, schema: Option<&str>) -> Result<PgStore> {
+        let mut config = tokio_postgres::Config::from_str(uri)
+            .map_err(|e| StoreError::invalid(format!("bad PostgreSQL URI: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if let Some(schema) = schema {
+            check_schema_name(schema)?;
+            let options = match config.get_options() {
+                Some(o) if !o.is_empty() => format!("{o} -c search_path={schema}"),
+                _ => format!("-c search_path={schema}"),
+            };
+            config.options(options);
+        }
+        let target = format!(
+            "{}/{}",
+            config
+                .get_hosts()
+                .first()
+                .map(|h| format!("{h:?}"))
+                .unwrap_or_default(),
+            config.get_dbname().unwrap_or_default()
+        );
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(WAIT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot build the connection pool: {e}")))?;
+        let store = PgStore {
+            pool,
+            target,
+            system: Arc::new(OnceLock::new()),
+        };
+        if let Some(schema) = schema {
+            let client = store.client().await?;
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await?;
+        }
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<Client> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("no database connection: {e}")))
+    }
+}
+
+/// Schema names go into SQL text, so only plain identifiers are accepted.
+fn check_schema_name(schema: &str) -> Result<()> {
+    let ok = !schema.is_empty()
+        && schema.len() <= 63
+        && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !ok {
+        return Err(StoreError::invalid(format!(
+            "schema name must be a lowercase identifier: {schema:?}"
+        )));
+    }
+    Ok(())
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if let Some(db) = e.as_db_error() {
+            let code = db.code();
+            let constraint = db.constraint().unwrap_or_default().to_string();
+            if *code == SqlState::UNIQUE_VIOLATION {
+                return StoreError::Conflict {
+                    what: "row",
+                    key: constraint,
+                };
+            }
+            if *code == SqlState::FOREIGN_KEY_VIOLATION {
+                // A referenced row vanished under a concurrent delete.
+                return StoreError::NotFound {
+                    what: "referenced row",
+                    key: constraint,
+                };
+            }
+            let class = &code.code()[..2];
+            let transient = matches!(class, "08" | "53" | "57")
+                || *code == SqlState::T_R_SERIALIZATION_FAILURE
+                || *code == SqlState::T_R_DEADLOCK_DETECTED;
+            if transient {
+                return StoreError::Unavailable(db.to_string());
+            }
+            return StoreError::Backend(db.to_string());
+        }
+        if e.is_closed() || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>())
+        {
+            return StoreError::Unavailable(e.to_string());
+        }
+        StoreError::Backend(e.to_string())
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &StoreError) -> bool {
+    matches!(e, StoreError::Conflict { what: "row", .. })
+}
+
+/// Run a statement through the connection's statement cache.
+pub(crate) async fn query<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    args: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<Row>> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query(&stmt, args).await?)
+}
+
+/// Run `$body` with `$tx` bound to a new transaction, committing on success.
+macro_rules! in_tx {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut client = $store.client().await?;
+        let $tx = client.transaction().await?;
+        let out = $body;
+        $tx.commit().await?;
+        Ok(out)
+    }};
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn schema_version(&self) -> Result<u32> {
+        schema::version(&self.client().await?).await
+    }
+
+    async fn migrate_to(&self, version: u32) -> Result<Migration> {
+        let mut client = self.client().await?;
+        schema::migrate_to(&mut client, version).await
+    }
+
+    async fn system_roles(&self) -> Result<SystemRoles> {
+        if let Some(s) = self.system.get() {
+            return Ok(*s);
+        }
+        let s = schema::system_roles(&self.client().await?).await?;
+        Ok(*self.system.get_or_init(|| s))
+    }
+
+    async fn create_collection(&self, new: NewCollection) -> Result<Collection> {
+        let new = new.validated()?;
+        in_tx!(self, |tx| collections::create(&tx, new, now()).await?)
+    }
+
+    async fn collection(&self, id: i64) -> Result<Collection> {
+        collections::get(&self.client().await?, id, false).await
+    }
+
+    async fn collection_by_foreign_id(&self, foreign_id: &str) -> Result<Collection> {
+        collections::by_foreign_id(&self.client().await?, foreign_id).await
+    }
+
+    async fn list_collections(&self, query: &CollectionQuery) -> Result<Page<Collection>> {
+        in_tx!(self, |tx| collections::list(&tx, query).await?)
+    }
+
+    async fn update_collection(&self, id: i64, update: CollectionUpdate) -> Result<Collection> {
+        in_tx!(self, |tx| collections::update(&tx, id, update, now())
+            .await?)
+    }
+
+    async fn touch_collection(&self, id: i64) -> Result<Collection> {
+        in_tx!(self, |tx| {
+            collections::touch(&tx, id, now()).await?;
+            collections::get(&tx, id, false).await?
+        })
+    }
+
+    async fn delete_collection(&self, id: i64, mode: DeleteMode) -> Result<CollectionRemoval> {
+        in_tx!(self, |tx| collections::delete(&tx, id, mode, now()).await?)
+    }
+
+    async fn create_role(&self, new: NewRole) -> Result<Role> {
+        let new = new.validated()?;
+        in_tx!(self, |tx| roles::create(&tx, new, now()).await?)
+    }
+
+    async fn role(&self, id: i64) -> Result<Role> {
+        roles::get(&self.client().await?, id).await
+    }
+
+    async fn role_by_foreign_id(&self, foreign_id: &str) -> Result<Role> {
+        roles::by_foreign_id(&self.client().await?, foreign_id).await
+    }
+
+    async fn role_by_email(&self, email: &str) -> Result<Role> {
+        roles::by_email(&self.client().await?, email).await
+    }
+
+    async fn role_by_api_key(&self, api_key: &str) -> Result<Option<Role>> {
+        roles::by_api_key(&self.client().await?, api_key, now()).await
+    }
+
+    async fn list_roles(&self, query: &RoleQuery) -> Result<Page<Role>> {
+        in_tx!(self, |tx| roles::list(&tx, query).await?)
+    }
+
+    async fn update_role(&self, id: i64, update: RoleUpdate) -> Result<Role> {
+        in_tx!(self, |tx| roles::update(&tx, id, update, now()).await?)
+    }
+
+    async fn set_role_blocked(&self, id: i64, blocked: bool) -> Result<Role> {
+        in_tx!(self, |tx| roles::set_blocked(&tx, id, blocked, now())
+            .await?)
+    }
+
+    async fn record_login(&self, id: i64) -> Result<()> {
+        roles::record_login(&self.client().await?, id, now()).await
+    }
+
+    async fn reset_api_key(&self, id: i64, expires_at: Option<Timestamp>) -> Result<ApiKey> {
+        let key = ApiKey::generate()?;
+        in_tx!(self, |tx| {
+            roles::set_api_key(&tx, id, Some(&key), expires_at, now()).await?;
+            key
+        })
+    }
+
+    async fn revoke_api_key(&self, id: i64) -> Result<()> {
+        in_tx!(self, |tx| roles::set_api_key(&tx, id, None, None, now())
+            .await?)
+    }
+
+    async fn delete_role(&self, id: i64) -> Result<RoleRemoval> {
+        in_tx!(self, |tx| roles::delete(&tx, id).await?)
+    }
+
+    async fn add_member(&self, group_id: i64, member_id: i64) -> Result<()> {
+        in_tx!(self, |tx| roles::add_member(
+            &tx,
+            group_id,
+            member_id,
+            now()
+        )
+        .await?)
+    }
+
+    async fn remove_member(&self, group_id: i64, member_id: i64) -> Result<bool> {
+        roles::remove_member(&self.client().await?, group_id, member_id).await
+    }
+
+    async fn groups_of(&self, member_id: i64) -> Result<Vec<Role>> {
+        roles::groups_of(&self.client().await?, member_id).await
+    }
+
+    async fn members_of(&self, group_id: i64) -> Result<Vec<Role>> {
+        roles::members_of(&self.client().await?, group_id).await
+    }
+
+    async fn set_permission(&self, collection_id: i64, role_id: i64, access: Access) -> Result<()> {
+        in_tx!(self, |tx| collections::set_permission(
+            &tx,
+            collection_id,
+            role_id,
+            access,
+            now()
+        )
+        .await?)
+    }
+
+    async fn permissions(&self, collection_id: i64) -> Result<Vec<Permission>> {
+        collections::permissions(&self.client().await?, collection_id).await
+    }
+
+    async fn access_sets(&self, role_ids: &[i64]) -> Result<AccessSets> {
+        collections::access_sets(&self.client().await?, role_ids).await
+    }
+
+    async fn create_session(&self, role_id: i64, expires_at: Timestamp) -> Result<SessionToken> {
+        in_tx!(self, |tx| roles::create_session(
+            &tx,
+            role_id,
+            expires_at,
+            now()
+        )
+        .await?)
+    }
+
+    async fn resolve_session(&self, token: &str) -> Result<Option<Role>> {
+        roles::resolve_session(&self.client().await?, token, now()).await
+    }
+
+    async fn delete_session(&self, token: &str) -> Result<bool> {
+        roles::delete_session(&self.client().await?, token).await
+    }
+
+    async fn delete_expired_sessions(&self) -> Result<u64> {
+        roles::delete_expired_sessions(&self.client().await?, now()).await
+    }
+
+    async fn put_fragments(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+    ) -> Result<usize> {
+        let rows = prepare_batch(origin, entities)?;
+        in_tx!(self, |tx| entities::put(
+            &tx,
+            collection_id,
+            origin,
+            &rows,
+            now()
+        )
+        .await?)
+    }
+
+    async fn entity(&self, collection_id: i64, entity_id: &str) -> Result<Option<StoredEntity>> {
+        let batch = entities::get_one(&self.client().await?, collection_id, entity_id).await?;
+        crate::fragments::single(batch)
+    }
+
+    async fn entities(&self, collection_id: i64, entity_ids: &[String]) -> Result<EntityBatch> {
+        entities::get_many(&self.client().await?, collection_id, entity_ids).await
+    }
+
+    async fn delete_entity(&self, collection_id: i64, entity_id: &str) -> Result<u64> {
+        in_tx!(self, |tx| entities::delete_entity(
+            &tx,
+            collection_id,
+            entity_id,
+            now()
+        )
+        .await?)
+    }
+
+    async fn delete_origin(&self, collection_id: i64, origin: &str) -> Result<u64> {
+        in_tx!(self, |tx| entities::delete_origin(
+            &tx,
+            collection_id,
+            origin,
+            now()
+        )
+        .await?)
+    }
+
+    async fn count_entities(&self, collection_id: i64) -> Result<u64> {
+        entities::count(&self.client().await?, collection_id).await
+    }
+
+    async fn entity_page(
+        &self,
+        filter: EntityFilter,
+        after: Option<&EntityKey>,
+        limit: u32,
+    ) -> Result<EntityPage> {
+        entities::page(&self.client().await?, filter, after, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_plain_identifiers() {
+        assert!(check_schema_name("t_12ab").is_ok());
+        assert!(check_schema_name("public").is_ok());
+        assert!(check_schema_name("x; DROP TABLE roles").is_err());
+        assert!(check_schema_name("Upper").is_err());
+        assert!(check_schema_name("").is_err());
+    }
+}

@@ -1,0 +1,448 @@
+//! The SQLite backend: one database file, WAL mode, one writer connection and a small
+//! pool of readers, all driven from tokio's blocking pool.
+//!
+//! Writes are serialised through the writer (SQLite allows one writer at a time anyway)
+//! and run in `BEGIN IMMEDIATE` transactions, so several processes sharing the file queue
+//! on the lock (with a busy timeout) instead of failing half-way. Readers see the last
+//! committed state and are never blocked by a running write.
+
+mod collections;
+mod entities;
+mod roles;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ftm::Entity;
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+
+use crate::fragments::prepare_batch;
+use crate::time::{from_micros, now};
+use crate::{
+    Access, AccessSets, ApiKey, Backend, Collection, CollectionQuery, CollectionRemoval,
+    CollectionUpdate, DeleteMode, EntityBatch, EntityFilter, EntityKey, EntityPage, Migration,
+    NewCollection, NewRole, Page, Permission, Result, Role, RoleQuery, RoleRemoval, RoleUpdate,
+    SessionToken, Store, StoreError, StoredEntity, SystemRoles, Timestamp,
+};
+
+/// Readers kept open between calls; more are opened when busy and closed afterwards.
+const IDLE_READERS: usize = 4;
+/// How long a connection waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SQLite store. Cheap to clone.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    system: OnceLock<SystemRoles>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file and migrate it to the latest schema.
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let store = SqliteStore::open_unmigrated(path).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Open the database file without migrating it, for upgrade tooling and tests of the
+    /// migrations. Most methods need the latest schema.
+    pub async fn open_unmigrated(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let inner = tokio::task::spawn_blocking(move || -> Result<Inner> {
+            if let Some(dir) = path.parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            let writer = open_writer(&path)?;
+            Ok(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+                system: OnceLock::new(),
+            })
+        })
+        .await??;
+        Ok(SqliteStore {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Run `f` on a reader connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let idle = lock(&inner.readers).pop();
+            let conn = match idle {
+                Some(c) => c,
+                None => open_reader(&inner.path)?,
+            };
+            let out = f(&conn);
+            let mut idle = lock(&inner.readers);
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await?
+    }
+
+    /// Run `f` in one immediate transaction on the writer, committing if it succeeds.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = lock(&inner.writer);
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await?
+    }
+}
+
+/// A poisoned lock only means another call panicked; the connection inside is still
+/// usable (its transaction was rolled back when dropped).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn open_writer(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -65536;",
+    )?;
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -16384;")?;
+    Ok(conn)
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match &e {
+            rusqlite::Error::SqliteFailure(f, _) => match f.code {
+                ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::CannotOpen
+                | ErrorCode::DiskFull
+                | ErrorCode::SystemIoFailure => StoreError::Unavailable(e.to_string()),
+                ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+                    StoreError::Corrupt(e.to_string())
+                }
+                _ => StoreError::Backend(e.to_string()),
+            },
+            _ => StoreError::Backend(e.to_string()),
+        }
+    }
+}
+
+pub(crate) fn time(us: i64) -> Result<Timestamp> {
+    from_micros(us)
+}
+
+pub(crate) fn opt_time(us: Option<i64>) -> Result<Option<Timestamp>> {
+    us.map(from_micros).transpose()
+}
+
+/// Id sets are passed to SQLite as one JSON array and read with `json_each`, which keeps
+/// the statement the same (and cached) whatever the number of ids.
+pub(crate) fn ids_json(ids: &[i64]) -> String {
+    let mut s = String::with_capacity(ids.len() * 4 + 2);
+    s.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push(']');
+    s
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn schema_version(&self) -> Result<u32> {
+        self.read(|c| schema::version(c)).await
+    }
+
+    async fn migrate_to(&self, version: u32) -> Result<Migration> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || schema::migrate_to(&mut lock(&inner.writer), version))
+            .await?
+    }
+
+    async fn system_roles(&self) -> Result<SystemRoles> {
+        if let Some(s) = self.inner.system.get() {
+            return Ok(*s);
+        }
+        let s = self.read(|c| schema::system_roles(c)).await?;
+        Ok(*self.inner.system.get_or_init(|| s))
+    }
+
+    async fn create_collection(&self, new: NewCollection) -> Result<Collection> {
+        let new = new.validated()?;
+        self.write(move |c| collections::create(c, new, now()))
+            .await
+    }
+
+    async fn collection(&self, id: i64) -> Result<Collection> {
+        self.read(move |c| collections::get(c, id, false)).await
+    }
+
+    async fn collection_by_foreign_id(&self, foreign_id: &str) -> Result<Collection> {
+        let fid = foreign_id.to_string();
+        self.read(move |c| collections::by_foreign_id(c, &fid))
+            .await
+    }
+
+    async fn list_collections(&self, query: &CollectionQuery) -> Result<Page<Collection>> {
+        let q = query.clone();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            collections::list(&tx, &q)
+        })
+        .await
+    }
+
+    async fn update_collection(&self, id: i64, update: CollectionUpdate) -> Result<Collection> {
+        self.write(move |c| collections::update(c, id, update, now()))
+            .await
+    }
+
+    async fn touch_collection(&self, id: i64) -> Result<Collection> {
+        self.write(move |c| {
+            collections::touch(c, id, now())?;
+            collections::get(c, id, false)
+        })
+        .await
+    }
+
+    async fn delete_collection(&self, id: i64, mode: DeleteMode) -> Result<CollectionRemoval> {
+        self.write(move |c| collections::delete(c, id, mode, now()))
+            .await
+    }
+
+    async fn create_role(&self, new: NewRole) -> Result<Role> {
+        let new = new.validated()?;
+        self.write(move |c| roles::create(c, new, now())).await
+    }
+
+    async fn role(&self, id: i64) -> Result<Role> {
+        self.read(move |c| roles::get(c, id)).await
+    }
+
+    async fn role_by_foreign_id(&self, foreign_id: &str) -> Result<Role> {
+        let fid = foreign_id.to_string();
+        self.read(move |c| roles::by_foreign_id(c, &fid)).await
+    }
+
+    async fn role_by_email(&self, email: &str) -> Result<Role> {
+        let email = email.to_string();
+        self.read(move |c| roles::by_email(c, &email)).await
+    }
+
+    async fn role_by_api_key(&self, api_key: &str) -> Result<Option<Role>> {
+        let key = api_key.to_string();
+        self.read(move |c| roles::by_api_key(c, &key, now())).await
+    }
+
+    async fn list_roles(&self, query: &RoleQuery) -> Result<Page<Role>> {
+        let q = query.clone();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            roles::list(&tx, &q)
+        })
+        .await
+    }
+
+    async fn update_role(&self, id: i64, update: RoleUpdate) -> Result<Role> {
+        self.write(move |c| roles::update(c, id, update, now()))
+            .await
+    }
+
+    async fn set_role_blocked(&self, id: i64, blocked: bool) -> Result<Role> {
+        self.write(move |c| roles::set_blocked(c, id, blocked, now()))
+            .await
+    }
+
+    async fn record_login(&self, id: i64) -> Result<()> {
+        self.write(move |c| roles::record_login(c, id, now())).await
+    }
+
+    async fn reset_api_key(&self, id: i64, expires_at: Option<Timestamp>) -> Result<ApiKey> {
+        let key = ApiKey::generate()?;
+        self.write(move |c| {
+            roles::set_api_key(c, id, Some(&key), expires_at, now())?;
+            Ok(key)
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, id: i64) -> Result<()> {
+        self.write(move |c| roles::set_api_key(c, id, None, None, now()))
+            .await
+    }
+
+    async fn delete_role(&self, id: i64) -> Result<RoleRemoval> {
+        self.write(move |c| roles::delete(c, id)).await
+    }
+
+    async fn add_member(&self, group_id: i64, member_id: i64) -> Result<()> {
+        self.write(move |c| roles::add_member(c, group_id, member_id, now()))
+            .await
+    }
+
+    async fn remove_member(&self, group_id: i64, member_id: i64) -> Result<bool> {
+        self.write(move |c| roles::remove_member(c, group_id, member_id))
+            .await
+    }
+
+    async fn groups_of(&self, member_id: i64) -> Result<Vec<Role>> {
+        self.read(move |c| roles::groups_of(c, member_id)).await
+    }
+
+    async fn members_of(&self, group_id: i64) -> Result<Vec<Role>> {
+        self.read(move |c| roles::members_of(c, group_id)).await
+    }
+
+    async fn set_permission(&self, collection_id: i64, role_id: i64, access: Access) -> Result<()> {
+        self.write(move |c| collections::set_permission(c, collection_id, role_id, access, now()))
+            .await
+    }
+
+    async fn permissions(&self, collection_id: i64) -> Result<Vec<Permission>> {
+        self.read(move |c| collections::permissions(c, collection_id))
+            .await
+    }
+
+    async fn access_sets(&self, role_ids: &[i64]) -> Result<AccessSets> {
+        let ids = role_ids.to_vec();
+        self.read(move |c| collections::access_sets(c, &ids)).await
+    }
+
+    async fn create_session(&self, role_id: i64, expires_at: Timestamp) -> Result<SessionToken> {
+        self.write(move |c| roles::create_session(c, role_id, expires_at, now()))
+            .await
+    }
+
+    async fn resolve_session(&self, token: &str) -> Result<Option<Role>> {
+        let token = token.to_string();
+        self.read(move |c| roles::resolve_session(c, &token, now()))
+            .await
+    }
+
+    async fn delete_session(&self, token: &str) -> Result<bool> {
+        let token = token.to_string();
+        self.write(move |c| roles::delete_session(c, &token)).await
+    }
+
+    async fn delete_expired_sessions(&self) -> Result<u64> {
+        self.write(|c| roles::delete_expired_sessions(c, now()))
+            .await
+    }
+
+    async fn put_fragments(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+    ) -> Result<usize> {
+        let rows = prepare_batch(origin, entities)?;
+        let origin = origin.to_string();
+        self.write(move |c| entities::put(c, collection_id, &origin, &rows, now()))
+            .await
+    }
+
+    async fn entity(&self, collection_id: i64, entity_id: &str) -> Result<Option<StoredEntity>> {
+        let id = entity_id.to_string();
+        let batch = self
+            .read(move |c| entities::get_one(c, collection_id, &id))
+            .await?;
+        crate::fragments::single(batch)
+    }
+
+    async fn entities(&self, collection_id: i64, entity_ids: &[String]) -> Result<EntityBatch> {
+        let ids = entity_ids.to_vec();
+        self.read(move |c| entities::get_many(c, collection_id, &ids))
+            .await
+    }
+
+    async fn delete_entity(&self, collection_id: i64, entity_id: &str) -> Result<u64> {
+        let id = entity_id.to_string();
+        self.write(move |c| entities::delete_entity(c, collection_id, &id, now()))
+            .await
+    }
+
+    async fn delete_origin(&self, collection_id: i64, origin: &str) -> Result<u64> {
+        let origin = origin.to_string();
+        self.write(move |c| entities::delete_origin(c, collection_id, &origin, now()))
+            .await
+    }
+
+    async fn count_entities(&self, collection_id: i64) -> Result<u64> {
+        self.read(move |c| entities::count(c, collection_id)).await
+    }
+
+    async fn entity_page(
+        &self,
+        filter: EntityFilter,
+        after: Option<&EntityKey>,
+        limit: u32,
+    ) -> Result<EntityPage> {
+        let after = after.cloned();
+        self.read(move |c| entities::page(c, filter, after.as_ref(), limit))
+            .await
+    }
+}

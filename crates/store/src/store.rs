@@ -1,0 +1,224 @@
+//! The `Store` trait: everything the rest of the system may ask of the source of truth.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ftm::Entity;
+use futures_util::stream::{self, BoxStream, StreamExt};
+
+use crate::{
+    Access, AccessSets, ApiKey, Collection, CollectionQuery, CollectionRemoval, CollectionUpdate,
+    DeleteMode, EntityBatch, EntityFilter, EntityKey, EntityPage, Migration, NewCollection,
+    NewRole, Permission, Result, Role, RoleQuery, RoleRemoval, RoleUpdate, SessionToken,
+    StoredEntity, SystemRoles, Timestamp,
+};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One page of a listing and the total number of matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// The source of truth. Implemented by [`crate::SqliteStore`] and [`crate::PgStore`], used
+/// as `Arc<dyn Store>`.
+///
+/// Getters of a single thing return [`StoreError::NotFound`] when it does not exist;
+/// soft-deleted collections count as not existing except where a method says otherwise.
+/// Every method that changes several rows does so in one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    fn backend(&self) -> Backend;
+
+    // --- schema ---------------------------------------------------------------------------
+
+    /// The schema version of the database (0 for an empty one).
+    async fn schema_version(&self) -> Result<u32>;
+    /// Migrate to the latest version (`aleph upgrade`); does nothing when up to date.
+    async fn migrate(&self) -> Result<Migration> {
+        self.migrate_to(crate::LATEST_VERSION).await
+    }
+    /// Migrate forward to `version`.
+    async fn migrate_to(&self, version: u32) -> Result<Migration>;
+    /// The ids of the `guest` and `authenticated` roles.
+    async fn system_roles(&self) -> Result<SystemRoles>;
+
+    // --- collections ----------------------------------------------------------------------
+
+    /// Create a collection. [`StoreError::Conflict`] if a live one has the foreign id.
+    async fn create_collection(&self, new: NewCollection) -> Result<Collection>;
+    /// A live collection.
+    async fn collection(&self, id: i64) -> Result<Collection>;
+    /// The live collection with this foreign id.
+    async fn collection_by_foreign_id(&self, foreign_id: &str) -> Result<Collection>;
+    async fn list_collections(&self, query: &CollectionQuery) -> Result<Page<Collection>>;
+    async fn update_collection(&self, id: i64, update: CollectionUpdate) -> Result<Collection>;
+    /// Mark the collection's data as changed now (`data_updated_at`).
+    async fn touch_collection(&self, id: i64) -> Result<Collection>;
+    /// Delete a collection's contents, soft-delete it, or remove it entirely. `Hard` also
+    /// applies to soft-deleted collections.
+    async fn delete_collection(&self, id: i64, mode: DeleteMode) -> Result<CollectionRemoval>;
+
+    // --- roles ----------------------------------------------------------------------------
+
+    /// Create a user or group. [`StoreError::Conflict`] on a taken foreign id or user email.
+    async fn create_role(&self, new: NewRole) -> Result<Role>;
+    async fn role(&self, id: i64) -> Result<Role>;
+    async fn role_by_foreign_id(&self, foreign_id: &str) -> Result<Role>;
+    /// The user with this email, compared case-insensitively.
+    async fn role_by_email(&self, email: &str) -> Result<Role>;
+    /// The unblocked user whose unexpired API key this is.
+    async fn role_by_api_key(&self, api_key: &str) -> Result<Option<Role>>;
+    async fn list_roles(&self, query: &RoleQuery) -> Result<Page<Role>>;
+    async fn update_role(&self, id: i64, update: RoleUpdate) -> Result<Role>;
+    /// Block or unblock a user; blocking also ends their sessions.
+    async fn set_role_blocked(&self, id: i64, blocked: bool) -> Result<Role>;
+    async fn record_login(&self, id: i64) -> Result<()>;
+    /// Give a user a new API key; the old one stops working. The plaintext is only here.
+    async fn reset_api_key(&self, id: i64, expires_at: Option<Timestamp>) -> Result<ApiKey>;
+    async fn revoke_api_key(&self, id: i64) -> Result<()>;
+    /// Delete a user or group and everything that hangs on it. System roles stay.
+    async fn delete_role(&self, id: i64) -> Result<RoleRemoval>;
+
+    // --- groups ---------------------------------------------------------------------------
+
+    /// Make a user a member of a group (no error if already one).
+    async fn add_member(&self, group_id: i64, member_id: i64) -> Result<()>;
+    /// Whether there was a membership to remove.
+    async fn remove_member(&self, group_id: i64, member_id: i64) -> Result<bool>;
+    /// The groups a role is a member of, by name.
+    async fn groups_of(&self, member_id: i64) -> Result<Vec<Role>>;
+    /// The members of a group, by name.
+    async fn members_of(&self, group_id: i64) -> Result<Vec<Role>>;
+
+    /// The roles a logged-in user acts as: guest, authenticated, their own and their groups.
+    async fn role_set(&self, user_id: i64) -> Result<Vec<i64>> {
+        let system = self.system_roles().await?;
+        let mut ids = vec![system.guest, system.authenticated, user_id];
+        ids.extend(self.groups_of(user_id).await?.into_iter().map(|g| g.id));
+        Ok(ids)
+    }
+
+    // --- permissions ----------------------------------------------------------------------
+
+    /// Set a role's access to a live collection; `Access::None` revokes. System roles can
+    /// never get write access.
+    async fn set_permission(&self, collection_id: i64, role_id: i64, access: Access) -> Result<()>;
+    /// Every permission on a collection.
+    async fn permissions(&self, collection_id: i64) -> Result<Vec<Permission>>;
+    /// The live collections any of `role_ids` can read and write.
+    async fn access_sets(&self, role_ids: &[i64]) -> Result<AccessSets>;
+
+    /// Whether the guest role can read the collection (Aleph's "not secret").
+    async fn is_public(&self, collection_id: i64) -> Result<bool> {
+        let guest = self.system_roles().await?.guest;
+        Ok(self
+            .access_sets(&[guest])
+            .await?
+            .readable
+            .contains(&collection_id))
+    }
+
+    // --- sessions -------------------------------------------------------------------------
+
+    async fn create_session(&self, role_id: i64, expires_at: Timestamp) -> Result<SessionToken>;
+    /// The unblocked role of an unexpired session.
+    async fn resolve_session(&self, token: &str) -> Result<Option<Role>>;
+    /// Whether there was such a session.
+    async fn delete_session(&self, token: &str) -> Result<bool>;
+    async fn delete_expired_sessions(&self) -> Result<u64>;
+
+    // --- entities -------------------------------------------------------------------------
+
+    /// Write one fragment per entity for `origin`, replacing fragments with the same key,
+    /// all in one transaction: if any entity is invalid nothing is written. Returns the
+    /// number of fragments written (duplicates in the batch count once; the last wins).
+    async fn put_fragments(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+    ) -> Result<usize>;
+    /// An entity merged over its origins, if it has any fragment.
+    async fn entity(&self, collection_id: i64, entity_id: &str) -> Result<Option<StoredEntity>>;
+    /// Several entities of a collection, in id order; missing ids are left out.
+    async fn entities(&self, collection_id: i64, entity_ids: &[String]) -> Result<EntityBatch>;
+    /// Delete all fragments of an entity; returns how many there were.
+    async fn delete_entity(&self, collection_id: i64, entity_id: &str) -> Result<u64>;
+    /// Delete every fragment one origin wrote into a collection.
+    async fn delete_origin(&self, collection_id: i64, origin: &str) -> Result<u64>;
+    /// The number of distinct entities in a collection.
+    async fn count_entities(&self, collection_id: i64) -> Result<u64>;
+    /// Up to `limit` entities after `after`, in key order. Use [`stream_entities`] to walk
+    /// a whole collection.
+    async fn entity_page(
+        &self,
+        filter: EntityFilter,
+        after: Option<&EntityKey>,
+        limit: u32,
+    ) -> Result<EntityPage>;
+}
+
+/// Every entity `filter` selects, merged, in key order, fetched `page_size` entities at a
+/// time so a collection is never held in memory. An entity that cannot be read yields an
+/// `Err(StoreError::Corrupt)` and the stream goes on; a database error ends it.
+pub fn stream_entities(
+    store: Arc<dyn Store>,
+    filter: EntityFilter,
+    page_size: u32,
+) -> BoxStream<'static, Result<StoredEntity>> {
+    struct State {
+        store: Arc<dyn Store>,
+        buffer: VecDeque<Result<StoredEntity>>,
+        next: Option<Option<EntityKey>>,
+    }
+    let page_size = page_size.max(1);
+    let start = State {
+        store,
+        buffer: VecDeque::new(),
+        next: Some(None),
+    };
+    stream::unfold(start, move |mut state| async move {
+        loop {
+            if let Some(item) = state.buffer.pop_front() {
+                return Some((item, state));
+            }
+            let after = state.next.take()?;
+            match state
+                .store
+                .entity_page(filter, after.as_ref(), page_size)
+                .await
+            {
+                Ok(page) => {
+                    state.next = page.next.map(Some);
+                    state.buffer = in_key_order(page.batch);
+                }
+                Err(e) => state.buffer.push_back(Err(e)),
+            }
+        }
+    })
+    .boxed()
+}
+
+fn in_key_order(batch: EntityBatch) -> VecDeque<Result<StoredEntity>> {
+    let mut items: Vec<(EntityKey, Result<StoredEntity>)> = batch
+        .entities
+        .into_iter()
+        .map(|e| (e.key(), Ok(e)))
+        .collect();
+    for broken in batch.broken {
+        let err = broken.to_error();
+        items.push((broken.key, Err(err)));
+    }
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    items.into_iter().map(|(_, item)| item).collect()
+}

@@ -1,0 +1,84 @@
+//! The conformance suite every backend runs: each function is one test, generic over the
+//! harness; `suite!` expands them into `#[tokio::test]`s for a backend.
+
+pub mod collections;
+pub mod entities;
+pub mod migrations;
+pub mod roles;
+
+use ftm::Entity;
+use serde_json::json;
+use store::{NewCollection, NewRole, Role, Store};
+
+/// Expand every suite test for one harness.
+macro_rules! suite {
+    ($harness:ty) => {
+        suite!(@tests $harness;
+            collections::collection_crud,
+            collections::foreign_id_unique_among_live_collections,
+            collections::listing_filters_sorts_and_pages,
+            collections::delete_modes_cascade_with_counts,
+            roles::system_roles_exist_after_migrations,
+            roles::role_crud_and_email_uniqueness,
+            roles::api_keys_resolve_only_for_unblocked_users,
+            roles::sessions_expire_and_end_on_block,
+            roles::permissions_readable_sets_with_groups,
+            roles::public_collections_and_system_role_limits,
+            roles::deleting_a_role_cascades_with_counts,
+            entities::fragments_merge_across_origins,
+            entities::batches_are_all_or_nothing,
+            entities::deleting_entities_and_origins,
+            entities::streams_are_ordered_and_complete,
+            entities::updated_since_selects_recent_entities,
+            entities::concurrent_writers_and_readers,
+            migrations::migrates_from_version_1,
+            migrations::migrating_is_idempotent,
+        );
+    };
+    (@tests $harness:ty; $($module:ident :: $name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                crate::suite::$module::$name::<$harness>().await;
+            }
+        )*
+    };
+}
+pub(crate) use suite;
+
+pub fn entity(value: serde_json::Value) -> Entity {
+    Entity::from_json(value, false).unwrap()
+}
+
+pub fn person(id: &str, name: &str) -> Entity {
+    entity(json!({"id": id, "schema": "Person", "properties": {"name": [name]}}))
+}
+
+pub async fn collection(store: &dyn Store, foreign_id: &str) -> i64 {
+    store
+        .create_collection(NewCollection::new(
+            foreign_id,
+            format!("Label {foreign_id}"),
+        ))
+        .await
+        .unwrap()
+        .id
+}
+
+pub async fn user(store: &dyn Store, name: &str) -> Role {
+    store
+        .create_role(NewRole::user(
+            format!("password:{name}@example.org"),
+            name,
+            format!("{name}@example.org"),
+        ))
+        .await
+        .unwrap()
+}
+
+pub async fn group(store: &dyn Store, name: &str) -> Role {
+    store
+        .create_role(NewRole::group(format!("group:{name}"), name))
+        .await
+        .unwrap()
+}
