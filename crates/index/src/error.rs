@@ -1,0 +1,45 @@
+//! Errors of the search index.
+
+use crate::query::QueryError;
+
+/// What went wrong in the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The request itself is wrong (bad syntax, bad value): the caller's fault, a 400.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    /// A document that cannot be indexed; nothing of its batch was written.
+    #[error("cannot index entity {id}: {reason}")]
+    InvalidDocument { id: String, reason: String },
+    /// The index on disk was built with another field layout and must be rebuilt.
+    #[error("the index at {path} has an incompatible layout; rebuild it with `aleph reindex`")]
+    IncompatibleLayout { path: String },
+    #[error("search engine error: {0}")]
+    Engine(String),
+    #[error("stored document is unreadable: {0}")]
+    Corrupt(String),
+    #[error("index I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A background task panicked or was cancelled.
+    #[error("index task failed: {0}")]
+    Task(String),
+}
+
+impl IndexError {
+    /// Whether the error is the caller's (a 4xx) rather than the system's.
+    pub fn is_client_error(&self) -> bool {
+        matches!(self, IndexError::Query(_))
+    }
+}
+
+impl From<tantivy::TantivyError> for IndexError {
+    fn from(e: tantivy::TantivyError) -> IndexError {
+        IndexError::Engine(e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for IndexError {
+    fn from(e: tokio::task::JoinError) -> IndexError {
+        IndexError::Task(e.to_string())
+    }
+}

@@ -1,0 +1,688 @@
+//! One pass over the matching documents: the exact total, the top of the requested order
+//! and facet counts, all in a single collector.
+//!
+//! **Order.** Sort keys are read from fast columns as order-preserving `u64`s (Tantivy's
+//! monotonic mapping), encoded so that a smaller key is always earlier whatever the
+//! direction, and missing values sort last in both directions. String columns give per-segment
+//! ordinals, which are turned into strings only for the documents that survive a segment's
+//! top-k. The last key is always the entity id, so equal scores are ordered the same way on
+//! every request and paging never repeats or skips a hit.
+//!
+//! **Facets.** Values are counted by column ordinal (a dense array for dictionaries up to a
+//! few million terms) and named only at the end. Counts are exact unless one segment has
+//! more than [`EXACT_DISTINCT`] distinct matching values; then, like Elasticsearch's
+//! `shard_size`, only that segment's most frequent values take part.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{Column, ColumnType, MonotonicallyMappableToU64, StrColumn};
+use tantivy::{DateTime, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
+
+use crate::query::values::{DateUnit, format_timestamp};
+
+/// Per segment, the most distinct facet values that are named exactly.
+pub const EXACT_DISTINCT: usize = 100_000;
+/// The most keys a sort may have (user keys, score, id).
+pub const MAX_KEYS: usize = 8;
+
+/// Where a sort key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    Score,
+    /// A fast column, by its name.
+    Column(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyPlan {
+    pub source: KeySource,
+    pub desc: bool,
+    /// For multi-valued columns: sort by the largest value instead of the smallest.
+    pub take_max: bool,
+}
+
+/// The order of hits and how many to keep.
+#[derive(Debug, Clone)]
+pub struct TopSpec {
+    /// User keys then score; the id is added as the last key.
+    pub keys: Vec<KeyPlan>,
+    /// `offset + limit`.
+    pub k: usize,
+}
+
+/// A facet to count in this pass.
+#[derive(Debug, Clone)]
+pub enum FacetSpec {
+    /// Counts per value of a column.
+    Values { column: String, size: usize },
+    /// Counts per calendar period of a date column (`num.*` seconds or a date field), only
+    /// for values within `[lower, upper)` seconds.
+    Intervals {
+        column: String,
+        unit: DateUnit,
+        lower: Option<f64>,
+        upper: Option<f64>,
+    },
+}
+
+/// What one pass asks for.
+#[derive(Debug, Clone)]
+pub struct PassCollector {
+    pub top: Option<TopSpec>,
+    pub facets: Vec<FacetSpec>,
+    pub id_column: String,
+}
+
+/// A global sort key element.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlobalKey {
+    /// Encoded so that smaller is earlier (see [`encode`]).
+    Num(u128),
+    Str {
+        value: Option<String>,
+        desc: bool,
+    },
+}
+
+impl Ord for GlobalKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (GlobalKey::Num(a), GlobalKey::Num(b)) => a.cmp(b),
+            (GlobalKey::Str { value: a, desc }, GlobalKey::Str { value: b, .. }) => match (a, b) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(_), None) => Ordering::Less,
+                (Some(a), Some(b)) if *desc => b.cmp(a),
+                (Some(a), Some(b)) => a.cmp(b),
+            },
+            (GlobalKey::Num(_), GlobalKey::Str { .. }) => Ordering::Less,
+            (GlobalKey::Str { .. }, GlobalKey::Num(_)) => Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for GlobalKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// One ranked document.
+#[derive(Debug, Clone)]
+pub struct Ranked {
+    pub keys: Vec<GlobalKey>,
+    pub id: String,
+    pub address: DocAddress,
+    pub score: Score,
+}
+
+/// Counts of one facet after merging segments.
+#[derive(Debug, Clone, Default)]
+pub struct FacetCounts {
+    /// Value and count, most frequent first, ties by value.
+    pub values: Vec<(String, u64)>,
+    /// Number of distinct values (exact when `exact`).
+    pub distinct: u64,
+    pub exact: bool,
+    /// Period start (seconds) and count, in time order.
+    pub buckets: Vec<(i64, u64)>,
+}
+
+/// The result of one pass.
+#[derive(Debug, Default)]
+pub struct PassFruit {
+    pub total: u64,
+    pub top: Vec<Ranked>,
+    pub facets: Vec<FacetCounts>,
+}
+
+/// Encodes a column value (or its absence) so that smaller means earlier.
+fn encode(value: Option<u64>, desc: bool) -> u128 {
+    match value {
+        None => u128::MAX,
+        Some(v) if desc => u128::from(u64::MAX - v),
+        Some(v) => u128::from(v),
+    }
+}
+
+fn score_to_u64(score: Score) -> u64 {
+    f64::from(score).to_u64()
+}
+
+enum KeyReader {
+    Score {
+        desc: bool,
+    },
+    Column {
+        column: Option<Column<u64>>,
+        desc: bool,
+        take_max: bool,
+        dict: Option<StrColumn>,
+    },
+}
+
+impl KeyReader {
+    #[inline]
+    fn read(&self, doc: DocId, score: Score) -> u128 {
+        match self {
+            KeyReader::Score { desc } => encode(Some(score_to_u64(score)), *desc),
+            KeyReader::Column {
+                column,
+                desc,
+                take_max,
+                ..
+            } => {
+                let value = column.as_ref().and_then(|c| {
+                    let values = c.values_for_doc(doc);
+                    if *take_max {
+                        values.max()
+                    } else {
+                        values.min()
+                    }
+                });
+                encode(value, *desc)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    keys: [u128; MAX_KEYS],
+    doc: DocId,
+    score: Score,
+}
+
+struct SegTop {
+    readers: Vec<KeyReader>,
+    id: Option<StrColumn>,
+    k: usize,
+    entries: Vec<Entry>,
+    threshold: Option<[u128; MAX_KEYS]>,
+}
+
+impl SegTop {
+    fn nkeys(&self) -> usize {
+        self.readers.len() + 1
+    }
+
+    #[inline]
+    fn id_ord(&self, doc: DocId) -> u128 {
+        encode(self.id.as_ref().and_then(|c| c.ords().first(doc)), false)
+    }
+
+    #[inline]
+    fn read(&self, i: usize, doc: DocId, score: Score) -> u128 {
+        match self.readers.get(i) {
+            Some(r) => r.read(doc, score),
+            None => self.id_ord(doc),
+        }
+    }
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let n = self.nkeys();
+        let mut keys = [0u128; MAX_KEYS];
+        if let Some(threshold) = self.threshold {
+            // Read keys one at a time and stop as soon as the document is worse.
+            let mut decided = false;
+            for i in 0..n {
+                keys[i] = self.read(i, doc, score);
+                if decided {
+                    continue;
+                }
+                match keys[i].cmp(&threshold[i]) {
+                    Ordering::Greater => return,
+                    Ordering::Less => decided = true,
+                    Ordering::Equal => {}
+                }
+            }
+            if !decided {
+                return;
+            }
+        } else {
+            for (i, key) in keys.iter_mut().enumerate().take(n) {
+                *key = self.read(i, doc, score);
+            }
+        }
+        self.entries.push(Entry { keys, doc, score });
+        if self.entries.len() >= self.k.saturating_mul(2).max(64) {
+            self.truncate();
+        }
+    }
+
+    fn truncate(&mut self) {
+        let k = self.k;
+        if self.entries.len() > k {
+            self.entries
+                .select_nth_unstable_by(k - 1, |a, b| a.keys.cmp(&b.keys));
+            self.entries.truncate(k);
+            self.threshold = self.entries.iter().map(|e| e.keys).max();
+        }
+    }
+
+    fn harvest(mut self, segment: SegmentOrdinal) -> Vec<Ranked> {
+        self.truncate();
+        // Name the string keys and the ids of the survivors.
+        let n = self.nkeys();
+        let mut names: Vec<HashMap<u64, String>> = Vec::with_capacity(n);
+        for i in 0..n {
+            let dict = match self.readers.get(i) {
+                Some(KeyReader::Column { dict: Some(d), .. }) => Some(d),
+                Some(_) => None,
+                None => self.id.as_ref(),
+            };
+            let mut map = HashMap::new();
+            if let Some(dict) = dict {
+                let desc = matches!(
+                    self.readers.get(i),
+                    Some(KeyReader::Column { desc: true, .. })
+                );
+                let mut ords: Vec<u64> = self
+                    .entries
+                    .iter()
+                    .filter(|e| e.keys[i] != u128::MAX)
+                    .map(|e| decode_ord(e.keys[i], desc))
+                    .collect();
+                ords.sort_unstable();
+                ords.dedup();
+                let mut iter = ords.iter();
+                let _ = dict.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                    if let Some(ord) = iter.next() {
+                        map.insert(*ord, String::from_utf8_lossy(bytes).into_owned());
+                    }
+                });
+            }
+            names.push(map);
+        }
+        self.entries
+            .iter()
+            .map(|e| {
+                let mut keys = Vec::with_capacity(n - 1);
+                for i in 0..n - 1 {
+                    keys.push(match &self.readers[i] {
+                        KeyReader::Column {
+                            dict: Some(_),
+                            desc,
+                            ..
+                        } => GlobalKey::Str {
+                            value: (e.keys[i] != u128::MAX)
+                                .then(|| names[i].get(&decode_ord(e.keys[i], *desc)).cloned())
+                                .flatten(),
+                            desc: *desc,
+                        },
+                        _ => GlobalKey::Num(e.keys[i]),
+                    });
+                }
+                let id = names[n - 1]
+                    .get(&decode_ord(e.keys[n - 1], false))
+                    .cloned()
+                    .unwrap_or_default();
+                Ranked {
+                    keys,
+                    id,
+                    address: DocAddress::new(segment, e.doc),
+                    score: e.score,
+                }
+            })
+            .collect()
+    }
+}
+
+fn decode_ord(encoded: u128, desc: bool) -> u64 {
+    let v = encoded as u64;
+    if desc { u64::MAX - v } else { v }
+}
+
+/// Orders ranked documents across segments.
+pub fn compare_ranked(a: &Ranked, b: &Ranked) -> Ordering {
+    a.keys.cmp(&b.keys).then_with(|| a.id.cmp(&b.id))
+}
+
+enum Counts {
+    Dense(Vec<u32>),
+    Sparse(HashMap<u64, u32>),
+}
+
+impl Counts {
+    fn add(&mut self, v: u64) {
+        match self {
+            Counts::Dense(c) => {
+                if let Some(slot) = c.get_mut(v as usize) {
+                    *slot += 1;
+                }
+            }
+            Counts::Sparse(m) => *m.entry(v).or_insert(0) += 1,
+        }
+    }
+
+    fn nonzero(self) -> Vec<(u64, u32)> {
+        match self {
+            Counts::Dense(c) => c
+                .into_iter()
+                .enumerate()
+                .filter(|(_, n)| *n > 0)
+                .map(|(v, n)| (v as u64, n))
+                .collect(),
+            Counts::Sparse(m) => m.into_iter().collect(),
+        }
+    }
+}
+
+struct SegFacet {
+    spec: FacetSpec,
+    column: Option<Column<u64>>,
+    kind: ColumnType,
+    dict: Option<StrColumn>,
+    counts: Counts,
+}
+
+/// Facet counts of one segment.
+#[derive(Debug)]
+pub enum SegFacetFruit {
+    Values {
+        values: Vec<(String, u64)>,
+        exact: bool,
+        distinct: u64,
+    },
+    Buckets(Vec<(i64, u64)>),
+}
+
+impl SegFacet {
+    fn open(spec: &FacetSpec, reader: &SegmentReader) -> tantivy::Result<SegFacet> {
+        let column_name = match spec {
+            FacetSpec::Values { column, .. } | FacetSpec::Intervals { column, .. } => column,
+        };
+        let fast = reader.fast_fields();
+        let (column, kind, dict) = match fast.str(column_name)? {
+            Some(str_col) => (Some(str_col.ords().clone()), ColumnType::Str, Some(str_col)),
+            None => match fast.u64_lenient(column_name)? {
+                Some((col, kind)) => (Some(col), kind, None),
+                None => (None, ColumnType::U64, None),
+            },
+        };
+        let counts = match &dict {
+            Some(d) if d.num_terms() <= 4_000_000 => Counts::Dense(vec![0; d.num_terms()]),
+            _ => Counts::Sparse(HashMap::new()),
+        };
+        Ok(SegFacet {
+            spec: spec.clone(),
+            column,
+            kind,
+            dict,
+            counts,
+        })
+    }
+
+    #[inline]
+    fn collect(&mut self, doc: DocId) {
+        if let Some(column) = &self.column {
+            for v in column.values_for_doc(doc) {
+                self.counts.add(v);
+            }
+        }
+    }
+
+    fn harvest(self) -> SegFacetFruit {
+        let SegFacet {
+            spec,
+            kind,
+            dict,
+            counts,
+            ..
+        } = self;
+        let mut nonzero = counts.nonzero();
+        match spec {
+            FacetSpec::Intervals {
+                unit, lower, upper, ..
+            } => {
+                let mut buckets: HashMap<i64, u64> = HashMap::new();
+                for (raw, n) in nonzero {
+                    let Some(t) = seconds(kind, raw) else {
+                        continue;
+                    };
+                    let tf = t as f64;
+                    if lower.is_some_and(|l| tf < l) || upper.is_some_and(|u| tf >= u) {
+                        continue;
+                    }
+                    if let Some(span) = unit.span_of(t) {
+                        *buckets.entry(span.start).or_insert(0) += u64::from(n);
+                    }
+                }
+                let mut buckets: Vec<(i64, u64)> = buckets.into_iter().collect();
+                buckets.sort_unstable();
+                SegFacetFruit::Buckets(buckets)
+            }
+            FacetSpec::Values { size, .. } => {
+                let distinct = nonzero.len() as u64;
+                let exact = nonzero.len() <= EXACT_DISTINCT;
+                if !exact {
+                    let keep = size.saturating_mul(10).max(1000).min(nonzero.len());
+                    if keep > 0 {
+                        nonzero.select_nth_unstable_by(keep - 1, |a, b| {
+                            b.1.cmp(&a.1).then(a.0.cmp(&b.0))
+                        });
+                    }
+                    nonzero.truncate(keep);
+                }
+                let values = match &dict {
+                    Some(dict) => {
+                        nonzero.sort_unstable_by_key(|(ord, _)| *ord);
+                        let ords: Vec<u64> = nonzero.iter().map(|(o, _)| *o).collect();
+                        let mut out = Vec::with_capacity(ords.len());
+                        let mut iter = nonzero.iter();
+                        let _ = dict.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+                            if let Some((_, n)) = iter.next() {
+                                out.push((
+                                    String::from_utf8_lossy(bytes).into_owned(),
+                                    u64::from(*n),
+                                ));
+                            }
+                        });
+                        out
+                    }
+                    None => nonzero
+                        .into_iter()
+                        .map(|(raw, n)| (value_name(kind, raw), u64::from(n)))
+                        .collect(),
+                };
+                SegFacetFruit::Values {
+                    values,
+                    exact,
+                    distinct,
+                }
+            }
+        }
+    }
+}
+
+/// Seconds since the epoch of a raw value of a date-holding column.
+fn seconds(kind: ColumnType, raw: u64) -> Option<i64> {
+    match kind {
+        ColumnType::F64 => {
+            let f = f64::from_u64(raw);
+            f.is_finite().then_some(f as i64)
+        }
+        ColumnType::DateTime => Some(DateTime::from_u64(raw).into_timestamp_secs()),
+        ColumnType::I64 => Some(i64::from_u64(raw)),
+        _ => None,
+    }
+}
+
+/// The facet value id of a raw value of a non-string column.
+fn value_name(kind: ColumnType, raw: u64) -> String {
+    match kind {
+        ColumnType::I64 => i64::from_u64(raw).to_string(),
+        ColumnType::F64 => format_number(f64::from_u64(raw)),
+        ColumnType::Bool => bool::from_u64(raw).to_string(),
+        ColumnType::DateTime => format_timestamp(DateTime::from_u64(raw).into_timestamp_secs()),
+        _ => raw.to_string(),
+    }
+}
+
+fn format_number(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        f.to_string()
+    }
+}
+
+pub struct PassSegment {
+    total: u64,
+    top: Option<SegTop>,
+    facets: Vec<SegFacet>,
+    segment: SegmentOrdinal,
+}
+
+/// The per-segment results of a pass.
+pub struct PassSegmentFruit {
+    total: u64,
+    top: Vec<Ranked>,
+    facets: Vec<SegFacetFruit>,
+}
+
+impl Collector for PassCollector {
+    type Fruit = PassFruit;
+    type Child = PassSegment;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<PassSegment> {
+        let fast = reader.fast_fields();
+        let top = match &self.top {
+            Some(spec) if spec.k > 0 => {
+                let mut readers = Vec::with_capacity(spec.keys.len());
+                for key in spec.keys.iter().take(MAX_KEYS - 1) {
+                    readers.push(match &key.source {
+                        KeySource::Score => KeyReader::Score { desc: key.desc },
+                        KeySource::Column(name) => match fast.str(name)? {
+                            Some(str_col) => KeyReader::Column {
+                                column: Some(str_col.ords().clone()),
+                                desc: key.desc,
+                                take_max: key.take_max,
+                                dict: Some(str_col),
+                            },
+                            None => KeyReader::Column {
+                                column: fast.u64_lenient(name)?.map(|(c, _)| c),
+                                desc: key.desc,
+                                take_max: key.take_max,
+                                dict: None,
+                            },
+                        },
+                    });
+                }
+                Some(SegTop {
+                    readers,
+                    id: fast.str(&self.id_column)?,
+                    k: spec.k,
+                    entries: Vec::new(),
+                    threshold: None,
+                })
+            }
+            _ => None,
+        };
+        let facets = self
+            .facets
+            .iter()
+            .map(|spec| SegFacet::open(spec, reader))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(PassSegment {
+            total: 0,
+            top,
+            facets,
+            segment,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.top
+            .as_ref()
+            .is_some_and(|t| t.k > 0 && t.keys.iter().any(|k| matches!(k.source, KeySource::Score)))
+    }
+
+    fn merge_fruits(&self, fruits: Vec<PassSegmentFruit>) -> tantivy::Result<PassFruit> {
+        let mut total = 0;
+        let mut top = Vec::new();
+        let mut merged: Vec<(HashMap<String, u64>, bool, u64)> =
+            vec![(HashMap::new(), true, 0); self.facets.len()];
+        let mut buckets: Vec<HashMap<i64, u64>> = vec![HashMap::new(); self.facets.len()];
+        for fruit in fruits {
+            total += fruit.total;
+            top.extend(fruit.top);
+            for (i, facet) in fruit.facets.into_iter().enumerate() {
+                match facet {
+                    SegFacetFruit::Values {
+                        values,
+                        exact,
+                        distinct,
+                    } => {
+                        let (map, all_exact, max_distinct) = &mut merged[i];
+                        *all_exact &= exact;
+                        *max_distinct = (*max_distinct).max(distinct);
+                        for (v, n) in values {
+                            *map.entry(v).or_insert(0) += n;
+                        }
+                    }
+                    SegFacetFruit::Buckets(b) => {
+                        for (start, n) in b {
+                            *buckets[i].entry(start).or_insert(0) += n;
+                        }
+                    }
+                }
+            }
+        }
+        let k = self.top.as_ref().map_or(0, |t| t.k);
+        top.sort_by(compare_ranked);
+        top.truncate(k);
+        let facets = merged
+            .into_iter()
+            .zip(buckets)
+            .map(|((map, exact, max_distinct), b)| {
+                let distinct = if exact {
+                    map.len() as u64
+                } else {
+                    max_distinct.max(map.len() as u64)
+                };
+                let mut values: Vec<(String, u64)> = map.into_iter().collect();
+                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                let mut buckets: Vec<(i64, u64)> = b.into_iter().collect();
+                buckets.sort_unstable();
+                FacetCounts {
+                    values,
+                    distinct,
+                    exact,
+                    buckets,
+                }
+            })
+            .collect();
+        Ok(PassFruit { total, top, facets })
+    }
+}
+
+impl SegmentCollector for PassSegment {
+    type Fruit = PassSegmentFruit;
+
+    #[inline]
+    fn collect(&mut self, doc: DocId, score: Score) {
+        self.total += 1;
+        if let Some(top) = &mut self.top {
+            top.collect(doc, score);
+        }
+        for facet in &mut self.facets {
+            facet.collect(doc);
+        }
+    }
+
+    fn harvest(self) -> PassSegmentFruit {
+        let segment = self.segment;
+        PassSegmentFruit {
+            total: self.total,
+            top: self.top.map(|t| t.harvest(segment)).unwrap_or_default(),
+            facets: self.facets.into_iter().map(SegFacet::harvest).collect(),
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! The field layout of the Tantivy index.
+//!
+//! | field | kind | holds |
+//! |---|---|---|
+//! | `id` | keyword, fast | entity id (upserts, `filter:id`, tie-break order, streams) |
+//! | `collection_id`, `role_id` | i64, indexed, fast, stored | |
+//! | `mutable` | bool, indexed, fast, stored | |
+//! | `created_at`, `updated_at` | date (seconds), indexed, fast, stored | |
+//! | `schema`, `schemata`, `caption`, `origin` | keyword, fast | `schemata` = the schema and its ancestors |
+//! | `caption_sort` | fast only | lower-cased ASCII caption, for `sort=label` |
+//! | `names` … `urls` | keyword, fast | one field per FtM type group |
+//! | `name_keys` | keyword, fast | normalised names (Aleph's `fingerprints`), for `filter:names` |
+//! | `name_text` | analyzed, positions | every name; the boosted part of `q` |
+//! | `text` | analyzed, positions | every value, including text properties (`bodyText`, `indexText`…) |
+//! | `properties` | JSON keyword, fast | `properties.<name>` for every non-text property |
+//! | `has_property` | keyword | names of the properties with values (`empty:properties.x`) |
+//! | `num.<name>` | f64, fast | number and date properties and `dates`, as numbers (dates: epoch seconds) |
+//! | `entity_json` | stored | the entity's FtM JSON without `indexText` (the hit) |
+//! | `index_text` | stored | `indexText` values, for highlighting only |
+//!
+//! Keyword fields keep values exactly as FtM cleaned them and have no length norms;
+//! analyzed fields use the [`crate::analysis`] tokenizer, registered as `aleph`.
+
+use std::collections::BTreeMap;
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field as TField, IndexRecordOption, JsonObjectOptions,
+    NumericOptions, Schema, TextFieldIndexing, TextOptions,
+};
+
+use crate::query::Field;
+use crate::query::field::{PropertyKind, numeric_names, property_kind, type_groups};
+
+/// The name under which the analyzer is registered with Tantivy.
+pub const TOKENIZER: &str = "aleph";
+
+/// Handles to every field of the index.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    pub schema: Schema,
+    pub id: TField,
+    pub collection_id: TField,
+    pub role_id: TField,
+    pub mutable: TField,
+    pub created_at: TField,
+    pub updated_at: TField,
+    pub schema_name: TField,
+    pub schemata: TField,
+    pub caption: TField,
+    pub caption_sort: TField,
+    pub origin: TField,
+    pub name_keys: TField,
+    pub name_text: TField,
+    pub text: TField,
+    pub properties: TField,
+    pub has_property: TField,
+    pub entity_json: TField,
+    pub index_text: TField,
+    pub groups: BTreeMap<&'static str, TField>,
+    pub numeric: BTreeMap<&'static str, TField>,
+}
+
+fn keyword() -> TextOptions {
+    TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        )
+        .set_fast("raw")
+}
+
+fn analyzed() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+fn integer() -> NumericOptions {
+    NumericOptions::default()
+        .set_indexed()
+        .set_fast()
+        .set_stored()
+}
+
+fn date() -> DateOptions {
+    DateOptions::default()
+        .set_indexed()
+        .set_fast()
+        .set_stored()
+        .set_precision(DateTimePrecision::Seconds)
+}
+
+impl Fields {
+    /// The layout for the current FtM model.
+    pub fn build() -> Fields {
+        let mut b = Schema::builder();
+        let id = b.add_text_field("id", keyword());
+        let collection_id = b.add_i64_field("collection_id", integer());
+        let role_id = b.add_i64_field("role_id", integer());
+        let mutable = b.add_bool_field("mutable", integer());
+        let created_at = b.add_date_field("created_at", date());
+        let updated_at = b.add_date_field("updated_at", date());
+        let schema_name = b.add_text_field("schema", keyword());
+        let schemata = b.add_text_field("schemata", keyword());
+        let caption = b.add_text_field("caption", keyword());
+        let caption_sort = b.add_text_field("caption_sort", TextOptions::default().set_fast("raw"));
+        let origin = b.add_text_field("origin", keyword().set_stored());
+        let name_keys = b.add_text_field("name_keys", keyword());
+        let name_text = b.add_text_field("name_text", analyzed());
+        let text = b.add_text_field("text", analyzed());
+        let properties = b.add_json_field(
+            "properties",
+            JsonObjectOptions::default()
+                .set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer("raw")
+                        .set_index_option(IndexRecordOption::Basic)
+                        .set_fieldnorms(false),
+                )
+                .set_fast("raw"),
+        );
+        let has_property = b.add_text_field(
+            "has_property",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("raw")
+                    .set_index_option(IndexRecordOption::Basic)
+                    .set_fieldnorms(false),
+            ),
+        );
+        let entity_json = b.add_text_field("entity_json", TextOptions::default().set_stored());
+        let index_text = b.add_text_field("index_text", TextOptions::default().set_stored());
+        let groups = type_groups()
+            .map(|g| (g, b.add_text_field(g, keyword())))
+            .collect();
+        let numeric = numeric_names()
+            .map(|n| {
+                (
+                    n,
+                    b.add_f64_field(&format!("num.{n}"), NumericOptions::default().set_fast()),
+                )
+            })
+            .collect();
+        Fields {
+            schema: b.build(),
+            id,
+            collection_id,
+            role_id,
+            mutable,
+            created_at,
+            updated_at,
+            schema_name,
+            schemata,
+            caption,
+            caption_sort,
+            origin,
+            name_keys,
+            name_text,
+            text,
+            properties,
+            has_property,
+            entity_json,
+            index_text,
+            groups,
+            numeric,
+        }
+    }
+
+    /// Where a field's values live.
+    pub fn locate(&self, field: Field) -> Location {
+        match field {
+            Field::Id => Location::Keyword(self.id),
+            Field::CollectionId => Location::Integer(self.collection_id),
+            Field::RoleId => Location::Integer(self.role_id),
+            Field::Mutable => Location::Bool(self.mutable),
+            Field::CreatedAt => Location::Timestamp(self.created_at),
+            Field::UpdatedAt => Location::Timestamp(self.updated_at),
+            Field::Schema => Location::Keyword(self.schema_name),
+            Field::Schemata => Location::Keyword(self.schemata),
+            Field::Caption => Location::Keyword(self.caption),
+            Field::Origin => Location::Keyword(self.origin),
+            Field::NameKeys => Location::Keyword(self.name_keys),
+            Field::Text => Location::Analyzed(self.text),
+            Field::Group(g) => match self.groups.get(g) {
+                Some(f) => Location::Keyword(*f),
+                None => Location::Nowhere,
+            },
+            Field::Property(p) => match property_kind(p) {
+                Some(PropertyKind::Text) => Location::Analyzed(self.text),
+                Some(_) => Location::Property(self.properties, p),
+                None => Location::Nowhere,
+            },
+            Field::Numeric(n) => match self.numeric.get(n) {
+                Some(f) => Location::Number(*f),
+                None => Location::Nowhere,
+            },
+        }
+    }
+
+    /// The fast column that holds a field, by the name Tantivy reads it under.
+    pub fn column_name(&self, field: Field) -> Option<String> {
+        let name = match self.locate(field) {
+            Location::Keyword(f)
+            | Location::Integer(f)
+            | Location::Bool(f)
+            | Location::Timestamp(f)
+            | Location::Number(f) => self.schema.get_field_name(f).to_string(),
+            Location::Property(_, p) => format!("properties.{p}"),
+            Location::Analyzed(_) | Location::Nowhere => return None,
+        };
+        Some(name)
+    }
+}
+
+/// Where and how a field is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// An exact-match keyword field (fast).
+    Keyword(TField),
+    /// One path of the `properties` JSON field.
+    Property(TField, &'static str),
+    /// An analyzed full-text field.
+    Analyzed(TField),
+    Integer(TField),
+    Bool(TField),
+    Timestamp(TField),
+    Number(TField),
+    /// A field name the index does not hold (cannot match anything).
+    Nowhere,
+}
