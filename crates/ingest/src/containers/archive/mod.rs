@@ -340,6 +340,39 @@ impl<'a> Unpacker<'a> {
         self.close_file(member)
     }
 
+    /// Report a file an external tool already wrote into the work directory (`readpst`
+    /// output) as the member `raw_name`, under the same limits as unpacked bytes.
+    pub(super) fn adopt(&mut self, raw_name: &str, path: PathBuf) -> Result<(), IngestError> {
+        let parts = match member_components(raw_name) {
+            Ok(parts) => parts,
+            Err(reason) => {
+                self.skip(raw_name, reason);
+                return Ok(());
+            }
+        };
+        let (name, dirs) = parts
+            .split_last()
+            .ok_or_else(|| IngestError::corrupt("empty member name"))?;
+        let parent_id = self.ensure_folders(dirs)?;
+        self.count_member()?;
+        let len = std::fs::metadata(&path)?.len();
+        if self.unpacked + len > self.limits.max_unpacked_bytes {
+            return Err(IngestError::limit(format!(
+                "contents exceed {} bytes; stopped at {}",
+                self.limits.max_unpacked_bytes,
+                parts.join("/")
+            )));
+        }
+        self.unpacked += len;
+        let mut child = child_document_for(&self.package_id, &parts.join("/"), name)?;
+        child.set("parent", [parent_id.as_str()])?;
+        self.sink.child(Child {
+            path,
+            entity: child,
+        })?;
+        Ok(())
+    }
+
     /// Write the notes about skipped members onto the package entity.
     pub(super) fn finish(self, entity: &mut Entity) -> Result<(), IngestError> {
         if self.skipped_count == 0 {
