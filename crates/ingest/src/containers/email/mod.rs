@@ -19,7 +19,7 @@ use std::path::PathBuf;
 
 use ftm::{CleanOptions, Entity, PropertyType};
 
-use super::{entity_id, safe_extension, schema, work_subdir};
+use super::{entity_id, iso_utc, safe_extension, schema, work_subdir};
 use crate::{Child, Context, IngestError, Sink, child_document};
 
 /// Which header an address came from, which decides the properties it fills.
@@ -246,31 +246,6 @@ fn text_to_html(text: &str) -> String {
     out
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` in UTC for a Unix timestamp; `None` outside years 1000–9999.
-pub(super) fn iso_utc(timestamp: i64) -> Option<String> {
-    let days = timestamp.div_euclid(86_400);
-    let secs = timestamp.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    if !(1000..=9999).contains(&year) {
-        return None;
-    }
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    ))
-}
-
 /// The message ids inside angle brackets in a header value (`<a@b> <c@d>`), as Aleph
 /// keeps them: without the brackets, and only if longer than four characters.
 pub(super) fn parse_message_ids(value: &str) -> Vec<String> {
@@ -429,16 +404,6 @@ mod tests {
             reply_target(&[], &["zzz@x.org".into()]).as_deref(),
             Some("zzz@x.org")
         );
-    }
-
-    #[test]
-    fn timestamps_format_in_utc() {
-        assert_eq!(iso_utc(0).as_deref(), Some("1970-01-01T00:00:00"));
-        assert_eq!(
-            iso_utc(1_709_209_845).as_deref(),
-            Some("2024-02-29T12:30:45")
-        );
-        assert_eq!(iso_utc(-62_000_000_000), None);
     }
 
     #[test]
