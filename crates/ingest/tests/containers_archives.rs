@@ -1,5 +1,8 @@
 //! Archives: Package, Folder tree with the right parents, child files, and hostile input.
 
+// Test code: an unwrap that fails is a failing test.
+#![allow(clippy::unwrap_used)]
+
 #[path = "support/containers_archives.rs"]
 mod build;
 #[path = "support/containers_util.rs"]

@@ -1,5 +1,8 @@
 //! Email: eml, emlx, mbox, Outlook msg and PST; people, bodies, attachments.
 
+// Test code: an unwrap that fails is a failing test.
+#![allow(clippy::unwrap_used)]
+
 #[path = "support/containers_msg.rs"]
 mod msg;
 #[path = "support/containers_util.rs"]

@@ -1,5 +1,8 @@
 //! Tables: CSV/TSV, XLSX, SQLite and DBF become Tables with a normalised CSV blob.
 
+// Test code: an unwrap that fails is a failing test.
+#![allow(clippy::unwrap_used)]
+
 #[path = "support/containers_util.rs"]
 mod util;
 

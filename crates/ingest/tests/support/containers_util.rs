@@ -145,16 +145,25 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// The process's peak resident memory (VmHWM) in bytes.
 pub fn peak_rss() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kb * 1024
+    status_kb("VmHWM:") * 1024
 }
 
 /// Reset the peak-memory mark to the current resident size, so a later [`peak_rss`]
 /// measures only what happened since.
 pub fn reset_peak_rss() {
     std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    // The reset must have worked, or later measurements would compare against an old peak.
+    let (peak, now) = (status_kb("VmHWM:"), status_kb("VmRSS:"));
+    assert!(
+        peak <= now + 4096,
+        "peak RSS not reset: VmHWM {peak} kB, VmRSS {now} kB"
+    );
+}
+
+fn status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 /// The id the extractors derive for something inside `parent`.

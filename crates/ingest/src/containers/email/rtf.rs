@@ -290,10 +290,10 @@ impl<'a> Reader<'a> {
         match word {
             "htmlrtf" => self.group.suppressed = param != Some(0),
             "htmltag" | "mhtmltag" => self.group.html_tag = true,
-            "par" | "line" => {
-                if self.mode == Mode::Text || self.group.html_tag || !self.group.suppressed {
-                    self.emit_str("\n");
-                }
+            "par" | "line"
+                if self.mode == Mode::Text || self.group.html_tag || !self.group.suppressed =>
+            {
+                self.emit_str("\n");
             }
             "tab" => self.emit_str("\t"),
             "ansicpg" => {

@@ -69,7 +69,7 @@ pub(crate) fn ingest(
         ));
     }
     let encoding = language_driver_encoding(header[29]);
-    let foxpro = matches!(version, 0x30 | 0x31 | 0x32);
+    let foxpro = matches!(version, 0x30..=0x32);
 
     entity.set_schema(schema("Table")?);
     let id = entity_id(entity)?;
