@@ -104,23 +104,23 @@ fn casefold(text: &str) -> String {
             '\u{13A0}'..='\u{13F5}' => out.push(c),
             '\u{AB70}'..='\u{ABBF}' => out.extend(char::from_u32(c as u32 - 0xAB70 + 0x13A0)),
             '\u{13F8}'..='\u{13FD}' => out.extend(char::from_u32(c as u32 - 8)),
-            _ => out.extend(c.to_lowercase().flat_map(fold_extra)),
+            _ => c.to_lowercase().for_each(|l| push_folded(&mut out, l)),
         }
     }
     out
 }
 
-fn fold_extra(c: char) -> impl Iterator<Item = char> {
-    let folded: &[char] = match c {
-        'ß' => &['s', 's'],
-        'ς' => &['σ'],
-        'ſ' => &['s'],
-        'ﬀ' => &['f', 'f'],
-        'ﬁ' => &['f', 'i'],
-        'ﬂ' => &['f', 'l'],
-        _ => return vec![c].into_iter(),
-    };
-    folded.to_vec().into_iter()
+/// The full case foldings that `to_lowercase` does not do.
+fn push_folded(out: &mut String, c: char) {
+    match c {
+        'ß' => out.push_str("ss"),
+        'ς' => out.push('σ'),
+        'ſ' => out.push('s'),
+        'ﬀ' => out.push_str("ff"),
+        'ﬁ' => out.push_str("fi"),
+        'ﬂ' => out.push_str("fl"),
+        _ => out.push(c),
+    }
 }
 
 /// rigour's `can_latinize`: every letter or number belongs to a script rigour

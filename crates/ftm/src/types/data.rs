@@ -294,18 +294,17 @@ pub(crate) static IDNA_DB: LazyLock<IdnaTables> = LazyLock::new(|| {
 /// Whether a code point falls in one of the sorted, non-overlapping ranges.
 pub(crate) fn in_ranges(ranges: &[(u32, u32)], c: char) -> bool {
     let cp = c as u32;
-    match ranges.binary_search_by(|&(lo, hi)| {
-        if hi < cp {
-            std::cmp::Ordering::Less
-        } else if lo > cp {
-            std::cmp::Ordering::Greater
-        } else {
-            std::cmp::Ordering::Equal
-        }
-    }) {
-        Ok(_) => true,
-        Err(_) => false,
-    }
+    ranges
+        .binary_search_by(|&(lo, hi)| {
+            if hi < cp {
+                std::cmp::Ordering::Less
+            } else if lo > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
 #[cfg(test)]

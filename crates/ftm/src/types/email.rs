@@ -2,9 +2,11 @@
 //!
 //! FtM runs the domain through the `idna` package (UTS 46 mapping, then the IDNA 2008
 //! rules: every code point PVALID or allowed by its context, NFC, hyphen and bidi rules)
-//! and keeps it in Unicode form. We map with the `idna` crate, then apply the IDNA 2008
-//! code point classes generated from the Python package on top, because UTS 46 alone
-//! admits symbols (emoji, `_`) that IDNA 2008 refuses.
+//! and keeps it in Unicode form. We map with ICU's UTS 46 mapper (through `idna_adapter`)
+//! and Punycode-encode with the `idna` crate, but apply the label rules ourselves with the
+//! IDNA 2008 code point classes generated from the Python package, because UTS 46 alone
+//! admits symbols (emoji, `_`) that IDNA 2008 refuses, and the `idna` crate applies the
+//! bidi rule to whole domains where the Python package applies it per label.
 
 use unicode_normalization::{UnicodeNormalization, char::canonical_combining_class};
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
@@ -38,95 +40,164 @@ fn valid_local(local: &str) -> bool {
 /// is not all digits, and give back the Unicode form.
 pub(crate) fn clean_domain(domain: &str) -> Option<String> {
     let domain = domain.trim_end_matches('.').to_lowercase();
-    let ascii = idna_encode(&domain)?;
+    let (ascii, unicode) = idna_encode(&domain)?;
     let (_, tld) = ascii.rsplit_once('.')?;
     if tld.chars().count() < 2 || py_isdigit(tld) {
         return None;
     }
-    idna_decode(&ascii)
+    Some(unicode)
 }
 
-fn uts46() -> idna::uts46::Uts46 {
-    idna::uts46::Uts46::new()
-}
+const MAX_DOMAIN: usize = 253;
 
-/// `idna.encode(domain, uts46=True)`: the A-label form, or `None` for an invalid name.
-fn idna_encode(domain: &str) -> Option<String> {
-    use idna::uts46::{AsciiDenyList, DnsLength, Hyphens};
-    if domain.is_empty() {
+/// `idna.encode(domain, uts46=True)` and `idna.decode` of the result: the A-label and
+/// the U-label forms of the domain, or `None` where the `idna` package raises.
+fn idna_encode(domain: &str) -> Option<(String, String)> {
+    // UTS 46 mapping (non-transitional, without the STD3 rules) and NFC; disallowed
+    // code points come out as U+FFFD.
+    let mapped: String = if domain.is_ascii() {
+        domain.to_ascii_lowercase()
+    } else {
+        idna_adapter::Adapter::new()
+            .map_normalize(domain.chars())
+            .collect()
+    };
+    if mapped.contains('\u{FFFD}') || mapped.chars().count() > MAX_DOMAIN + 1 {
         return None;
     }
-    let ascii = uts46()
-        .to_ascii(
-            domain.as_bytes(),
-            AsciiDenyList::EMPTY,
-            Hyphens::Check,
-            DnsLength::Ignore,
-        )
-        .ok()?;
-    let ascii = ascii.into_owned();
-    let (labels, trailing_dot) = match ascii.strip_suffix('.') {
-        Some(rest) => (rest, true),
-        None => (ascii.as_str(), false),
-    };
-    for label in labels.split('.') {
-        if label.is_empty() || label.len() > 63 || !idna2008_label(label) {
-            return None;
-        }
+    let mut labels: Vec<&str> = mapped.split('.').collect();
+    let trailing_dot = labels.len() > 1 && labels.last() == Some(&"");
+    if trailing_dot {
+        labels.pop();
     }
-    let limit = if trailing_dot { 254 } else { 253 };
-    (ascii.len() <= limit).then_some(ascii)
+    let mut ascii = Vec::with_capacity(labels.len());
+    let mut unicode = Vec::with_capacity(labels.len());
+    for label in labels {
+        let (a, u) = encode_label(label)?;
+        ascii.push(a);
+        unicode.push(u);
+    }
+    if trailing_dot {
+        ascii.push(String::new());
+        unicode.push(String::new());
+    }
+    let ascii = ascii.join(".");
+    let limit = MAX_DOMAIN + usize::from(trailing_dot);
+    (ascii.len() <= limit).then(|| (ascii, unicode.join(".")))
 }
 
-/// `idna.decode(domain)`: the U-label form of an A-label domain.
-fn idna_decode(ascii: &str) -> Option<String> {
-    use idna::uts46::{AsciiDenyList, Hyphens};
-    let (unicode, result) =
-        uts46().to_unicode(ascii.as_bytes(), AsciiDenyList::EMPTY, Hyphens::Check);
-    result.ok()?;
-    Some(unicode.into_owned())
-}
-
-/// IDNA 2008 validity of one label given in A-label (or plain ASCII) form.
-fn idna2008_label(ascii_label: &str) -> bool {
-    let label: Vec<char> = match ascii_label.strip_prefix("xn--") {
-        Some(puny) => match idna::punycode::decode_to_string(puny) {
-            Some(decoded) if !decoded.is_empty() && !puny.ends_with('-') => {
-                decoded.chars().collect()
+/// `alabel` (and, for the Unicode form, `ulabel`) of one label.
+fn encode_label(label: &str) -> Option<(String, String)> {
+    if label.is_empty() {
+        return None;
+    }
+    let (ascii, unicode) = if label.is_ascii() {
+        let lower = label.to_ascii_lowercase();
+        let unicode = match lower.strip_prefix("xn--") {
+            Some(puny) => {
+                if puny.is_empty() || puny.ends_with('-') {
+                    return None;
+                }
+                let decoded = idna::punycode::decode_to_string(puny)?;
+                // Only the canonical encoding of a U-label is an A-label (RFC 5891 5.3).
+                if idna::punycode::encode_str(&decoded)? != puny {
+                    return None;
+                }
+                check_label(&decoded)?;
+                decoded
             }
-            _ => return false,
-        },
-        None => ascii_label.chars().collect(),
+            None => {
+                check_label(&lower)?;
+                lower.clone()
+            }
+        };
+        (label.to_owned(), unicode)
+    } else {
+        check_label(label)?;
+        (
+            format!("xn--{}", idna::punycode::encode_str(label)?),
+            label.to_owned(),
+        )
     };
-    let Some(&first) = label.first() else {
-        return false;
-    };
-    if label.iter().copied().nfc().collect::<Vec<_>>() != label {
-        return false;
+    (ascii.len() <= 63).then_some((ascii, unicode))
+}
+
+/// `check_label`: the IDNA 2008 rules for one U-label.
+fn check_label(label: &str) -> Option<()> {
+    let chars: Vec<char> = label.chars().collect();
+    let first = *chars.first()?;
+    if chars.len() > MAX_DOMAIN + 1 || label.nfc().ne(chars.iter().copied()) {
+        return None;
     }
-    if label.get(2..4) == Some(&['-', '-']) || first == '-' || label.last() == Some(&'-') {
-        return false;
+    if chars.get(2..4) == Some(&['-', '-']) || first == '-' || chars.last() == Some(&'-') {
+        return None;
     }
     if first.general_category_group() == GeneralCategoryGroup::Mark {
-        return false;
+        return None;
     }
     let db = &*IDNA_DB;
-    for (pos, &c) in label.iter().enumerate() {
+    for (pos, &c) in chars.iter().enumerate() {
         if in_ranges(&db.pvalid, c) {
             continue;
         }
         let ok = if in_ranges(&db.contextj, c) {
-            valid_contextj(&label, pos)
+            valid_contextj(&chars, pos)
         } else if in_ranges(&db.contexto, c) {
-            valid_contexto(&label, pos)
+            valid_contexto(&chars, pos)
         } else {
             false
         };
         if !ok {
-            return false;
+            return None;
         }
     }
-    true
+    check_bidi(&chars).then_some(())
+}
+
+/// RFC 5893's bidi rule, applied (as the `idna` package does) only to a label that
+/// holds right-to-left characters or Arabic digits.
+fn check_bidi(label: &[char]) -> bool {
+    use unicode_bidi::{BidiClass::*, bidi_class};
+    let classes: Vec<_> = label.iter().map(|&c| bidi_class(c)).collect();
+    if !classes.iter().any(|c| matches!(c, R | AL | AN)) {
+        return true;
+    }
+    let rtl = match classes[0] {
+        R | AL => true,
+        L => false,
+        _ => return false,
+    };
+    let mut valid_ending = false;
+    let mut number_type = None;
+    for &class in &classes {
+        if rtl {
+            if !matches!(class, R | AL | AN | EN | ES | CS | ET | ON | BN | NSM) {
+                return false;
+            }
+            if matches!(class, R | AL | EN | AN) {
+                valid_ending = true;
+            } else if class != NSM {
+                valid_ending = false;
+            }
+            if matches!(class, AN | EN) {
+                match number_type {
+                    None => number_type = Some(class),
+                    Some(t) if t != class => return false,
+                    Some(_) => {}
+                }
+            }
+        } else {
+            if !matches!(class, L | EN | ES | CS | ET | ON | BN | NSM) {
+                return false;
+            }
+            if matches!(class, L | EN) {
+                valid_ending = true;
+            } else if class != NSM {
+                valid_ending = false;
+            }
+        }
+    }
+    valid_ending
 }
 
 fn in_script(c: char, script: &str) -> bool {

@@ -404,7 +404,7 @@ fn luhn(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    !digits.is_empty() && sum % 10 == 0
+    !digits.is_empty() && sum.is_multiple_of(10)
 }
 
 fn figi(text: &str) -> Option<String> {

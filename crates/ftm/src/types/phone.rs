@@ -6,6 +6,11 @@
 //! so a national number without a country is refused.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use regex::Regex;
 
 use phonenumber::{Mode, PhoneNumber, country};
 
@@ -42,7 +47,90 @@ fn parse_once(text: &str, region: Option<country::Id>) -> Option<PhoneNumber> {
     let parsed = std::panic::catch_unwind(|| phonenumber::parse(region, text))
         .ok()?
         .ok()?;
-    phonenumber::is_valid(&parsed).then_some(parsed)
+    is_valid(&parsed).then_some(parsed)
+}
+
+/// libphonenumber's `isValidNumber`. The port's own check lets a number pass when a
+/// pattern matches only its beginning (so a number with a digit too many is "valid");
+/// libphonenumber requires the whole national number to match a number type's pattern
+/// and one of its possible lengths.
+fn is_valid(number: &PhoneNumber) -> bool {
+    let national = number.national().to_string();
+    let Some(regions) = DATABASE.region(&number.code().value()) else {
+        return false;
+    };
+    let metas: Vec<&Metadata> = if regions.len() == 1 && regions[0] == "001" {
+        DATABASE.by_code(&number.code().value()).unwrap_or_default()
+    } else {
+        regions.iter().filter_map(|r| DATABASE.by_id(*r)).collect()
+    };
+    if metas.len() == 1 {
+        return has_type(metas[0], &national);
+    }
+    // A calling code shared by several regions (+1, +7, +44…): the first region whose
+    // leading digits start the number, or else whose patterns match it, decides.
+    for meta in metas {
+        let decides = match meta.leading_digits() {
+            Some(leading) => leading.find(&national).is_some_and(|m| m.start() == 0),
+            None => has_type(meta, &national),
+        };
+        if decides {
+            return has_type(meta, &national);
+        }
+    }
+    false
+}
+
+/// Whether the national number is of some known type in the region (`getNumberType`
+/// is not `UNKNOWN`).
+fn has_type(meta: &Metadata, national: &str) -> bool {
+    let d = meta.descriptors();
+    let general = d.general();
+    if !matches_desc(general, general, national) {
+        return false;
+    }
+    [
+        d.premium_rate(),
+        d.toll_free(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+        d.fixed_line(),
+        d.mobile(),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|desc| matches_desc(desc, general, national))
+}
+
+fn matches_desc(desc: &Descriptor, general: &Descriptor, national: &str) -> bool {
+    let lengths = if desc.possible_length().is_empty() {
+        general.possible_length()
+    } else {
+        desc.possible_length()
+    };
+    let length = u16::try_from(national.len()).unwrap_or(u16::MAX);
+    if !lengths.is_empty() && !lengths.contains(&length) {
+        return false;
+    }
+    full_match(desc.national_number().as_str(), national)
+}
+
+static FULL_PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Whether a metadata pattern matches the whole text (libphonenumber's `matches()`).
+fn full_match(pattern: &str, text: &str) -> bool {
+    let Ok(mut cache) = FULL_PATTERNS.lock() else {
+        return false;
+    };
+    let regex = cache
+        .entry(pattern.to_owned())
+        .or_insert_with(|| Regex::new(&format!("(?x)^(?:{pattern})$")).ok());
+    regex.as_ref().is_some_and(|r| r.is_match(text))
 }
 
 fn parse_valid(text: &str, region: Option<country::Id>) -> Option<PhoneNumber> {

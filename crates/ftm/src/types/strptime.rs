@@ -300,7 +300,9 @@ fn julian_from_week(year: i64, week: i64, weekday: i64, starts_monday: bool) -> 
 mod tests {
     use super::*;
 
-    fn ymd(text: &str, format: &str) -> Option<(i64, u32, u32, u32, u32, u32, Option<i64>)> {
+    type Fields = (i64, u32, u32, u32, u32, u32, Option<i64>);
+
+    fn ymd(text: &str, format: &str) -> Option<Fields> {
         strptime(text, format)
             .map(|d| (d.year, d.month, d.day, d.hour, d.minute, d.second, d.offset))
     }
