@@ -20,15 +20,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// FollowTheMoney data tools (validate, aggregate, dump-model), like the `ftm` command.
+    /// Run the API and web interface (and, embedded, the workers).
+    Serve(commands::serve::ServeArgs),
+    /// Bring the database schema up to date (also done at every start).
+    Upgrade(commands::serve::DataArgs),
+    /// Load FtM JSON lines into a collection (created if missing), store and index.
+    LoadEntities(commands::data::LoadArgs),
+    /// Search the local index and print results and facets.
+    Search(commands::data::SearchArgs),
+    /// Rebuild the search index from the store.
+    Reindex(commands::data::ReindexArgs),
+    /// FollowTheMoney data tools (validate, aggregate, sign, dump-model), like `ftm`.
     #[command(subcommand)]
     Ftm(commands::ftm::FtmCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
         Command::Ftm(cmd) => commands::ftm::run(cmd),
+        other => run_async(other),
     };
     match result {
         Ok(code) => code,
@@ -37,4 +49,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_async(command: Command) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match command {
+            Command::Serve(args) => commands::serve::serve(args).await,
+            Command::Upgrade(args) => commands::serve::upgrade(args).await,
+            Command::LoadEntities(args) => commands::data::load_entities(args).await,
+            Command::Search(args) => commands::data::search(args).await,
+            Command::Reindex(args) => commands::data::reindex_command(args).await,
+            Command::Ftm(_) => unreachable!("handled without a runtime"),
+        }
+    })
+}
+
+/// Logs go to standard error; `RUST_LOG` selects what (default: warnings, and our info).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,server=info,aleph=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -1,3 +1,5 @@
 //! One module per command group; each parses its own arguments and returns an exit code.
 
+pub mod data;
 pub mod ftm;
+pub mod serve;

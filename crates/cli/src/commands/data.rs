@@ -1,0 +1,219 @@
+//! `aleph load-entities`, `aleph search`, `aleph reindex`: working on the local data
+//! directory without the HTTP server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use ftm::jsonl::{EntityReader, LineError};
+use index::{ReadScope, SearchQuery};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use server::services::entities::{self as write, WriteOptions};
+use server::services::reindex;
+use store::{Collection, NewCollection, StoreError};
+
+use super::serve::DataArgs;
+use crate::io::open_input;
+
+#[derive(Args)]
+pub struct LoadArgs {
+    /// The collection to load into; created if it does not exist.
+    #[arg(short = 'f', long)]
+    pub foreign_id: String,
+    /// Label of the collection when it is created (defaults to the foreign id).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// FtM JSON lines; `-` is standard input.
+    pub file: PathBuf,
+    /// Trust the values as they are instead of cleaning them by type.
+    #[arg(long)]
+    pub cleaned: bool,
+    /// Entities written per transaction.
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+/// Find or make the collection a load goes into.
+async fn ensure_collection(
+    state: &server::AppState,
+    foreign_id: &str,
+    label: Option<&str>,
+) -> anyhow::Result<Collection> {
+    match state.store.collection_by_foreign_id(foreign_id).await {
+        Ok(c) => Ok(c),
+        Err(StoreError::NotFound { .. }) => {
+            let new = NewCollection::new(foreign_id, label.unwrap_or(foreign_id));
+            Ok(state.store.create_collection(new).await?)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn load_entities(args: LoadArgs) -> anyhow::Result<ExitCode> {
+    let state = args.data.open().await?;
+    let collection = ensure_collection(&state, &args.foreign_id, args.label.as_deref()).await?;
+    let opts = WriteOptions {
+        origin: "load",
+        clean: !args.cleaned,
+        safe: false,
+        sign_references: true,
+    };
+    let mut reader = EntityReader::new(open_input(&args.file)?, true);
+    let progress = ProgressBar::new_spinner();
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {pos} entities loaded ({per_sec}) {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let mut bad = 0u64;
+    let mut loaded = 0u64;
+    let batch_size = args.batch.max(1);
+    loop {
+        let mut lines: Vec<(u64, Vec<u8>)> = Vec::with_capacity(batch_size);
+        while lines.len() < batch_size {
+            match reader.next_line().context("reading input")? {
+                Some((n, bytes)) => lines.push((n, bytes.to_vec())),
+                None => break,
+            }
+        }
+        if lines.is_empty() {
+            break;
+        }
+        // Parsing and cleaning run on every core; the store write is one transaction.
+        let parsed: Vec<Result<ftm::Entity, String>> = lines
+            .par_iter()
+            .map(|(n, bytes)| {
+                let value: serde_json::Value = serde_json::from_slice(bytes)
+                    .map_err(|source| LineError::Json { line: *n, source }.to_string())?;
+                write::prepare(&collection, value, &opts, *n as usize)
+                    .map_err(|e| format!("line {n}: {}", e.message))
+            })
+            .collect();
+        let mut entities = Vec::with_capacity(parsed.len());
+        for item in parsed {
+            match item {
+                Ok(e) => entities.push(e),
+                Err(msg) => {
+                    bad += 1;
+                    progress.suspend(|| eprintln!("{msg}"));
+                }
+            }
+        }
+        write::write_uncommitted(&state.store, &state.index, collection.id, opts.origin, &entities)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        loaded += entities.len() as u64;
+        progress.set_position(loaded);
+    }
+    state.index.commit().await?;
+    state.store.touch_collection(collection.id).await?;
+    progress.finish_and_clear();
+    println!(
+        "{loaded} entities loaded into {} (id {}){}",
+        collection.foreign_id,
+        collection.id,
+        if bad > 0 { format!(", {bad} bad lines skipped") } else { String::new() }
+    );
+    Ok(if bad > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+#[derive(Args)]
+pub struct SearchArgs {
+    /// Query text in Aleph's syntax (empty matches everything).
+    #[arg(default_value = "")]
+    pub query: String,
+    /// `field=value` filters (repeatable), e.g. `--filter schema=Person`.
+    #[arg(long = "filter", value_name = "FIELD=VALUE")]
+    pub filters: Vec<String>,
+    /// Facets to count (repeatable).
+    #[arg(long = "facet")]
+    pub facets: Vec<String>,
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
+    let state = args.data.open().await?;
+    let mut params: Vec<(String, String)> = vec![
+        ("q".into(), args.query.clone()),
+        ("limit".into(), args.limit.to_string()),
+        ("highlight".into(), "true".into()),
+    ];
+    for filter in &args.filters {
+        let (field, value) = filter
+            .split_once('=')
+            .with_context(|| format!("a filter is FIELD=VALUE, not {filter:?}"))?;
+        params.push((format!("filter:{field}"), value.to_string()));
+    }
+    for facet in &args.facets {
+        params.push(("facet".into(), facet.clone()));
+    }
+    let query = SearchQuery::from_params(&params)?;
+    // The local command line acts as an administrator of the data directory.
+    let result = state.index.search(&ReadScope::All, &query).await?;
+    println!("{} results", result.total);
+    for hit in &result.hits {
+        let caption = ftm::Entity::from_json(hit.entity.clone(), true)
+            .map(|e| e.caption())
+            .unwrap_or_default();
+        let schema = hit.entity["schema"].as_str().unwrap_or_default();
+        println!("{:<12} {:<44} {} [collection {}]", schema, hit.id, caption, hit.collection_id);
+        for fragment in &hit.highlight {
+            println!("    … {fragment} …");
+        }
+    }
+    for (name, facet) in &result.facets {
+        println!("\nfacet {name}:");
+        for value in facet.values.iter().flatten() {
+            println!("  {:>8}  {}", value.count, value.id);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Args)]
+pub struct ReindexArgs {
+    /// Only this collection (by foreign id); all collections if omitted.
+    #[arg(long)]
+    pub collection: Option<String>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub async fn reindex_command(args: ReindexArgs) -> anyhow::Result<ExitCode> {
+    let state = args.data.open().await?;
+    let collections: Vec<Collection> = match &args.collection {
+        Some(fid) => vec![state.store.collection_by_foreign_id(fid).await?],
+        None => {
+            let mut query = store::CollectionQuery::new(store::CollectionScope::All);
+            query.limit = 10_000;
+            state.store.list_collections(&query).await?.items
+        }
+    };
+    if args.collection.is_none() {
+        // Collections deleted from the store must not linger in the index either.
+        let counts = state.index.collection_counts(&ReadScope::All).await?;
+        let live: std::collections::HashSet<i64> = collections.iter().map(|c| c.id).collect();
+        for stale in counts.keys().filter(|id| !live.contains(id)) {
+            state.index.delete_collection(*stale).await?;
+        }
+    }
+    for c in &collections {
+        let done = reindex::collection(&state.store, &state.index, c.id, true)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        println!(
+            "{}: {} entities indexed{}",
+            c.foreign_id,
+            done.entities,
+            if done.broken > 0 { format!(", {} unreadable", done.broken) } else { String::new() }
+        );
+    }
+    state.index.commit().await?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,178 @@
+//! Who is asking, and what they may read and write.
+//!
+//! Credentials are resolved as Aleph does: the `Authorization` header first (`Token T` is a
+//! session and an unknown one is a 401; any other value is an API key: the part after the
+//! first space, or the whole value), then `?api_key=`. An invalid API key is not an error:
+//! the request goes on as anonymous and meets 403s where it needs rights.
+
+use std::collections::BTreeSet;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use index::ReadScope;
+use store::{Role, RoleKind};
+
+use crate::error::ApiError;
+use crate::params::Params;
+use crate::state::AppState;
+
+/// The caller of a request: a user or anonymous, with their readable and writable
+/// collections resolved once per request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub role: Option<Role>,
+    /// Every role the caller acts as (guest, authenticated, own id, groups).
+    pub roles: Vec<i64>,
+    pub is_admin: bool,
+    pub readable: BTreeSet<i64>,
+    pub writable: BTreeSet<i64>,
+    /// Maintenance mode: every write check fails.
+    pub read_only: bool,
+    /// The session token used, if the caller logged in with one.
+    pub session: Option<String>,
+}
+
+impl Actor {
+    /// The search scope of this caller: everything for admins, else the readable set.
+    pub fn scope(&self) -> ReadScope {
+        if self.is_admin {
+            ReadScope::All
+        } else {
+            ReadScope::collections(self.readable.iter().copied())
+        }
+    }
+
+    pub fn is_logged_in(&self) -> bool {
+        self.role.is_some()
+    }
+
+    pub fn id(&self) -> Option<i64> {
+        self.role.as_ref().map(|r| r.id)
+    }
+
+    pub fn can_read(&self, collection_id: i64) -> bool {
+        self.is_admin || self.readable.contains(&collection_id)
+    }
+
+    pub fn can_write(&self, collection_id: i64) -> bool {
+        !self.read_only && (self.is_admin || self.writable.contains(&collection_id))
+    }
+
+    pub fn check_read(&self, collection_id: i64) -> Result<(), ApiError> {
+        if self.can_read(collection_id) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    pub fn check_write(&self, collection_id: i64) -> Result<(), ApiError> {
+        if self.can_write(collection_id) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    /// The logged-in user, or a 403.
+    pub fn user(&self) -> Result<&Role, ApiError> {
+        match &self.role {
+            Some(role) if !self.read_only || self.is_admin => Ok(role),
+            Some(_) => Err(ApiError::forbidden()),
+            None => Err(ApiError::forbidden()),
+        }
+    }
+
+    pub fn check_admin(&self) -> Result<(), ApiError> {
+        if self.is_admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+/// The credential a request carries.
+enum Credential {
+    None,
+    ApiKey(String),
+    Session(String),
+}
+
+fn credential(parts: &Parts) -> Credential {
+    if let Some(value) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        return match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("token") => {
+                Credential::Session(token.trim().to_string())
+            }
+            Some((_, key)) => Credential::ApiKey(key.trim().to_string()),
+            None => Credential::ApiKey(value.to_string()),
+        };
+    }
+    let params = Params::parse(parts.uri.query().unwrap_or_default());
+    match params.get("api_key") {
+        Some(key) => Credential::ApiKey(key.to_string()),
+        None => Credential::None,
+    }
+}
+
+impl Actor {
+    /// Resolve the caller of a request.
+    pub async fn resolve(state: &AppState, parts: &Parts) -> Result<Actor, ApiError> {
+        let (role, session) = match credential(parts) {
+            Credential::None => (None, None),
+            Credential::ApiKey(key) => (state.store.role_by_api_key(&key).await?, None),
+            Credential::Session(token) => match state.store.resolve_session(&token).await? {
+                Some(role) => (Some(role), Some(token)),
+                None => return Err(ApiError::unauthorized("Invalid or expired session token.")),
+            },
+        };
+        let role = role.filter(|r| r.kind == RoleKind::User && !r.is_blocked);
+        let roles = match &role {
+            Some(r) => state.store.role_set(r.id).await?,
+            None => vec![state.system_roles.guest],
+        };
+        let is_admin = role.as_ref().is_some_and(|r| r.is_admin);
+        let access = state.store.access_sets(&roles).await?;
+        Ok(Actor {
+            role,
+            roles,
+            is_admin,
+            readable: access.readable,
+            writable: access.writable,
+            read_only: state.settings.maintenance,
+            session,
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let actor = Actor::resolve(state, parts).await?;
+        if state.settings.require_logged_in && !actor.is_logged_in() {
+            return Err(ApiError::forbidden());
+        }
+        Ok(actor)
+    }
+}
+
+/// The caller, for the few endpoints that anonymous visitors may use even when the
+/// instance requires a login (`/metadata`, `/sessions/login`).
+pub struct AnyActor(pub Actor);
+
+impl FromRequestParts<AppState> for AnyActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(AnyActor(Actor::resolve(state, parts).await?))
+    }
+}

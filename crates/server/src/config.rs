@@ -1,0 +1,104 @@
+//! Settings, from Aleph's environment variable names where Aleph has one. Defaults give
+//! the embedded mode: everything under one data directory.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// Everything the server and the workers need to know about their environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Holds the SQLite file, the Tantivy index, the archive and the secret key.
+    pub data_dir: PathBuf,
+    /// `ALEPH_DATABASE_URI`: a `postgresql://` URI, or SQLite in the data directory.
+    pub database_uri: String,
+    /// `ALEPH_INDEX_URI` / `ALEPH_ELASTICSEARCH_URI`: where the index lives. For now a
+    /// directory for the Tantivy index.
+    pub index_path: PathBuf,
+    /// `ARCHIVE_PATH`: the blob archive directory.
+    pub archive_path: PathBuf,
+    /// `ALEPH_SECRET_KEY`: signs archive tokens.
+    pub secret_key: String,
+    /// `ALEPH_UI_URL`: the public base URL; `next`/`previous` links and `links.*` use it.
+    pub ui_url: String,
+    /// `ALEPH_REQUIRE_LOGGED_IN`: refuse anonymous access everywhere.
+    pub require_logged_in: bool,
+    /// `ALEPH_MAINTENANCE`: refuse every write.
+    pub maintenance: bool,
+    /// `ALEPH_APP_TITLE`.
+    pub app_title: String,
+    /// Largest upload accepted, in bytes (413 beyond).
+    pub max_upload_bytes: u64,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_bool(name: &str) -> bool {
+    env(name).is_some_and(|v| matches!(v.to_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+}
+
+impl Settings {
+    /// Settings for a data directory, with the environment's overrides.
+    pub fn from_env(data_dir: Option<PathBuf>) -> anyhow::Result<Settings> {
+        let data_dir = data_dir
+            .or_else(|| env("ALEPH_DATA").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("aleph-data"));
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+        let database_uri = env("ALEPH_DATABASE_URI")
+            .unwrap_or_else(|| data_dir.join("aleph.db").display().to_string());
+        let index_path = env("ALEPH_INDEX_URI")
+            .or_else(|| env("ALEPH_ELASTICSEARCH_URI"))
+            .map(|uri| PathBuf::from(uri.trim_start_matches("tantivy://")))
+            .unwrap_or_else(|| data_dir.join("index"));
+        let archive_path = env("ARCHIVE_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| data_dir.join("archive"));
+        let secret_key = match env("ALEPH_SECRET_KEY") {
+            Some(key) => key,
+            None => load_or_create_secret(&data_dir)?,
+        };
+        let mut ui_url = env("ALEPH_UI_URL").unwrap_or_else(|| "http://localhost:8080/".into());
+        if !ui_url.ends_with('/') {
+            ui_url.push('/');
+        }
+        let max_upload_bytes = env("ALEPH_MAX_UPLOAD_BYTES")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(16 * 1024 * 1024 * 1024);
+        Ok(Settings {
+            data_dir,
+            database_uri,
+            index_path,
+            archive_path,
+            secret_key,
+            ui_url,
+            require_logged_in: env_bool("ALEPH_REQUIRE_LOGGED_IN"),
+            maintenance: env_bool("ALEPH_MAINTENANCE"),
+            app_title: env("ALEPH_APP_TITLE").unwrap_or_else(|| "Aleph".into()),
+            max_upload_bytes,
+        })
+    }
+
+    /// An absolute URL under the public base (`api/2/collections/1` → `https://…/api/2/…`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.ui_url, path.trim_start_matches('/'))
+    }
+}
+
+/// A random key kept in the data directory, so that tokens survive restarts without any
+/// configuration.
+fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<String> {
+    let path = data_dir.join("secret.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim().to_string();
+        if !existing.is_empty() {
+            return Ok(existing);
+        }
+    }
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    std::fs::write(&path, &key)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(key)
+}

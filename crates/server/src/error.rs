@@ -1,0 +1,116 @@
+//! API errors: every failure is JSON `{"status": "error", "message": …}` with the right
+//! HTTP status, never an HTML page and never a 500 for bad input.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+/// An error answer of the API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Per-field validation messages (`{"dotted.path": "msg"}`), for 400s.
+    pub errors: Option<Map<String, Value>>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+            errors: None,
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+    /// A 400 that names the offending field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        let message = message.into();
+        let mut errors = Map::new();
+        errors.insert(field.to_string(), Value::String(message.clone()));
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message,
+            errors: Some(errors),
+        }
+    }
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, message)
+    }
+    pub fn forbidden() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "You are not authorized to do this.",
+        )
+    }
+    pub fn not_found() -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "This path does not exist.")
+    }
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+    pub fn internal(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(status = %self.status, message = %self.message, "request failed");
+        }
+        let mut body = json!({"status": "error", "message": self.message});
+        if let Some(errors) = self.errors {
+            body["errors"] = Value::Object(errors);
+        }
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(err: store::StoreError) -> ApiError {
+        use store::StoreError as E;
+        match err {
+            E::NotFound { .. } => ApiError::not_found(),
+            conflict @ E::Conflict { .. } => ApiError::bad_request(conflict.to_string()),
+            E::Invalid(msg) => ApiError::bad_request(msg),
+            E::Unavailable(msg) => {
+                ApiError::unavailable(format!("The database is not available: {msg}"))
+            }
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+impl From<index::IndexError> for ApiError {
+    fn from(err: index::IndexError) -> ApiError {
+        ApiError::internal(format!("search index error: {err}"))
+    }
+}
+
+impl From<index::QueryError> for ApiError {
+    fn from(err: index::QueryError) -> ApiError {
+        ApiError::bad_request(err.to_string())
+    }
+}
+
+impl From<archive::ArchiveError> for ApiError {
+    fn from(err: archive::ArchiveError) -> ApiError {
+        match err {
+            archive::ArchiveError::NotFound(_) => ApiError::not_found(),
+            archive::ArchiveError::InvalidHash(h) => {
+                ApiError::bad_request(format!("invalid content hash: {h}"))
+            }
+            other => ApiError::internal(other.to_string()),
+        }
+    }
+}
+
+/// The 404 for any path we do not serve.
+pub async fn fallback() -> ApiError {
+    ApiError::not_found()
+}

@@ -1,0 +1,129 @@
+//! The Aleph-compatible HTTP API (`/api/2/…`), and the glue that opens the store, the
+//! index and the archive for it.
+//!
+//! - [`config`]: settings from Aleph's environment variables;
+//! - [`routes`]: thin handlers, one module per area of the API;
+//! - [`services`]: what handlers and commands do without HTTP (writing entities, rebuilding
+//!   the index, collection status);
+//! - [`auth`], [`params`], [`paging`], [`serialize`]: Aleph's conventions for credentials,
+//!   query arguments, the paging envelope and JSON shapes.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod params;
+pub mod paging;
+mod routes;
+pub mod serialize;
+pub mod services;
+pub mod state;
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use index::{TantivyIndex, TantivyOptions};
+use store::{NewRole, RoleQuery, Store};
+
+pub use config::Settings;
+pub use state::AppState;
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let limit = usize::try_from(state.settings.max_upload_bytes).unwrap_or(usize::MAX);
+    routes::router()
+        .fallback(error::fallback)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Open the store, the index and the archive that the settings name.
+pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
+    let store = store::open(&settings.database_uri)
+        .await
+        .with_context(|| format!("cannot open the database {}", settings.database_uri))?;
+    std::fs::create_dir_all(&settings.index_path)?;
+    let index = TantivyIndex::open(&settings.index_path, TantivyOptions::default())
+        .with_context(|| format!("cannot open the index {}", settings.index_path.display()))?;
+    let archive = archive::FileArchive::open(&settings.archive_path)
+        .with_context(|| format!("cannot open the archive {}", settings.archive_path.display()))?;
+    let system_roles = store.system_roles().await?;
+    Ok(AppState::new(
+        store,
+        Arc::new(index),
+        Arc::new(archive),
+        settings,
+        system_roles,
+    ))
+}
+
+/// The credentials of an account made on first start.
+#[derive(Debug, Clone)]
+pub struct Bootstrap {
+    pub email: String,
+    pub password: String,
+    pub api_key: String,
+}
+
+/// On an empty store, create an admin account so that the instance can be used at once.
+pub async fn bootstrap_admin(store: &Arc<dyn Store>) -> anyhow::Result<Option<Bootstrap>> {
+    let query = RoleQuery {
+        kind: Some(store::RoleKind::User),
+        name_prefix: None,
+        email: None,
+        ids: None,
+        limit: 1,
+        offset: 0,
+    };
+    if store.list_roles(&query).await?.total > 0 {
+        return Ok(None);
+    }
+    let email = "admin@aleph.local".to_string();
+    let password = hex::encode(rand::random::<[u8; 12]>());
+    let mut new = NewRole::user("password:admin@aleph.local", "Administrator", email.clone());
+    new.is_admin = true;
+    new.password = Some(store::PasswordHash::new(&password)?);
+    let role = store.create_role(new).await?;
+    let key = store.reset_api_key(role.id, None).await?;
+    Ok(Some(Bootstrap {
+        email,
+        password,
+        api_key: key.as_str().to_string(),
+    }))
+}
+
+/// Run the HTTP server until the process is stopped.
+pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    tracing::info!("listening on http://{bind}");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut sig) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,51 @@
+//! The HTTP routes, one module per area of Aleph's API. Handlers are thin: they read the
+//! request, check permissions, call the store, index or a service, and serialise.
+
+mod bulk;
+mod collections;
+mod entities;
+mod system;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(system::healthz))
+        .route("/api/2/metadata", get(system::metadata))
+        .route("/api/2/statistics", get(system::statistics))
+        .route(
+            "/api/2/collections",
+            get(collections::list).post(collections::create),
+        )
+        .route(
+            "/api/2/collections/{id}",
+            get(collections::view)
+                .post(collections::update)
+                .put(collections::update)
+                .delete(collections::delete),
+        )
+        .route("/api/2/collections/{id}/touch", post(collections::touch))
+        .route("/api/2/collections/{id}/reindex", post(collections::reindex))
+        .route("/api/2/collections/{id}/_bulk", post(bulk::bulk))
+        .route("/api/2/collections/{id}/_stream", get(bulk::stream_collection))
+        .route("/api/2/entities/_stream", get(bulk::stream_all))
+        .route(
+            "/api/2/entities",
+            get(entities::search).post(entities::create),
+        )
+        .route(
+            "/api/2/search",
+            get(entities::search).post(entities::search_post),
+        )
+        .route(
+            "/api/2/entities/{id}",
+            get(entities::view)
+                .post(entities::upsert)
+                .put(entities::upsert)
+                .delete(entities::delete),
+        )
+        .route("/api/2/documents/{id}", get(entities::view))
+}

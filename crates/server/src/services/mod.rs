@@ -1,0 +1,5 @@
+//! The service layer: what handlers and commands do, without HTTP.
+
+pub mod entities;
+pub mod reindex;
+pub mod status;

@@ -1,0 +1,46 @@
+//! What every handler shares: the store, the index, the archive and the settings.
+
+use std::sync::Arc;
+
+use archive::Archive;
+use index::SearchIndex;
+use store::{Store, SystemRoles};
+
+use crate::config::Settings;
+
+/// Cheap to clone: one `Arc` inside.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub index: Arc<dyn SearchIndex>,
+    pub archive: Arc<dyn Archive>,
+    pub settings: Settings,
+    pub system_roles: SystemRoles,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        index: Arc<dyn SearchIndex>,
+        archive: Arc<dyn Archive>,
+        settings: Settings,
+        system_roles: SystemRoles,
+    ) -> AppState {
+        AppState(Arc::new(Inner {
+            store,
+            index,
+            archive,
+            settings,
+            system_roles,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
