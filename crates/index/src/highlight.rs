@@ -203,31 +203,41 @@ impl Highlighter {
         out: &mut Vec<String>,
         buf: &mut String,
     ) {
-        // The fragment being filled: its byte window and the matches inside it.
-        let mut current: Option<(usize, usize, Vec<(usize, usize)>)> = None;
+        let mut current: Option<Fragment> = None;
         for (from, to) in analysis::words(text) {
             if !self.matches_word(&text[from..to], buf) {
                 continue;
             }
-            if let Some((_, end, spans)) = current.as_mut()
-                && to <= *end
+            if let Some(f) = current.as_mut()
+                && to <= f.end
             {
-                spans.push((from, to));
+                f.spans.push((from, to));
                 continue;
             }
-            if let Some((start, end, spans)) = current.take() {
-                out.push(render(text, start, end, &spans));
+            if let Some(f) = current.take() {
+                out.push(render(text, f.start, f.end, &f.spans));
                 if out.len() >= count {
                     return;
                 }
             }
             let (start, end) = window(text, from, to, length);
-            current = Some((start, end, vec![(from, to)]));
+            current = Some(Fragment {
+                start,
+                end,
+                spans: vec![(from, to)],
+            });
         }
-        if let Some((start, end, spans)) = current {
-            out.push(render(text, start, end, &spans));
+        if let Some(f) = current {
+            out.push(render(text, f.start, f.end, &f.spans));
         }
     }
+}
+
+/// A fragment being filled: its byte window and the matches inside it.
+struct Fragment {
+    start: usize,
+    end: usize,
+    spans: Vec<(usize, usize)>,
 }
 
 /// A regular expression for a wildcard pattern over folded words.

@@ -151,40 +151,32 @@ fn score_to_u64(score: Score) -> u64 {
     f64::from(score).to_u64()
 }
 
-enum KeyReader {
-    Score {
-        desc: bool,
-    },
-    Column {
-        column: Option<Column<u64>>,
-        desc: bool,
-        take_max: bool,
-        dict: Option<StrColumn>,
-    },
+/// Reads one sort key of a segment's documents.
+struct KeyReader {
+    /// `None` for the score (or a column the segment lacks, when `score` is false).
+    column: Option<Column<u64>>,
+    score: bool,
+    desc: bool,
+    take_max: bool,
+    /// The dictionary, when the column holds strings (its values are ordinals).
+    dict: Option<StrColumn>,
 }
 
 impl KeyReader {
     #[inline]
     fn read(&self, doc: DocId, score: Score) -> u128 {
-        match self {
-            KeyReader::Score { desc } => encode(Some(score_to_u64(score)), *desc),
-            KeyReader::Column {
-                column,
-                desc,
-                take_max,
-                ..
-            } => {
-                let value = column.as_ref().and_then(|c| {
-                    let values = c.values_for_doc(doc);
-                    if *take_max {
-                        values.max()
-                    } else {
-                        values.min()
-                    }
-                });
-                encode(value, *desc)
-            }
+        if self.score {
+            return encode(Some(score_to_u64(score)), self.desc);
         }
+        let value = self.column.as_ref().and_then(|c| {
+            let values = c.values_for_doc(doc);
+            if self.take_max {
+                values.max()
+            } else {
+                values.min()
+            }
+        });
+        encode(value, self.desc)
     }
 }
 
@@ -268,17 +260,12 @@ impl SegTop {
         let n = self.nkeys();
         let mut names: Vec<HashMap<u64, String>> = Vec::with_capacity(n);
         for i in 0..n {
-            let dict = match self.readers.get(i) {
-                Some(KeyReader::Column { dict: Some(d), .. }) => Some(d),
-                Some(_) => None,
-                None => self.id.as_ref(),
+            let (dict, desc) = match self.readers.get(i) {
+                Some(r) => (r.dict.as_ref(), r.desc),
+                None => (self.id.as_ref(), false),
             };
             let mut map = HashMap::new();
             if let Some(dict) = dict {
-                let desc = matches!(
-                    self.readers.get(i),
-                    Some(KeyReader::Column { desc: true, .. })
-                );
                 let mut ords: Vec<u64> = self
                     .entries
                     .iter()
@@ -299,22 +286,23 @@ impl SegTop {
         self.entries
             .iter()
             .map(|e| {
-                let mut keys = Vec::with_capacity(n - 1);
-                for i in 0..n - 1 {
-                    keys.push(match &self.readers[i] {
-                        KeyReader::Column {
-                            dict: Some(_),
-                            desc,
-                            ..
-                        } => GlobalKey::Str {
-                            value: (e.keys[i] != u128::MAX)
-                                .then(|| names[i].get(&decode_ord(e.keys[i], *desc)).cloned())
+                let keys = self
+                    .readers
+                    .iter()
+                    .zip(&names)
+                    .zip(e.keys)
+                    .map(|((reader, names), key)| {
+                        if reader.dict.is_none() {
+                            return GlobalKey::Num(key);
+                        }
+                        GlobalKey::Str {
+                            value: (key != u128::MAX)
+                                .then(|| names.get(&decode_ord(key, reader.desc)).cloned())
                                 .flatten(),
-                            desc: *desc,
-                        },
-                        _ => GlobalKey::Num(e.keys[i]),
-                    });
-                }
+                            desc: reader.desc,
+                        }
+                    })
+                    .collect();
                 let id = names[n - 1]
                     .get(&decode_ord(e.keys[n - 1], false))
                     .cloned()
@@ -557,22 +545,19 @@ impl Collector for PassCollector {
             Some(spec) if spec.k > 0 => {
                 let mut readers = Vec::with_capacity(spec.keys.len());
                 for key in spec.keys.iter().take(MAX_KEYS - 1) {
-                    readers.push(match &key.source {
-                        KeySource::Score => KeyReader::Score { desc: key.desc },
+                    let (column, dict) = match &key.source {
+                        KeySource::Score => (None, None),
                         KeySource::Column(name) => match fast.str(name)? {
-                            Some(str_col) => KeyReader::Column {
-                                column: Some(str_col.ords().clone()),
-                                desc: key.desc,
-                                take_max: key.take_max,
-                                dict: Some(str_col),
-                            },
-                            None => KeyReader::Column {
-                                column: fast.u64_lenient(name)?.map(|(c, _)| c),
-                                desc: key.desc,
-                                take_max: key.take_max,
-                                dict: None,
-                            },
+                            Some(str_col) => (Some(str_col.ords().clone()), Some(str_col)),
+                            None => (fast.u64_lenient(name)?.map(|(c, _)| c), None),
                         },
+                    };
+                    readers.push(KeyReader {
+                        column,
+                        score: matches!(key.source, KeySource::Score),
+                        desc: key.desc,
+                        take_max: key.take_max,
+                        dict,
                     });
                 }
                 Some(SegTop {

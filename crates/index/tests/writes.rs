@@ -1,0 +1,108 @@
+//! Upserts, deletes, commits and the trait object.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use common::*;
+use index::{IndexDoc, IndexError, ReadScope, SearchIndex, TantivyIndex};
+
+#[tokio::test]
+async fn writes_are_visible_after_commit_and_upsert_by_id() {
+    let index = empty_index();
+    let shared: Arc<dyn SearchIndex> = Arc::new(index.index.clone());
+    shared
+        .index(vec![doc(1, entity("Person", "x", &[("name", "Old Name")]))])
+        .await
+        .unwrap();
+    assert_eq!(
+        shared.count(&ReadScope::All, &params(&[])).await.unwrap(),
+        0
+    );
+    shared.commit().await.unwrap();
+    assert_eq!(matching(&index, "old").await, ["x"]);
+
+    // Same id again: replaced, not duplicated, also within one batch.
+    shared
+        .index(vec![
+            doc(1, entity("Person", "x", &[("name", "Middle Name")])),
+            doc(2, entity("Person", "x", &[("name", "New Name")])),
+        ])
+        .await
+        .unwrap();
+    shared.commit().await.unwrap();
+    assert!(matching(&index, "old").await.is_empty());
+    assert!(matching(&index, "middle").await.is_empty());
+    assert_eq!(matching(&index, "new").await, ["x"]);
+    assert_eq!(
+        shared.collection_counts(&ReadScope::All).await.unwrap(),
+        BTreeMap::from([(2, 1)])
+    );
+}
+
+#[tokio::test]
+async fn deletes() {
+    let index = fixture().await;
+    index
+        .delete_entities(vec!["p1".into(), "nope".into()])
+        .await
+        .unwrap();
+    index.delete_collection(2).await.unwrap();
+    index.commit().await.unwrap();
+    assert_eq!(matching(&index, "putin").await, ["d3"]);
+    assert_eq!(
+        index.collection_counts(&ReadScope::All).await.unwrap(),
+        BTreeMap::from([(1, 7), (3, 2)])
+    );
+}
+
+#[tokio::test]
+async fn invalid_documents_fail_the_whole_batch() {
+    let index = empty_index();
+    let mut no_id = entity("Person", "tmp", &[("name", "Nobody")]);
+    no_id.set_id(None);
+    let err = index
+        .index(vec![
+            doc(1, entity("Person", "ok", &[("name", "Somebody")])),
+            doc(1, no_id),
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IndexError::InvalidDocument { .. }), "{err}");
+    index.commit().await.unwrap();
+    assert_eq!(index.num_docs(), 0);
+
+    let thing = entity("Thing", "t", &[("name", "Abstract")]);
+    let err = index.index(vec![doc(1, thing)]).await.unwrap_err();
+    assert!(matches!(err, IndexError::InvalidDocument { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let index = TantivyIndex::open(dir.path(), options()).unwrap();
+        index.index(fixture_docs()).await.unwrap();
+        index.commit().await.unwrap();
+    }
+    let index = TantivyIndex::open(dir.path(), options()).unwrap();
+    assert_eq!(index.num_docs(), 13);
+    assert_eq!(matching(&index, "zanzibar").await, ["c3"]);
+    let (bytes, segments) = index.disk_usage().unwrap();
+    assert!(bytes > 0 && segments >= 1);
+}
+
+#[tokio::test]
+async fn query_errors_are_client_errors() {
+    let index = fixture().await;
+    // A regular expression the engine cannot run is refused, not an empty result.
+    assert!(index::SearchQuery::parse("/a{1000000}/").is_err());
+    let q = params(&[("q", r"/\bputin/")]);
+    let err = index.search(&ReadScope::All, &q).await.unwrap_err();
+    assert!(err.is_client_error(), "{err}");
+    let doc = IndexDoc::new(entity("Person", "later", &[("name", "Later")]), 1);
+    index.index(vec![doc]).await.unwrap();
+}
