@@ -232,8 +232,7 @@ impl Entity {
             let Some(value) = prop.type_().clean(raw, clean) else {
                 return Ok(None);
             };
-            if prop.type_() == PropertyType::Entity && self.id.as_deref() == Some(value.as_str())
-            {
+            if prop.type_() == PropertyType::Entity && self.id.as_deref() == Some(value.as_str()) {
                 return Err(EntityError::SelfRelationship {
                     schema: self.schema.name().to_string(),
                     id: value,
@@ -410,7 +409,9 @@ impl Entity {
             }
         }
         if let Some(picked) = match (&self.precomputed_caption, &other.precomputed_caption) {
-            (Some(a), Some(b)) => crate::names::pick_name(&[a.clone(), b.clone()]).map(str::to_string),
+            (Some(a), Some(b)) => {
+                crate::names::pick_name(&[a.clone(), b.clone()]).map(str::to_string)
+            }
             (a, b) => a.clone().or_else(|| b.clone()),
         } {
             self.precomputed_caption = Some(picked);
@@ -546,8 +547,11 @@ impl PartialEq for Entity {
     /// Same id, schema, context and the same values per property (in the same order).
     fn eq(&self, other: &Self) -> bool {
         fn props(e: &Entity) -> Vec<(&'static str, &[String])> {
-            let mut v: Vec<(&'static str, &[String])> =
-                e.properties.iter().map(|(p, v)| (p.name(), v.as_slice())).collect();
+            let mut v: Vec<(&'static str, &[String])> = e
+                .properties
+                .iter()
+                .map(|(p, v)| (p.name(), v.as_slice()))
+                .collect();
             v.sort_by_key(|(n, _)| *n);
             v
         }

@@ -30,8 +30,11 @@ impl LineError {
 
 /// Parse one line (without its newline) as an entity.
 pub fn parse_line(line_no: u64, bytes: &[u8], cleaned: bool) -> Result<Entity, LineError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|source| LineError::Json { line: line_no, source })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|source| LineError::Json {
+            line: line_no,
+            source,
+        })?;
     Entity::from_json(value, cleaned).map_err(|source| LineError::Entity {
         line: line_no,
         source,

@@ -105,14 +105,26 @@ mod tests {
     #[test]
     fn picks_like_rigour_on_common_cases() {
         assert_eq!(
-            pick(&["Vladimir Putin", "Владимир Путин", "PUTIN, Vladimir", "Vladimir Vladimirovich Putin"]).as_deref(),
+            pick(&[
+                "Vladimir Putin",
+                "Владимир Путин",
+                "PUTIN, Vladimir",
+                "Vladimir Vladimirovich Putin"
+            ])
+            .as_deref(),
             Some("Vladimir Putin")
         );
-        assert_eq!(pick(&["ACME LTD", "Acme Ltd", "acme ltd"]).as_deref(), Some("Acme Ltd"));
+        assert_eq!(
+            pick(&["ACME LTD", "Acme Ltd", "acme ltd"]).as_deref(),
+            Some("Acme Ltd")
+        );
         assert_eq!(pick(&["x", "xx", "xxx"]).as_deref(), Some("xx"));
         assert_eq!(pick(&["Ivan", "Иван"]).as_deref(), Some("Ivan"));
         assert_eq!(pick(&["b", "a"]).as_deref(), Some("a"));
-        assert_eq!(pick(&["Angela Merkel", "Angela Dorothea Merkel", "Merkel"]).as_deref(), Some("Angela Merkel"));
+        assert_eq!(
+            pick(&["Angela Merkel", "Angela Dorothea Merkel", "Merkel"]).as_deref(),
+            Some("Angela Merkel")
+        );
         assert_eq!(pick(&["", "  "]), None);
     }
 }

@@ -133,11 +133,12 @@ pub fn detect(path: &Path, info: &FileInfo) -> io::Result<Format> {
     if let Some(format) = ext.as_deref().and_then(from_extension) {
         return Ok(format);
     }
+    // Text has no magic: look inside before settling for plain text.
+    if sniffed.starts_with("text/") || looks_like_text(path)? {
+        return sniff_text(path);
+    }
     if let Some(format) = from_mime(&sniffed) {
         return Ok(format);
-    }
-    if sniffed.starts_with("text/") || looks_like_text(path)? {
-        return Ok(sniff_text(path)?);
     }
     Ok(Format::Unknown)
 }

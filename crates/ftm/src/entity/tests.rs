@@ -67,7 +67,10 @@ fn scalar_and_nested_values_become_strings() {
 
 #[test]
 fn bad_documents_are_errors() {
-    assert_eq!(Entity::from_json(json!([1]), true).unwrap_err(), EntityError::NotAnObject);
+    assert_eq!(
+        Entity::from_json(json!([1]), true).unwrap_err(),
+        EntityError::NotAnObject
+    );
     assert_eq!(
         Entity::from_json(json!({"id": "a"}), true).unwrap_err(),
         EntityError::MissingSchema
@@ -150,9 +153,25 @@ fn checksum_ignores_value_order() {
 fn text_budget_refuses_further_text() {
     let mut e = Entity::with_id("PlainText", "t").unwrap();
     let big = "x".repeat(TOTAL_TEXT_SIZE - 10);
-    assert!(e.add_value(e.schema().property("bodyText").unwrap(), &big, AddOptions::CLEANED).unwrap().is_some());
+    assert!(
+        e.add_value(
+            e.schema().property("bodyText").unwrap(),
+            &big,
+            AddOptions::CLEANED
+        )
+        .unwrap()
+        .is_some()
+    );
     let more = "y".repeat(20);
-    assert!(e.add_value(e.schema().property("bodyText").unwrap(), &more, AddOptions::CLEANED).unwrap().is_none());
+    assert!(
+        e.add_value(
+            e.schema().property("bodyText").unwrap(),
+            &more,
+            AddOptions::CLEANED
+        )
+        .unwrap()
+        .is_none()
+    );
     // Other types are not limited by the text budget.
     e.add_cleaned("title", "still fine").unwrap();
     assert_eq!(e.get("title"), ["still fine"]);

@@ -1,9 +1,11 @@
 //! The HTTP routes, one module per area of Aleph's API. Handlers are thin: they read the
 //! request, check permissions, call the store, index or a service, and serialise.
 
+mod archive;
 mod bulk;
 mod collections;
 mod entities;
+mod roles;
 mod system;
 
 use axum::Router;
@@ -48,4 +50,20 @@ pub fn router() -> Router<AppState> {
                 .delete(entities::delete),
         )
         .route("/api/2/documents/{id}", get(entities::view))
+        .route("/api/2/archive", get(archive::download))
+        .route("/api/2/sessions/login", post(roles::login))
+        .route("/api/2/sessions/logout", post(roles::logout))
+        .route("/api/2/roles/_suggest", get(roles::suggest))
+        .route(
+            "/api/2/roles/{id}",
+            get(roles::view).post(roles::update).put(roles::update),
+        )
+        .route("/api/2/roles/{id}/generate_api_key", post(roles::generate_api_key))
+        .route("/api/2/groups", get(roles::groups))
+        .route(
+            "/api/2/collections/{id}/permissions",
+            get(roles::permissions)
+                .post(roles::set_permissions)
+                .put(roles::set_permissions),
+        )
 }
