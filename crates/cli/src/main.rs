@@ -30,6 +30,17 @@ enum Command {
     Search(commands::data::SearchArgs),
     /// Rebuild the search index from the store.
     Reindex(commands::data::ReindexArgs),
+    /// Create a user and print their API key.
+    Createuser(commands::admin::CreateUserArgs),
+    /// Manage users: list, block, unblock, make-admin, remove-admin, reset-api-key.
+    #[command(subcommand)]
+    User(commands::admin::UserCommand),
+    /// Manage groups and their members.
+    #[command(subcommand)]
+    Group(commands::admin::GroupCommand),
+    /// Manage collections: list, delete, grant, revoke.
+    #[command(subcommand)]
+    Collection(commands::admin::CollectionCommand),
     /// FollowTheMoney data tools (validate, aggregate, sign, dump-model), like `ftm`.
     #[command(subcommand)]
     Ftm(commands::ftm::FtmCommand),
@@ -38,10 +49,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let result = match cli.command {
-        Command::Ftm(cmd) => commands::ftm::run(cmd),
-        other => run_async(other),
-    };
+    let result = run(cli.command);
     match result {
         Ok(code) => code,
         Err(err) => {
@@ -51,7 +59,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_async(command: Command) -> anyhow::Result<ExitCode> {
+fn run(command: Command) -> anyhow::Result<ExitCode> {
+    if let Command::Ftm(cmd) = command {
+        // Stream tools need no runtime.
+        return commands::ftm::run(cmd);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -62,7 +74,11 @@ fn run_async(command: Command) -> anyhow::Result<ExitCode> {
             Command::LoadEntities(args) => commands::data::load_entities(args).await,
             Command::Search(args) => commands::data::search(args).await,
             Command::Reindex(args) => commands::data::reindex_command(args).await,
-            Command::Ftm(_) => unreachable!("handled without a runtime"),
+            Command::Createuser(args) => commands::admin::create_user(args).await,
+            Command::User(cmd) => commands::admin::user(cmd).await,
+            Command::Group(cmd) => commands::admin::group(cmd).await,
+            Command::Collection(cmd) => commands::admin::collection(cmd).await,
+            Command::Ftm(cmd) => commands::ftm::run(cmd),
         }
     })
 }

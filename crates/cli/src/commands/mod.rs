@@ -1,5 +1,6 @@
 //! One module per command group; each parses its own arguments and returns an exit code.
 
+pub mod admin;
 pub mod data;
 pub mod ftm;
 pub mod serve;
