@@ -27,8 +27,8 @@ fn unescape(text: &str) -> String {
             Some('\\') => out.push('\\'),
             Some('u') => {
                 let hex: String = chars.by_ref().take(4).collect();
-                let cp = u32::from_str_radix(&hex, 16).unwrap();
-                out.push(char::from_u32(cp).unwrap());
+                let cp = u32::from_str_radix(&hex, 16).expect("hex escape");
+                out.push(char::from_u32(cp).expect("code point"));
             }
             other => panic!("bad escape \\{other:?} in {text:?}"),
         }

@@ -21,6 +21,7 @@ mod mimetype;
 mod name;
 mod number;
 mod phone;
+mod phone_parse;
 mod strptime;
 mod text;
 mod url;

@@ -15,6 +15,7 @@ use regex::Regex;
 use phonenumber::{Mode, PhoneNumber, country};
 
 use super::country::get_territory;
+use super::phone_parse;
 use super::text::digit_value;
 
 /// The libphonenumber region for a territory code (`gb-eng` dials as `GB`), as FtM's
@@ -55,27 +56,36 @@ fn parse_once(text: &str, region: Option<country::Id>) -> Option<PhoneNumber> {
 /// libphonenumber requires the whole national number to match a number type's pattern
 /// and one of its possible lengths.
 fn is_valid(number: &PhoneNumber) -> bool {
-    let national = number.national().to_string();
-    let Some(regions) = DATABASE.region(&number.code().value()) else {
-        return false;
+    is_valid_parts(number.code().value(), &number.national().to_string())
+}
+
+/// The metadata of the regions sharing a calling code, main region first as listed.
+pub(crate) fn region_metas(code: u16) -> Vec<&'static Metadata> {
+    let Some(regions) = DATABASE.region(&code) else {
+        return Vec::new();
     };
-    let metas: Vec<&Metadata> = if regions.len() == 1 && regions[0] == "001" {
-        DATABASE.by_code(&number.code().value()).unwrap_or_default()
+    if regions.len() == 1 && regions[0] == "001" {
+        DATABASE.by_code(&code).unwrap_or_default()
     } else {
         regions.iter().filter_map(|r| DATABASE.by_id(*r)).collect()
-    };
+    }
+}
+
+/// [`is_valid`] for a calling code and national significant number.
+pub(crate) fn is_valid_parts(code: u16, national: &str) -> bool {
+    let metas = region_metas(code);
     if metas.len() == 1 {
-        return has_type(metas[0], &national);
+        return has_type(metas[0], national);
     }
     // A calling code shared by several regions (+1, +7, +44…): the first region whose
     // leading digits start the number, or else whose patterns match it, decides.
     for meta in metas {
         let decides = match meta.leading_digits() {
-            Some(leading) => leading.find(&national).is_some_and(|m| m.start() == 0),
-            None => has_type(meta, &national),
+            Some(leading) => leading.find(national).is_some_and(|m| m.start() == 0),
+            None => has_type(meta, national),
         };
         if decides {
-            return has_type(meta, &national);
+            return has_type(meta, national);
         }
     }
     false
@@ -123,7 +133,7 @@ static FULL_PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Whether a metadata pattern matches the whole text (libphonenumber's `matches()`).
-fn full_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn full_match(pattern: &str, text: &str) -> bool {
     let Ok(mut cache) = FULL_PATTERNS.lock() else {
         return false;
     };
@@ -142,14 +152,22 @@ fn parse_valid(text: &str, region: Option<country::Id>) -> Option<PhoneNumber> {
     })
 }
 
+/// A valid number in E.164 form, as dialled in `region` (or international without).
+fn e164(text: &str, region: Option<country::Id>) -> Option<String> {
+    let folded = fold_digits(text);
+    if let Some(split) = phone_parse::split(&folded, region.as_ref().map(AsRef::as_ref)) {
+        return phone_parse::is_valid(&split).then(|| format!("+{}{}", split.code, split.national));
+    }
+    let parsed = parse_valid(text, region)?;
+    Some(parsed.format().mode(Mode::E164).to_string())
+}
+
 pub(crate) fn clean(text: &str, format: Option<&str>) -> Option<String> {
     let region = match format {
         Some(f) => Some(dialing_region(f)?),
         None => None,
     };
-    let parsed =
-        parse_valid(text, None).or_else(|| region.and_then(|r| parse_valid(text, Some(r))))?;
-    Some(parsed.format().mode(Mode::E164).to_string())
+    e164(text, None).or_else(|| region.and_then(|r| e164(text, Some(r))))
 }
 
 /// A readable form of a stored number (`+49 30 1234567`).
