@@ -20,6 +20,7 @@ mod language;
 mod mimetype;
 mod name;
 mod number;
+mod pattern_cache;
 mod phone;
 mod phone_parse;
 mod strptime;

@@ -6,15 +6,13 @@
 //! so a national number without a country is refused.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use phonenumber::{Mode, PhoneNumber, country};
 use regex::Regex;
 
-use phonenumber::{Mode, PhoneNumber, country};
-
 use super::country::get_territory;
+use super::pattern_cache::PatternCache;
 use super::phone_parse;
 use super::text::digit_value;
 
@@ -129,18 +127,14 @@ fn matches_desc(desc: &Descriptor, general: &Descriptor, national: &str) -> bool
     full_match(desc.national_number().as_str(), national)
 }
 
-static FULL_PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static FULL_PATTERNS: PatternCache = PatternCache::new();
 
 /// Whether a metadata pattern matches the whole text (libphonenumber's `matches()`).
+/// Metadata patterns are written in verbose mode (with white space).
 pub(crate) fn full_match(pattern: &str, text: &str) -> bool {
-    let Ok(mut cache) = FULL_PATTERNS.lock() else {
-        return false;
-    };
-    let regex = cache
-        .entry(pattern.to_owned())
-        .or_insert_with(|| Regex::new(&format!("(?x)^(?:{pattern})$")).ok());
-    regex.as_ref().is_some_and(|r| r.is_match(text))
+    FULL_PATTERNS
+        .get(pattern, || Regex::new(&format!("(?x)^(?:{pattern})$")).ok())
+        .is_some_and(|r| r.is_match(text))
 }
 
 fn parse_valid(text: &str, region: Option<country::Id>) -> Option<PhoneNumber> {

@@ -9,12 +9,10 @@
 //! numbers (digits, spaces and punctuation, no letters or extension) we redo the split
 //! here and validate the result with the same checks as everywhere else.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-
 use phonenumber::metadata::{DATABASE, Metadata};
 use regex::Regex;
 
+use super::pattern_cache::PatternCache;
 use super::phone::{full_match, region_metas};
 
 /// A number as calling code and national significant number.
@@ -42,16 +40,11 @@ fn plain_digits(text: &str) -> Option<(bool, String)> {
     (digits.len() >= 2 && digits.len() <= 17).then_some((plus, digits))
 }
 
-static PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static PATTERNS: PatternCache = PatternCache::new();
 
 /// A metadata pattern compiled to match at the start of the text (Java's `lookingAt`).
 fn anchored(pattern: &str) -> Option<Regex> {
-    let mut cache = PATTERNS.lock().ok()?;
-    cache
-        .entry(pattern.to_owned())
-        .or_insert_with(|| Regex::new(&format!("(?x)^(?:{pattern})")).ok())
-        .clone()
+    PATTERNS.get(pattern, || Regex::new(&format!("(?x)^(?:{pattern})")).ok())
 }
 
 /// The general description's full pattern: is this a plausible national number?

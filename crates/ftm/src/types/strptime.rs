@@ -5,12 +5,10 @@
 //! value; then the fields are combined and checked as `datetime` would. The ISO-week
 //! directives `%G` and `%V` are not supported and refuse the value.
 
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
-
 use regex::Regex;
 
 use super::date::{DateTime, civil_from_days, days_from_civil, is_leap};
+use super::pattern_cache::PatternCache;
 use super::text::parse_digits;
 
 const WEEKDAYS: [&str; 7] = [
@@ -112,24 +110,13 @@ fn pattern(format: &str) -> Option<String> {
     Some(out)
 }
 
-static CACHE: LazyLock<Mutex<HashMap<String, Option<Regex>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+static CACHE: PatternCache = PatternCache::new();
 
 fn compile(format: &str) -> Option<Regex> {
-    if let Ok(cache) = CACHE.lock()
-        && let Some(found) = cache.get(format)
-    {
-        return found.clone();
-    }
     // A format that names one field twice fails to compile, as in Python.
-    let compiled = pattern(format).and_then(|p| Regex::new(&format!("(?i)^(?:{p})")).ok());
-    if let Ok(mut cache) = CACHE.lock() {
-        if cache.len() > 1000 {
-            cache.clear();
-        }
-        cache.insert(format.to_owned(), compiled.clone());
-    }
-    compiled
+    CACHE.get(format, || {
+        pattern(format).and_then(|p| Regex::new(&format!("(?i)^(?:{p})")).ok())
+    })
 }
 
 fn num(caps: &regex::Captures<'_>, name: &str) -> Option<i64> {

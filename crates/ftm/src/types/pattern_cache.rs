@@ -1,0 +1,66 @@
+//! Compiled regular expressions for patterns known only at run time (libphonenumber's
+//! metadata, strptime formats), compiled once and shared between threads.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, RwLock};
+
+use regex::Regex;
+
+/// A cache from a key to its compiled pattern (`None`: the pattern does not compile).
+/// Lookups take a shared lock only, so threads cleaning values in parallel do not
+/// queue behind each other once the patterns they use are compiled.
+pub(crate) struct PatternCache {
+    map: LazyLock<RwLock<HashMap<String, Option<Regex>>>>,
+}
+
+impl PatternCache {
+    pub const fn new() -> PatternCache {
+        PatternCache {
+            map: LazyLock::new(|| RwLock::new(HashMap::new())),
+        }
+    }
+
+    /// The compiled pattern for `key`, built with `build` on first use.
+    pub fn get(&self, key: &str, build: impl FnOnce() -> Option<Regex>) -> Option<Regex> {
+        if let Ok(map) = self.map.read()
+            && let Some(found) = map.get(key)
+        {
+            return found.clone();
+        }
+        let compiled = build();
+        if let Ok(mut map) = self.map.write() {
+            // Formats come from data; keep a bound on what a stream of odd ones can hold.
+            if map.len() >= 10_000 {
+                map.clear();
+            }
+            map.insert(key.to_owned(), compiled.clone());
+        }
+        compiled
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiles_once_and_remembers_failures() {
+        static CACHE: PatternCache = PatternCache::new();
+        let build = |pattern: &str| Regex::new(&format!("^(?:{pattern})$")).ok();
+        let mut builds = 0;
+        for _ in 0..3 {
+            let re = CACHE.get("a+", || {
+                builds += 1;
+                build("a+")
+            });
+            assert!(re.is_some_and(|r| r.is_match("aaa")));
+        }
+        assert_eq!(builds, 1);
+        assert!(CACHE.get("(", || build("(")).is_none());
+        assert!(
+            CACHE
+                .get("(", || panic!("a failure is cached too"))
+                .is_none()
+        );
+    }
+}
