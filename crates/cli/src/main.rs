@@ -41,6 +41,9 @@ enum Command {
     /// Manage collections: list, delete, grant, revoke.
     #[command(subcommand)]
     Collection(commands::admin::CollectionCommand),
+    /// Ingest one file as the worker's child process (reads a request on standard input).
+    #[command(hide = true)]
+    IngestFile,
     /// FollowTheMoney data tools (validate, aggregate, sign, dump-model), like `ftm`.
     #[command(subcommand)]
     Ftm(commands::ftm::FtmCommand),
@@ -60,9 +63,11 @@ fn main() -> ExitCode {
 }
 
 fn run(command: Command) -> anyhow::Result<ExitCode> {
-    if let Command::Ftm(cmd) = command {
+    match command {
         // Stream tools need no runtime.
-        return commands::ftm::run(cmd);
+        Command::Ftm(cmd) => return commands::ftm::run(cmd),
+        Command::IngestFile => return ingest_file(),
+        _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -78,8 +83,19 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Command::User(cmd) => commands::admin::user(cmd).await,
             Command::Group(cmd) => commands::admin::group(cmd).await,
             Command::Collection(cmd) => commands::admin::collection(cmd).await,
-            Command::Ftm(cmd) => commands::ftm::run(cmd),
+            Command::Ftm(_) | Command::IngestFile => Ok(ExitCode::SUCCESS),
         }
+    })
+}
+
+/// The child side of the worker's sandbox: one file per process (see `ingest::remote`).
+fn ingest_file() -> anyhow::Result<ExitCode> {
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    Ok(match ingest::remote::serve_one(stdin, stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The failure was reported on standard output as the final message.
+        Err(_) => ExitCode::from(2),
     })
 }
 

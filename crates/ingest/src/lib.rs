@@ -19,6 +19,7 @@ mod directory;
 mod documents;
 mod dispatch;
 pub mod error;
+pub mod remote;
 pub mod sink;
 pub mod text;
 
@@ -34,7 +35,7 @@ pub use sink::{Child, CollectingSink, Sink, SinkError};
 pub const AGENT: &str = concat!("aleph-rs ingest ", env!("CARGO_PKG_VERSION"));
 
 /// Bounds that keep one hostile or enormous file from exhausting the machine.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Largest file accepted at all.
     pub max_file_bytes: u64,
@@ -73,7 +74,7 @@ impl Default for Limits {
 }
 
 /// OCR settings: which Tesseract to run and with which languages.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OcrConfig {
     /// The `tesseract` executable.
     pub tesseract: PathBuf,

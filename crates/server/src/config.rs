@@ -98,7 +98,6 @@ fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<String> {
         }
     }
     let key = hex::encode(rand::random::<[u8; 32]>());
-    std::fs::write(&path, &key)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(key)
 }

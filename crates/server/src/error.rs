@@ -42,10 +42,7 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, message)
     }
     pub fn forbidden() -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "You are not authorized to do this.",
-        )
+        ApiError::new(StatusCode::FORBIDDEN, "You are not authorized to do this.")
     }
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "This path does not exist.")

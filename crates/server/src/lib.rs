@@ -11,13 +11,14 @@
 pub mod auth;
 pub mod config;
 pub mod error;
-pub mod params;
 pub mod paging;
+pub mod params;
 mod routes;
 pub mod serialize;
 pub mod services;
 pub mod state;
 pub mod tokens;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,8 +50,12 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&settings.index_path)?;
     let index = TantivyIndex::open(&settings.index_path, TantivyOptions::default())
         .with_context(|| format!("cannot open the index {}", settings.index_path.display()))?;
-    let archive = archive::FileArchive::open(&settings.archive_path)
-        .with_context(|| format!("cannot open the archive {}", settings.archive_path.display()))?;
+    let archive = archive::FileArchive::open(&settings.archive_path).with_context(|| {
+        format!(
+            "cannot open the archive {}",
+            settings.archive_path.display()
+        )
+    })?;
     let system_roles = store.system_roles().await?;
     Ok(AppState::new(
         store,

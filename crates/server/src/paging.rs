@@ -66,15 +66,19 @@ impl Envelope<'_> {
             offset, requested, ..
         } = self.page;
         let total = self.total as usize;
-        let page_number = if requested == 0 { 1 } else { offset / requested + 1 };
+        let page_number = if requested == 0 {
+            1
+        } else {
+            offset / requested + 1
+        };
         let pages = if requested == 0 {
             0
         } else {
             total.div_ceil(requested)
         };
         let end = offset + requested;
-        let next = (requested > 0 && end < total && end < MAX_WINDOW)
-            .then(|| self.link(end, requested));
+        let next =
+            (requested > 0 && end < total && end < MAX_WINDOW).then(|| self.link(end, requested));
         let previous = (requested > 0 && offset >= requested)
             .then(|| self.link(offset - requested, requested));
         let mut out = Map::new();
@@ -87,7 +91,10 @@ impl Envelope<'_> {
         out.insert("limit".into(), json!(requested));
         out.insert("offset".into(), json!(offset));
         out.insert("next".into(), next.map_or(Value::Null, Value::String));
-        out.insert("previous".into(), previous.map_or(Value::Null, Value::String));
+        out.insert(
+            "previous".into(),
+            previous.map_or(Value::Null, Value::String),
+        );
         out
     }
 
@@ -147,8 +154,14 @@ mod tests {
     #[test]
     fn no_next_link_at_the_exact_end_or_past_the_window() {
         assert_eq!(envelope("limit=300&offset=600", 900)["next"], Value::Null);
-        assert_eq!(envelope("limit=300&offset=300", 900)["next"].is_string(), true);
-        assert_eq!(envelope("limit=300&offset=9900", 20000)["next"], Value::Null);
+        assert_eq!(
+            envelope("limit=300&offset=300", 900)["next"].is_string(),
+            true
+        );
+        assert_eq!(
+            envelope("limit=300&offset=9900", 20000)["next"],
+            Value::Null
+        );
         assert_eq!(envelope("limit=10", 5)["previous"], Value::Null);
     }
 

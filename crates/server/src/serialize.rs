@@ -85,7 +85,10 @@ impl EntityView {
             collection_id: stored.collection_id,
             created_at: Some(stored.created_at),
             updated_at: Some(stored.updated_at),
-            mutable: stored.origins.iter().any(|o| o == crate::services::entities::ORIGIN_API),
+            mutable: stored
+                .origins
+                .iter()
+                .any(|o| o == crate::services::entities::ORIGIN_API),
             role_id: None,
             score: 0.0,
             highlight: Vec::new(),
@@ -256,9 +259,18 @@ impl<'a> Serializer<'a> {
         }
         let collection = self.collection_by_id(view.collection_id).await;
         let mut links = Map::new();
-        links.insert("self".into(), json!(self.url(&format!("api/2/entities/{id}"))));
-        links.insert("expand".into(), json!(self.url(&format!("api/2/entities/{id}/expand"))));
-        links.insert("tags".into(), json!(self.url(&format!("api/2/entities/{id}/tags"))));
+        links.insert(
+            "self".into(),
+            json!(self.url(&format!("api/2/entities/{id}"))),
+        );
+        links.insert(
+            "expand".into(),
+            json!(self.url(&format!("api/2/entities/{id}/expand"))),
+        );
+        links.insert(
+            "tags".into(),
+            json!(self.url(&format!("api/2/entities/{id}/tags"))),
+        );
         links.insert("ui".into(), json!(self.url(&format!("entities/{id}"))));
         if schema.is_some_and(|s| s.is_a_name("Document")) {
             let first = |p: &str| view.entity["properties"][p][0].as_str().map(str::to_string);
@@ -277,8 +289,8 @@ impl<'a> Serializer<'a> {
                 }
             }
         }
-        let writeable = self.actor.is_admin
-            || (view.mutable && self.actor.can_write(view.collection_id));
+        let writeable =
+            self.actor.is_admin || (view.mutable && self.actor.can_write(view.collection_id));
         let mut value = json!({
             "id": id,
             "schema": schema_name,
@@ -302,7 +314,12 @@ impl<'a> Serializer<'a> {
     }
 
     /// A download URL authorised by a token.
-    pub fn archive_url(&self, hash: &str, file_name: Option<String>, mime: Option<String>) -> String {
+    pub fn archive_url(
+        &self,
+        hash: &str,
+        file_name: Option<String>,
+        mime: Option<String>,
+    ) -> String {
         let claims = ArchiveClaims {
             c: hash.to_string(),
             f: file_name,
@@ -320,8 +337,10 @@ mod tests {
 
     #[test]
     fn clean_drops_empty_values_but_keeps_false_and_zero() {
-        let v = clean(json!({"a": null, "b": "", "c": [], "d": {}, "e": false, "f": 0,
-                             "g": {"h": [null, "", "x"], "i": {}}}));
+        let v = clean(
+            json!({"a": null, "b": "", "c": [], "d": {}, "e": false, "f": 0,
+                             "g": {"h": [null, "", "x"], "i": {}}}),
+        );
         assert_eq!(v, json!({"e": false, "f": 0, "g": {"h": ["x"]}}));
     }
 

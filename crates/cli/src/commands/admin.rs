@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use store::{
-    Access, CollectionQuery, CollectionScope, DeleteMode, NewRole, PasswordHash, RoleKind, RoleQuery,
-    RoleUpdate, Store,
+    Access, CollectionQuery, CollectionScope, DeleteMode, NewRole, PasswordHash, RoleKind,
+    RoleQuery, RoleUpdate, Store,
 };
 
 use super::serve::DataArgs;
@@ -32,14 +32,23 @@ pub struct CreateUserArgs {
 pub async fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
     let state = args.data.open().await?;
     let name = args.name.clone().unwrap_or_else(|| args.email.clone());
-    let mut new = NewRole::user(format!("password:{}", args.email.to_lowercase()), name, &args.email);
+    let mut new = NewRole::user(
+        format!("password:{}", args.email.to_lowercase()),
+        name,
+        &args.email,
+    );
     new.is_admin = args.admin;
     if let Some(password) = &args.password {
         new.password = Some(PasswordHash::new(password)?);
     }
     let role = state.store.create_role(new).await?;
     let key = state.store.reset_api_key(role.id, None).await?;
-    println!("created user {} (id {}){}", args.email, role.id, if args.admin { ", administrator" } else { "" });
+    println!(
+        "created user {} (id {}){}",
+        args.email,
+        role.id,
+        if args.admin { ", administrator" } else { "" }
+    );
     println!("API key: {}", key.as_str());
     Ok(ExitCode::SUCCESS)
 }
@@ -190,10 +199,17 @@ async fn find_group(store: &dyn Store, foreign_id: &str) -> anyhow::Result<store
 
 pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        GroupCommand::Create { foreign_id, name, data } => {
+        GroupCommand::Create {
+            foreign_id,
+            name,
+            data,
+        } => {
             let state = data.open().await?;
             let name = name.unwrap_or_else(|| foreign_id.clone());
-            let role = state.store.create_role(NewRole::group(&foreign_id, name)).await?;
+            let role = state
+                .store
+                .create_role(NewRole::group(&foreign_id, name))
+                .await?;
             println!("created group {foreign_id} (id {})", role.id);
         }
         GroupCommand::List(data) => {
@@ -209,7 +225,13 @@ pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
             for g in state.store.list_roles(&query).await?.items {
                 let members = state.store.members_of(g.id).await?;
                 let emails: Vec<&str> = members.iter().filter_map(|m| m.email.as_deref()).collect();
-                println!("{:>6}  {:<30} {:<30} {}", g.id, g.foreign_id, g.name, emails.join(", "));
+                println!(
+                    "{:>6}  {:<30} {:<30} {}",
+                    g.id,
+                    g.foreign_id,
+                    g.name,
+                    emails.join(", ")
+                );
             }
         }
         GroupCommand::Delete { foreign_id, data } => {
@@ -218,14 +240,22 @@ pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
             let removed = state.store.delete_role(group.id).await?;
             println!("deleted group {foreign_id}: {removed:?}");
         }
-        GroupCommand::AddMember { foreign_id, email, data } => {
+        GroupCommand::AddMember {
+            foreign_id,
+            email,
+            data,
+        } => {
             let state = data.open().await?;
             let group = find_group(state.store.as_ref(), &foreign_id).await?;
             let user = find_user(state.store.as_ref(), &email).await?;
             state.store.add_member(group.id, user.id).await?;
             println!("{email} is a member of {foreign_id}");
         }
-        GroupCommand::RemoveMember { foreign_id, email, data } => {
+        GroupCommand::RemoveMember {
+            foreign_id,
+            email,
+            data,
+        } => {
             let state = data.open().await?;
             let group = find_group(state.store.as_ref(), &foreign_id).await?;
             let user = find_user(state.store.as_ref(), &email).await?;
@@ -303,10 +333,18 @@ pub async fn collection(cmd: CollectionCommand) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        CollectionCommand::Delete { foreign_id, keep_metadata, data } => {
+        CollectionCommand::Delete {
+            foreign_id,
+            keep_metadata,
+            data,
+        } => {
             let state = data.open().await?;
             let c = state.store.collection_by_foreign_id(&foreign_id).await?;
-            let mode = if keep_metadata { DeleteMode::Contents } else { DeleteMode::Soft };
+            let mode = if keep_metadata {
+                DeleteMode::Contents
+            } else {
+                DeleteMode::Soft
+            };
             let removed = state.store.delete_collection(c.id, mode).await?;
             state.index.delete_collection(c.id).await?;
             state.index.commit().await?;
@@ -315,15 +353,27 @@ pub async fn collection(cmd: CollectionCommand) -> anyhow::Result<ExitCode> {
                 removed.fragments, removed.permissions
             );
         }
-        CollectionCommand::Grant { foreign_id, role, write, data } => {
+        CollectionCommand::Grant {
+            foreign_id,
+            role,
+            write,
+            data,
+        } => {
             let state = data.open().await?;
             let c = state.store.collection_by_foreign_id(&foreign_id).await?;
             let r = find_role(&state, &role).await?;
             let access = if write { Access::Write } else { Access::Read };
             state.store.set_permission(c.id, r.id, access).await?;
-            println!("{role} can now {} {foreign_id}", if write { "write" } else { "read" });
+            println!(
+                "{role} can now {} {foreign_id}",
+                if write { "write" } else { "read" }
+            );
         }
-        CollectionCommand::Revoke { foreign_id, role, data } => {
+        CollectionCommand::Revoke {
+            foreign_id,
+            role,
+            data,
+        } => {
             let state = data.open().await?;
             let c = state.store.collection_by_foreign_id(&foreign_id).await?;
             let r = find_role(&state, &role).await?;

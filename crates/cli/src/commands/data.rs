@@ -102,9 +102,15 @@ pub async fn load_entities(args: LoadArgs) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        write::write_uncommitted(&state.store, &state.index, collection.id, opts.origin, &entities)
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
+        write::write_uncommitted(
+            &state.store,
+            &state.index,
+            collection.id,
+            opts.origin,
+            &entities,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
         loaded += entities.len() as u64;
         progress.set_position(loaded);
     }
@@ -115,9 +121,17 @@ pub async fn load_entities(args: LoadArgs) -> anyhow::Result<ExitCode> {
         "{loaded} entities loaded into {} (id {}){}",
         collection.foreign_id,
         collection.id,
-        if bad > 0 { format!(", {bad} bad lines skipped") } else { String::new() }
+        if bad > 0 {
+            format!(", {bad} bad lines skipped")
+        } else {
+            String::new()
+        }
     );
-    Ok(if bad > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if bad > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[derive(Args)]
@@ -162,7 +176,10 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
             .map(|e| e.caption())
             .unwrap_or_default();
         let schema = hit.entity["schema"].as_str().unwrap_or_default();
-        println!("{:<12} {:<44} {} [collection {}]", schema, hit.id, caption, hit.collection_id);
+        println!(
+            "{:<12} {:<44} {} [collection {}]",
+            schema, hit.id, caption, hit.collection_id
+        );
         for fragment in &hit.highlight {
             println!("    … {fragment} …");
         }
@@ -211,7 +228,11 @@ pub async fn reindex_command(args: ReindexArgs) -> anyhow::Result<ExitCode> {
             "{}: {} entities indexed{}",
             c.foreign_id,
             done.entities,
-            if done.broken > 0 { format!(", {} unreadable", done.broken) } else { String::new() }
+            if done.broken > 0 {
+                format!(", {} unreadable", done.broken)
+            } else {
+                String::new()
+            }
         );
     }
     state.index.commit().await?;

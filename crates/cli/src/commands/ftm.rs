@@ -123,7 +123,8 @@ fn validate(args: &StreamArgs) -> anyhow::Result<ExitCode> {
             .map(|(line, bytes)| {
                 let entity = parse_line(*line, bytes, false)?;
                 let mut buf = Vec::with_capacity(bytes.len());
-                write_entity(&mut buf, &entity).map_err(|_| LineError::MissingId { line: *line })?;
+                write_entity(&mut buf, &entity)
+                    .map_err(|_| LineError::MissingId { line: *line })?;
                 Ok(buf)
             })
             .collect();

@@ -15,8 +15,12 @@ pub async fn download(State(state): State<AppState>, params: Params) -> ApiResul
     let token = params
         .get("token")
         .ok_or_else(|| ApiError::unauthorized("A download token is required."))?;
-    let claims = tokens::verify(&state.settings.secret_key, token, chrono::Utc::now().timestamp())
-        .map_err(|e| ApiError::unauthorized(format!("Invalid download token: {e}.")))?;
+    let claims = tokens::verify(
+        &state.settings.secret_key,
+        token,
+        chrono::Utc::now().timestamp(),
+    )
+    .map_err(|e| ApiError::unauthorized(format!("Invalid download token: {e}.")))?;
     let size = state.archive.size(&claims.c).await?;
     let reader = state.archive.open(&claims.c).await?;
     let mime = claims
@@ -38,7 +42,13 @@ pub async fn download(State(state): State<AppState>, params: Params) -> ApiResul
 fn content_disposition(name: &str) -> String {
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes())
         .collect::<String>()

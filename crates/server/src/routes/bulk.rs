@@ -48,7 +48,14 @@ pub async fn bulk(
         .enumerate()
         .map(|(i, raw)| write::prepare(&collection, raw, &opts, i))
         .collect::<ApiResult<Vec<_>>>()?;
-    write::write(&state.store, &state.index, collection.id, opts.origin, &entities).await?;
+    write::write(
+        &state.store,
+        &state.index,
+        collection.id,
+        opts.origin,
+        &entities,
+    )
+    .await?;
     state.store.touch_collection(collection.id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -91,10 +98,17 @@ impl StreamShape {
         let Value::Object(mut map) = stored.entity.to_json() else {
             return None;
         };
-        map.insert("collection_id".into(), Value::String(stored.collection_id.to_string()));
+        map.insert(
+            "collection_id".into(),
+            Value::String(stored.collection_id.to_string()),
+        );
         // FtM bookkeeping that Aleph's stream does not carry.
         for key in ["referents", "datasets"] {
-            if map.get(key).and_then(Value::as_array).is_some_and(|a| a.is_empty()) {
+            if map
+                .get(key)
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.is_empty())
+            {
                 map.remove(key);
             }
         }
@@ -116,7 +130,9 @@ fn ndjson(state: &AppState, filters: Vec<EntityFilter>, shape: StreamShape) -> R
         .flat_map(move |filter| store::stream_entities(store.clone(), filter, 1000))
         .filter_map(move |item| {
             let line = match item {
-                Ok(stored) => shape.line(&stored).map(|l| Ok::<_, std::io::Error>(Bytes::from(l))),
+                Ok(stored) => shape
+                    .line(&stored)
+                    .map(|l| Ok::<_, std::io::Error>(Bytes::from(l))),
                 Err(store::StoreError::Corrupt(msg)) => {
                     tracing::warn!("skipped in stream: {msg}");
                     None
@@ -141,7 +157,11 @@ pub async fn stream_collection(
     actor.user()?;
     let collection = writable(&state, &actor, &id).await?;
     let shape = StreamShape::from_params(&params)?;
-    Ok(ndjson(&state, vec![EntityFilter::collection(collection.id)], shape))
+    Ok(ndjson(
+        &state,
+        vec![EntityFilter::collection(collection.id)],
+        shape,
+    ))
 }
 
 /// `GET /api/2/entities/_stream`: every collection the caller can write.

@@ -55,10 +55,16 @@ pub async fn thing_counts(
     let mut params: Vec<(String, String)> = vec![
         ("filter:schemata".into(), "Thing".into()),
         ("facet".into(), "collection_id".into()),
-        ("facet_size:collection_id".into(), ids.len().max(1).to_string()),
+        (
+            "facet_size:collection_id".into(),
+            ids.len().max(1).to_string(),
+        ),
         ("limit".into(), "0".into()),
     ];
-    params.extend(ids.iter().map(|id| ("filter:collection_id".to_string(), id.to_string())));
+    params.extend(
+        ids.iter()
+            .map(|id| ("filter:collection_id".to_string(), id.to_string())),
+    );
     let query = SearchQuery::from_params(&params)?;
     let facets = state.index.facets(scope, &query).await?;
     Ok(facets
@@ -88,7 +94,10 @@ pub async fn list(
     query.limit = page.limit as u32;
     query.offset = page.offset as u64;
     query.foreign_id = params.get("filter:foreign_id").map(str::to_string);
-    query.label_contains = params.get("q").map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    query.label_contains = params
+        .get("q")
+        .map(|q| q.trim().to_string())
+        .filter(|q| !q.is_empty());
     query.label_prefix = params.get("prefix").map(str::to_string);
     if let Some(category) = params.get("filter:category") {
         query.category = Some(Category::parse(category));
@@ -147,7 +156,9 @@ pub fn body_object(headers: &HeaderMap, body: &Bytes) -> ApiResult<Map<String, V
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::bad_request("The request body must be a JSON object.")),
+        Ok(_) => Err(ApiError::bad_request(
+            "The request body must be a JSON object.",
+        )),
         Err(e) => Err(ApiError::bad_request(format!("Invalid JSON: {e}"))),
     }
 }
@@ -173,7 +184,11 @@ fn bool_field(body: &Map<String, Value>, key: &str) -> ApiResult<Option<bool>> {
 
 /// A list of codes cleaned by an FtM type (`en` → `eng`, `usa` → `us`); unknown codes are
 /// a validation error.
-fn code_list(body: &Map<String, Value>, key: &str, t: PropertyType) -> ApiResult<Option<Vec<String>>> {
+fn code_list(
+    body: &Map<String, Value>,
+    key: &str,
+    t: PropertyType,
+) -> ApiResult<Option<Vec<String>>> {
     let items: Vec<&Value> = match body.get(key) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Array(items)) => items.iter().collect(),
@@ -203,7 +218,10 @@ fn category_field(body: &Map<String, Value>, actor: &Actor) -> ApiResult<Option<
         return Ok(None);
     };
     if !Category::ALL.iter().any(|c| c.as_str() == raw) {
-        return Err(ApiError::invalid("category", format!("invalid category: {raw:?}")));
+        return Err(ApiError::invalid(
+            "category",
+            format!("invalid category: {raw:?}"),
+        ));
     }
     // Only admins choose a category; everyone else makes casefiles.
     Ok(Some(if actor.is_admin {
@@ -219,7 +237,10 @@ fn frequency_field(body: &Map<String, Value>) -> ApiResult<Option<Frequency>> {
         Some(raw) if Frequency::ALL.iter().any(|f| f.as_str() == raw) => {
             Ok(Some(Frequency::parse(&raw)))
         }
-        Some(raw) => Err(ApiError::invalid("frequency", format!("invalid frequency: {raw:?}"))),
+        Some(raw) => Err(ApiError::invalid(
+            "frequency",
+            format!("invalid frequency: {raw:?}"),
+        )),
     }
 }
 
@@ -276,7 +297,15 @@ async fn deep(
         ("filter:collection_id".into(), collection.id.to_string()),
         ("limit".into(), "0".into()),
     ];
-    for facet in ["schema", "countries", "languages", "names", "emails", "phones", "addresses"] {
+    for facet in [
+        "schema",
+        "countries",
+        "languages",
+        "names",
+        "emails",
+        "phones",
+        "addresses",
+    ] {
         params.push(("facet".into(), facet.into()));
         params.push((format!("facet_size:{facet}"), "50".into()));
         params.push((format!("facet_total:{facet}"), "true".into()));

@@ -29,7 +29,9 @@ pub async fn search(
     actor: Actor,
     params: Params,
 ) -> ApiResult<Json<Map<String, Value>>> {
-    run_search(&state, &actor, params, "api/2/entities").await.map(Json)
+    run_search(&state, &actor, params, "api/2/entities")
+        .await
+        .map(Json)
 }
 
 /// `POST /api/2/search`: form fields count as query arguments.
@@ -42,7 +44,9 @@ pub async fn search_post(
     for (k, v) in form_urlencoded::parse(&body) {
         params.push(&k, &v);
     }
-    run_search(&state, &actor, params, "api/2/search").await.map(Json)
+    run_search(&state, &actor, params, "api/2/search")
+        .await
+        .map(Json)
 }
 
 async fn run_search(
@@ -52,7 +56,9 @@ async fn run_search(
     path: &str,
 ) -> ApiResult<Map<String, Value>> {
     if params.get("filter:schema").is_none() && params.get("filter:schemata").is_none() {
-        return Err(ApiError::bad_request("No schema is specified for the query."));
+        return Err(ApiError::bad_request(
+            "No schema is specified for the query.",
+        ));
     }
     let page = PageRequest::from_params(&params)?;
     let search_params = params.without(&NOT_SEARCH);
@@ -77,7 +83,10 @@ async fn run_search(
     }
     .into_json();
     body.insert("facets".into(), facets);
-    body.insert("query_text".into(), json!(params.get("q").unwrap_or_default()));
+    body.insert(
+        "query_text".into(),
+        json!(params.get("q").unwrap_or_default()),
+    );
     Ok(body)
 }
 
@@ -90,7 +99,10 @@ pub async fn nested_entities(
 ) -> ApiResult<HashMap<String, Value>> {
     let mut ids = BTreeSet::new();
     for view in views {
-        let Some(schema) = view.entity["schema"].as_str().and_then(|s| ftm::model().get(s)) else {
+        let Some(schema) = view.entity["schema"]
+            .as_str()
+            .and_then(|s| ftm::model().get(s))
+        else {
             continue;
         };
         let Some(props) = view.entity["properties"].as_object() else {
@@ -115,8 +127,10 @@ pub async fn nested_entities(
     let mut out = HashMap::new();
     let ids: Vec<String> = ids.into_iter().collect();
     for chunk in ids.chunks(500) {
-        let mut params: Vec<(String, String)> =
-            chunk.iter().map(|id| ("filter:id".to_string(), id.clone())).collect();
+        let mut params: Vec<(String, String)> = chunk
+            .iter()
+            .map(|id| ("filter:id".to_string(), id.clone()))
+            .collect();
         params.push(("limit".into(), chunk.len().to_string()));
         let query = SearchQuery::from_params(&params)?;
         let found = state.index.search(&actor.scope(), &query).await?;
@@ -133,7 +147,10 @@ pub async fn nested_entities(
 
 /// Facets in Aleph's shape, with labels for schemata, countries, languages and
 /// collections.
-async fn facet_json(state: &AppState, facets: &std::collections::BTreeMap<String, FacetResult>) -> Value {
+async fn facet_json(
+    state: &AppState,
+    facets: &std::collections::BTreeMap<String, FacetResult>,
+) -> Value {
     let mut out = Map::new();
     for (name, facet) in facets {
         let mut value = Map::new();
@@ -211,7 +228,12 @@ pub async fn locate(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Coll
 }
 
 /// The full entity view of `GET /entities/{id}`.
-async fn full_entity(state: &AppState, actor: &Actor, collection: &Collection, id: &str) -> ApiResult<Value> {
+async fn full_entity(
+    state: &AppState,
+    actor: &Actor,
+    collection: &Collection,
+    id: &str,
+) -> ApiResult<Value> {
     let stored = state
         .store
         .entity(collection.id, id)
@@ -280,8 +302,18 @@ async fn write_one(
         sign_references: params.bool("sign", false)?,
     };
     let entity = write::prepare(collection, Value::Object(body), &opts, 0)?;
-    let ids = write::write(&state.store, &state.index, collection.id, ORIGIN_API, &[entity]).await?;
-    let id = ids.first().cloned().ok_or_else(|| ApiError::internal("entity was not written"))?;
+    let ids = write::write(
+        &state.store,
+        &state.index,
+        collection.id,
+        ORIGIN_API,
+        &[entity],
+    )
+    .await?;
+    let id = ids
+        .first()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("entity was not written"))?;
     full_entity(state, actor, collection, &id).await
 }
 
@@ -304,7 +336,9 @@ pub async fn create(
         }
         _ => hex::encode(rand::random::<[u8; 20]>()),
     };
-    Ok(Json(write_one(&state, &actor, &collection, body, id, &params).await?))
+    Ok(Json(
+        write_one(&state, &actor, &collection, body, id, &params).await?,
+    ))
 }
 
 pub async fn upsert(
@@ -326,8 +360,19 @@ pub async fn upsert(
         Err(e) => return Err(e),
     };
     actor.check_write(collection.id)?;
-    let plain = Namespace::strip(&id).ok_or_else(|| ApiError::invalid("id", "Invalid entity ID"))?;
-    Ok(Json(write_one(&state, &actor, &collection, body, plain.to_string(), &params).await?))
+    let plain =
+        Namespace::strip(&id).ok_or_else(|| ApiError::invalid("id", "Invalid entity ID"))?;
+    Ok(Json(
+        write_one(
+            &state,
+            &actor,
+            &collection,
+            body,
+            plain.to_string(),
+            &params,
+        )
+        .await?,
+    ))
 }
 
 pub async fn delete(

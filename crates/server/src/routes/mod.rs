@@ -30,9 +30,15 @@ pub fn router() -> Router<AppState> {
                 .delete(collections::delete),
         )
         .route("/api/2/collections/{id}/touch", post(collections::touch))
-        .route("/api/2/collections/{id}/reindex", post(collections::reindex))
+        .route(
+            "/api/2/collections/{id}/reindex",
+            post(collections::reindex),
+        )
         .route("/api/2/collections/{id}/_bulk", post(bulk::bulk))
-        .route("/api/2/collections/{id}/_stream", get(bulk::stream_collection))
+        .route(
+            "/api/2/collections/{id}/_stream",
+            get(bulk::stream_collection),
+        )
         .route("/api/2/entities/_stream", get(bulk::stream_all))
         .route(
             "/api/2/entities",
@@ -58,7 +64,10 @@ pub fn router() -> Router<AppState> {
             "/api/2/roles/{id}",
             get(roles::view).post(roles::update).put(roles::update),
         )
-        .route("/api/2/roles/{id}/generate_api_key", post(roles::generate_api_key))
+        .route(
+            "/api/2/roles/{id}/generate_api_key",
+            post(roles::generate_api_key),
+        )
         .route("/api/2/groups", get(roles::groups))
         .route(
             "/api/2/collections/{id}/permissions",

@@ -68,11 +68,16 @@ pub async fn login(
     Ok(Json(json!({"status": "ok", "token": token.as_str()})))
 }
 
-pub async fn logout(State(state): State<AppState>, AnyActor(actor): AnyActor) -> ApiResult<Json<Value>> {
+pub async fn logout(
+    State(state): State<AppState>,
+    AnyActor(actor): AnyActor,
+) -> ApiResult<Json<Value>> {
     if let Some(token) = &actor.session {
         state.store.delete_session(token).await?;
     }
-    Ok(Json(json!({"status": "ok", "redirect": state.settings.ui_url})))
+    Ok(Json(
+        json!({"status": "ok", "redirect": state.settings.ui_url}),
+    ))
 }
 
 fn role_id(raw: &str) -> ApiResult<i64> {
@@ -138,7 +143,9 @@ pub async fn update(
         }
         // Changing one's own password needs the current one (admins reset others').
         if me.id == id {
-            let current = text(&body, "current_password")?.unwrap_or_default().to_string();
+            let current = text(&body, "current_password")?
+                .unwrap_or_default()
+                .to_string();
             let check = role.clone();
             let ok = tokio::task::spawn_blocking(move || {
                 check.password.is_none() || check.check_password(&current)
@@ -146,7 +153,10 @@ pub async fn update(
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
             if !ok {
-                return Err(ApiError::invalid("current_password", "The current password is wrong."));
+                return Err(ApiError::invalid(
+                    "current_password",
+                    "The current password is wrong.",
+                ));
             }
         }
         update.password = Some(hash_password(password.to_string()).await?);
@@ -183,7 +193,11 @@ pub async fn suggest(
     params: Params,
 ) -> ApiResult<Json<Value>> {
     actor.user()?;
-    let prefix = params.get("prefix").unwrap_or_default().trim().to_lowercase();
+    let prefix = params
+        .get("prefix")
+        .unwrap_or_default()
+        .trim()
+        .to_lowercase();
     let excluded: Vec<i64> = params
         .all("exclude:id")
         .into_iter()
@@ -223,7 +237,9 @@ pub async fn groups(State(state): State<AppState>, actor: Actor) -> ApiResult<Js
     };
     let ser = Serializer::new(&state, &actor).await?;
     let results: Vec<Value> = groups.iter().map(|g| ser.role_nested(g)).collect();
-    Ok(Json(json!({"status": "ok", "total": results.len(), "results": results})))
+    Ok(Json(
+        json!({"status": "ok", "total": results.len(), "results": results}),
+    ))
 }
 
 /// `GET /collections/{id}/permissions`: every role's access, plus the system roles.
@@ -248,7 +264,9 @@ pub async fn permissions(
             "collection_id": collection.id.to_string(),
         }));
     }
-    Ok(Json(json!({"status": "ok", "total": results.len(), "results": results})))
+    Ok(Json(
+        json!({"status": "ok", "total": results.len(), "results": results}),
+    ))
 }
 
 /// `POST/PUT /collections/{id}/permissions`: a list of `{role_id|role: {id}, read, write}`.
@@ -269,21 +287,38 @@ pub async fn set_permissions(
         let role_id = item
             .get("role_id")
             .or_else(|| item.get("role").and_then(|r| r.get("id")))
-            .and_then(|v| v.as_str().and_then(|s| s.parse().ok()).or_else(|| v.as_i64()))
+            .and_then(|v| {
+                v.as_str()
+                    .and_then(|s| s.parse().ok())
+                    .or_else(|| v.as_i64())
+            })
             .ok_or_else(|| ApiError::invalid(&format!("{i}.role_id"), "a role is required"))?;
         let flag = |k: &str| item.get(k).and_then(Value::as_bool).unwrap_or(false);
         let access = Access::from_flags(flag("read"), flag("write"));
         let role = state.store.role(role_id).await?;
         if role.kind == RoleKind::System && access.write() {
-            return Err(ApiError::invalid(&format!("{i}.write"), "public roles cannot write"));
+            return Err(ApiError::invalid(
+                &format!("{i}.write"),
+                "public roles cannot write",
+            ));
         }
-        if role.kind == RoleKind::System && access.read() && collection.casefile() && !actor.is_admin {
-            return Err(ApiError::invalid(&format!("{i}.read"), "a casefile cannot be made public"));
+        if role.kind == RoleKind::System
+            && access.read()
+            && collection.casefile()
+            && !actor.is_admin
+        {
+            return Err(ApiError::invalid(
+                &format!("{i}.read"),
+                "a casefile cannot be made public",
+            ));
         }
         changes.push((role_id, access));
     }
     for (role_id, access) in changes {
-        state.store.set_permission(collection.id, role_id, access).await?;
+        state
+            .store
+            .set_permission(collection.id, role_id, access)
+            .await?;
     }
     Ok((StatusCode::OK, Json(json!({"status": "ok"}))).into_response())
 }

@@ -53,7 +53,10 @@ pub fn prepare(
 ) -> ApiResult<Entity> {
     let field = |name: &str| format!("{position}.{name}");
     let Value::Object(map) = &raw else {
-        return Err(ApiError::invalid(&position.to_string(), "an entity must be a JSON object"));
+        return Err(ApiError::invalid(
+            &position.to_string(),
+            "an entity must be a JSON object",
+        ));
     };
     match map.get("id") {
         Some(Value::String(s)) if !s.trim().is_empty() => {}
@@ -61,7 +64,9 @@ pub fn prepare(
         _ => return Err(ApiError::invalid(&field("id"), "No ID for entity")),
     }
     let mut entity = Entity::from_json(raw, !opts.clean).map_err(|e| match e {
-        ftm::EntityError::MissingSchema => ApiError::invalid(&field("schema"), "No schema for entity."),
+        ftm::EntityError::MissingSchema => {
+            ApiError::invalid(&field("schema"), "No schema for entity.")
+        }
         other => ApiError::invalid(&field("schema"), other.to_string()),
     })?;
     if opts.safe {
@@ -87,7 +92,13 @@ pub fn prepare(
         return Err(ApiError::invalid(&field("id"), "Invalid entity ID"));
     }
     // Collection-level context is ours to set, not the client's.
-    for key in ["collection_id", "collection", "role_id", "mutable", "profile_id"] {
+    for key in [
+        "collection_id",
+        "collection",
+        "role_id",
+        "mutable",
+        "profile_id",
+    ] {
         entity.context.remove(key);
     }
     Ok(entity)
