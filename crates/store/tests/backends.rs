@@ -1,5 +1,6 @@
 //! The store's conformance suite, run against SQLite (a temporary file) and PostgreSQL
 //! (a schema per test in `ALEPH_TEST_DATABASE_URI`, which must be set).
+#![allow(clippy::unwrap_used)]
 
 mod common;
 mod suite;
@@ -49,10 +50,19 @@ mod postgres {
 
     #[tokio::test]
     async fn open_picks_postgres_for_postgres_uris() {
-        let uri =
-            std::env::var("ALEPH_TEST_DATABASE_URI").expect("ALEPH_TEST_DATABASE_URI is not set");
+        // Keep the test database's default schema clean: name a schema of our own in the
+        // URI, as a deployment sharing a database would.
+        let (_, h) = crate::common::Postgres::unmigrated().await;
+        let uri = format!("{}?options=-c%20search_path%3D{}", h.uri(), h.schema());
         let s = store::open(&uri).await.unwrap();
         assert_eq!(s.backend(), store::Backend::Postgres);
         assert_eq!(s.schema_version().await.unwrap(), store::LATEST_VERSION);
+        let fresh = store::PgStore::connect(h.uri(), Some(h.schema()))
+            .await
+            .unwrap();
+        assert_eq!(
+            store::Store::schema_version(&fresh).await.unwrap(),
+            store::LATEST_VERSION
+        );
     }
 }

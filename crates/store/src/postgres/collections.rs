@@ -59,11 +59,29 @@ pub(super) async fn get<C: GenericClient>(
     }
 }
 
-/// Lock a live collection against concurrent deletion until the transaction ends.
+/// Lock a live collection against deletion until the transaction ends; other permission
+/// changes may go on meanwhile.
 pub(super) async fn lock_live<C: GenericClient>(c: &C, id: i64) -> Result<()> {
     let rows = query(
         c,
         "SELECT id FROM collections WHERE id = $1 AND deleted_at IS NULL FOR SHARE",
+        &[&id],
+    )
+    .await?;
+    if rows.is_empty() {
+        return Err(StoreError::not_found("collection", id));
+    }
+    Ok(())
+}
+
+/// Lock a live collection before changing its fragments. Every fragment write takes this
+/// lock first and takes no other lock on the row later, so writers to one collection
+/// queue here instead of deadlocking on each other's fragment rows or on the
+/// `data_updated_at` update at the end.
+pub(super) async fn lock_for_write<C: GenericClient>(c: &C, id: i64) -> Result<()> {
+    let rows = query(
+        c,
+        "SELECT id FROM collections WHERE id = $1 AND deleted_at IS NULL FOR NO KEY UPDATE",
         &[&id],
     )
     .await?;

@@ -41,8 +41,7 @@ pub(super) async fn put<C: GenericClient>(
     rows: &[FragmentInput],
     now: Timestamp,
 ) -> Result<usize> {
-    collections::lock_live(c, collection_id).await?;
-    collections::touch(c, collection_id, now).await?;
+    collections::lock_for_write(c, collection_id).await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.entity_id.as_str()).collect();
     let schemata: Vec<&str> = rows.iter().map(|r| r.schema).collect();
     let data: Vec<&str> = rows.iter().map(|r| r.data.as_str()).collect();
@@ -56,6 +55,7 @@ pub(super) async fn put<C: GenericClient>(
         &[&collection_id, &origin, &now, &ids, &schemata, &data],
     )
     .await?;
+    collections::touch(c, collection_id, now).await?;
     Ok(rows.len())
 }
 
@@ -89,6 +89,7 @@ pub(super) async fn delete_entity<C: GenericClient>(
     id: &str,
     now: Timestamp,
 ) -> Result<u64> {
+    collections::lock_for_write(c, collection_id).await?;
     let n = c
         .execute(
             "DELETE FROM fragments WHERE collection_id = $1 AND entity_id = $2",
@@ -107,6 +108,7 @@ pub(super) async fn delete_origin<C: GenericClient>(
     origin: &str,
     now: Timestamp,
 ) -> Result<u64> {
+    collections::lock_for_write(c, collection_id).await?;
     let n = c
         .execute(
             "DELETE FROM fragments WHERE collection_id = $1 AND origin = $2",
@@ -149,14 +151,26 @@ pub(super) async fn page<C: GenericClient>(
         args.push(Box::new(since));
         cond.push_str(&format!(" AND updated_at >= ${}", args.len()));
     }
-    if let Some(key) = after {
-        args.push(Box::new(key.collection_id));
-        args.push(Box::new(key.entity_id.clone()));
-        cond.push_str(&format!(
-            " AND (collection_id, entity_id) > (${}, ${})",
-            args.len() - 1,
-            args.len()
-        ));
+    match (filter.scope, after) {
+        (_, None) => {}
+        (EntityScope::Collection(id), Some(key)) => {
+            if key.collection_id > id {
+                return Ok(EntityPage::default());
+            }
+            if key.collection_id == id {
+                args.push(Box::new(key.entity_id.clone()));
+                cond.push_str(&format!(" AND entity_id > ${}", args.len()));
+            }
+        }
+        (EntityScope::All, Some(key)) => {
+            args.push(Box::new(key.collection_id));
+            args.push(Box::new(key.entity_id.clone()));
+            cond.push_str(&format!(
+                " AND (collection_id, entity_id) > (${}, ${})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
     }
     args.push(Box::new(i64::from(limit)));
     let sql = format!(

@@ -199,6 +199,23 @@ macro_rules! in_tx {
     }};
 }
 
+/// Run `$body` with `$tx` bound to a read-only snapshot, so that several queries (a page
+/// and its total) agree with each other.
+macro_rules! in_snapshot {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut client = $store.client().await?;
+        let $tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let out = $body;
+        $tx.commit().await?;
+        Ok(out)
+    }};
+}
+
 #[async_trait]
 impl Store for PgStore {
     fn backend(&self) -> Backend {
@@ -236,7 +253,7 @@ impl Store for PgStore {
     }
 
     async fn list_collections(&self, query: &CollectionQuery) -> Result<Page<Collection>> {
-        in_tx!(self, |tx| collections::list(&tx, query).await?)
+        in_snapshot!(self, |tx| collections::list(&tx, query).await?)
     }
 
     async fn update_collection(&self, id: i64, update: CollectionUpdate) -> Result<Collection> {
@@ -277,7 +294,7 @@ impl Store for PgStore {
     }
 
     async fn list_roles(&self, query: &RoleQuery) -> Result<Page<Role>> {
-        in_tx!(self, |tx| roles::list(&tx, query).await?)
+        in_snapshot!(self, |tx| roles::list(&tx, query).await?)
     }
 
     async fn update_role(&self, id: i64, update: RoleUpdate) -> Result<Role> {

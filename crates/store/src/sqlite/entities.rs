@@ -98,6 +98,7 @@ pub(super) fn delete_entity(
     id: &str,
     now: Timestamp,
 ) -> Result<u64> {
+    collections::get(conn, collection_id, false)?;
     let n = conn
         .prepare_cached("DELETE FROM fragments WHERE collection_id = ?1 AND entity_id = ?2")?
         .execute(params![collection_id, id])? as u64;
@@ -113,6 +114,7 @@ pub(super) fn delete_origin(
     origin: &str,
     now: Timestamp,
 ) -> Result<u64> {
+    collections::get(conn, collection_id, false)?;
     let n = conn
         .prepare_cached("DELETE FROM fragments WHERE collection_id = ?1 AND origin = ?2")?
         .execute(params![collection_id, origin])? as u64;
@@ -147,14 +149,28 @@ pub(super) fn page(
         args.push(Value::Integer(to_micros(since)));
         cond.push_str(&format!(" AND updated_at >= ?{}", args.len()));
     }
-    if let Some(key) = after {
-        args.push(Value::Integer(key.collection_id));
-        args.push(Value::Text(key.entity_id.clone()));
-        cond.push_str(&format!(
-            " AND (collection_id, entity_id) > (?{}, ?{})",
-            args.len() - 1,
-            args.len()
-        ));
+    match (filter.scope, after) {
+        (_, None) => {}
+        // With the collection fixed, `entity_id > ?` lets SQLite start the range scan at
+        // the cursor; a row-value comparison would scan from the collection's start.
+        (EntityScope::Collection(id), Some(key)) => {
+            if key.collection_id > id {
+                return Ok(EntityPage::default());
+            }
+            if key.collection_id == id {
+                args.push(Value::Text(key.entity_id.clone()));
+                cond.push_str(&format!(" AND entity_id > ?{}", args.len()));
+            }
+        }
+        (EntityScope::All, Some(key)) => {
+            args.push(Value::Integer(key.collection_id));
+            args.push(Value::Text(key.entity_id.clone()));
+            cond.push_str(&format!(
+                " AND (collection_id, entity_id) > (?{}, ?{})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
     }
     args.push(Value::Integer(i64::from(limit)));
     let sql = format!(

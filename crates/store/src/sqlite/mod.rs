@@ -214,7 +214,7 @@ impl Store for SqliteStore {
     }
 
     async fn schema_version(&self) -> Result<u32> {
-        self.read(|c| schema::version(c)).await
+        self.read(schema::version).await
     }
 
     async fn migrate_to(&self, version: u32) -> Result<Migration> {
@@ -227,7 +227,7 @@ impl Store for SqliteStore {
         if let Some(s) = self.inner.system.get() {
             return Ok(*s);
         }
-        let s = self.read(|c| schema::system_roles(c)).await?;
+        let s = self.read(schema::system_roles).await?;
         Ok(*self.inner.system.get_or_init(|| s))
     }
 

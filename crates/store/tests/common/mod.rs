@@ -117,12 +117,27 @@ impl Postgres {
         (Arc::new(store), Postgres { uri, schema })
     }
 
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
     async fn client(uri: &str, schema: &str) -> tokio_postgres::Client {
         let mut config: tokio_postgres::Config = uri.parse().unwrap();
         config.options(format!("-c search_path={schema}"));
         let (client, conn) = config.connect(tokio_postgres::NoTls).await.unwrap();
         tokio::spawn(conn);
         client
+    }
+}
+
+impl Postgres {
+    /// An empty schema, not migrated.
+    pub async fn unmigrated() -> (Arc<dyn Store>, Self) {
+        Postgres::new(false).await
     }
 }
 
