@@ -66,21 +66,39 @@ pub(crate) fn caption(value: &str, format: Option<&str>) -> String {
             format!("{}-{}-{}", &value[..3], &value[3..5], &value[5..])
         }
         Some("cpf") => {
-            let n = compact(value, " -.");
-            if n.len() >= 11 && n.is_ascii() {
-                format!(
-                    "{}.{}.{}-{}",
-                    &n[..3],
-                    &n[3..6],
-                    &n[6..n.len() - 2],
-                    &n[n.len() - 2..]
-                )
-            } else {
-                value.to_uppercase()
-            }
+            let n: Vec<char> = compact(value, " -.").chars().collect();
+            let s = |from: isize, to: isize| py_slice(&n, from, to);
+            format!("{}.{}.{}-{}", s(0, 3), s(3, 6), s(6, -2), s(-2, isize::MAX))
+        }
+        Some("cnpj") => {
+            let n: Vec<char> = compact(value, " -./").to_uppercase().chars().collect();
+            let s = |from: isize, to: isize| py_slice(&n, from, to);
+            format!(
+                "{}.{}.{}/{}-{}",
+                s(0, 2),
+                s(2, 5),
+                s(5, 8),
+                s(8, 12),
+                s(12, isize::MAX)
+            )
         }
         Some(f) if clean_format_known(f) => value.to_uppercase(),
         Some(_) => value.to_owned(),
+    }
+}
+
+/// Python's `chars[from:to]`, negative positions counting from the end.
+fn py_slice(chars: &[char], from: isize, to: isize) -> String {
+    let len = isize::try_from(chars.len()).unwrap_or(isize::MAX);
+    let clamp = |i: isize| -> usize {
+        let i = if i < 0 { (len + i).max(0) } else { i.min(len) };
+        usize::try_from(i).unwrap_or(0)
+    };
+    let (from, to) = (clamp(from), clamp(to));
+    if from >= to {
+        String::new()
+    } else {
+        chars[from..to].iter().collect()
     }
 }
 
@@ -599,6 +617,24 @@ mod tests {
 
     fn c(text: &str, format: &str) -> Option<String> {
         clean(text, Some(format))
+    }
+
+    #[test]
+    fn captions() {
+        assert_eq!(
+            caption("DE89370400440532013000", Some("iban")),
+            "DE89 3704 0044 0532 0130 00"
+        );
+        assert_eq!(caption("39053344705", Some("cpf")), "390.533.447-05");
+        assert_eq!(caption("847534533", Some("cpf")), "847.534.5-33");
+        assert_eq!(
+            caption("11222333000181", Some("cnpj")),
+            "11.222.333/0001-81"
+        );
+        assert_eq!(caption("536904399", Some("ssn")), "536-90-4399");
+        assert_eq!(caption("9074729", Some("imo")), "IMO9074729");
+        assert_eq!(caption("abc", Some("lei")), "ABC");
+        assert_eq!(caption("abc", None), "abc");
     }
 
     #[test]

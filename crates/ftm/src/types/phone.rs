@@ -6,6 +6,7 @@
 //! so a national number without a country is refused.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use phonenumber::{Mode, PhoneNumber, country};
@@ -69,25 +70,68 @@ pub(crate) fn region_metas(code: u16) -> Vec<&'static Metadata> {
     }
 }
 
-/// [`is_valid`] for a calling code and national significant number.
-pub(crate) fn is_valid_parts(code: u16, national: &str) -> bool {
+/// The region a number belongs to among those sharing its calling code: the only one,
+/// or the first whose leading digits start the number or else whose patterns match it.
+fn region_meta(code: u16, national: &str) -> Option<&'static Metadata> {
     let metas = region_metas(code);
     if metas.len() == 1 {
-        return has_type(metas[0], national);
+        return metas.first().copied();
     }
-    // A calling code shared by several regions (+1, +7, +44…): the first region whose
-    // leading digits start the number, or else whose patterns match it, decides.
-    for meta in metas {
-        let decides = match meta.leading_digits() {
-            Some(leading) => leading.find(national).is_some_and(|m| m.start() == 0),
-            None => has_type(meta, national),
-        };
-        if decides {
-            return has_type(meta, national);
-        }
-    }
-    false
+    metas.into_iter().find(|meta| match meta.leading_digits() {
+        Some(leading) => leading.find(national).is_some_and(|m| m.start() == 0),
+        None => has_type(meta, national),
+    })
 }
+
+/// [`is_valid`] for a calling code and national significant number.
+pub(crate) fn is_valid_parts(code: u16, national: &str) -> bool {
+    region_meta(code, national).is_some_and(|meta| has_type(meta, national))
+}
+
+/// The main region of a calling code (GB for +44, US for +1), whose formats apply to
+/// every number with that code.
+pub(crate) fn main_meta(code: u16) -> Option<&'static Metadata> {
+    let metas = region_metas(code);
+    metas
+        .iter()
+        .copied()
+        .find(|m| m.is_main_country_for_code())
+        .or_else(|| metas.first().copied())
+}
+
+/// libphonenumber's international format (`+7 800 123-45-67`): the first format of the
+/// calling code's main region whose leading digits and pattern fit the number.
+fn format_international(code: u16, national: &str) -> String {
+    let formatted = main_meta(code).and_then(|meta| {
+        let formats = if meta.international_formats().is_empty() {
+            meta.formats()
+        } else {
+            meta.international_formats()
+        };
+        formats.iter().find_map(|format| {
+            if let Some(leading) = format.leading_digits().last()
+                && leading.find(national).is_none_or(|m| m.start() != 0)
+            {
+                return None;
+            }
+            let pattern = format.pattern().as_str();
+            let re =
+                FULL_PATTERNS.get(pattern, || Regex::new(&format!("(?x)^(?:{pattern})$")).ok())?;
+            if !re.is_match(national) {
+                return None;
+            }
+            let template = DOLLAR_GROUP.replace_all(format.format(), "$${$1}");
+            Some(re.replace(national, template.as_ref()).into_owned())
+        })
+    });
+    format!(
+        "+{code} {}",
+        formatted.unwrap_or_else(|| national.to_owned())
+    )
+}
+
+static DOLLAR_GROUP: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\$(\d)").unwrap_or_else(|e| panic!("{e}")));
 
 /// Whether the national number is of some known type in the region (`getNumberType`
 /// is not `UNKNOWN`).
@@ -166,6 +210,9 @@ pub(crate) fn clean(text: &str, format: Option<&str>) -> Option<String> {
 
 /// A readable form of a stored number (`+49 30 1234567`).
 pub(crate) fn caption(value: &str) -> Option<String> {
+    if let Some(split) = phone_parse::split(&fold_digits(value), None) {
+        return Some(format_international(split.code, &split.national));
+    }
     let parsed = std::panic::catch_unwind(|| phonenumber::parse(None, value))
         .ok()?
         .ok()?;
@@ -215,5 +262,10 @@ mod tests {
     #[test]
     fn captions() {
         assert_eq!(caption("+49301234567").as_deref(), Some("+49 30 1234567"));
+        assert_eq!(caption("+78001234567").as_deref(), Some("+7 800 123-45-67"));
+        assert_eq!(caption("+12025550143").as_deref(), Some("+1 202-555-0143"));
+        assert_eq!(caption("+999").as_deref(), None);
+        // Guernsey's number, formatted by the main region of +44.
+        assert_eq!(caption("+447911123456").as_deref(), Some("+44 7911 123456"));
     }
 }

@@ -13,7 +13,7 @@ use phonenumber::metadata::{DATABASE, Metadata};
 use regex::Regex;
 
 use super::pattern_cache::PatternCache;
-use super::phone::{full_match, region_metas};
+use super::phone::{full_match, main_meta};
 
 /// A number as calling code and national significant number.
 pub(crate) struct Split {
@@ -155,16 +155,6 @@ fn national_number(meta: &Metadata, number: &str) -> String {
         }
         _ => number.to_owned(),
     }
-}
-
-/// The main region of a calling code (GB for +44, US for +1).
-fn main_meta(code: u16) -> Option<&'static Metadata> {
-    let metas = region_metas(code);
-    metas
-        .iter()
-        .copied()
-        .find(|m| m.is_main_country_for_code())
-        .or_else(|| metas.first().copied())
 }
 
 /// libphonenumber's split of a plain number into calling code and national number:

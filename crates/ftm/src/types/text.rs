@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
+use unicode_script::UnicodeScript;
 
 /// FtM's `sanitize_text`: NFC, remove unsafe characters, strip; `None` when nothing is left.
 pub(crate) fn sanitize_text(raw: &str) -> Option<String> {
@@ -256,7 +257,19 @@ pub(crate) fn slugify(text: &str) -> Option<String> {
             _ => replaced.push(c),
         }
     }
-    let ascii = ascii_text(&replaced);
+    // Han characters transliterate syllable by syllable (`习近平` → `xi jin ping`), and
+    // the transliteration may bring back capitals, which the slug then lowercases.
+    let mut spaced = String::with_capacity(replaced.len());
+    for c in replaced.chars() {
+        if c.script() == unicode_script::Script::Han {
+            spaced.push(' ');
+            spaced.push(c);
+            spaced.push(' ');
+        } else {
+            spaced.push(c);
+        }
+    }
+    let ascii = ascii_text(&spaced).to_lowercase();
     let squashed = squash_spaces(&ascii);
     let slug: String = squashed
         .chars()
@@ -309,6 +322,7 @@ mod tests {
             Some("muller-ludenscheidt-gmbh")
         );
         assert_eq!(slugify("!!!"), None);
+        assert_eq!(slugify("习近平").as_deref(), Some("xi-jin-ping"));
     }
 
     #[test]
