@@ -348,10 +348,11 @@ impl CollectionQuery {
 /// How much of a collection to delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeleteMode {
-    /// Only its entities (Aleph's `keep_metadata=true`): metadata and permissions stay.
+    /// Only its contents (Aleph's `keep_metadata=true`): entities, documents and jobs go;
+    /// metadata and permissions stay.
     Contents,
-    /// Entities and permissions go and the collection is marked deleted; its foreign id is
-    /// free again.
+    /// Contents and permissions go and the collection is marked deleted; its foreign id
+    /// is free again.
     Soft,
     /// The row and everything hanging on it go, even if it was soft-deleted before.
     Hard,
@@ -362,6 +363,10 @@ pub enum DeleteMode {
 pub struct CollectionRemoval {
     pub fragments: u64,
     pub permissions: u64,
+    /// Uploaded document rows.
+    pub documents: u64,
+    /// Job rows, finished or not: the queue and the ledger of the collection.
+    pub jobs: u64,
     /// Whether the collection row itself is gone.
     pub row_removed: bool,
 }

@@ -11,6 +11,14 @@
 //!   simple, and it keeps the build small;
 //! - [`open`] picks the backend from a URI.
 //!
+//! - uploaded documents get integer ids and upsert keys as in Aleph ([`DocumentRow`]);
+//! - the job table is the work queue *and* the per-file ledger ([`Job`], [`JobState`]):
+//!   workers claim jobs under leases (`FOR UPDATE SKIP LOCKED` on PostgreSQL), an expired
+//!   lease returns the job to the queue, failures are kept with their class and message,
+//!   and status pages are counted from the same rows ([`StageCounts`]). On PostgreSQL the
+//!   queue's times come from the database clock, so workers on machines whose clocks
+//!   disagree still agree on when a lease ends.
+//!
 //! Entities are stored as *fragments*: one JSON document per (collection, entity id,
 //! origin), merged with [`ftm::Entity::merge`] when read. A writer (a `_bulk` call, an
 //! ingest stage, a mapping) owns its origin and can replace or delete its own fragments
@@ -22,8 +30,10 @@
 //! transaction and report what they removed.
 
 mod collections;
+mod documents;
 mod error;
 mod fragments;
+mod jobs;
 mod migrations;
 mod postgres;
 mod roles;
@@ -36,10 +46,16 @@ pub use crate::collections::{
     Category, Collection, CollectionQuery, CollectionRemoval, CollectionScope, CollectionSort,
     CollectionUpdate, DeleteMode, Frequency, NewCollection,
 };
+pub use crate::documents::{DocumentRow, MAX_DOCUMENT_KEY_LEN};
 pub use crate::error::{Result, StoreError};
 pub use crate::fragments::{
     BrokenEntity, EntityBatch, EntityFilter, EntityKey, EntityPage, EntityScope, MAX_ENTITY_ID_LEN,
     MAX_ORIGIN_LEN, SkippedFragment, StoredEntity,
+};
+pub use crate::jobs::{
+    Completion, DEFAULT_MAX_ATTEMPTS, Job, JobFilter, JobOutcome, JobState, LEASE_EXPIRED,
+    MAX_ERROR_MESSAGE_LEN, MAX_LABEL_LEN, MAX_PATH_LEN, MAX_PAYLOAD_LEN, MAX_STAGE_LEN, NewJob,
+    RECENT_WINDOW, Recovery, Stage, StageCounts, retry_backoff,
 };
 pub use crate::migrations::{LATEST_VERSION, Migration};
 pub use crate::postgres::PgStore;

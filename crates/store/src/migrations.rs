@@ -3,7 +3,6 @@
 //! Each migration runs in its own transaction together with the row that records it in
 //! `schema_version`, so a database is always at exactly one version. Migrations only go
 //! forward; a database newer than this build is refused rather than guessed at.
-//! Version 3 is reserved for the job queue/ledger.
 
 /// One step of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +23,11 @@ pub(crate) const SQLITE: &[Step] = &[
         name: "sessions",
         sql: include_str!("../migrations/sqlite/002_sessions.sql"),
     },
+    Step {
+        version: 3,
+        name: "jobs",
+        sql: include_str!("../migrations/sqlite/003_jobs.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Step] = &[
@@ -37,10 +41,15 @@ pub(crate) const POSTGRES: &[Step] = &[
         name: "sessions",
         sql: include_str!("../migrations/postgres/002_sessions.sql"),
     },
+    Step {
+        version: 3,
+        name: "jobs",
+        sql: include_str!("../migrations/postgres/003_jobs.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: u32 = 2;
+pub const LATEST_VERSION: u32 = 3;
 
 /// What a migration run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +98,8 @@ mod tests {
     #[test]
     fn plans_go_forward_only() {
         assert_eq!(plan(SQLITE, 0, 2).unwrap().len(), 2);
+        assert_eq!(plan(POSTGRES, 0, 3).unwrap().len(), 3);
+        assert_eq!(plan(POSTGRES, 2, 3).unwrap()[0].name, "jobs");
         assert_eq!(plan(SQLITE, 1, 2).unwrap()[0].version, 2);
         assert!(plan(SQLITE, 2, 2).unwrap().is_empty());
         assert!(plan(SQLITE, 2, 1).is_err());

@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use ftm::Entity;
@@ -10,9 +11,10 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 
 use crate::{
     Access, AccessSets, ApiKey, Collection, CollectionQuery, CollectionRemoval, CollectionUpdate,
-    DeleteMode, EntityBatch, EntityFilter, EntityKey, EntityPage, Migration, NewCollection,
-    NewRole, Permission, Result, Role, RoleQuery, RoleRemoval, RoleUpdate, SessionToken,
-    StoredEntity, SystemRoles, Timestamp,
+    Completion, DeleteMode, DocumentRow, EntityBatch, EntityFilter, EntityKey, EntityPage, Job,
+    JobFilter, JobOutcome, Migration, NewCollection, NewJob, NewRole, Permission, Recovery, Result,
+    Role, RoleQuery, RoleRemoval, RoleUpdate, SessionToken, StageCounts, StoredEntity, SystemRoles,
+    Timestamp,
 };
 
 /// Which database a store runs on.
@@ -166,6 +168,84 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         after: Option<&EntityKey>,
         limit: u32,
     ) -> Result<EntityPage>;
+    /// Replace everything `origin` wrote into a collection with `entities`, in one
+    /// transaction: readers see the old fragments or the new ones, never neither. Ingest
+    /// uses it to re-ingest a document (`ingest:<entity id>`) so that results the new run
+    /// no longer produces (pages of a shorter PDF) go. Returns the number written.
+    async fn replace_origin(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+    ) -> Result<usize>;
+    /// The ids of the entities `origin` wrote into a collection, in id order.
+    async fn origin_entity_ids(&self, collection_id: i64, origin: &str) -> Result<Vec<String>>;
+
+    // --- documents ------------------------------------------------------------------------
+
+    /// Find or create the uploaded document with this key in a live collection: the
+    /// foreign id under `parent_id` when one is given, else the content hash under
+    /// `parent_id` (no parent is a parent of its own). A found document gets the new
+    /// content hash, if one is given. Racing uploads of one key get the same id. Returns
+    /// the id and whether the row was created. [`StoreError::NotFound`] when the
+    /// collection or the parent (in that collection) does not exist;
+    /// [`StoreError::Invalid`] without a foreign id or content hash.
+    async fn upsert_document(
+        &self,
+        collection_id: i64,
+        parent_id: Option<i64>,
+        foreign_id: Option<&str>,
+        content_hash: Option<&str>,
+    ) -> Result<(i64, bool)>;
+    /// A document of a collection.
+    async fn document(&self, collection_id: i64, id: i64) -> Result<Option<DocumentRow>>;
+
+    // --- jobs -----------------------------------------------------------------------------
+
+    /// Queue jobs in live collections, all or none; returns their ids in order. A job for
+    /// an entity that already has a queued (not yet running) job of the same stage in the
+    /// collection is not added twice: its id is that job's, which keeps the higher
+    /// priority and the earlier `run_after` of the two.
+    async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>>;
+    /// Take up to `limit` queued jobs of these stages whose `run_after` has come, highest
+    /// priority first, then the one ready longest: each becomes `running` under `worker`'s
+    /// lease with one more attempt. Many workers on many machines never take the same job.
+    /// Expired leases are recovered first ([`Store::recover_expired`]). No stages, no jobs.
+    async fn claim(
+        &self,
+        worker: &str,
+        stages: &[&str],
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Job>>;
+    /// Running jobs whose lease expired (their worker died or hung) go back to the queue,
+    /// or become `dead` with error class [`crate::LEASE_EXPIRED`] once they have used
+    /// their attempts, so a file that kills workers ends dead instead of looping.
+    async fn recover_expired(&self) -> Result<Recovery>;
+    /// Extend the lease of the jobs `worker` still holds; returns those ids. A job missing
+    /// from the answer was lost (lease expired and taken, cancelled, or deleted): stop it.
+    async fn heartbeat(&self, worker: &str, job_ids: &[i64], lease: Duration) -> Result<Vec<i64>>;
+    /// Record how `worker`'s attempt at a job ended. Only the holder of the lease may:
+    /// anyone else gets [`Completion::NotHeld`] and nothing changes. A retryable failure
+    /// with attempts left is queued again after [`crate::retry_backoff`]; without attempts
+    /// left it is `dead`; a failure that is not retryable is `failed`.
+    async fn complete(&self, worker: &str, job_id: i64, outcome: JobOutcome) -> Result<Completion>;
+    /// Cancel the queued and running jobs of a collection (of one stage, if given);
+    /// returns how many.
+    async fn cancel_jobs(&self, collection_id: i64, stage: Option<&str>) -> Result<u64>;
+    /// Job counts per collection and stage (of one collection, if given), ordered by
+    /// collection and stage.
+    async fn job_counts(&self, collection_id: Option<i64>) -> Result<Vec<StageCounts>>;
+    /// Jobs matching a filter, in id order, with the total.
+    async fn list_jobs(&self, filter: &JobFilter) -> Result<Page<Job>>;
+    /// Queue matching finished jobs again, attempts reset and errors cleared. The states
+    /// are the filter's finished ones, by default failed and dead (and, with
+    /// `processor_version_before`, succeeded); paging is ignored. Of several matching jobs
+    /// for one entity and stage only the newest is queued, and none when one is queued
+    /// already. Returns how many were queued.
+    async fn retry_jobs(&self, filter: &JobFilter) -> Result<u64>;
+    /// One job.
+    async fn job(&self, id: i64) -> Result<Job>;
 }
 
 /// Every entity `filter` selects, merged, in key order, fetched `page_size` entities at a

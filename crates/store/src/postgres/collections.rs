@@ -91,6 +91,34 @@ pub(super) async fn lock_for_write<C: GenericClient>(c: &C, id: i64) -> Result<(
     Ok(())
 }
 
+/// Make sure live collections stay until the transaction ends, before adding rows that
+/// point at them. `FOR KEY SHARE` only conflicts with deleting (which locks `FOR UPDATE`),
+/// so fragment writers and other enqueuers go on meanwhile.
+pub(super) async fn lock_live_keys<C: GenericClient>(c: &C, ids: &[i64]) -> Result<()> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = query(
+        c,
+        "SELECT id FROM collections WHERE id = ANY($1) AND deleted_at IS NULL
+         ORDER BY id FOR KEY SHARE",
+        &[&ids],
+    )
+    .await?;
+    if rows.len() < ids.len() {
+        let found: Vec<i64> = rows
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, _>>()?;
+        let missing = ids.iter().find(|id| !found.contains(id)).copied();
+        return Err(StoreError::not_found(
+            "collection",
+            missing.unwrap_or_default(),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) async fn by_foreign_id<C: GenericClient>(c: &C, foreign_id: &str) -> Result<Collection> {
     let sql =
         format!("SELECT {COLUMNS} FROM collections WHERE foreign_id = $1 AND deleted_at IS NULL");
@@ -317,6 +345,12 @@ pub(super) async fn delete<C: GenericClient>(
     let mut removed = CollectionRemoval {
         fragments: c
             .execute("DELETE FROM fragments WHERE collection_id = $1", &[&id])
+            .await?,
+        documents: c
+            .execute("DELETE FROM documents WHERE collection_id = $1", &[&id])
+            .await?,
+        jobs: c
+            .execute("DELETE FROM jobs WHERE collection_id = $1", &[&id])
             .await?,
         ..CollectionRemoval::default()
     };

@@ -186,3 +186,36 @@ pub(super) async fn page<C: GenericClient>(
     let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| &**a as _).collect();
     Ok(into_page(assemble(fetch(c, &sql, &refs).await?), limit))
 }
+
+pub(super) async fn replace_origin<C: GenericClient>(
+    c: &C,
+    collection_id: i64,
+    origin: &str,
+    rows: &[FragmentInput],
+    now: Timestamp,
+) -> Result<usize> {
+    collections::lock_for_write(c, collection_id).await?;
+    c.execute(
+        "DELETE FROM fragments WHERE collection_id = $1 AND origin = $2",
+        &[&collection_id, &origin],
+    )
+    .await?;
+    put(c, collection_id, origin, rows, now).await
+}
+
+pub(super) async fn origin_entity_ids<C: GenericClient>(
+    c: &C,
+    collection_id: i64,
+    origin: &str,
+) -> Result<Vec<String>> {
+    query(
+        c,
+        "SELECT entity_id FROM fragments WHERE collection_id = $1 AND origin = $2
+         ORDER BY entity_id",
+        &[&collection_id, &origin],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get(0)?))
+    .collect()
+}

@@ -5,7 +5,9 @@
 //! delete and a concurrent write are serialised instead of ending in a foreign-key error.
 
 mod collections;
+mod documents;
 mod entities;
+mod jobs;
 mod roles;
 mod schema;
 
@@ -21,12 +23,14 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use crate::fragments::prepare_batch;
+use crate::jobs::{check_stage, check_worker, dedup_batch, lease_micros, stage_names};
 use crate::time::now;
 use crate::{
     Access, AccessSets, ApiKey, Backend, Collection, CollectionQuery, CollectionRemoval,
-    CollectionUpdate, DeleteMode, EntityBatch, EntityFilter, EntityKey, EntityPage, Migration,
-    NewCollection, NewRole, Page, Permission, Result, Role, RoleQuery, RoleRemoval, RoleUpdate,
-    SessionToken, Store, StoreError, StoredEntity, SystemRoles, Timestamp,
+    CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch, EntityFilter, EntityKey,
+    EntityPage, Job, JobFilter, JobOutcome, Migration, NewCollection, NewJob, NewRole, Page,
+    Permission, Recovery, Result, Role, RoleQuery, RoleRemoval, RoleUpdate, SessionToken,
+    StageCounts, Store, StoreError, StoredEntity, SystemRoles, Timestamp,
 };
 
 type Client = deadpool_postgres::Client;
@@ -198,6 +202,25 @@ macro_rules! in_tx {
         Ok(out)
     }};
 }
+
+/// Run a job transaction again when it lost a race to the one-queued-job-per-entity rule:
+/// a job enqueued between our check for a queued twin and our requeue. The next run sees
+/// the twin and supersedes instead.
+macro_rules! retrying_conflicts {
+    ($store:expr, |$tx:ident| $body:expr) => {{
+        let mut tries = 0;
+        loop {
+            let result: Result<_> = async { in_tx!($store, |$tx| $body) }.await;
+            match result {
+                Err(e) if is_unique_violation(&e) && tries < CONFLICT_RETRIES => tries += 1,
+                other => break other,
+            }
+        }
+    }};
+}
+
+/// How often a job transaction is run again after losing a race (see `retrying_conflicts`).
+const CONFLICT_RETRIES: u32 = 3;
 
 /// Run `$body` with `$tx` bound to a read-only snapshot, so that several queries (a page
 /// and its total) agree with each other.
@@ -447,6 +470,128 @@ impl Store for PgStore {
         limit: u32,
     ) -> Result<EntityPage> {
         entities::page(&self.client().await?, filter, after, limit).await
+    }
+
+    async fn replace_origin(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+    ) -> Result<usize> {
+        let rows = prepare_batch(origin, entities)?;
+        in_tx!(self, |tx| entities::replace_origin(
+            &tx,
+            collection_id,
+            origin,
+            &rows,
+            now()
+        )
+        .await?)
+    }
+
+    async fn origin_entity_ids(&self, collection_id: i64, origin: &str) -> Result<Vec<String>> {
+        entities::origin_entity_ids(&self.client().await?, collection_id, origin).await
+    }
+
+    async fn upsert_document(
+        &self,
+        collection_id: i64,
+        parent_id: Option<i64>,
+        foreign_id: Option<&str>,
+        content_hash: Option<&str>,
+    ) -> Result<(i64, bool)> {
+        in_tx!(self, |tx| documents::upsert(
+            &tx,
+            collection_id,
+            parent_id,
+            foreign_id,
+            content_hash,
+            now()
+        )
+        .await?)
+    }
+
+    async fn document(&self, collection_id: i64, id: i64) -> Result<Option<DocumentRow>> {
+        documents::get(&self.client().await?, collection_id, id).await
+    }
+
+    async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prepared = jobs
+            .iter()
+            .map(NewJob::prepared)
+            .collect::<Result<Vec<_>>>()?;
+        // `ON CONFLICT DO UPDATE` cannot touch one row twice in a statement, so jobs of
+        // the batch that share a dedup key are folded first.
+        let (distinct, slots) = dedup_batch(prepared);
+        let ids: Result<Vec<i64>> =
+            async { in_tx!(self, |tx| jobs::enqueue(&tx, &distinct).await?) }.await;
+        let ids = ids?;
+        Ok(slots.into_iter().map(|i| ids[i]).collect())
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        stages: &[&str],
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Job>> {
+        check_worker(worker)?;
+        let lease_us = lease_micros(lease)?;
+        let stages = stage_names(stages)?;
+        self.recover_expired().await?;
+        if stages.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        in_tx!(self, |tx| jobs::claim(
+            &tx, worker, &stages, limit, lease_us
+        )
+        .await?)
+    }
+
+    async fn recover_expired(&self) -> Result<Recovery> {
+        retrying_conflicts!(self, |tx| jobs::recover(&tx).await?)
+    }
+
+    async fn heartbeat(&self, worker: &str, job_ids: &[i64], lease: Duration) -> Result<Vec<i64>> {
+        check_worker(worker)?;
+        let lease_us = lease_micros(lease)?;
+        if job_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        jobs::heartbeat(&self.client().await?, worker, job_ids, lease_us).await
+    }
+
+    async fn complete(&self, worker: &str, job_id: i64, outcome: JobOutcome) -> Result<Completion> {
+        check_worker(worker)?;
+        retrying_conflicts!(self, |tx| jobs::complete(&tx, worker, job_id, &outcome)
+            .await?)
+    }
+
+    async fn cancel_jobs(&self, collection_id: i64, stage: Option<&str>) -> Result<u64> {
+        if let Some(stage) = stage {
+            check_stage(stage)?;
+        }
+        jobs::cancel(&self.client().await?, collection_id, stage).await
+    }
+
+    async fn job_counts(&self, collection_id: Option<i64>) -> Result<Vec<StageCounts>> {
+        jobs::counts(&self.client().await?, collection_id).await
+    }
+
+    async fn list_jobs(&self, filter: &JobFilter) -> Result<Page<Job>> {
+        in_snapshot!(self, |tx| jobs::list(&tx, filter).await?)
+    }
+
+    async fn retry_jobs(&self, filter: &JobFilter) -> Result<u64> {
+        retrying_conflicts!(self, |tx| jobs::retry(&tx, filter).await?)
+    }
+
+    async fn job(&self, id: i64) -> Result<Job> {
+        jobs::get(&self.client().await?, id).await
     }
 }
 

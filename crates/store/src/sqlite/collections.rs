@@ -255,6 +255,8 @@ pub(super) fn delete(
     get(conn, id, mode == DeleteMode::Hard)?;
     let mut removed = CollectionRemoval {
         fragments: conn.execute("DELETE FROM fragments WHERE collection_id = ?1", [id])? as u64,
+        documents: conn.execute("DELETE FROM documents WHERE collection_id = ?1", [id])? as u64,
+        jobs: conn.execute("DELETE FROM jobs WHERE collection_id = ?1", [id])? as u64,
         ..CollectionRemoval::default()
     };
     let ts = to_micros(now);

@@ -186,3 +186,31 @@ pub(super) fn page(
     let rows = fetch(conn, &sql, &args)?;
     Ok(crate::fragments::into_page(assemble(rows), limit))
 }
+
+pub(super) fn replace_origin(
+    conn: &Connection,
+    collection_id: i64,
+    origin: &str,
+    rows: &[FragmentInput],
+    now: Timestamp,
+) -> Result<usize> {
+    collections::get(conn, collection_id, false)?;
+    conn.prepare_cached("DELETE FROM fragments WHERE collection_id = ?1 AND origin = ?2")?
+        .execute(params![collection_id, origin])?;
+    put(conn, collection_id, origin, rows, now)
+}
+
+pub(super) fn origin_entity_ids(
+    conn: &Connection,
+    collection_id: i64,
+    origin: &str,
+) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT entity_id FROM fragments WHERE collection_id = ?1 AND origin = ?2
+         ORDER BY entity_id",
+    )?;
+    let ids = stmt
+        .query_map(params![collection_id, origin], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
+}

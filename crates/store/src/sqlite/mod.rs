@@ -7,7 +7,9 @@
 //! committed state and are never blocked by a running write.
 
 mod collections;
+mod documents;
 mod entities;
+mod jobs;
 mod roles;
 mod schema;
 
@@ -20,12 +22,14 @@ use ftm::Entity;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::fragments::prepare_batch;
+use crate::jobs::{check_worker, dedup_batch, lease_micros, stage_names};
 use crate::time::{from_micros, now};
 use crate::{
     Access, AccessSets, ApiKey, Backend, Collection, CollectionQuery, CollectionRemoval,
-    CollectionUpdate, DeleteMode, EntityBatch, EntityFilter, EntityKey, EntityPage, Migration,
-    NewCollection, NewRole, Page, Permission, Result, Role, RoleQuery, RoleRemoval, RoleUpdate,
-    SessionToken, Store, StoreError, StoredEntity, SystemRoles, Timestamp,
+    CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch, EntityFilter, EntityKey,
+    EntityPage, Job, JobFilter, JobOutcome, Migration, NewCollection, NewJob, NewRole, Page,
+    Permission, Recovery, Result, Role, RoleQuery, RoleRemoval, RoleUpdate, SessionToken,
+    StageCounts, Store, StoreError, StoredEntity, SystemRoles, Timestamp,
 };
 
 /// Readers kept open between calls; more are opened when busy and closed afterwards.
@@ -444,5 +448,143 @@ impl Store for SqliteStore {
         let after = after.cloned();
         self.read(move |c| entities::page(c, filter, after.as_ref(), limit))
             .await
+    }
+
+    async fn replace_origin(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+    ) -> Result<usize> {
+        let rows = prepare_batch(origin, entities)?;
+        let origin = origin.to_string();
+        self.write(move |c| entities::replace_origin(c, collection_id, &origin, &rows, now()))
+            .await
+    }
+
+    async fn origin_entity_ids(&self, collection_id: i64, origin: &str) -> Result<Vec<String>> {
+        let origin = origin.to_string();
+        self.read(move |c| entities::origin_entity_ids(c, collection_id, &origin))
+            .await
+    }
+
+    async fn upsert_document(
+        &self,
+        collection_id: i64,
+        parent_id: Option<i64>,
+        foreign_id: Option<&str>,
+        content_hash: Option<&str>,
+    ) -> Result<(i64, bool)> {
+        let fid = foreign_id.map(str::to_string);
+        let hash = content_hash.map(str::to_string);
+        self.write(move |c| {
+            documents::upsert(
+                c,
+                collection_id,
+                parent_id,
+                fid.as_deref(),
+                hash.as_deref(),
+                now(),
+            )
+        })
+        .await
+    }
+
+    async fn document(&self, collection_id: i64, id: i64) -> Result<Option<DocumentRow>> {
+        self.read(move |c| documents::get(c, collection_id, id))
+            .await
+    }
+
+    async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prepared = jobs
+            .iter()
+            .map(NewJob::prepared)
+            .collect::<Result<Vec<_>>>()?;
+        // Duplicates within the batch meet the dedup index one after the other, as
+        // separate calls would; folding them first keeps the statement simple.
+        let (distinct, slots) = dedup_batch(prepared);
+        let ids = self
+            .write(move |c| jobs::enqueue(c, &distinct, now()))
+            .await?;
+        Ok(slots.into_iter().map(|i| ids[i]).collect())
+    }
+
+    async fn claim(
+        &self,
+        worker: &str,
+        stages: &[&str],
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<Job>> {
+        check_worker(worker)?;
+        let lease_us = lease_micros(lease)?;
+        let stages = stage_names(stages)?;
+        let worker = worker.to_string();
+        self.write(move |c| {
+            let now = now();
+            jobs::recover(c, now)?;
+            if stages.is_empty() || limit == 0 {
+                return Ok(Vec::new());
+            }
+            jobs::claim(c, &worker, &stages, limit, lease_us, now)
+        })
+        .await
+    }
+
+    async fn recover_expired(&self) -> Result<Recovery> {
+        self.write(|c| jobs::recover(c, now())).await
+    }
+
+    async fn heartbeat(&self, worker: &str, job_ids: &[i64], lease: Duration) -> Result<Vec<i64>> {
+        check_worker(worker)?;
+        let lease_us = lease_micros(lease)?;
+        if job_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let worker = worker.to_string();
+        let ids = job_ids.to_vec();
+        self.write(move |c| jobs::heartbeat(c, &worker, &ids, lease_us, now()))
+            .await
+    }
+
+    async fn complete(&self, worker: &str, job_id: i64, outcome: JobOutcome) -> Result<Completion> {
+        check_worker(worker)?;
+        let worker = worker.to_string();
+        self.write(move |c| jobs::complete(c, &worker, job_id, &outcome, now()))
+            .await
+    }
+
+    async fn cancel_jobs(&self, collection_id: i64, stage: Option<&str>) -> Result<u64> {
+        let stage = stage
+            .map(|s| crate::jobs::check_stage(s).map(|()| s.to_string()))
+            .transpose()?;
+        self.write(move |c| jobs::cancel(c, collection_id, stage.as_deref(), now()))
+            .await
+    }
+
+    async fn job_counts(&self, collection_id: Option<i64>) -> Result<Vec<StageCounts>> {
+        self.read(move |c| jobs::counts(c, collection_id, now()))
+            .await
+    }
+
+    async fn list_jobs(&self, filter: &JobFilter) -> Result<Page<Job>> {
+        let filter = filter.clone();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            jobs::list(&tx, &filter)
+        })
+        .await
+    }
+
+    async fn retry_jobs(&self, filter: &JobFilter) -> Result<u64> {
+        let filter = filter.clone();
+        self.write(move |c| jobs::retry(c, &filter, now())).await
+    }
+
+    async fn job(&self, id: i64) -> Result<Job> {
+        self.read(move |c| jobs::get(c, id)).await
     }
 }

@@ -10,9 +10,10 @@ use store::{PgStore, SqliteStore, Store};
 pub trait Harness: Sized + Send + 'static {
     /// A fresh store migrated to the latest schema.
     async fn fresh() -> (Arc<dyn Store>, Self);
-    /// A fresh store at schema version 1.
-    async fn at_version_1() -> (Arc<dyn Store>, Self);
-    /// Load a small data set with version-1 SQL, as an old release would have written it.
+    /// A fresh store at an old schema version.
+    async fn at_version(version: u32) -> (Arc<dyn Store>, Self);
+    /// Load a small data set with version-1 SQL, as an old release would have written it
+    /// (later versions only added to it).
     async fn load_v1_fixture(&self);
 }
 
@@ -38,12 +39,12 @@ impl Harness for Sqlite {
         (Arc::new(store), h)
     }
 
-    async fn at_version_1() -> (Arc<dyn Store>, Self) {
+    async fn at_version(version: u32) -> (Arc<dyn Store>, Self) {
         let h = Sqlite {
             dir: tempfile::tempdir().unwrap(),
         };
         let store = SqliteStore::open_unmigrated(h.db()).await.unwrap();
-        store.migrate_to(1).await.unwrap();
+        store.migrate_to(version).await.unwrap();
         (Arc::new(store), h)
     }
 
@@ -146,9 +147,9 @@ impl Harness for Postgres {
         Postgres::new(true).await
     }
 
-    async fn at_version_1() -> (Arc<dyn Store>, Self) {
+    async fn at_version(version: u32) -> (Arc<dyn Store>, Self) {
         let (store, h) = Postgres::new(false).await;
-        store.migrate_to(1).await.unwrap();
+        store.migrate_to(version).await.unwrap();
         (store, h)
     }
 

@@ -358,3 +358,115 @@ pub async fn concurrent_writers_and_readers<H: Harness>() {
         assert!(full >= 995, "{full}");
     }
 }
+
+pub async fn replacing_an_origin_swaps_its_fragments<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let c = collection(&*store, "replace").await;
+    let origin = "ingest:doc1";
+    let pages = |n: usize, tag: &str| -> Vec<_> {
+        (0..n)
+            .map(|i| person(&format!("page-{i}"), &format!("{tag} {i}")))
+            .collect()
+    };
+    assert_eq!(
+        store
+            .replace_origin(c, origin, &pages(3, "first"))
+            .await
+            .unwrap(),
+        3
+    );
+    store
+        .put_fragments(c, "bulk", &[person("page-0", "From bulk")])
+        .await
+        .unwrap();
+    store
+        .put_fragments(c, "ingest:doc2", &[person("other", "Other")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.origin_entity_ids(c, origin).await.unwrap(),
+        ["page-0", "page-1", "page-2"]
+    );
+
+    // A shorter run loses the extra pages; what other origins wrote stays.
+    assert_eq!(
+        store
+            .replace_origin(c, origin, &pages(2, "second"))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store.origin_entity_ids(c, origin).await.unwrap(),
+        ["page-0", "page-1"]
+    );
+    assert!(store.entity(c, "page-2").await.unwrap().is_none());
+    let p0 = store.entity(c, "page-0").await.unwrap().unwrap();
+    assert_eq!(p0.origins, ["bulk", origin]);
+    assert_eq!(p0.entity.get("name"), ["From bulk", "second 0"]);
+    assert_eq!(
+        store.origin_entity_ids(c, "ingest:doc2").await.unwrap(),
+        ["other"]
+    );
+
+    // A bad batch changes nothing.
+    let bad = vec![
+        person("page-9", "Nine"),
+        entity(json!({"schema": "Person", "properties": {"name": ["No id"]}})),
+    ];
+    assert!(matches!(
+        store.replace_origin(c, origin, &bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.origin_entity_ids(c, origin).await.unwrap().len(), 2);
+
+    // Replacing with nothing removes the origin.
+    assert_eq!(store.replace_origin(c, origin, &[]).await.unwrap(), 0);
+    assert!(store.origin_entity_ids(c, origin).await.unwrap().is_empty());
+    assert_eq!(
+        store.entity(c, "page-0").await.unwrap().unwrap().origins,
+        ["bulk"]
+    );
+
+    store
+        .delete_collection(c, store::DeleteMode::Soft)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.replace_origin(c, origin, &pages(1, "late")).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+pub async fn readers_never_see_an_origin_half_replaced<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let c = collection(&*store, "swap").await;
+    let origin = "ingest:swap";
+    let run = |n: usize, round: usize| -> Vec<_> {
+        (0..n)
+            .map(|i| person(&format!("p{i:03}"), &format!("round {round}")))
+            .collect()
+    };
+    store.replace_origin(c, origin, &run(50, 0)).await.unwrap();
+    let writer = {
+        let store = Arc::clone(&store);
+        tokio::spawn(async move {
+            for round in 1..=20 {
+                let n = if round % 2 == 0 { 50 } else { 20 };
+                store
+                    .replace_origin(c, origin, &run(n, round))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let mut reads = 0;
+    while !writer.is_finished() || reads == 0 {
+        let ids = store.origin_entity_ids(c, origin).await.unwrap();
+        assert!(ids.len() == 50 || ids.len() == 20, "saw {} ids", ids.len());
+        reads += 1;
+        tokio::task::yield_now().await;
+    }
+    writer.await.unwrap();
+    assert_eq!(store.origin_entity_ids(c, origin).await.unwrap().len(), 50);
+}

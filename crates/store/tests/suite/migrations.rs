@@ -1,10 +1,10 @@
 use chrono::Duration;
-use store::{Access, Category, Migration, now};
+use store::{Access, Category, Migration, NewJob, Stage, now};
 
 use crate::common::{Harness, V1_API_KEY};
 
 pub async fn migrates_from_version_1<H: Harness>() {
-    let (store, h) = H::at_version_1().await;
+    let (store, h) = H::at_version(1).await;
     assert_eq!(store.schema_version().await.unwrap(), 1);
     h.load_v1_fixture().await;
 
@@ -97,4 +97,53 @@ pub async fn migrating_is_idempotent<H: Harness>() {
         ..store::RoleQuery::default()
     };
     assert_eq!(store.list_roles(&q).await.unwrap().total, 2);
+}
+
+pub async fn migrates_from_version_2_to_jobs<H: Harness>() {
+    let (store, h) = H::at_version(2).await;
+    h.load_v1_fixture().await;
+    let user = store.role_by_email("old@example.org").await.unwrap();
+    let token = store
+        .create_session(user.id, now() + Duration::hours(1))
+        .await
+        .unwrap();
+
+    let done = store.migrate().await.unwrap();
+    assert_eq!(done, Migration { from: 2, to: 3 });
+
+    // Everything version 2 held is still there.
+    assert_eq!(
+        store
+            .resolve_session(token.as_str())
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        user.id
+    );
+    let c = store.collection_by_foreign_id("old_leak").await.unwrap();
+    let p1 = store.entity(c.id, "p1").await.unwrap().unwrap();
+    assert_eq!(p1.entity.get("name"), ["Old Person"]);
+    assert_eq!(store.permissions(c.id).await.unwrap().len(), 1);
+
+    // The new tables work on the old collection.
+    let (doc, created) = store
+        .upsert_document(c.id, None, Some("old.pdf"), Some("abc"))
+        .await
+        .unwrap();
+    assert!(created);
+    let ids = store
+        .enqueue(&[NewJob::new(c.id, Stage::INGEST).entity("e1")])
+        .await
+        .unwrap();
+    let counts = store.job_counts(Some(c.id)).await.unwrap();
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[0].queued, 1);
+    let removed = store
+        .delete_collection(c.id, store::DeleteMode::Hard)
+        .await
+        .unwrap();
+    assert_eq!((removed.documents, removed.jobs), (1, 1));
+    assert!(store.job(ids[0]).await.is_err());
+    assert_eq!(store.document(c.id, doc).await.unwrap(), None);
 }

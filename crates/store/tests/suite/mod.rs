@@ -2,7 +2,9 @@
 //! harness; `suite!` expands them into `#[tokio::test]`s for a backend.
 
 pub mod collections;
+pub mod documents;
 pub mod entities;
+pub mod jobs;
 pub mod migrations;
 pub mod roles;
 
@@ -31,7 +33,22 @@ macro_rules! suite {
             entities::streams_are_ordered_and_complete,
             entities::updated_since_selects_recent_entities,
             entities::concurrent_writers_and_readers,
+            entities::replacing_an_origin_swaps_its_fragments,
+            entities::readers_never_see_an_origin_half_replaced,
+            documents::documents_upsert_by_their_key,
+            documents::racing_uploads_share_one_document,
+            jobs::enqueue_claim_complete,
+            jobs::concurrent_claimers_never_share_a_job,
+            jobs::expired_leases_return_jobs_to_the_queue,
+            jobs::jobs_that_outlive_their_workers_end_dead,
+            jobs::failures_retry_with_backoff_until_attempts_run_out,
+            jobs::cancelling_stops_queued_and_running_jobs,
+            jobs::counts_per_collection_and_stage,
+            jobs::failure_list_and_retry_filters,
+            jobs::queued_duplicates_are_enqueued_once,
+            jobs::deleting_a_collection_removes_its_documents_and_jobs,
             migrations::migrates_from_version_1,
+            migrations::migrates_from_version_2_to_jobs,
             migrations::migrating_is_idempotent,
         );
     };
