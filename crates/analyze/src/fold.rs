@@ -1,0 +1,72 @@
+//! The one normal form used to look words up in the lexicon and the gazetteers.
+//!
+//! Lists and text are folded the same way, so that `Jürgen`, `JURGEN` and `Jurgen` meet,
+//! and so do `Москва` and `Moskva`: transliterate to ASCII, lowercase, keep letters and
+//! digits, and turn every other run of characters into one space.
+
+/// Fold `text` to its lookup key; empty when it holds no letter or digit.
+pub(crate) fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if c.is_ascii() {
+            push_ascii(&mut out, c, &mut pending_space);
+        } else if c.is_alphanumeric() {
+            for a in any_ascii::any_ascii(c.encode_utf8(&mut buf)).chars() {
+                push_ascii(&mut out, a, &mut pending_space);
+            }
+        } else if !is_combining(c) {
+            pending_space = !out.is_empty();
+        }
+    }
+    out
+}
+
+fn push_ascii(out: &mut String, c: char, pending_space: &mut bool) {
+    if c.is_ascii_alphanumeric() {
+        if *pending_space {
+            out.push(' ');
+            *pending_space = false;
+        }
+        out.push(c.to_ascii_lowercase());
+    } else if c != '\'' {
+        // Apostrophes vanish (`O'Brien` = `OBrien`), the rest separates.
+        *pending_space = !out.is_empty();
+    }
+}
+
+fn is_combining(c: char) -> bool {
+    matches!(c, '\u{300}'..='\u{36f}' | '\u{483}'..='\u{489}' | '\u{1ab0}'..='\u{1aff}')
+}
+
+/// Whether every letter of `text` is Cyrillic (and there is at least one).
+pub(crate) fn is_cyrillic(text: &str) -> bool {
+    let mut any = false;
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        if !matches!(c, '\u{400}'..='\u{52f}') {
+            return false;
+        }
+        any = true;
+    }
+    any
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_case_accents_and_scripts() {
+        assert_eq!(
+            fold("Jürgen  MÜLLER-Lüdenscheidt"),
+            "jurgen muller ludenscheidt"
+        );
+        assert_eq!(fold("O'Brien"), "obrien");
+        assert_eq!(fold("Москва"), "moskva");
+        assert_eq!(fold("  S.A. "), "s a");
+        assert_eq!(fold("--"), "");
+        assert!(is_cyrillic("Путин-Иванов"));
+        assert!(!is_cyrillic("Putin"));
+    }
+}

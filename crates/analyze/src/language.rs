@@ -1,0 +1,201 @@
+//! Language detection with `whatlang` (trigram profiles of 69 languages, compiled in).
+//!
+//! One verdict per document hides mixed documents (a German contract with an English
+//! annex) and a single short text is often a guess. So the text is cut into windows of a
+//! few hundred characters along paragraph breaks; each window gets a verdict, verdicts
+//! below [`MIN_CONFIDENCE`] are dropped, and every language that holds at least
+//! [`MIN_SHARE`] of the confidently classified letters is kept, the largest share first.
+//! Text with fewer than [`MIN_LETTERS`] letters is not classified at all.
+
+use std::collections::HashMap;
+
+use ftm::{CleanOptions, PropertyType};
+use whatlang::{Detector, Lang};
+
+/// Whatlang's confidence below which a window's verdict is ignored.
+pub const MIN_CONFIDENCE: f64 = 0.5;
+/// The share of classified letters a language needs to be reported.
+pub const MIN_SHARE: f64 = 0.2;
+/// Texts with fewer letters are not classified.
+pub const MIN_LETTERS: usize = 12;
+/// The size windows grow to before a verdict (characters).
+const WINDOW: usize = 400;
+/// Paragraphs at least this long are classified on their own (characters).
+const MIN_PARAGRAPH: usize = 150;
+/// The largest window: long paragraphs are cut at a space after this many characters.
+const MAX_WINDOW: usize = 2000;
+
+/// The languages of `texts`, as FtM language codes (ISO 639-3), the most used first.
+pub fn detect_languages<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<String> {
+    let detector = Detector::new();
+    let mut letters_by_lang: HashMap<Lang, usize> = HashMap::new();
+    let mut first_seen: Vec<Lang> = Vec::new();
+    for text in texts {
+        for window in windows(text) {
+            let letters = window.chars().filter(|c| c.is_alphabetic()).count();
+            if letters < MIN_LETTERS {
+                continue;
+            }
+            let Some(info) = detector.detect(window) else {
+                continue;
+            };
+            if info.confidence() < MIN_CONFIDENCE {
+                continue;
+            }
+            if !letters_by_lang.contains_key(&info.lang()) {
+                first_seen.push(info.lang());
+            }
+            *letters_by_lang.entry(info.lang()).or_default() += letters;
+        }
+    }
+    let total: usize = letters_by_lang.values().sum();
+    let mut kept: Vec<(Lang, usize)> = first_seen
+        .into_iter()
+        .map(|l| (l, letters_by_lang[&l]))
+        .filter(|(_, n)| *n as f64 >= MIN_SHARE * total as f64)
+        .collect();
+    // Largest share first; ties keep the order of appearance (the sort is stable).
+    kept.sort_by_key(|&(_, letters)| std::cmp::Reverse(letters));
+    let mut codes = Vec::new();
+    for (lang, _) in kept {
+        if let Some(code) = ftm_code(lang)
+            && !codes.contains(&code)
+        {
+            codes.push(code);
+        }
+    }
+    codes
+}
+
+/// FtM's code for a whatlang language; `None` for the few FtM does not list.
+fn ftm_code(lang: Lang) -> Option<String> {
+    let code = match lang {
+        Lang::Cmn => "zho",
+        Lang::Pes => "fas",
+        Lang::Nob => "nor",
+        other => other.code(),
+    };
+    PropertyType::Language.clean(code, CleanOptions::default())
+}
+
+/// Windows: a paragraph of [`MIN_PARAGRAPH`] characters or more is a window of its own
+/// (so that two languages in two paragraphs stay apart); shorter paragraphs are gathered
+/// until they reach [`WINDOW`] characters.
+fn windows(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut pending: Option<(usize, usize)> = None;
+    for para in paragraphs(text) {
+        let start = para.as_ptr() as usize - text.as_ptr() as usize;
+        let end = start + para.len();
+        if para.chars().count() >= MIN_PARAGRAPH {
+            if let Some((s, e)) = pending.take() {
+                out.extend(split_long(&text[s..e]));
+            }
+            out.extend(split_long(para));
+            continue;
+        }
+        let (s, _) = *pending.get_or_insert((start, end));
+        pending = Some((s, end));
+        if text[s..end].chars().count() >= WINDOW {
+            out.extend(split_long(&text[s..end]));
+            pending = None;
+        }
+    }
+    if let Some((s, e)) = pending {
+        out.extend(split_long(&text[s..e]));
+    }
+    out
+}
+
+/// Paragraphs: text between blank lines (or single line breaks), trimmed, non-empty.
+fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').map(str::trim).filter(|p| !p.is_empty())
+}
+
+/// Cut an over-long window at spaces into pieces of at most [`MAX_WINDOW`] characters.
+fn split_long(window: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = window;
+    while rest.chars().count() > MAX_WINDOW {
+        let limit = rest
+            .char_indices()
+            .nth(MAX_WINDOW)
+            .map_or(rest.len(), |(i, _)| i);
+        let cut = rest[..limit]
+            .rfind(char::is_whitespace)
+            .filter(|&c| c > 0)
+            .unwrap_or(limit);
+        out.push(&rest[..cut]);
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_languages() {
+        let en = "The committee approved the budget for next year after a long debate.";
+        let de =
+            "Der Ausschuss hat den Haushalt für das nächste Jahr nach langer Debatte genehmigt.";
+        let fr = "Le comité a approuvé le budget de l'année prochaine après un long débat.";
+        let es = "El comité aprobó el presupuesto del próximo año tras un largo debate.";
+        let ru = "Комитет утвердил бюджет на следующий год после долгих дебатов.";
+        assert_eq!(detect_languages([en]), ["eng"]);
+        assert_eq!(detect_languages([de]), ["deu"]);
+        assert_eq!(detect_languages([fr]), ["fra"]);
+        assert_eq!(detect_languages([es]), ["spa"]);
+        assert_eq!(detect_languages([ru]), ["rus"]);
+    }
+
+    #[test]
+    fn short_and_empty_texts() {
+        assert!(detect_languages(["ok"]).is_empty());
+        assert!(detect_languages(["12.03.2021 4711"]).is_empty());
+        assert!(detect_languages([""]).is_empty());
+        // Whatlang guesses Romanian for this greeting, with a confidence far below the
+        // threshold: no language is better than a wrong one.
+        assert!(detect_languages(["Hello, how are you today?"]).is_empty());
+        assert_eq!(
+            detect_languages(["Комитет утвердил бюджет на следующий год после долгих дебатов."]),
+            ["rus"]
+        );
+    }
+
+    #[test]
+    fn mixed_documents_report_each_language() {
+        let de = "Dieser Vertrag regelt die Lieferung von Waren zwischen den Parteien. \
+                  Die Zahlung erfolgt innerhalb von dreißig Tagen nach Erhalt der Rechnung. \
+                  Beide Parteien verpflichten sich, alle Informationen vertraulich zu behandeln. \
+                  Änderungen dieses Vertrages bedürfen der Schriftform und der Zustimmung beider Seiten.";
+        let en = "This annex describes the technical specifications of the delivered goods. \
+                  All equipment must be tested before shipment and certified by an independent \
+                  laboratory. The supplier shall provide documentation in English for every item \
+                  and replace defective parts free of charge within the warranty period.";
+        let text = format!("{de}\n\n{en}");
+        let found = detect_languages([text.as_str()]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found.contains(&"deu".to_owned()) && found.contains(&"eng".to_owned()));
+        // A sprinkle of another language does not count.
+        let text = format!("{de}\n{de}\n{de}\nThank you very much.");
+        assert_eq!(detect_languages([text.as_str()]), ["deu"]);
+    }
+
+    #[test]
+    fn windows_cover_the_text() {
+        let text = "a\n\nb b b\n".repeat(300);
+        let total: usize = windows(&text).iter().map(|w| w.len()).sum();
+        assert!(total > 0 && total <= text.len());
+        let long = "word ".repeat(1000);
+        assert!(
+            split_long(&long)
+                .iter()
+                .all(|w| w.chars().count() <= MAX_WINDOW)
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! The `analyze` stage of the ingest pipeline: an entity in, the same entity with what its
+//! text mentions, plus `Mention` entities out. Pure: no database, no network, and nothing
+//! is downloaded at run time (every list and profile is compiled in).
+//!
+//! For an entity whose schema has `detectedLanguage` (every `Analyzable`, and `Page`):
+//!
+//! - [`language`]: the languages of its text (`detectedLanguage`, FtM's ISO 639-3 codes),
+//!   per window so that mixed documents report each language; `language` too when the
+//!   collection declares none;
+//!
+//! and for `Analyzable` entities other than tables:
+//!
+//! - [`patterns`]: e-mail addresses, phone numbers (E.164, national numbers resolved with
+//!   the document's and the collection's countries), IBANs, IP addresses, URLs, BICs,
+//!   LEIs, IMO numbers and crypto-currency addresses, each checked by FtM's cleaner or its
+//!   checksum; the first four fill `emailMentioned`, `phoneMentioned`, `ibanMentioned` and
+//!   `ipMentioned` (FtM has no property for the others; they are returned as findings);
+//! - [`names`]: people and organisations (`peopleMentioned`, `companiesMentioned`, and
+//!   both in `namesMentioned`), places (`locationMentioned`) and the countries of places,
+//!   phone numbers and IBANs (`detectedCountry`, which feeds the `countries` facet);
+//! - one `Mention` entity per distinct person or organisation name in a `Document`, with
+//!   Aleph's ids and properties, so cross-referencing can match mentions to entities.
+//!
+//! The text read per entity is capped ([`DEFAULT_MAX_TEXT_CHARS`]) so that analysis time
+//! is bounded. Analysing an analysed entity again changes nothing.
+
+mod analyzer;
+mod fold;
+pub mod language;
+pub mod names;
+pub mod patterns;
+mod text;
+
+pub use analyzer::{
+    Analysis, AnalyzeError, Analyzer, Context, DEFAULT_MAX_TEXT_CHARS, MAX_CONTEXT_VALUES, MAX_TAGS,
+};
