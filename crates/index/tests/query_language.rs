@@ -118,6 +118,13 @@ async fn field_queries() {
     check(&[
         ("schema:Company", &["c1", "c2", "c3"]),
         ("schema:company", &[]),
+        ("schemata:Document", &["d1", "d3"]),
+        (
+            "schemata:Legal*",
+            &["c1", "c2", "c3", "p1", "p2", "p3", "p4", "p5"],
+        ),
+        ("schemata:Intervl~1", &["o1", "pay1", "pay2"]),
+        ("putin -schemata:Document", &["c2", "p1", "p2"]),
         (
             "schemata:LegalEntity",
             &["c1", "c2", "c3", "p1", "p2", "p3", "p4", "p5"],
@@ -132,6 +139,7 @@ async fn field_queries() {
         ("names:\"Vladimir Putin\"", &["p1", "p2"]),
         ("names:putin", &["c2", "p1", "p2"]),
         ("text:minister", &["d1"]),
+        ("text:putin", PUTIN),
         ("properties.bodyText:minister", &["d1"]),
         ("putin schema:Person", &["p1", "p2"]),
         ("mutable:false schema:Ownership", &["o1"]),

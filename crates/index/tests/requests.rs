@@ -53,6 +53,13 @@ async fn filters() {
         (&[("filter:schemata", "Document")], &["d1", "d3"]),
         (&[("filter:schemata", "Interval")], &["o1", "pay1", "pay2"]),
         (&[("filter:id", "p1"), ("filter:_id", "c1")], &["c1", "p1"]),
+        (
+            &[
+                ("exclude:schemata", "LegalEntity"),
+                ("exclude:schemata", "Interval"),
+            ],
+            &["d1", "d3"],
+        ),
         (&[("filter:names", "Jürgen Müller")], &["p3"]),
         (&[("filter:names", "juergen mueller")], &["p3"]),
         (&[("filter:names", "Владимир Путин")], &["p1", "p2"]),

@@ -126,12 +126,7 @@ pub fn compile(
             .map(|s| Term::from_field_text(fields.schema_name, s.name()));
         base.push((Occur::Must, filter(Box::new(TermSetQuery::new(terms)))));
     } else if !query.schemata.is_empty() {
-        let terms = query
-            .schemata
-            .iter()
-            .flat_map(|s| std::iter::once(*s).chain(s.descendants()))
-            .map(|s| Term::from_field_text(fields.schema_name, s.name()));
-        base.push((Occur::Must, filter(Box::new(TermSetQuery::new(terms)))));
+        base.push((Occur::Must, filter(c.schemata_terms(&query.schemata))));
     }
     if !query.ids.is_empty() {
         let terms = query
@@ -216,7 +211,8 @@ impl Compiler<'_> {
     }
 
     fn leaf(&self, leaf: &Leaf) -> Result<Option<Q>, QueryError> {
-        let Some(field) = leaf.field else {
+        // `text:` is the catch-all; names live beside it in `name_text`.
+        let Some(field) = leaf.field.filter(|f| *f != Field::Text) else {
             // The default fields: names (boosted) and the full text.
             let name = self.analyzed(self.fields.name_text, &leaf.value)?;
             let text = self.analyzed(self.fields.text, &leaf.value)?;
@@ -230,6 +226,9 @@ impl Compiler<'_> {
         };
         if field == Field::Group("names") {
             return self.names_leaf(&leaf.value);
+        }
+        if field == Field::Schemata && !matches!(leaf.value, Value::Exists | Value::Range { .. }) {
+            return Ok(Some(self.schemata(&leaf.value)?));
         }
         let location = self.fields.locate(field);
         let value = &leaf.value;
@@ -263,6 +262,50 @@ impl Compiler<'_> {
                 _ => nothing(),
             }),
         })
+    }
+
+    /// `schemata:` matches entities whose schema is a matching schema or descends from one
+    /// (the model decides; the index only keeps each entity's own schema for searching).
+    fn schemata(&self, value: &Value) -> Result<Q, QueryError> {
+        let matcher: Box<dyn Fn(&str) -> bool> = match value {
+            Value::Term(t) | Value::Phrase { text: t, .. } => {
+                let t = t.clone();
+                Box::new(move |name| name == t)
+            }
+            Value::Fuzzy { text, fuzziness } => {
+                let edits = usize::from(fuzziness.edits(text.chars().count()));
+                let text = text.clone();
+                Box::new(move |name| crate::highlight::within_edits(&text, name, edits))
+            }
+            Value::Wildcard(parts) => {
+                let re = compile_regex(&wildcard_pattern(parts))?;
+                Box::new(move |name| re.is_match(name))
+            }
+            Value::Regex(pattern) => {
+                let re = compile_regex(&format!("^(?:{pattern})$"))?;
+                Box::new(move |name| re.is_match(name))
+            }
+            Value::Range { .. } | Value::Exists => return Ok(Box::new(AllQuery)),
+        };
+        let schemata: Vec<&'static ftm::Schema> = ftm::model()
+            .schemata()
+            .filter(|s| matcher(s.name()))
+            .collect();
+        Ok(self.schemata_terms(&schemata))
+    }
+
+    /// Entities of the given schemata or their descendants.
+    fn schemata_terms(&self, schemata: &[&'static ftm::Schema]) -> Q {
+        let terms: Vec<Term> = schemata
+            .iter()
+            .flat_map(|s| std::iter::once(*s).chain(s.descendants()))
+            .map(|s| Term::from_field_text(self.fields.schema_name, s.name()))
+            .collect();
+        if terms.is_empty() {
+            nothing()
+        } else {
+            Box::new(TermSetQuery::new(terms))
+        }
     }
 
     /// `names:` searches the raw names, their normalised keys and the words of names.
@@ -423,16 +466,7 @@ impl Compiler<'_> {
                 }
             }
             Value::Wildcard(parts) => {
-                let mut re = String::from("^(?:");
-                for part in parts {
-                    match part {
-                        WildcardPart::Literal(t) => re.push_str(&regex::escape(t)),
-                        WildcardPart::AnyChars => re.push_str(".*"),
-                        WildcardPart::AnyChar => re.push('.'),
-                    }
-                }
-                re.push_str(")$");
-                matching(Matcher::Regex(compile_regex(&re)?))
+                matching(Matcher::Regex(compile_regex(&wildcard_pattern(parts))?))
             }
             Value::Regex(pattern) => {
                 matching(Matcher::Regex(compile_regex(&format!("^(?:{pattern})$"))?))
@@ -446,9 +480,8 @@ impl Compiler<'_> {
     fn exists(&self, field: Field) -> Result<Q, QueryError> {
         let location = self.fields.locate(field);
         Ok(match location {
-            Location::Property(..) | Location::Analyzed(_)
-                if matches!(field, Field::Property(_)) =>
-            {
+            // Text properties are only in the full text; their presence is recorded apart.
+            Location::Analyzed(_) if matches!(field, Field::Property(_)) => {
                 let Field::Property(p) = field else {
                     return Ok(nothing());
                 };
@@ -464,6 +497,9 @@ impl Compiler<'_> {
                 });
             }
             Location::Nowhere => nothing(),
+            // Every entity has a caption; names have keys exactly when they have names.
+            _ if matches!(field, Field::Caption | Field::Schemata) => Box::new(AllQuery),
+            _ if field == Field::NameKeys => return self.exists(Field::Group("names")),
             _ => match self.fields.column_name(field) {
                 Some(name) => Box::new(ExistsQuery::new(name, false)),
                 None => nothing(),
@@ -477,6 +513,11 @@ impl Compiler<'_> {
         let mut others = Vec::new();
         for v in values {
             match (field, v) {
+                (Field::Schemata, FilterValue::Keyword(name)) => {
+                    let schemata: Vec<&'static ftm::Schema> =
+                        ftm::model().get(name).into_iter().collect();
+                    others.push(self.schemata_terms(&schemata));
+                }
                 (Field::Group("names"), FilterValue::Keyword(name)) => {
                     terms.extend(
                         analysis::name_keys(name)
@@ -647,6 +688,20 @@ fn query_terms(text: &str) -> Vec<(String, Option<String>)> {
             Some((folded, variant))
         })
         .collect()
+}
+
+/// An anchored regular expression for a wildcard pattern over exact values.
+fn wildcard_pattern(parts: &[WildcardPart]) -> String {
+    let mut re = String::from("^(?:");
+    for part in parts {
+        match part {
+            WildcardPart::Literal(t) => re.push_str(&regex::escape(t)),
+            WildcardPart::AnyChars => re.push_str(".*"),
+            WildcardPart::AnyChar => re.push('.'),
+        }
+    }
+    re.push_str(")$");
+    re
 }
 
 fn compile_regex(pattern: &str) -> Result<regex::Regex, QueryError> {

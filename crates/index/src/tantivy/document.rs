@@ -17,22 +17,30 @@ use crate::query::values::{parse_date, parse_number};
 /// entity for the same reason: it repeats the text of all pages of a document).
 pub const INDEX_TEXT: &str = "indexText";
 
-/// The Tantivy document for `doc`, or why it cannot be indexed.
-pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexError> {
-    let entity = &doc.entity;
-    let Some(id) = entity.id() else {
+/// Why `doc` cannot be indexed, if it cannot: [`build`] fails exactly when this does.
+pub fn check(doc: &IndexDoc) -> Result<(), IndexError> {
+    let Some(id) = doc.entity.id() else {
         return Err(IndexError::InvalidDocument {
             id: String::new(),
             reason: "the entity has no id".to_string(),
         });
     };
-    let schema = entity.schema();
+    let schema = doc.entity.schema();
     if schema.is_abstract() {
         return Err(IndexError::InvalidDocument {
             id: id.to_string(),
             reason: format!("{} is an abstract schema", schema.name()),
         });
     }
+    Ok(())
+}
+
+/// The Tantivy document for `doc`, or why it cannot be indexed.
+pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexError> {
+    check(doc)?;
+    let entity = &doc.entity;
+    let id = entity.id().unwrap_or_default();
+    let schema = entity.schema();
     let mut d = TantivyDocument::new();
     d.add_text(fields.id, id);
     d.add_i64(fields.collection_id, doc.collection_id);
@@ -62,8 +70,69 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
     );
     d.add_text(fields.caption, caption);
 
+    // Values by type group, each value once per group (a country given as both `country`
+    // and `nationality` counts once in the `countries` facet).
+    let mut groups: Vec<(&'static str, Vec<&str>)> = Vec::new();
     let mut name_keys = BTreeSet::new();
-    for (group, values) in entity.type_groups(false) {
+    let mut properties: BTreeMap<String, OwnedValue> = BTreeMap::new();
+    let mut numbers: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    let mut has_index_text = false;
+    for (prop, values) in entity.properties() {
+        let name = prop.name();
+        let kind = property_kind(name).unwrap_or(PropertyKind::Keyword);
+        let prop_type = prop.type_();
+        if let Some(group) = prop_type.group() {
+            let slot = match groups.iter().position(|(g, _)| *g == group) {
+                Some(i) => &mut groups[i].1,
+                None => {
+                    groups.push((group, Vec::new()));
+                    &mut groups.last_mut().expect("just pushed").1
+                }
+            };
+            for value in values {
+                if !slot.contains(&value.as_str()) {
+                    slot.push(value);
+                }
+            }
+        }
+        for value in values {
+            // Names are searched through `name_text` (the default query reads both fields);
+            // entity references are ids, not text.
+            if !matches!(prop_type, PropertyType::Entity | PropertyType::Name) {
+                d.add_text(fields.text, value);
+            }
+            if name == INDEX_TEXT {
+                d.add_text(fields.index_text, value);
+                has_index_text = true;
+            }
+        }
+        if kind == PropertyKind::Text {
+            // Text is not kept per property, so remember which text properties are set.
+            d.add_text(fields.has_property, name);
+            continue;
+        }
+        properties.insert(
+            name.to_string(),
+            OwnedValue::Array(values.iter().map(|v| OwnedValue::Str(v.clone())).collect()),
+        );
+        if prop_type == PropertyType::Date || kind == PropertyKind::Date {
+            let stamps: Vec<f64> = values
+                .iter()
+                .filter_map(|v| parse_date(v))
+                .map(|s| s.start as f64)
+                .collect();
+            numbers.entry(DATES_GROUP).or_default().extend(&stamps);
+            if kind == PropertyKind::Date {
+                numbers.entry(name).or_default().extend(stamps);
+            }
+        } else if kind == PropertyKind::Number {
+            numbers
+                .entry(name)
+                .or_default()
+                .extend(values.iter().filter_map(|v| parse_number(v)));
+        }
+    }
+    for (group, values) in groups {
         let Some(field) = fields.groups.get(group) else {
             continue;
         };
@@ -78,46 +147,6 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
     for key in name_keys {
         d.add_text(fields.name_keys, key);
     }
-
-    let mut properties: BTreeMap<String, OwnedValue> = BTreeMap::new();
-    let mut numbers: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
-    for (prop, values) in entity.properties() {
-        let name = prop.name();
-        d.add_text(fields.has_property, name);
-        let kind = property_kind(name).unwrap_or(PropertyKind::Keyword);
-        let prop_type = prop.type_();
-        for value in values {
-            if prop_type != PropertyType::Entity {
-                d.add_text(fields.text, value);
-            }
-            if name == INDEX_TEXT {
-                d.add_text(fields.index_text, value);
-            }
-        }
-        if kind == PropertyKind::Text {
-            continue;
-        }
-        properties.insert(
-            name.to_string(),
-            OwnedValue::Array(values.iter().map(|v| OwnedValue::Str(v.clone())).collect()),
-        );
-        if prop_type == PropertyType::Date || kind == PropertyKind::Date {
-            let stamps = values
-                .iter()
-                .filter_map(|v| parse_date(v))
-                .map(|s| s.start as f64);
-            let stamps: Vec<f64> = stamps.collect();
-            numbers.entry(DATES_GROUP).or_default().extend(&stamps);
-            if kind == PropertyKind::Date {
-                numbers.entry(prop.name()).or_default().extend(stamps);
-            }
-        } else if kind == PropertyKind::Number {
-            numbers
-                .entry(prop.name())
-                .or_default()
-                .extend(values.iter().filter_map(|v| parse_number(v)));
-        }
-    }
     if !properties.is_empty() {
         d.add_object(fields.properties, properties);
     }
@@ -129,10 +158,18 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
         }
     }
 
-    let mut json = entity.to_json();
-    if let Some(props) = json.get_mut("properties").and_then(|p| p.as_object_mut()) {
-        props.remove(INDEX_TEXT);
-    }
-    d.add_text(fields.entity_json, json.to_string());
+    let json = if has_index_text {
+        let mut json = entity.to_json();
+        if let Some(props) = json.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            props.remove(INDEX_TEXT);
+        }
+        json.to_string()
+    } else {
+        serde_json::to_string(entity).map_err(|e| IndexError::InvalidDocument {
+            id: id.to_string(),
+            reason: e.to_string(),
+        })?
+    };
+    d.add_text(fields.entity_json, json);
     Ok(d)
 }

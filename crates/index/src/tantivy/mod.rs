@@ -209,16 +209,16 @@ fn poisoned() -> IndexError {
 impl SearchIndex for TantivyIndex {
     async fn index(&self, docs: Vec<IndexDoc>) -> Result<(), IndexError> {
         self.blocking(move |inner| {
-            // Build every document first so that an invalid one fails the batch unwritten.
-            let built = docs
-                .iter()
-                .map(|d| {
-                    document::build(&inner.fields, d)
-                        .map(|t| (d.entity.id().unwrap_or_default(), t))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            // Check every document first so that an invalid one fails the batch unwritten;
+            // then build and add them one by one, so that building overlaps with the
+            // writer's indexing threads.
+            for d in &docs {
+                document::check(d)?;
+            }
             inner.with_writer(|writer| {
-                for (id, doc) in built {
+                for d in &docs {
+                    let doc = document::build(&inner.fields, d)?;
+                    let id = d.entity.id().unwrap_or_default();
                     writer.delete_term(Term::from_field_text(inner.fields.id, id));
                     writer.add_document(doc)?;
                 }

@@ -6,14 +6,16 @@
 //! | `collection_id`, `role_id` | i64, indexed, fast, stored | |
 //! | `mutable` | bool, indexed, fast, stored | |
 //! | `created_at`, `updated_at` | date (seconds), indexed, fast, stored | |
-//! | `schema`, `schemata`, `caption`, `origin` | keyword, fast | `schemata` = the schema and its ancestors |
+//! | `schema`, `origin` | keyword, fast | |
+//! | `schemata` | fast only | the schema and its ancestors, for facets (searches on `schemata` use `schema` and the model's descendants) |
+//! | `caption` | keyword | the display label |
 //! | `caption_sort` | fast only | lower-cased ASCII caption, for `sort=label` |
 //! | `names` … `urls` | keyword, fast | one field per FtM type group |
-//! | `name_keys` | keyword, fast | normalised names (Aleph's `fingerprints`), for `filter:names` |
+//! | `name_keys` | keyword | normalised names (Aleph's `fingerprints`), for `filter:names` |
 //! | `name_text` | analyzed, positions | every name; the boosted part of `q` |
-//! | `text` | analyzed, positions | every value, including text properties (`bodyText`, `indexText`…) |
+//! | `text` | analyzed, positions | every other value, including text properties (`bodyText`, `indexText`…); not names (in `name_text`) nor entity references |
 //! | `properties` | JSON keyword, fast | `properties.<name>` for every non-text property |
-//! | `has_property` | keyword | names of the properties with values (`empty:properties.x`) |
+//! | `has_property` | keyword | names of the text properties with values (`empty:properties.bodyText`) |
 //! | `num.<name>` | f64, fast | number and date properties and `dates`, as numbers (dates: epoch seconds) |
 //! | `entity_json` | stored | the entity's FtM JSON without `indexText` (the hit) |
 //! | `index_text` | stored | `indexText` values, for highlighting only |
@@ -71,6 +73,16 @@ fn keyword() -> TextOptions {
         .set_fast("raw")
 }
 
+/// An exact-match field without a fast column (never sorted or faceted on).
+fn keyword_indexed() -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::Basic)
+            .set_fieldnorms(false),
+    )
+}
+
 fn analyzed() -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
@@ -105,11 +117,11 @@ impl Fields {
         let created_at = b.add_date_field("created_at", date());
         let updated_at = b.add_date_field("updated_at", date());
         let schema_name = b.add_text_field("schema", keyword());
-        let schemata = b.add_text_field("schemata", keyword());
-        let caption = b.add_text_field("caption", keyword());
+        let schemata = b.add_text_field("schemata", TextOptions::default().set_fast("raw"));
+        let caption = b.add_text_field("caption", keyword_indexed());
         let caption_sort = b.add_text_field("caption_sort", TextOptions::default().set_fast("raw"));
         let origin = b.add_text_field("origin", keyword().set_stored());
-        let name_keys = b.add_text_field("name_keys", keyword());
+        let name_keys = b.add_text_field("name_keys", keyword_indexed());
         let name_text = b.add_text_field("name_text", analyzed());
         let text = b.add_text_field("text", analyzed());
         let properties = b.add_json_field(
@@ -123,15 +135,7 @@ impl Fields {
                 )
                 .set_fast("raw"),
         );
-        let has_property = b.add_text_field(
-            "has_property",
-            TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer("raw")
-                    .set_index_option(IndexRecordOption::Basic)
-                    .set_fieldnorms(false),
-            ),
-        );
+        let has_property = b.add_text_field("has_property", keyword_indexed());
         let entity_json = b.add_text_field("entity_json", TextOptions::default().set_stored());
         let index_text = b.add_text_field("index_text", TextOptions::default().set_stored());
         let groups = type_groups()
@@ -201,8 +205,12 @@ impl Fields {
         }
     }
 
-    /// The fast column that holds a field, by the name Tantivy reads it under.
+    /// The fast column that holds a field, by the name Tantivy reads it under; `None` for
+    /// fields without one (the caption sorts through `caption_sort`).
     pub fn column_name(&self, field: Field) -> Option<String> {
+        if matches!(field, Field::Caption | Field::NameKeys) {
+            return None;
+        }
         let name = match self.locate(field) {
             Location::Keyword(f)
             | Location::Integer(f)
