@@ -105,7 +105,7 @@ def places(root):
         name = " ".join(name.split())
         if len(name) < 3 or not latin_or_cyrillic(name):
             return
-        key = (dedupe_key(name), country, kind)
+        key = (dedupe_key(name), country, kind[0])
         keep(rows, key, (name, country, kind), name)
 
     tagger = root / "countrytagger" / "data" / "places.csv"
@@ -118,11 +118,14 @@ def places(root):
     for city in cities.values():
         if city["population"] < MIN_CITY_POPULATION:
             continue
-        # Population in thousands breaks ties between cities of the same name.
-        kind = f"T{city['population'] // 1000}"
+        # Population in thousands breaks ties between cities of the same name; `T` marks
+        # the city's own name, `U` one of its alternate names (a weaker claim).
+        population = city["population"] // 1000
         country = city["countrycode"].lower()
-        for name in [city["name"], city.get("asciiname", "")] + city["alternatenames"]:
-            add(name, country, kind)
+        for name in [city["name"], city.get("asciiname", "")]:
+            add(name, country, f"T{population}")
+        for name in city["alternatenames"]:
+            add(name, country, f"U{population}")
     return sorted(rows.values(), key=lambda r: (dedupe_key(r[0]), r[1], r[2]))
 
 

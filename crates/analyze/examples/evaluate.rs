@@ -1,5 +1,10 @@
-//! Measure the name recogniser on the labelled sentences in `tests/data/ner_eval.tsv`
-//! (precision and recall per kind and per language), and the analyzer's throughput.
+//! Measure the name recogniser on labelled sentences (precision and recall per kind and
+//! per language), language detection on single sentences, and the analyzer's throughput.
+//!
+//! `tests/data/ner_eval.tsv` is the development set the rules were tuned on;
+//! `tests/data/ner_heldout.tsv` was written afterwards and measured (P 0.93, R 0.83
+//! before any change), then the bugs it showed were fixed, so it is no longer unseen;
+//! `tests/data/ner_fresh.tsv` was written last and measured once, untuned.
 //!
 //! `cargo run --release -p analyze --example evaluate [-- --verbose]`
 
@@ -9,7 +14,9 @@ use std::time::Instant;
 use analyze::names::{NameKind, Recognizer, RuleRecognizer};
 use analyze::{Analyzer, Context};
 
-const LABELLED: &str = include_str!("../tests/data/ner_eval.tsv");
+const DEVELOPMENT: &str = include_str!("../tests/data/ner_eval.tsv");
+const HELD_OUT: &str = include_str!("../tests/data/ner_heldout.tsv");
+const FRESH: &str = include_str!("../tests/data/ner_fresh.tsv");
 
 #[derive(Default)]
 struct Score {
@@ -42,79 +49,117 @@ fn label(kind: NameKind) -> &'static str {
     }
 }
 
-fn main() {
-    let verbose = std::env::args().any(|a| a == "--verbose");
-    let mut scores: BTreeMap<(String, String), Score> = BTreeMap::new();
-    let mut sentences = Vec::new();
-    for line in LABELLED
-        .lines()
+struct Row<'a> {
+    lang: &'a str,
+    text: &'a str,
+    gold: Vec<(String, String)>,
+}
+
+fn rows(data: &str) -> Vec<Row<'_>> {
+    data.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
-    {
-        let cols: Vec<&str> = line.split('\t').collect();
-        let [lang, text, labels] = cols[..] else {
-            panic!("bad line: {line}");
-        };
-        sentences.push(text);
-        let mut gold: Vec<(String, String)> = labels
-            .split(" | ")
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, n)| (k.to_owned(), n.to_owned()))
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (lang, text, labels) = match cols[..] {
+                [lang, text, labels] => (lang, text, labels),
+                [lang, text] => (lang, text, ""),
+                _ => panic!("bad line: {line}"),
+            };
+            let gold = labels
+                .split(" | ")
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, n)| (k.to_owned(), n.to_owned()))
+                .collect();
+            Row { lang, text, gold }
+        })
+        .collect()
+}
+
+/// Score one labelled set; with `multi_word_only`, one-word names are left out of both
+/// sides (Aleph's rules, which we follow, never report a name without a space).
+fn evaluate(title: &str, data: &str, multi_word_only: bool, verbose: bool) {
+    let mut scores: BTreeMap<(String, String), Score> = BTreeMap::new();
+    let keep = |name: &str, kind: &str| !multi_word_only || kind == "LOC" || name.contains(' ');
+    let all = rows(data);
+    for row in &all {
+        let mut gold: Vec<(String, String)> = row
+            .gold
+            .iter()
+            .filter(|(k, n)| keep(n, k))
+            .cloned()
             .collect();
         let found: Vec<(String, String)> = RuleRecognizer
-            .recognize(text, &[])
+            .recognize(row.text, &[])
             .into_iter()
             .map(|s| (label(s.kind).to_owned(), s.name))
+            .filter(|(k, n)| keep(n, k))
             .collect();
         let mut wrong = Vec::new();
-        for f in &found {
-            let hit = gold.iter().position(|g| g == f);
-            let kinds = [f.0.clone(), "ALL".to_owned()];
-            for kind in kinds {
-                for l in [lang.to_owned(), "all".to_owned()] {
-                    let s = scores.entry((l, kind.clone())).or_default();
-                    if hit.is_some() { s.tp += 1 } else { s.fp += 1 }
+        let mut count = |kind: &str, f: &dyn Fn(&mut Score)| {
+            for k in [kind, "ALL"] {
+                for l in [row.lang, "all"] {
+                    f(scores.entry((l.to_owned(), k.to_owned())).or_default());
                 }
             }
-            match hit {
+        };
+        for f in &found {
+            match gold.iter().position(|g| g == f) {
                 Some(i) => {
                     gold.remove(i);
+                    count(&f.0, &|s| s.tp += 1);
                 }
-                None => wrong.push(format!("+{}:{}", f.0, f.1)),
+                None => {
+                    count(&f.0, &|s| s.fp += 1);
+                    wrong.push(format!("+{}:{}", f.0, f.1));
+                }
             }
         }
         for g in &gold {
-            for kind in [g.0.clone(), "ALL".to_owned()] {
-                for l in [lang.to_owned(), "all".to_owned()] {
-                    scores.entry((l, kind.clone())).or_default().fn_ += 1;
-                }
-            }
+            count(&g.0, &|s| s.fn_ += 1);
             wrong.push(format!("-{}:{}", g.0, g.1));
         }
         if verbose && !wrong.is_empty() {
-            println!("{lang} {text}\n    {}", wrong.join("  "));
+            println!("  {} {}\n      {}", row.lang, row.text, wrong.join("  "));
         }
     }
-    println!(
-        "name recogniser, {} sentences, exact matches of kind and name:",
-        sentences.len()
-    );
+    println!("{title} ({} sentences):", all.len());
     for ((lang, kind), score) in &scores {
         println!("  {lang:4} {kind:4} {}", score.line());
+    }
+}
+
+fn main() {
+    let verbose = std::env::args().any(|a| a == "--verbose");
+    let sets = [
+        ("development set", DEVELOPMENT),
+        ("held-out set", HELD_OUT),
+        ("fresh set", FRESH),
+    ];
+    for (name, data) in sets {
+        evaluate(
+            &format!("names, {name}, exact kind and name"),
+            data,
+            false,
+            verbose,
+        );
+        evaluate(
+            &format!("names, {name}, people and organisations of two words or more"),
+            data,
+            true,
+            false,
+        );
     }
 
     // Language detection on the same sentences, one at a time (short texts).
     let (mut right, mut wrong, mut none) = (0, 0, 0);
-    for line in LABELLED
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-    {
-        let cols: Vec<&str> = line.split('\t').collect();
-        match analyze::language::detect_languages([cols[1]]).first() {
-            Some(code) if code == cols[0] => right += 1,
+    let all_rows: Vec<Row<'_>> = sets.iter().flat_map(|(_, data)| rows(data)).collect();
+    for row in &all_rows {
+        match analyze::language::detect_languages([row.text]).first() {
+            Some(code) if code == row.lang => right += 1,
             Some(code) => {
                 wrong += 1;
                 if verbose {
-                    println!("language {code} for {}: {}", cols[0], cols[1]);
+                    println!("language {code} for {}: {}", row.lang, row.text);
                 }
             }
             None => none += 1,
@@ -123,6 +168,7 @@ fn main() {
     println!("language of single sentences: {right} right, {wrong} wrong, {none} undecided");
 
     // Throughput: the whole analyzer over a document made of the sentences, repeated.
+    let sentences: Vec<&str> = all_rows.iter().map(|r| r.text).collect();
     let paragraph = sentences.join("\n");
     let mut body = String::new();
     while body.len() < 2_000_000 {
@@ -138,8 +184,12 @@ fn main() {
     };
     let mut doc = ftm::Entity::with_id("PlainText", "bench").expect("schema");
     doc.add("bodyText", &body).expect("property");
-    // Warm up (builds the gazetteer once).
+    let start = Instant::now();
     analyzer.analyze(&doc, &context).expect("analyze");
+    println!(
+        "first analysis (builds the lexicon and gazetteer): {:.3} s",
+        start.elapsed().as_secs_f64()
+    );
     let runs = 3;
     let start = Instant::now();
     let mut mentions = 0;
@@ -159,7 +209,4 @@ fn main() {
         mb / secs,
         mentions
     );
-    let start = Instant::now();
-    let _ = analyze::names::place_country("Berlin");
-    println!("gazetteer lookup after load: {:?}", start.elapsed());
 }

@@ -17,7 +17,10 @@ const PLACES: &str = include_str!("../../data/places.tsv");
 /// What a place is; the order is the strength of the evidence for its country.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum PlaceKind {
-    /// A city, with its population in thousands.
+    /// A city known by this name among its alternate names, with its population in
+    /// thousands.
+    AltCity(u32),
+    /// A city by its own name, with its population in thousands.
     City(u32),
     /// A first-level region (a state, a Land, an oblast).
     Region,
@@ -36,7 +39,15 @@ impl PlaceKind {
             "D" => Some(PlaceKind::Dependency),
             "P" => Some(PlaceKind::Capital),
             "A" => Some(PlaceKind::Region),
-            _ => code.strip_prefix('T')?.parse().ok().map(PlaceKind::City),
+            _ => {
+                let (kind, population) = code.split_at_checked(1)?;
+                let population = population.parse().ok()?;
+                match kind {
+                    "T" => Some(PlaceKind::City(population)),
+                    "U" => Some(PlaceKind::AltCity(population)),
+                    _ => None,
+                }
+            }
         }
     }
 
@@ -44,7 +55,7 @@ impl PlaceKind {
     /// share a rank, their population settles them.
     fn rank(self) -> u8 {
         match self {
-            PlaceKind::City(_) => 0,
+            PlaceKind::City(_) | PlaceKind::AltCity(_) => 0,
             PlaceKind::Region => 1,
             PlaceKind::Capital | PlaceKind::Dependency => 2,
             PlaceKind::Country => 3,
@@ -140,9 +151,10 @@ impl Gazetteer {
     }
 }
 
-/// Two places with one name: the stronger kind wins; two cities in different countries
-/// are settled by population when one is at least three times the other; otherwise the
-/// name says nothing about a country.
+/// Two places with one name: the stronger kind wins; between cities in different
+/// countries, a city's own name beats another's alternate name unless that one is ten
+/// times bigger, and otherwise population settles it when one is at least three times
+/// the other; failing all that, the name says nothing about a country.
 fn settle(old: Option<Place>, new: Place) -> Option<Place> {
     let old = old?;
     if old.country == new.country {
@@ -151,11 +163,26 @@ fn settle(old: Option<Place>, new: Place) -> Option<Place> {
     match old.kind.rank().cmp(&new.kind.rank()) {
         std::cmp::Ordering::Greater => Some(old),
         std::cmp::Ordering::Less => Some(new),
-        std::cmp::Ordering::Equal => match (old.kind, new.kind) {
-            (PlaceKind::City(a), PlaceKind::City(b)) if a >= b.saturating_mul(3) => Some(old),
-            (PlaceKind::City(a), PlaceKind::City(b)) if b >= a.saturating_mul(3) => Some(new),
-            _ => None,
-        },
+        std::cmp::Ordering::Equal => {
+            let (a, b) = (city_weight(old.kind)?, city_weight(new.kind)?);
+            if a >= b.saturating_mul(3) {
+                Some(old)
+            } else if b >= a.saturating_mul(3) {
+                Some(new)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// A city's weight in a contest of names: its population, ten times over when the name
+/// is its own.
+fn city_weight(kind: PlaceKind) -> Option<u64> {
+    match kind {
+        PlaceKind::City(p) => Some(u64::from(p) * 10),
+        PlaceKind::AltCity(p) => Some(u64::from(p)),
+        _ => None,
     }
 }
 
@@ -181,6 +208,7 @@ mod tests {
         // London, Ontario is a city; London, England is a capital.
         assert_eq!(g.place("london").map(|p| p.country.as_str()), Some("gb"));
         assert!(g.place("no such place anywhere").is_none());
+        assert_eq!(g.place("zaragoza").map(|p| p.country.as_str()), Some("es"));
     }
 
     #[test]
@@ -192,6 +220,13 @@ mod tests {
         let kept = settle(Some(city("us", 900)), city("ca", 100));
         assert_eq!(kept.map(|p| p.country), Some("us".to_owned()));
         assert!(settle(Some(city("us", 200)), city("ca", 100)).is_none());
+        // A city's own name beats a bigger city's alternate name.
+        let alternate = Place {
+            kind: PlaceKind::AltCity(1900),
+            ..city("mx", 0)
+        };
+        let kept = settle(Some(city("es", 700)), alternate);
+        assert_eq!(kept.map(|p| p.country), Some("es".to_owned()));
         let region = Place {
             kind: PlaceKind::Region,
             ..city("ge", 0)

@@ -18,7 +18,7 @@
 //! The rules prefer missing a name to inventing one: a name must have two words or more
 //! (as Aleph requires), and a lone capitalised word is never a person.
 
-use super::gazetteer::gazetteer;
+use super::gazetteer::{PlaceKind, gazetteer};
 use super::lexicon::{OrgKind, lexicon};
 use super::tokens::{Kind, Shape, Token, tokenize};
 use super::{NameKind, NameSpan, Recognizer};
@@ -49,6 +49,7 @@ impl Recognizer for RuleRecognizer {
         };
         pass.used = vec![false; pass.tokens.len()];
         pass.prefix_orgs();
+        pass.russian_orgs();
         for (start, end) in pass.runs() {
             pass.suffix_orgs(start, end);
             pass.keyword_orgs(start, end);
@@ -84,15 +85,22 @@ fn classify(text: &str, tokens: &[Token], i: usize) -> Class {
         Kind::Word if t.is_capitalized() => {
             if lex.is_title(&t.folded) {
                 Class::Title
+            } else if lex.is_person_particle(&t.folded) && t.shape == Shape::Capitalized {
+                // `Le Pen`, `Van Ruymbeke`; a sentence's `Der` or `La` harms no one here.
+                Class::Connector
             } else if lex.is_stopword(&t.folded) && !is_legal_form(t) {
                 Class::Stop
             } else {
                 Class::Name
             }
         }
+        // `HSBC Holdings plc`: a legal form in lowercase still ends a company's name.
+        Kind::Word if is_legal_form(t) => Class::Name,
         Kind::Word if lex.is_person_particle(&t.folded) || lex.is_org_connector(&t.folded) => {
             Class::Connector
         }
+        // `M. Dupont`: a title, not an initial.
+        Kind::Dotted if lex.is_title(&t.folded) && !is_legal_form(t) => Class::Title,
         Kind::Dotted => Class::Dotted,
         Kind::Punct('&') => Class::Connector,
         Kind::Punct('.') if i > 0 => {
@@ -130,7 +138,7 @@ fn is_patronymic(t: &Token, text: &str) -> bool {
 fn is_russian_surname_shape(t: &Token, text: &str) -> bool {
     is_cyrillic(&text[t.start..t.end])
         && [
-            "ov", "ev", "in", "ova", "eva", "ina", "skii", "skiy", "skaia", "enko", "uk",
+            "ov", "ev", "in", "ova", "eva", "ina", "skiy", "skaya", "enko", "uk",
         ]
         .iter()
         .any(|end| t.folded.ends_with(end) && t.folded.len() > end.len() + 2)
@@ -164,6 +172,10 @@ impl Pass<'_> {
             .join(" ");
         let length = name.chars().count();
         if !(5..=100).contains(&length) || !name.contains(' ') {
+            return false;
+        }
+        // `Santiago de Chile` looks like a person and is a place.
+        if kind == NameKind::Person && gazetteer().place(&crate::fold::fold(&name)).is_some() {
             return false;
         }
         for used in &mut self.used[first..=last] {
@@ -229,11 +241,50 @@ impl Pass<'_> {
                 && last - k < 3
                 && self.is(last + 1, Class::Name)
                 && !self.tokens[last + 1].newline_before
+                && !(last > k && self.starts_person(last + 1))
             {
                 last += 1;
             }
             if last > k {
                 self.emit(k, last, NameKind::Company);
+            }
+        }
+    }
+
+    /// `Федеральная налоговая служба`, `Центральном банке России`: a capitalised Russian
+    /// adjective, perhaps more adjectives in lowercase, then a lowercase organisation word
+    /// in any case, and what follows it as for other organisations.
+    fn russian_orgs(&mut self) {
+        let lex = lexicon();
+        for i in 0..self.tokens.len() {
+            let t = &self.tokens[i];
+            if self.used[i]
+                || t.shape != Shape::Capitalized
+                || !is_cyrillic(self.word(i))
+                || !is_russian_adjective(&t.folded)
+            {
+                continue;
+            }
+            let mut k = i + 1;
+            while k < self.tokens.len() && k - i <= 3 {
+                let tk = &self.tokens[k];
+                let lower = tk.is_word() && tk.shape == Shape::Lower && !tk.newline_before;
+                if !lower || self.used[k] || !is_cyrillic(self.word(k)) {
+                    break;
+                }
+                if let Some(org) = lex.org_word_inflected(&tk.folded) {
+                    let last = self.org_tail(k, true);
+                    let kind = match org {
+                        OrgKind::Company => NameKind::Company,
+                        OrgKind::Organization => NameKind::Organization,
+                    };
+                    self.emit(i, last, kind);
+                    break;
+                }
+                if !is_russian_adjective(&tk.folded) {
+                    break;
+                }
+                k += 1;
             }
         }
     }
@@ -264,14 +315,10 @@ impl Pass<'_> {
             while first > start && !self.used[first - 1] && k - first < MAX_ORG_TOKENS {
                 let prev = first - 1;
                 let joins = match self.classes[prev] {
-                    Class::Name | Class::Dotted => true,
-                    // `Bank of America Corp.`: a connector only after an organisation word.
-                    Class::Connector => {
-                        self.tokens[prev].is_punct('&')
-                            || prev > start
-                                && !is_conjunction(&self.tokens[prev].folded)
-                                && lexicon().org_word(&self.tokens[prev - 1].folded).is_some()
+                    Class::Name | Class::Dotted => {
+                        !lexicon().is_introducer(&self.tokens[prev].folded)
                     }
+                    Class::Connector => prev > start && self.connector_joins_org(prev),
                     _ => false,
                 };
                 if !joins {
@@ -289,46 +336,162 @@ impl Pass<'_> {
         }
     }
 
-    /// `Deutsche Bank`, `Ministry of Finance`, `Banco de España`, `Сбербанк России`.
+    /// Whether the connector at `c` joins the names on both sides into one organisation
+    /// name, looking leftwards from a legal form or organisation word: `&` always;
+    /// `of`, `der` after an organisation word (`Bank of America Corp.`); the French and
+    /// Spanish `de`, `du`, `del` also after a name inside a sentence (`Immobilière du Lac
+    /// SARL`, not `Shares of Siemens AG` nor German nouns: `Vertretern der Siemens AG`);
+    /// `and`, `und`, `y` between names of no person (`Hafen und Logistik AG`, not
+    /// `Peter Jones and Acme Ltd`).
+    fn connector_joins_org(&self, c: usize) -> bool {
+        let lex = lexicon();
+        let gaz = gazetteer();
+        let t = &self.tokens[c];
+        if t.is_punct('&') {
+            return true;
+        }
+        let before = c - 1;
+        if !self.is(before, Class::Name) || !self.is(c + 1, Class::Name) {
+            return false;
+        }
+        let left = &self.tokens[before].folded;
+        if is_conjunction(&t.folded) {
+            !gaz.is_given_name(left) && !gaz.is_surname(left) && !self.sentence_start(before)
+        } else {
+            let romance = matches!(t.folded.as_str(), "de" | "du" | "des" | "del" | "d");
+            lex.org_word(left).is_some() || (romance && !self.sentence_start(before))
+        }
+    }
+
+    /// Whether token `i` begins a sentence, a line or the text.
+    fn sentence_start(&self, i: usize) -> bool {
+        i == 0
+            || self.tokens[i].newline_before
+            || matches!(
+                self.tokens[i - 1].kind,
+                Kind::Punct('.' | '!' | '?' | ':' | ';')
+            )
+    }
+
+    /// `Deutsche Bank`, `Ministry of Finance`, `Banco de España`, `Сбербанк России`,
+    /// `Banque centrale européenne`, `Министерство финансов России`.
     fn keyword_orgs(&mut self, start: usize, end: usize) {
         let lex = lexicon();
         for k in start..end {
-            if !self.is(k, Class::Name) {
+            if !self.is(k, Class::Name) || lex.is_introducer(&self.tokens[k].folded) {
                 continue;
             }
-            let Some(org) = lex.org_word(&self.tokens[k].folded) else {
+            let Some(org) = self.org_word_at(k) else {
                 continue;
             };
             let mut first = k;
-            while first > start && self.is(first - 1, Class::Name) && k - first < 4 {
-                first -= 1;
-            }
-            // To the right: connectors followed by names (`of the United Kingdom`).
-            let mut last = k;
-            let mut j = k + 1;
-            while j < end && j - first < MAX_ORG_TOKENS {
-                let mut n = j;
-                while n < end && self.is(n, Class::Connector) {
-                    let conj =
-                        is_conjunction(&self.tokens[n].folded) || self.tokens[n].is_punct('&');
-                    if conj && first != k {
-                        break;
-                    }
-                    n += 1;
-                }
-                if n < end && self.is(n, Class::Name) {
-                    last = n;
-                    j = n + 1;
+            while first > start && k - first < 5 {
+                let prev = first - 1;
+                let joins = if self.is(prev, Class::Name) {
+                    !lex.is_introducer(&self.tokens[prev].folded)
                 } else {
+                    // `Securities and Exchange Commission`
+                    self.is(prev, Class::Connector)
+                        && is_conjunction(&self.tokens[prev].folded)
+                        && prev > start
+                        && self.connector_joins_org(prev)
+                };
+                if !joins {
                     break;
                 }
+                first = prev;
             }
+            let last = self.org_tail(k, first == k);
             let kind = match org {
                 OrgKind::Company => NameKind::Company,
                 OrgKind::Organization => NameKind::Organization,
             };
             self.emit(first, last, kind);
         }
+    }
+
+    /// The organisation word at token `k`, Russian case endings allowed.
+    fn org_word_at(&self, k: usize) -> Option<OrgKind> {
+        let t = &self.tokens[k];
+        if is_cyrillic(self.word(k)) {
+            lexicon().org_word_inflected(&t.folded)
+        } else {
+            lexicon().org_word(&t.folded)
+        }
+    }
+
+    /// The last token of an organisation's name whose organisation word is at `k`: to
+    /// the right, connectors followed by names (`of the United Kingdom`); after a leading
+    /// French or Spanish organisation word, lowercase adjectives (`centrale européenne`);
+    /// after a leading Russian one, lowercase genitives when a name follows
+    /// (`финансов России`).
+    fn org_tail(&self, k: usize, leads: bool) -> usize {
+        let lex = lexicon();
+        let romance = leads && lex.is_romance_org_word(&self.tokens[k].folded);
+        let russian = leads && is_cyrillic(self.word(k));
+        let mut last = k;
+        let mut j = k + 1;
+        let mut lowercase = 0;
+        while j < self.tokens.len() && j - k < MAX_ORG_TOKENS {
+            let t = &self.tokens[j];
+            if t.newline_before || self.used[j] {
+                break;
+            }
+            // `Cour des comptes`, `Conseil de surveillance`: after a leading French or
+            // Spanish organisation word, `de` and a lowercase noun.
+            if romance
+                && lowercase == 0
+                && self.is(j, Class::Connector)
+                && matches!(t.folded.as_str(), "de" | "des" | "du" | "del" | "d")
+                && self.tokens.get(j + 1).is_some_and(|n| {
+                    n.shape == Shape::Lower
+                        && n.is_word()
+                        && !lex.is_stopword(&n.folded)
+                        && n.folded.len() >= 4
+                        && !n.newline_before
+                })
+                && !self.used[j + 1]
+            {
+                lowercase += 1;
+                last = j + 1;
+                j += 2;
+                continue;
+            }
+            if t.shape == Shape::Lower && t.is_word() && !lex.is_stopword(&t.folded) {
+                let word = self.word(j);
+                let adjective =
+                    romance && !is_cyrillic(word) && is_romance_adjective(&word.to_lowercase());
+                let genitive = russian && is_cyrillic(word) && is_russian_attribute(&t.folded);
+                if (adjective || genitive) && lowercase < 3 {
+                    lowercase += 1;
+                    if adjective {
+                        last = j;
+                    }
+                    j += 1;
+                    continue;
+                }
+                break;
+            }
+            // Connectors, then a name.
+            let mut n = j;
+            while self.is(n, Class::Connector) {
+                let conj = is_conjunction(&self.tokens[n].folded) || self.tokens[n].is_punct('&');
+                // `X y el Partido Y` starts a second organisation.
+                let next_plain_name =
+                    self.is(n + 1, Class::Name) && self.org_word_at(n + 1).is_none();
+                if conj && (!leads || !next_plain_name) {
+                    return last;
+                }
+                n += 1;
+            }
+            if self.is(n, Class::Name) {
+                last = n;
+                j = n + 1;
+            } else {
+                break;
+            }
+        }
+        last
     }
 
     fn people(&mut self, start: usize, end: usize) {
@@ -357,7 +520,7 @@ impl Pass<'_> {
                 self.used[i] = true;
                 (last > j && self.emit(j, last, NameKind::Person)).then_some(last + 1)
             }
-            Class::Name if gaz.is_given_name(&t.folded) && !is_org_or_form(t) => {
+            Class::Name if self.is_given_name_at(i) && !is_org_or_form(t) => {
                 let last = self.person_tail(i + 1, end, 1)?;
                 self.emit(i, last, NameKind::Person).then_some(last + 1)
             }
@@ -395,6 +558,24 @@ impl Pass<'_> {
                         return self.emit(i, last, NameKind::Person).then_some(last + 1);
                     }
                     return None;
+                }
+                // `Renaud Van Ruymbeke`: a known name, particles, a name that is no place.
+                if self.is(next, Class::Connector)
+                    && (gaz.is_surname(&t.folded) || gaz.is_given_name(&t.folded))
+                    && !gaz.is_place_name(&t.folded)
+                {
+                    let mut n = next;
+                    while self.is(n, Class::Connector)
+                        && lex.is_person_particle(&self.tokens[n].folded)
+                    {
+                        n += 1;
+                    }
+                    let last_ok = n > next
+                        && n < end
+                        && self.is(n, Class::Name)
+                        && !is_org_or_form(&self.tokens[n])
+                        && !gaz.is_place_name(&self.tokens[n].folded);
+                    return (last_ok && self.emit(i, n, NameKind::Person)).then_some(n + 1);
                 }
                 if !self.is(next, Class::Name) || is_org_or_form(&self.tokens[next]) {
                     return None;
@@ -437,28 +618,47 @@ impl Pass<'_> {
     }
 
     /// The last token of a person's name whose remaining words start at `j`: names,
-    /// middle initials and particles followed by a name. `have` is the number of name
-    /// words already taken; a person needs two. `None` if there is no name word at `j`.
+    /// middle initials, particles followed by a name, and a closing regnal number
+    /// (`Felipe VI`). `have` is the number of name words already taken; a person needs
+    /// two. `None` if there is no name word at `j`.
     fn person_tail(&self, j: usize, end: usize, have: usize) -> Option<usize> {
         let lex = lexicon();
+        let gaz = gazetteer();
         let mut last = None;
         let mut words = have;
+        let mut saw_surname = false;
         let mut k = j;
-        while k < end && k - j < MAX_PERSON_TAIL + 2 {
+        while k < self.tokens.len() && k - j < MAX_PERSON_TAIL + 2 {
             let t = &self.tokens[k];
+            // A regnal number may be a stop word (`I`), so it may lie past the run.
+            if words >= 2 && is_roman_numeral(self.word(k)) && !self.used[k] {
+                last = Some(k);
+                break;
+            }
+            if k >= end {
+                break;
+            }
             if self.is(k, Class::Name) && !is_org_or_form(t) && t.shape != Shape::Other {
                 words += 1;
                 last = Some(k);
+                saw_surname |= gaz.is_surname(&t.folded) && !gaz.is_given_name(&t.folded);
             } else if self.is(k, Class::Dotted) && t.is_initials(self.text) {
                 // A middle initial counts only with a name after it.
             } else if self.is(k, Class::Connector) && lex.is_person_particle(&t.folded) {
-                // `von der Leyen`: particles count only with a name after them.
+                // `von der Leyen`: particles count only with a name after them, and not
+                // after a surname (`Markus Braun von Wirecard` is Braun of Wirecard).
                 let mut n = k + 1;
                 while self.is(n, Class::Connector) && lex.is_person_particle(&self.tokens[n].folded)
                 {
                     n += 1;
                 }
-                if !self.is(n, Class::Name) {
+                // `Santiago de Chile`; a small town's name is no obstacle (`Le Pen`).
+                let place_after = self.is(n, Class::Name)
+                    && !gaz.is_surname(&self.tokens[n].folded)
+                    && gaz
+                        .place(&self.tokens[n].folded)
+                        .is_some_and(|p| p.kind >= PlaceKind::Region);
+                if saw_surname || place_after || !self.is(n, Class::Name) {
                     break;
                 }
             } else {
@@ -473,103 +673,156 @@ impl Pass<'_> {
         (words >= 2).then_some(last)
     }
 
+    /// A given name at token `i`, Russian case endings allowed (`Михаила`, `Дональдом`).
+    fn is_given_name_at(&self, i: usize) -> bool {
+        let gaz = gazetteer();
+        let folded = &self.tokens[i].folded;
+        if gaz.is_given_name(folded) {
+            return true;
+        }
+        if !is_cyrillic(self.word(i)) {
+            return false;
+        }
+        // Folded endings (`any_ascii` writes `й` as `y`, `я` as `ya`, `ю` as `yu`).
+        [
+            "om", "em", "oy", "ey", "oyu", "eyu", "yu", "ya", "a", "u", "e", "y", "i",
+        ]
+        .iter()
+        .filter_map(|end| folded.strip_suffix(end))
+        .filter(|stem| stem.len() >= 3)
+        .any(|stem| {
+            ["", "a", "y", "ya"]
+                .iter()
+                .any(|tail| gaz.is_given_name(&format!("{stem}{tail}")))
+        })
+    }
+
+    /// Whether a person's name (a given name, then another name) starts at token `i`.
+    fn starts_person(&self, i: usize) -> bool {
+        self.is_given_name_at(i) && self.is(i + 1, Class::Name)
+    }
+
     /// Places from the gazetteer, over every word not taken by a person or organisation.
     fn places(&mut self) {
         let gaz = gazetteer();
-        let lex = lexicon();
         let mut i = 0;
+        let mut last_place = None::<usize>;
         while i < self.tokens.len() {
             let t = &self.tokens[i];
             if self.used[i] || !matches!(t.kind, Kind::Word | Kind::Dotted) || !t.is_capitalized() {
                 i += 1;
                 continue;
             }
-            let mut matched = None;
+            let locative = self.after_locative(i, last_place);
+            // Longest match first.
             let mut key = String::new();
-            let mut words = Vec::new();
+            let mut matched = None;
             for j in i..self.tokens.len().min(i + gaz.max_place_words + 2) {
                 let tj = &self.tokens[j];
-                if self.used[j]
-                    || !matches!(tj.kind, Kind::Word | Kind::Dotted)
-                    || (j > i && tj.newline_before)
-                {
+                let joinable = matches!(tj.kind, Kind::Word | Kind::Dotted);
+                if self.used[j] || !joinable || (j > i && tj.newline_before) {
                     break;
                 }
                 if !key.is_empty() {
                     key.push(' ');
                 }
                 key.push_str(&tj.folded);
-                words.push(j);
                 if tj.is_capitalized() && gaz.place(&key).is_some() {
                     matched = Some(j);
                 }
             }
-            let Some(last) = matched else {
-                if let Some(place) = self.inflected_place(i) {
-                    self.push_place(i, i, place);
-                }
+            // In Russian, a place after a preposition is in an oblique case; its
+            // nominative, when the gazetteer has it, is the better name.
+            if matched.is_none_or(|last| last == i)
+                && locative
+                && let Some(nominative) = self.inflected_place(i)
+            {
+                self.push_place(i, i, nominative);
+                last_place = Some(i);
                 i += 1;
                 continue;
-            };
-            let single = last == i;
-            let prev = i.checked_sub(1).map(|p| &self.tokens[p]);
-            let after_locative = prev.is_some_and(|p| p.is_word() && lex.is_locative(&p.folded));
-            let plausible = if single {
-                let person_word = gaz.is_given_name(&t.folded) || gaz.is_surname(&t.folded);
-                let weak = lex.is_weak_place(&t.folded) || lex.is_stopword(&t.folded);
-                let short_caps = t.shape == Shape::Upper
-                    && t.folded.len() < 3
-                    && gaz
-                        .place(&t.folded)
-                        .is_none_or(|p| p.kind != super::gazetteer::PlaceKind::Country);
-                // A capitalised place name followed by another name is likely part of a
-                // longer name the gazetteer lacks (`Berlin Brandenburg Airport`).
-                let in_name = self.tokens.get(i + 1).is_some_and(|n| {
-                    n.shape == Shape::Capitalized && n.is_word() && !n.newline_before
-                });
-                after_locative || !(person_word || weak || short_caps || in_name)
-            } else {
-                true
-            };
-            if plausible {
-                let key: Vec<&str> = words[..=last - i]
-                    .iter()
-                    .map(|&j| self.tokens[j].folded.as_str())
-                    .collect();
-                if gaz.place(&key.join(" ")).is_some() {
+            }
+            match matched {
+                Some(last) if last > i || self.plausible_single_place(i, locative) => {
                     let written = self.text[t.start..self.tokens[last].end].to_owned();
                     self.push_place(i, last, written);
+                    last_place = Some(last);
+                    i = last + 1;
                 }
-                i = last + 1;
-            } else {
-                i += 1;
+                _ => i += 1,
             }
         }
     }
 
-    /// A Russian place name in another case (`в Москве`, `из Берлина`): the nominative is
-    /// tried by swapping common endings. Only after a preposition, as the guess is loose.
+    /// Whether token `i` follows a preposition of place (`in`, `aus`, `в`), or a
+    /// conjunction right after another place (`in Bogotá y Lima`).
+    fn after_locative(&self, i: usize, last_place: Option<usize>) -> bool {
+        let lex = lexicon();
+        let Some(prev) = i.checked_sub(1).map(|p| &self.tokens[p]) else {
+            return false;
+        };
+        if !prev.is_word() {
+            return false;
+        }
+        lex.is_locative(&prev.folded)
+            || (is_conjunction(&prev.folded)
+                || matches!(prev.folded.as_str(), "i" | "ili" | "or" | "ou" | "o"))
+                && i >= 2
+                && last_place == Some(i - 2)
+    }
+
+    /// A one-word place name is taken only when it is unlikely to be something else: not
+    /// a person's name or a common word (unless after a preposition of place), not a
+    /// short all-capitals word, and not next to another capitalised name (`Wells Fargo`,
+    /// `Berlin Brandenburg Airport`).
+    fn plausible_single_place(&self, i: usize, locative: bool) -> bool {
+        if locative {
+            return true;
+        }
+        let gaz = gazetteer();
+        let lex = lexicon();
+        let t = &self.tokens[i];
+        let Some(place) = gaz.place(&t.folded) else {
+            return false;
+        };
+        let national = matches!(place.kind, PlaceKind::Country | PlaceKind::Capital);
+        let person_word = gaz.is_given_name(&t.folded) || gaz.is_surname(&t.folded);
+        let weak = lex.is_weak_place(&t.folded) || lex.is_stopword(&t.folded);
+        let letters = self.word(i).chars().filter(|c| c.is_alphabetic()).count();
+        let short = letters < 4 || (t.shape == Shape::Upper && letters < 3);
+        let name_next = self
+            .tokens
+            .get(i + 1)
+            .is_some_and(|n| n.shape == Shape::Capitalized && n.is_word() && !n.newline_before);
+        let name_before = i > 0
+            && self.classes[i - 1] == Class::Name
+            && self.tokens[i - 1].is_word()
+            && !self.tokens[i].newline_before;
+        !(person_word || weak || (short && !national) || name_next || name_before)
+    }
+
+    /// A Russian place name in another case (`в Москве`, `из Берлина`): the nominative,
+    /// guessed by swapping common endings, if the gazetteer knows it.
     fn inflected_place(&self, i: usize) -> Option<String> {
         let t = &self.tokens[i];
         let word = self.word(i);
-        if !is_cyrillic(word) || i == 0 || t.shape != Shape::Capitalized {
-            return None;
-        }
-        let prev = &self.tokens[i - 1];
-        if !(prev.is_word() && lexicon().is_locative(&prev.folded)) {
+        if !is_cyrillic(word) || t.shape != Shape::Capitalized {
             return None;
         }
         let gaz = gazetteer();
         let chars: Vec<char> = word.chars().collect();
+        let mut best: Option<(PlaceKind, String)> = None;
         for (ending, replacements) in [
-            ("е", &["а", "", "я", "ь"][..]),
+            ("ии", &["ия"][..]),
+            ("ию", &["ия"][..]),
+            ("ой", &["а", "ая"][..]),
+            ("ом", &[""][..]),
+            ("е", &["", "а", "я", "ь"][..]),
             ("и", &["ь", "я", "а"][..]),
             ("у", &["", "а"][..]),
             ("а", &["", "ь"][..]),
             ("ы", &["а"][..]),
-            ("ой", &["а"][..]),
-            ("ом", &[""][..]),
-            ("ю", &["ь", "я"][..]),
+            ("ю", &["я", "ь"][..]),
         ] {
             let n = ending.chars().count();
             if chars.len() <= n + 2 || !word.ends_with(ending) {
@@ -578,12 +831,14 @@ impl Pass<'_> {
             let stem: String = chars[..chars.len() - n].iter().collect();
             for r in replacements {
                 let nominative = format!("{stem}{r}");
-                if gaz.place(&crate::fold::fold(&nominative)).is_some() {
-                    return Some(nominative);
+                if let Some(place) = gaz.place(&crate::fold::fold(&nominative))
+                    && best.as_ref().is_none_or(|(kind, _)| place.kind > *kind)
+                {
+                    best = Some((place.kind, nominative));
                 }
             }
         }
-        None
+        best.map(|(_, name)| name)
     }
 
     fn push_place(&mut self, first: usize, last: usize, name: String) {
@@ -601,6 +856,57 @@ impl Pass<'_> {
 
 fn is_org_or_form(t: &Token) -> bool {
     is_legal_form(t) || lexicon().org_word(&t.folded).is_some()
+}
+
+/// Roman numerals that end a monarch's or a pope's name.
+fn is_roman_numeral(word: &str) -> bool {
+    matches!(
+        word,
+        "I" | "II"
+            | "III"
+            | "IV"
+            | "V"
+            | "VI"
+            | "VII"
+            | "VIII"
+            | "IX"
+            | "X"
+            | "XI"
+            | "XII"
+            | "XIII"
+            | "XIV"
+            | "XV"
+            | "XVI"
+    )
+}
+
+/// French and Spanish adjective endings (`centrale`, `monétaire`, `socialista`); the
+/// accents matter (`publicó` is a verb).
+fn is_romance_adjective(word: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "al", "ale", "ales", "aux", "ien", "ienne", "ais", "aise", "ain", "aine", "ique", "iques",
+        "iste", "el", "elle", "if", "ive", "ier", "iers", "ière", "ières", "aire", "aires", "ois",
+        "oise", "éen", "éenne", "ano", "ana", "anos", "anas", "ico", "ica", "icos", "icas", "ista",
+        "ivo", "iva", "ero", "era", "ense", "ario", "aria", "ol", "ola",
+    ];
+    word.chars().count() >= 4 && ENDINGS.iter().any(|e| word.ends_with(e))
+}
+
+/// Russian adjective endings in any case, folded (`Федеральная`, `Центральном`).
+fn is_russian_adjective(folded: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "yy", "iy", "oy", "aya", "oe", "ee", "ogo", "ego", "omu", "emu", "om", "em", "ykh", "ikh",
+        "uyu", "yuyu",
+    ];
+    folded.len() >= 5 && ENDINGS.iter().any(|e| folded.ends_with(e))
+}
+
+/// Russian genitive and adjective endings, folded (`финансов`, `иностранных`).
+fn is_russian_attribute(folded: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "ov", "ev", "ykh", "ikh", "oy", "ogo", "ego", "skiy", "skoy", "stva", "niya", "tsii",
+    ];
+    folded.len() >= 4 && ENDINGS.iter().any(|e| folded.ends_with(e))
 }
 
 fn is_conjunction(folded: &str) -> bool {
