@@ -76,6 +76,31 @@ fn mp3_tags_and_rate() {
 }
 
 #[test]
+fn mp4_video_duration_date_and_title() {
+    // 2020-01-01T00:00:00Z, 90.5 s.
+    let run = ingest_bytes(
+        "clip.mp4",
+        &media::mp4(1_577_836_800, 90_500, "Harbour surveillance"),
+    );
+    assert_eq!(run.ok(), Format::Video);
+    assert_eq!(run.schema(), "Video");
+    assert_eq!(run.first("duration"), "90500");
+    assert_eq!(run.first("authoredAt"), "2020-01-01T00:00:00");
+    assert_eq!(run.first("title"), "Harbour surveillance");
+}
+
+#[test]
+fn tiny_images_are_not_ocred() {
+    // With OCR on, a 10×10 icon gets no Tesseract run and no text.
+    let run = ingest_bytes_with("icon.png", &media::png(10, 10, vec![255; 100]), |d| {
+        with_ocr(context(d))
+    });
+    run.ok();
+    assert_eq!(run.schema(), "Image");
+    assert!(!run.entity.has("bodyText"));
+}
+
+#[test]
 fn a_damaged_audio_file_is_corrupt() {
     let run = ingest_bytes("noise.wav", b"RIFF\x10\x00\x00\x00WAVEjunkjunkjunk");
     run.failed(ErrorClass::Corrupt);

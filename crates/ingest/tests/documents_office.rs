@@ -197,3 +197,32 @@ fn a_zip_bomb_part_hits_the_ratio_limit() {
     let run = ingest_bytes("bomb.docx", &bytes);
     run.failed(ErrorClass::Limit);
 }
+
+#[test]
+fn an_encrypted_opendocument_file_is_encrypted() {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.text")
+        .unwrap();
+    zip.start_file(
+        "META-INF/manifest.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .unwrap();
+    zip.write_all(
+        br#"<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">
+<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml">
+<manifest:encryption-data manifest:checksum-type="SHA1/1K" manifest:checksum="x">
+<manifest:algorithm manifest:algorithm-name="Blowfish CFB" manifest:initialisation-vector="y"/>
+</manifest:encryption-data></manifest:file-entry></manifest:manifest>"#,
+    )
+    .unwrap();
+    zip.start_file("content.xml", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(&[0x9Fu8; 512]).unwrap();
+    let run = ingest_bytes("secret.odt", &zip.finish().unwrap().into_inner());
+    run.failed(ErrorClass::Encrypted);
+}

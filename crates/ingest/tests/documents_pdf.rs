@@ -198,3 +198,13 @@ fn the_text_limit_cuts_and_notes() {
     assert_eq!(texts[1], "");
     assert!(run.first("notes").contains("Text cut"));
 }
+
+#[test]
+fn a_pdf_claiming_a_billion_pages_has_the_pages_it_has() {
+    let bytes = Pdf::text(&[&["The only real page"], &["And a second one"]]).to_bytes();
+    let text = String::from_utf8_lossy(&bytes).replace("/Count 2 ", "/Count 999999999 ");
+    assert!(text.contains("/Count 999999999"));
+    let run = ingest_bytes("bogus-count.pdf", &text.into_bytes());
+    run.ok();
+    assert_eq!(run.page_texts(), ["The only real page", "And a second one"]);
+}

@@ -16,6 +16,9 @@ use super::dates::exif_date;
 use super::{narrow, ocr, plain::set_body_text, scratch_path};
 use crate::{Context, IngestError};
 
+/// Images narrower or lower than this (in pixels) are not worth a Tesseract run.
+const MIN_OCR_SIDE: u32 = 24;
+
 pub(crate) fn ingest(entity: &mut Entity, path: &Path, ctx: &Context) -> Result<(), IngestError> {
     narrow(entity, "Image")?;
     let mut reader = ImageReader::open(path)?.with_guessed_format()?;
@@ -37,9 +40,13 @@ pub(crate) fn ingest(entity: &mut Entity, path: &Path, ctx: &Context) -> Result<
     let Some(config) = ctx.ocr.as_ref() else {
         return Ok(());
     };
-    if size.is_err() {
+    let Ok((w, h)) = size else {
         // Neither we nor (in all likelihood) Tesseract can decode it.
         return Err(IngestError::corrupt("The image could not be decoded"));
+    };
+    if w < MIN_OCR_SIDE || h < MIN_OCR_SIDE {
+        // Icons and spacers hold no readable text.
+        return Ok(());
     }
     let (input, converted) = ocr_input(path, format, ctx)?;
     let text = ocr::recognise(config, &input, ctx);

@@ -165,3 +165,52 @@ pub fn mp3(frames: usize, title: &str, artist: &str) -> Vec<u8> {
     }
     out
 }
+
+fn mp4_box(kind: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(kind);
+    b.extend_from_slice(body);
+    b
+}
+
+/// An MP4 file: `ftyp`, some media data, then the movie box with its header (created
+/// at `created_unix`, lasting `millis`) and an iTunes-style title.
+pub fn mp4(created_unix: u32, millis: u32, title: &str) -> Vec<u8> {
+    const EPOCH_1904: u32 = 2_082_844_800;
+    let mut mvhd = vec![0u8; 4];
+    for v in [
+        created_unix + EPOCH_1904,
+        created_unix + EPOCH_1904,
+        1000,
+        millis,
+    ] {
+        mvhd.extend_from_slice(&v.to_be_bytes());
+    }
+    mvhd.extend_from_slice(&[0u8; 80]);
+    let mut data = vec![0, 0, 0, 1, 0, 0, 0, 0];
+    data.extend_from_slice(title.as_bytes());
+    let ilst = mp4_box(
+        b"ilst",
+        &mp4_box(&[0xA9, b'n', b'a', b'm'], &mp4_box(b"data", &data)),
+    );
+    let mut meta = vec![0u8; 4];
+    meta.extend_from_slice(&mp4_box(b"hdlr", &[0u8; 25]));
+    meta.extend_from_slice(&ilst);
+    let moov = mp4_box(
+        b"moov",
+        &[
+            mp4_box(b"mvhd", &mvhd),
+            mp4_box(b"udta", &mp4_box(b"meta", &meta)),
+        ]
+        .concat(),
+    );
+    let mut ftyp = b"isom".to_vec();
+    ftyp.extend_from_slice(&[0, 0, 2, 0]);
+    ftyp.extend_from_slice(b"isomiso2mp41");
+    [
+        mp4_box(b"ftyp", &ftyp),
+        mp4_box(b"mdat", &[0u8; 1000]),
+        moov,
+    ]
+    .concat()
+}

@@ -113,6 +113,7 @@ fn with_oxide(
         let why = first_error.unwrap_or_default();
         return with_poppler(entity, path, ctx, sink, metadata, &why);
     }
+    let mut count = count;
     if !failed.is_empty() {
         // Fill the pages pdf_oxide could not read from pdftotext's reading of the file.
         let last = failed.last().copied().unwrap_or(1);
@@ -132,10 +133,17 @@ fn with_oxide(
             }
             Ok(())
         });
-        // Pages neither reader could read still exist; they stay empty.
-        if filled.is_err() {
-            for number in missing {
-                writer.page(number, "")?;
+        match filled {
+            // pdftotext ran out of pages first: the page tree overstated the count.
+            Ok(seen) if seen < last => {
+                count = count.min(writer.count() as usize).max(seen as usize)
+            }
+            Ok(_) => {}
+            // Pages neither reader could read still exist; they stay empty.
+            Err(_) => {
+                for number in missing {
+                    writer.page(number, "")?;
+                }
             }
         }
     }
