@@ -302,7 +302,9 @@ fn add_if(entity: &mut Entity, prop: &str, value: &str) -> Result<(), EntityErro
 /// The `Mention` of a name in a document, identified as Aleph identifies it: the hash
 /// of `mention`, the document id, the property's qualified name and the name's key, so
 /// that analysing again gives the same id. `resolved` is the hash of the key alone, the
-/// same for the same name in every document.
+/// same for the same name in every document. Ids are not signed here: the caller applies
+/// the collection's namespace ([`ftm::Namespace::apply`]) as Aleph does; the document id
+/// is used as given (Aleph passes the signed one).
 fn mention(
     doc_id: &str,
     tag: &NameTag,

@@ -8,12 +8,11 @@
 pub(crate) fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
-    let mut buf = [0u8; 4];
     for c in text.chars() {
         if c.is_ascii() {
             push_ascii(&mut out, c, &mut pending_space);
         } else if c.is_alphanumeric() {
-            for a in any_ascii::any_ascii(c.encode_utf8(&mut buf)).chars() {
+            for a in any_ascii::any_ascii_char(c).chars() {
                 push_ascii(&mut out, a, &mut pending_space);
             }
         } else if !is_combining(c) {

@@ -22,6 +22,9 @@ pub const MIN_LETTERS: usize = 12;
 const WINDOW: usize = 400;
 /// Paragraphs at least this long are classified on their own (characters).
 const MIN_PARAGRAPH: usize = 150;
+/// The most windows classified per document: a long text is sampled at even intervals,
+/// which keeps detection to a fraction of a second and still sees every part of it.
+const MAX_WINDOWS: usize = 64;
 /// The largest window: long paragraphs are cut at a space after this many characters.
 const MAX_WINDOW: usize = 2000;
 
@@ -30,8 +33,9 @@ pub fn detect_languages<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<Str
     let detector = Detector::new();
     let mut letters_by_lang: HashMap<Lang, usize> = HashMap::new();
     let mut first_seen: Vec<Lang> = Vec::new();
-    for text in texts {
-        for window in windows(text) {
+    let all: Vec<&str> = texts.into_iter().flat_map(windows).collect();
+    for window in sample(&all, MAX_WINDOWS) {
+        {
             let letters = window.chars().filter(|c| c.is_alphabetic()).count();
             if letters < MIN_LETTERS {
                 continue;
@@ -65,6 +69,14 @@ pub fn detect_languages<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<Str
         }
     }
     codes
+}
+
+/// At most `n` items, evenly spread over `items`.
+fn sample<'a>(items: &[&'a str], n: usize) -> Vec<&'a str> {
+    if items.len() <= n {
+        return items.to_vec();
+    }
+    (0..n).map(|i| items[i * items.len() / n]).collect()
 }
 
 /// FtM's code for a whatlang language; `None` for the few FtM does not list.
@@ -184,6 +196,21 @@ mod tests {
         // A sprinkle of another language does not count.
         let text = format!("{de}\n{de}\n{de}\nThank you very much.");
         assert_eq!(detect_languages([text.as_str()]), ["deu"]);
+    }
+
+    #[test]
+    fn long_texts_are_sampled_evenly() {
+        let items: Vec<&str> = (0..1000).map(|_| "x").collect();
+        assert_eq!(sample(&items, 64).len(), 64);
+        assert_eq!(sample(&items[..10], 64).len(), 10);
+        // A language in the last part of a long text is still seen.
+        let de = "Der Ausschuss hat den Haushalt für das nächste Jahr nach langer Debatte genehmigt, \
+                  und die Mitglieder haben sich auf eine gemeinsame Erklärung geeinigt.\n";
+        let en = "The committee approved the budget for next year after a long debate, and the \
+                  members agreed on a joint statement about the future of the programme.\n";
+        let text = format!("{}{}", de.repeat(600), en.repeat(400));
+        let found = detect_languages([text.as_str()]);
+        assert_eq!(found, ["deu", "eng"]);
     }
 
     #[test]

@@ -9,12 +9,14 @@ use sha3::Keccak256;
 
 use super::{Finding, PatternKind, taken};
 
-static BASE58: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b[13][1-9A-HJ-NP-Za-km-z]{25,34}\b").expect("valid regex"));
-static BECH32: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bbc1[02-9ac-hj-np-z]{11,71}\b").expect("valid regex"));
+static BASE58: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?-u:\b)[13][1-9A-HJ-NP-Za-km-z]{25,34}(?-u:\b)").expect("valid regex")
+});
+static BECH32: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?-u:\b)bc1[02-9ac-hj-np-z]{11,71}(?-u:\b)").expect("valid regex")
+});
 static ETHEREUM: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b0x[0-9a-fA-F]{40}\b").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"(?-u:\b)0x[0-9a-fA-F]{40}(?-u:\b)").expect("valid regex"));
 
 pub(super) fn addresses(text: &str, out: &mut Vec<Finding>) {
     let push = |kind, m: regex::Match<'_>, out: &mut Vec<Finding>| {

@@ -10,20 +10,24 @@ use super::{Finding, PatternKind, taken};
 
 /// Country code, check digits, then 11 to 30 letters or digits, optionally in groups.
 static IBAN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[A-Z]{2}\d{2}(?:[ \u{a0}]?[A-Z0-9]){11,30}\b").expect("valid regex")
+    Regex::new(r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ \u{a0}]?[A-Z0-9]){11,30}(?-u:\b)")
+        .expect("valid regex")
 });
 static BIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?\b").expect("valid regex")
+    Regex::new(r"(?-u:\b)[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?-u:\b)").expect("valid regex")
 });
 /// The words that announce a BIC: without one, eight capitals are too often a word.
 static BIC_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:bic|swift|s\.w\.i\.f\.t\.?)(?:[ -]?code)?\b").expect("valid regex")
+    Regex::new(r"(?i)(?-u:\b)(?:bic|swift|s\.w\.i\.f\.t\.?)(?:[ -]?code)?(?-u:\b)")
+        .expect("valid regex")
 });
 static LEI: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b[A-Z0-9]{18}\d{2}\b").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"(?-u:\b)[A-Z0-9]{18}[0-9]{2}(?-u:\b)").expect("valid regex"));
 static IMO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bIMO(?:[ \t]*(?:No\.?|number|Nr\.?|#))?[ \t]*[:.#]?[ \t]*(\d{7})\b")
-        .expect("valid regex")
+    Regex::new(
+        r"(?i)(?-u:\b)IMO(?:[ \t]*(?:No\.?|number|Nr\.?|#))?[ \t]*[:.#]?[ \t]*([0-9]{7})(?-u:\b)",
+    )
+    .expect("valid regex")
 });
 
 fn clean(raw: &str, format: &str) -> Option<String> {

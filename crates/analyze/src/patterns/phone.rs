@@ -16,17 +16,19 @@ use super::{Finding, PatternKind, char_at, char_before, taken};
 /// An optional international prefix, then 6 to 17 digits with at most two separator
 /// characters between any two of them.
 static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\+|\b00)?\(?\d(?:[ \u{a0}().\-/]{0,2}\d){5,16}").expect("valid regex")
+    Regex::new(r"(?:\+|(?-u:\b)00)?\(?[0-9](?:[ \u{a0}().\-/]{0,2}[0-9]){5,16}")
+        .expect("valid regex")
 });
 static DATE_OR_AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}|\d{1,3}(?:[.,  ]\d{3})+|\d{4}-\d{2}-\d{2}.*)$",
+        r"^(?:[0-9]{1,4}[./\-][0-9]{1,2}[./\-][0-9]{1,4}|[0-9]{1,3}(?:[.,  ][0-9]{3})+|[0-9]{4}-[0-9]{2}-[0-9]{2}.*)$",
     )
     .expect("valid regex")
 });
 /// North American numbers have no trunk prefix, only this shape.
-static NANP: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\(?\d{3}\)?[ .\-]\d{3}[ .\-]\d{4}$").expect("valid regex"));
+static NANP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}$").expect("valid regex")
+});
 
 const MIN_DIGITS: usize = 7;
 const MAX_DIGITS: usize = 15;
