@@ -263,6 +263,21 @@ impl Entity {
         Some(value)
     }
 
+    /// Clean every value once more, as `ftm validate` does (it reads with cleaning, then sets
+    /// every property again with cleaning). Cleaning is not idempotent for every value — a
+    /// name quoted twice loses one pair of quotes per pass — so matching FtM's output takes
+    /// both passes.
+    pub fn clean_again(&mut self) -> Result<(), EntityError> {
+        let properties = std::mem::take(&mut self.properties);
+        self.size = 0;
+        for (prop, values) in properties {
+            for value in values {
+                self.add_value(prop, &value, AddOptions::default())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Remove and return all values of a property.
     pub fn pop(&mut self, prop: &str) -> Vec<String> {
         match self.properties.iter().position(|(p, _)| p.name() == prop) {

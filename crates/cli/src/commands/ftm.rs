@@ -121,7 +121,11 @@ fn validate(args: &StreamArgs) -> anyhow::Result<ExitCode> {
         let results: Vec<Result<Vec<u8>, LineError>> = batch
             .par_iter()
             .map(|(line, bytes)| {
-                let entity = parse_line(*line, bytes, false)?;
+                let mut entity = parse_line(*line, bytes, false)?;
+                entity.clean_again().map_err(|source| LineError::Entity {
+                    line: *line,
+                    source,
+                })?;
                 let mut buf = Vec::with_capacity(bytes.len());
                 write_entity(&mut buf, &entity)
                     .map_err(|_| LineError::MissingId { line: *line })?;

@@ -313,7 +313,7 @@ fn resolve(
         s.temporal_end = temporal_end.unwrap_or_default();
     }
     let mut sorted: Vec<usize> = props.values().copied().collect();
-    sorted.sort_by(|&a, &b| properties[a].name.cmp(&properties[b].name));
+    sorted.sort_by(|&a, &b| properties[a].name.cmp(properties[b].name));
     s.properties = props;
     s.sorted_properties = sorted;
     s.ancestry = ancestry;
