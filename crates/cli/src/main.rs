@@ -22,6 +22,12 @@ struct Cli {
 enum Command {
     /// Run the API and web interface (and, embedded, the workers).
     Serve(commands::serve::ServeArgs),
+    /// Run workers only (any number of processes on any number of machines).
+    Worker(commands::serve::WorkerArgs),
+    /// Processing status from the job ledger: counts by stage and state, failures.
+    Status(commands::processing::StatusArgs),
+    /// Queue failed files again (by error class, stage, or older processor version).
+    Retry(commands::processing::RetryArgs),
     /// Bring the database schema up to date (also done at every start).
     Upgrade(commands::serve::DataArgs),
     /// Load FtM JSON lines into a collection (created if missing), store and index.
@@ -76,6 +82,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         match command {
             Command::Serve(args) => commands::serve::serve(args).await,
             Command::Upgrade(args) => commands::serve::upgrade(args).await,
+            Command::Worker(args) => commands::serve::worker(args).await,
+            Command::Status(args) => commands::processing::status(args).await,
+            Command::Retry(args) => commands::processing::retry(args).await,
             Command::LoadEntities(args) => commands::data::load_entities(args).await,
             Command::Search(args) => commands::data::search(args).await,
             Command::Reindex(args) => commands::data::reindex_command(args).await,

@@ -1,7 +1,7 @@
 //! API errors: every failure is JSON `{"status": "error", "message": …}` with the right
 //! HTTP status, never an HTML page and never a 500 for bad input.
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -105,6 +105,40 @@ impl From<archive::ArchiveError> for ApiError {
             other => ApiError::internal(other.to_string()),
         }
     }
+}
+
+/// Axum answers some bad requests itself, before a handler runs: a wrong method (405, empty
+/// body), a body over the size limit (413), a path segment that is not UTF-8 (400), all in
+/// plain text. Give them the API's JSON error shape, keeping the status and headers
+/// (`Allow`).
+pub async fn json_rejections(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Rejection texts are short; anything longer is cut, not buffered whole.
+    let bytes = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    } else {
+        text
+    };
+    let json = ApiError::new(status, message).into_response();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, json.into_body())
 }
 
 /// The 404 for any path we do not serve.

@@ -3,4 +3,5 @@
 pub mod admin;
 pub mod data;
 pub mod ftm;
+pub mod processing;
 pub mod serve;

@@ -11,8 +11,53 @@ pub struct ServeArgs {
     /// Address and port to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "ALEPH_BIND")]
     pub bind: SocketAddr,
+    /// Files processed at once by workers inside the server (0: none; run `aleph worker`).
+    #[arg(long, env = "ALEPH_WORKERS")]
+    pub workers: Option<usize>,
     #[command(flatten)]
     pub data: DataArgs,
+}
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// Files processed at once (default: one per core).
+    #[arg(long, short = 'c')]
+    pub concurrency: Option<usize>,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Start workers in the background; they stop when the returned sender says so.
+fn spawn_workers(
+    state: &server::AppState,
+    concurrency: usize,
+) -> anyhow::Result<(
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+)> {
+    let work_root = state.settings.data_dir.join("work");
+    std::fs::create_dir_all(&work_root)?;
+    let pipeline = server::services::pipeline::PipelineConfig::detect(work_root)?;
+    let options = server::worker::WorkerOptions::new(concurrency, pipeline);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn(server::worker::run(state.clone(), options, stopped));
+    Ok((stop, handle))
+}
+
+pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let state = args.data.open().await?;
+    let concurrency = args.concurrency.unwrap_or_else(cores);
+    let (stop, handle) = spawn_workers(&state, concurrency)?;
+    println!("worker running with {concurrency} slots; Ctrl-C to stop");
+    tokio::signal::ctrl_c().await?;
+    println!("finishing the jobs in progress…");
+    let _ = stop.send(true);
+    handle.await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Where the data lives; every command that touches the store takes these.
@@ -31,7 +76,17 @@ impl DataArgs {
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let state = args.data.open().await?;
+    let mut settings = server::Settings::from_env(Some(args.data.data_dir.clone()))?;
+    if std::env::var_os("ALEPH_UI_URL").is_none() {
+        // Without a public URL configured, links point at the address we listen on.
+        let host = if args.bind.ip().is_unspecified() {
+            format!("localhost:{}", args.bind.port())
+        } else {
+            args.bind.to_string()
+        };
+        settings.ui_url = format!("http://{host}/");
+    }
+    let state = server::open(settings).await?;
     if let Some(admin) = server::bootstrap_admin(&state.store).await? {
         // Printed once: the account is new and nothing else knows its password.
         println!("Created the first account, an administrator:");
@@ -39,8 +94,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!("  password: {}", admin.password);
         println!("  API key:  {}", admin.api_key);
     }
-    println!("Aleph is listening on http://{}/", args.bind);
+    let workers = args.workers.unwrap_or_else(cores);
+    let background = if workers > 0 {
+        Some(spawn_workers(&state, workers)?)
+    } else {
+        None
+    };
+    println!(
+        "Aleph is listening on http://{}/ ({workers} worker slots)",
+        args.bind
+    );
     server::serve(state, args.bind).await?;
+    if let Some((stop, handle)) = background {
+        let _ = stop.send(true);
+        handle.await?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -259,6 +259,8 @@ pub async fn create(
     if label.is_empty() {
         return Err(ApiError::invalid("label", "A label is required."));
     }
+    // `casefile` follows from the category; it is only checked, as Aleph's schema does.
+    bool_field(&body, "casefile")?;
     let mut new = NewCollection::new(foreign_id, label);
     new.summary = text_field(&body, "summary")?;
     new.category = category_field(&body, &actor)?.unwrap_or(Category::Casefile);
@@ -363,6 +365,7 @@ pub async fn update(
         update.label = Some(label);
     }
     update.summary = text_field(&body, "summary")?;
+    bool_field(&body, "casefile")?;
     update.category = category_field(&body, &actor)?.filter(|_| actor.is_admin);
     update.frequency = frequency_field(&body)?;
     update.countries = code_list(&body, "countries", PropertyType::Country)?;

@@ -71,7 +71,7 @@ async fn run_search(
     for view in &views {
         results.push(ser.entity(view, &nested).await);
     }
-    let facets = facet_json(state, &result.facets).await;
+    let facets = facet_json(state, actor, &result.facets).await;
     let total = result.total;
     let mut body = Envelope {
         results,
@@ -149,6 +149,7 @@ pub async fn nested_entities(
 /// collections.
 async fn facet_json(
     state: &AppState,
+    actor: &Actor,
     facets: &std::collections::BTreeMap<String, FacetResult>,
 ) -> Value {
     let mut out = Map::new();
@@ -159,7 +160,7 @@ async fn facet_json(
         for v in facet.values.iter().flatten() {
             labelled.push(json!({
                 "id": v.id,
-                "label": facet_label(state, name, &v.id).await,
+                "label": facet_label(state, actor, name, &v.id).await,
                 "count": v.count,
                 "active": v.active,
             }));
@@ -182,7 +183,7 @@ async fn facet_json(
     Value::Object(out)
 }
 
-async fn facet_label(state: &AppState, field: &str, id: &str) -> String {
+async fn facet_label(state: &AppState, actor: &Actor, field: &str, id: &str) -> String {
     let model = ftm::model();
     match field {
         "schema" | "schemata" => model
@@ -201,14 +202,16 @@ async fn facet_label(state: &AppState, field: &str, id: &str) -> String {
                 .map(|(_, label)| label.clone())
                 .unwrap_or_else(|| id.to_string())
         }
+        // An active filter value is echoed even for a collection the caller cannot read:
+        // its label must not be.
         "collection_id" => match id.parse::<i64>() {
-            Ok(cid) => state
+            Ok(cid) if actor.can_read(cid) => state
                 .store
                 .collection(cid)
                 .await
                 .map(|c| c.label)
                 .unwrap_or_else(|_| id.to_string()),
-            Err(_) => id.to_string(),
+            _ => id.to_string(),
         },
         _ => id.to_string(),
     }

@@ -5,6 +5,8 @@ mod archive;
 mod bulk;
 mod collections;
 mod entities;
+mod ingest;
+mod processing;
 mod roles;
 mod system;
 
@@ -35,6 +37,21 @@ pub fn router() -> Router<AppState> {
             post(collections::reindex),
         )
         .route("/api/2/collections/{id}/_bulk", post(bulk::bulk))
+        .route("/api/2/collections/{id}/ingest", post(ingest::upload))
+        .route(
+            "/api/2/collections/{id}/status",
+            get(processing::collection_status).delete(processing::cancel),
+        )
+        .route(
+            "/api/2/collections/{id}/processing",
+            get(processing::processing),
+        )
+        .route("/api/2/collections/{id}/retry", post(processing::retry))
+        .route(
+            "/api/2/collections/{id}/reingest",
+            post(processing::reingest),
+        )
+        .route("/api/2/status", get(processing::dashboard))
         .route(
             "/api/2/collections/{id}/_stream",
             get(bulk::stream_collection),
@@ -75,4 +92,7 @@ pub fn router() -> Router<AppState> {
                 .post(roles::set_permissions)
                 .put(roles::set_permissions),
         )
+        .layer(axum::middleware::map_response(
+            crate::error::json_rejections,
+        ))
 }

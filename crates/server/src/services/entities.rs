@@ -63,12 +63,30 @@ pub fn prepare(
         Some(Value::Number(_)) => {}
         _ => return Err(ApiError::invalid(&field("id"), "No ID for entity")),
     }
+    // FtM would skip a `properties` that is not a mapping, silently losing the data.
+    if !matches!(
+        map.get("properties"),
+        None | Some(Value::Null) | Some(Value::Object(_))
+    ) {
+        return Err(ApiError::invalid(
+            &field("properties"),
+            "properties must be an object",
+        ));
+    }
     let mut entity = Entity::from_json(raw, !opts.clean).map_err(|e| match e {
         ftm::EntityError::MissingSchema => {
             ApiError::invalid(&field("schema"), "No schema for entity.")
         }
         other => ApiError::invalid(&field("schema"), other.to_string()),
     })?;
+    // The index refuses abstract schemata (Thing, Interval…); refusing them here keeps the
+    // store from holding entities the index cannot.
+    if entity.schema().is_abstract() {
+        return Err(ApiError::invalid(
+            &field("schema"),
+            format!("{} is an abstract schema", entity.schema().name()),
+        ));
+    }
     if opts.safe {
         let checksums: Vec<&'static str> = entity
             .properties()

@@ -1,5 +1,6 @@
 //! The service layer: what handlers and commands do, without HTTP.
 
 pub mod entities;
+pub mod pipeline;
 pub mod reindex;
 pub mod status;

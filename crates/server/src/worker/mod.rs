@@ -1,4 +1,192 @@
-//! The workers: processes that take jobs from the job table and run pipeline stages
-//! (ingest → analyze → index) on them.
+//! The workers: take jobs from the job table and run pipeline stages on them.
+//!
+//! A worker claims jobs under a lease and keeps the lease alive with heartbeats while it
+//! works. If the worker dies, the lease runs out and the job goes back to the queue by
+//! itself (the store does that when anyone claims). Ingest jobs run several at a time, each
+//! in its own child process; index jobs are taken in batches so that one index commit
+//! covers many documents. Any number of workers, in the server or in `aleph worker`
+//! processes on other machines, can share one store.
 
 pub mod sandbox;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use store::{Job, JobOutcome, Stage};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::services::pipeline::{self, PipelineConfig};
+use crate::state::AppState;
+
+/// How a worker behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Written as the lease owner: host, process and a counter.
+    pub name: String,
+    /// Files processed at once.
+    pub concurrency: usize,
+    /// How long a claimed job is ours without a heartbeat.
+    pub lease: Duration,
+    /// How long to wait before asking for work again when there was none.
+    pub idle_poll: Duration,
+    /// Most index jobs handled with one commit.
+    pub index_batch: u32,
+    pub pipeline: PipelineConfig,
+}
+
+impl WorkerOptions {
+    pub fn new(concurrency: usize, pipeline: PipelineConfig) -> WorkerOptions {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".to_string());
+        WorkerOptions {
+            name: format!("{host}:{}:{}", std::process::id(), rand::random::<u32>()),
+            concurrency: concurrency.max(1),
+            lease: Duration::from_secs(120),
+            idle_poll: Duration::from_millis(500),
+            index_batch: 500,
+            pipeline,
+        }
+    }
+}
+
+/// Run until `shutdown` turns true; jobs in progress are finished first.
+pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::Receiver<bool>) {
+    let options = Arc::new(options);
+    let slots = Arc::new(Semaphore::new(options.concurrency));
+    let mut tasks = JoinSet::new();
+    let mut index_running = false;
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        while let Some(done) = tasks.try_join_next() {
+            if let Ok(TaskKind::Index) = done {
+                index_running = false;
+            }
+        }
+        let mut claimed_any = false;
+        // File work: as many as there are free slots.
+        let free = slots.available_permits() as u32;
+        if free > 0 {
+            match state
+                .store
+                .claim(
+                    &options.name,
+                    &[Stage::INGEST.as_str()],
+                    free,
+                    options.lease,
+                )
+                .await
+            {
+                Ok(jobs) => {
+                    for job in jobs {
+                        claimed_any = true;
+                        let Ok(permit) = slots.clone().acquire_owned().await else {
+                            break;
+                        };
+                        let (state, options) = (state.clone(), options.clone());
+                        tasks.spawn(async move {
+                            let outcome = with_heartbeat(&state, &options, &[job.id], async {
+                                pipeline::run_ingest(&state, &options.pipeline, &job).await
+                            })
+                            .await;
+                            finish(&state, &options, &job, Some(outcome)).await;
+                            drop(permit);
+                            TaskKind::File
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!("cannot claim ingest jobs: {e}"),
+            }
+        }
+        // Index work: one batch at a time.
+        if !index_running {
+            match state
+                .store
+                .claim(
+                    &options.name,
+                    &[Stage::INDEX.as_str()],
+                    options.index_batch,
+                    options.lease,
+                )
+                .await
+            {
+                Ok(jobs) if !jobs.is_empty() => {
+                    claimed_any = true;
+                    index_running = true;
+                    let (state, options) = (state.clone(), options.clone());
+                    tasks.spawn(async move {
+                        let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+                        let outcomes = with_heartbeat(&state, &options, &ids, async {
+                            pipeline::run_index(&state, &jobs).await
+                        })
+                        .await;
+                        for (job, outcome) in jobs.iter().zip(outcomes) {
+                            finish(&state, &options, job, Some(outcome)).await;
+                        }
+                        TaskKind::Index
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("cannot claim index jobs: {e}"),
+            }
+        }
+        if !claimed_any {
+            tokio::select! {
+                _ = tokio::time::sleep(options.idle_poll) => {}
+                _ = shutdown.changed() => {}
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                    if let Ok(TaskKind::Index) = done {
+                        index_running = false;
+                    }
+                }
+            }
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+enum TaskKind {
+    File,
+    Index,
+}
+
+/// Run `work` while renewing the lease of `job_ids` every third of the lease time.
+async fn with_heartbeat<T>(
+    state: &AppState,
+    options: &WorkerOptions,
+    job_ids: &[i64],
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let mut ticker = tokio::time::interval(options.lease / 3);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            result = &mut work => return result,
+            _ = ticker.tick() => {
+                if let Err(e) = state.store.heartbeat(&options.name, job_ids, options.lease).await {
+                    tracing::warn!("heartbeat failed: {e}");
+                }
+            }
+        }
+    }
+}
+
+async fn finish(state: &AppState, options: &WorkerOptions, job: &Job, outcome: Option<JobOutcome>) {
+    let Some(outcome) = outcome else {
+        return;
+    };
+    match state.store.complete(&options.name, job.id, outcome).await {
+        Ok(store::Completion::NotHeld) => {
+            tracing::warn!(
+                "job {} was taken over by another worker; result dropped",
+                job.id
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot record the end of job {}: {e}", job.id),
+    }
+}

@@ -1,0 +1,394 @@
+//! The pipeline stages a worker runs on a job: `ingest` (extract a file), then `index`
+//! (make what was extracted searchable).
+//!
+//! Each document's results are written under an origin of their own (`ingest:<entity id>`),
+//! replaced as a whole when the document is processed again, so that re-ingesting never
+//! leaves stale pages behind and never shows readers a half-written document. Job payloads
+//! carry ids and options only; everything else is read from the store and the archive.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ftm::Entity;
+use ingest::remote::Request;
+use ingest::{ErrorClass, IngestError, Limits, OcrConfig};
+use serde_json::{Value, json};
+use store::{Job, JobOutcome, NewJob, Stage, Store};
+
+use crate::error::ApiError;
+use crate::services::entities::sync_index;
+use crate::state::AppState;
+use crate::worker::sandbox::{self, Extraction, Isolation};
+
+/// The origin under which a document's ingest results are kept.
+pub fn ingest_origin(entity_id: &str) -> String {
+    format!("ingest:{entity_id}")
+}
+
+/// The origin under which a document's analysis results are kept.
+pub fn analyze_origin(entity_id: &str) -> String {
+    format!("analyze:{entity_id}")
+}
+
+/// Queue a document for ingestion. `index == false` ends its pipeline before indexing
+/// (Aleph's `index=false` upload flag).
+pub async fn enqueue_ingest(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    entity_id: &str,
+    path: &str,
+    index: bool,
+) -> Result<i64, ApiError> {
+    let job = NewJob::new(collection_id, Stage::INGEST)
+        .entity(entity_id)
+        .path(path)
+        .payload(json!({"index": index}));
+    let ids = store.enqueue(&[job]).await?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| ApiError::internal("the job was not queued"))
+}
+
+fn wants_index(job: &Job) -> bool {
+    job.payload
+        .get("index")
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
+}
+
+/// Everything the stages need besides the shared state.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    pub isolation: Isolation,
+    pub limits: Limits,
+    pub ocr: Option<OcrConfig>,
+    pub libreoffice: Option<PathBuf>,
+    /// Where each job gets a scratch directory, removed when the job ends.
+    pub work_root: PathBuf,
+}
+
+impl PipelineConfig {
+    /// Sensible defaults: a child process per file with a memory cap and a time limit, OCR
+    /// and LibreOffice if they are installed.
+    pub fn detect(work_root: PathBuf) -> std::io::Result<PipelineConfig> {
+        let timeout = std::env::var("ALEPH_INGEST_TIMEOUT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        let memory = std::env::var("ALEPH_INGEST_MEMORY_MB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(4096)
+            * 1024
+            * 1024;
+        let languages = std::env::var("ALEPH_OCR_LANGUAGES")
+            .unwrap_or_else(|_| "eng".to_string())
+            .split(['+', ','])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        let ocr = find_program("tesseract").map(|tesseract| OcrConfig {
+            tesseract,
+            languages,
+        });
+        let libreoffice = find_program("soffice").or_else(|| find_program("libreoffice"));
+        Ok(PipelineConfig {
+            isolation: Isolation::subprocess(Some(memory), timeout)?,
+            limits: Limits::default(),
+            ocr,
+            libreoffice,
+            work_root,
+        })
+    }
+}
+
+/// An executable on `PATH`.
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+fn failed(class: ErrorClass, message: impl Into<String>) -> JobOutcome {
+    JobOutcome::Failed {
+        class: class.as_str().to_string(),
+        message: message.into(),
+        // Only local I/O trouble is worth trying again by itself; a broken or unsupported
+        // file stays failed until someone retries it on purpose.
+        retry: class == ErrorClass::Io,
+        processor_version: Some(ingest::AGENT.to_string()),
+    }
+}
+
+fn succeeded() -> JobOutcome {
+    JobOutcome::Succeeded {
+        processor_version: Some(ingest::AGENT.to_string()),
+    }
+}
+
+/// A store or archive error during a stage: transient, so the job is retried.
+fn infrastructure(message: impl std::fmt::Display) -> JobOutcome {
+    JobOutcome::Failed {
+        class: ErrorClass::Io.as_str().to_string(),
+        message: message.to_string(),
+        retry: true,
+        processor_version: Some(ingest::AGENT.to_string()),
+    }
+}
+
+/// Run an `ingest` job.
+pub async fn run_ingest(state: &AppState, config: &PipelineConfig, job: &Job) -> JobOutcome {
+    let Some(entity_id) = job.entity_id.clone() else {
+        return failed(ErrorClass::Internal, "ingest job without an entity");
+    };
+    let work_dir = config.work_root.join(format!("job-{}", job.id));
+    let outcome = ingest_document(state, config, job, &entity_id, &work_dir).await;
+    if let Err(e) = tokio::fs::remove_dir_all(&work_dir).await
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!("cannot remove {}: {e}", work_dir.display());
+    }
+    match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => infrastructure(e),
+    }
+}
+
+async fn ingest_document(
+    state: &AppState,
+    config: &PipelineConfig,
+    job: &Job,
+    entity_id: &str,
+    work_dir: &std::path::Path,
+) -> anyhow::Result<JobOutcome> {
+    let collection_id = job.collection_id;
+    let Some(stored) = state.store.entity(collection_id, entity_id).await? else {
+        // Deleted since it was queued: nothing left to do.
+        return Ok(succeeded());
+    };
+    let document = stored.entity;
+    let origin = ingest_origin(entity_id);
+    let previous: HashSet<String> = state
+        .store
+        .origin_entity_ids(collection_id, &origin)
+        .await?
+        .into_iter()
+        .collect();
+    let Some(hash) = document.first("contentHash").map(str::to_string) else {
+        let outcome = record_failure(
+            state,
+            job,
+            &document,
+            &previous,
+            &IngestError::new(ErrorClass::Internal, "the document has no file"),
+        )
+        .await?;
+        return Ok(outcome);
+    };
+    let path = match state.archive.local_path(&hash).await {
+        Ok(p) => p,
+        Err(archive::ArchiveError::NotFound(_)) => {
+            let err =
+                IngestError::new(ErrorClass::Io, format!("file {hash} is not in the archive"));
+            return record_failure(state, job, &document, &previous, &err).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tokio::fs::create_dir_all(work_dir).await?;
+    let request = Request {
+        entity: document.to_json(),
+        path,
+        file_name: document.first("fileName").map(str::to_string),
+        mime_type: document.first("mimeType").map(str::to_string),
+        work_dir: work_dir.to_path_buf(),
+        depth: document.get("ancestors").len() as u32,
+        limits: config.limits.clone(),
+        ocr: config.ocr.clone(),
+        libreoffice: config.libreoffice.clone(),
+        memory_limit: None,
+    };
+    match sandbox::extract(&config.isolation, request).await {
+        Ok(extraction) => record_success(state, job, &document, &previous, extraction).await,
+        Err(err) => record_failure(state, job, &document, &previous, &err).await,
+    }
+}
+
+/// The properties every processed file gets, success or not.
+fn stamp(entity: &mut Entity, status: &str) -> Result<(), ftm::EntityError> {
+    entity.pop("processingStatus");
+    entity.pop("processedAt");
+    entity.pop("processingAgent");
+    entity.add_cleaned("processingStatus", status)?;
+    entity.add_cleaned("processingAgent", ingest::AGENT)?;
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    entity.add_cleaned("processedAt", now)?;
+    Ok(())
+}
+
+async fn record_success(
+    state: &AppState,
+    job: &Job,
+    document: &Entity,
+    previous: &HashSet<String>,
+    extraction: Extraction,
+) -> anyhow::Result<JobOutcome> {
+    let collection_id = job.collection_id;
+    let entity_id = document.id().unwrap_or_default().to_string();
+    let Some(mut entity) = extraction.entity else {
+        return Ok(failed(
+            ErrorClass::Internal,
+            "the extractor returned no entity",
+        ));
+    };
+    for (path, hash) in &extraction.blobs {
+        let stored = state.archive.put_file(path).await?;
+        anyhow::ensure!(
+            &stored == hash,
+            "derived file {} changed while stored",
+            path.display()
+        );
+    }
+    stamp(&mut entity, "success")?;
+    // The file's own facts, whatever the extractor did.
+    for key in ["contentHash", "fileSize"] {
+        for v in document.get(key) {
+            entity.add_cleaned(key, v.clone())?;
+        }
+    }
+    let mut ancestors: Vec<String> = document.get("ancestors").to_vec();
+    ancestors.push(entity_id.clone());
+    let mut children_jobs = Vec::new();
+    let mut written = vec![entity];
+    written.extend(extraction.entities);
+    for (path, mut child) in extraction.children {
+        let hash = state.archive.put_file(&path).await?;
+        let size = tokio::fs::metadata(&path).await?.len();
+        child.add_cleaned("contentHash", hash)?;
+        child.add_cleaned("fileSize", size.to_string())?;
+        for a in &ancestors {
+            child.add_cleaned("ancestors", a.clone())?;
+        }
+        let child_id = child.id().unwrap_or_default().to_string();
+        let name = child.first("fileName").unwrap_or("file").to_string();
+        let child_path = format!("{}/{}", job.path.as_deref().unwrap_or(&entity_id), name);
+        children_jobs.push(
+            NewJob::new(collection_id, Stage::INGEST)
+                .entity(child_id)
+                .path(child_path)
+                .payload(json!({"index": wants_index(job)})),
+        );
+        written.push(child);
+    }
+    // Folders inside containers have no file to process: they are done when written.
+    for e in written.iter_mut().skip(1) {
+        if e.schema().is_a_name("Folder") && !e.has("contentHash") && !e.has("processingStatus") {
+            stamp(e, "success")?;
+        }
+    }
+    let origin = ingest_origin(&entity_id);
+    state
+        .store
+        .replace_origin(collection_id, &origin, &written)
+        .await?;
+    let now: HashSet<&str> = written.iter().filter_map(Entity::id).collect();
+    let gone: Vec<String> = previous
+        .iter()
+        .filter(|id| !now.contains(id.as_str()))
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        state.index.delete_entities(gone).await?;
+    }
+    let mut next = children_jobs;
+    if wants_index(job) {
+        next.push(index_job(collection_id, &entity_id, job.path.as_deref()));
+    }
+    if !next.is_empty() {
+        state.store.enqueue(&next).await?;
+    }
+    Ok(succeeded())
+}
+
+async fn record_failure(
+    state: &AppState,
+    job: &Job,
+    document: &Entity,
+    previous: &HashSet<String>,
+    err: &IngestError,
+) -> anyhow::Result<JobOutcome> {
+    let collection_id = job.collection_id;
+    let entity_id = document.id().unwrap_or_default().to_string();
+    let mut entity = Entity::new(document.schema());
+    entity.set_id(Some(entity_id.clone()));
+    stamp(&mut entity, "failure")?;
+    entity.add_cleaned("processingError", err.message.clone())?;
+    let origin = ingest_origin(&entity_id);
+    state
+        .store
+        .replace_origin(collection_id, &origin, std::slice::from_ref(&entity))
+        .await?;
+    let gone: Vec<String> = previous
+        .iter()
+        .filter(|id| **id != entity_id)
+        .cloned()
+        .collect();
+    if !gone.is_empty() {
+        state.index.delete_entities(gone).await?;
+    }
+    // A failed file is still shown, with its reason.
+    if wants_index(job) {
+        state
+            .store
+            .enqueue(&[index_job(collection_id, &entity_id, job.path.as_deref())])
+            .await?;
+    }
+    Ok(failed(err.class, err.message.clone()))
+}
+
+fn index_job(collection_id: i64, entity_id: &str, path: Option<&str>) -> NewJob {
+    let mut job = NewJob::new(collection_id, Stage::INDEX).entity(entity_id);
+    if let Some(p) = path {
+        job = job.path(p);
+    }
+    job
+}
+
+/// Run a batch of `index` jobs with one index commit. Returns each job's outcome.
+pub async fn run_index(state: &AppState, jobs: &[Job]) -> Vec<JobOutcome> {
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        outcomes.push(match index_one(state, job).await {
+            Ok(()) => succeeded(),
+            Err(e) => infrastructure(e),
+        });
+    }
+    if let Err(e) = state.index.commit().await {
+        let message = format!("index commit failed: {e}");
+        return jobs.iter().map(|_| infrastructure(&message)).collect();
+    }
+    outcomes
+}
+
+async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    let Some(entity_id) = &job.entity_id else {
+        return Ok(());
+    };
+    let mut ids: Vec<String> = vec![entity_id.clone()];
+    for origin in [ingest_origin(entity_id), analyze_origin(entity_id)] {
+        ids.extend(
+            state
+                .store
+                .origin_entity_ids(job.collection_id, &origin)
+                .await?,
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    sync_index(&state.store, &state.index, job.collection_id, &ids)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))
+}

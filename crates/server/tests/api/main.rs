@@ -1,0 +1,19 @@
+//! HTTP tests of the Aleph-compatible API, sent through the router without a socket. They
+//! port what Aleph's own API tests check (auth header variants, 401/403 rules, collection
+//! CRUD, `_bulk`, search and paging, archive tokens, roles, groups, permissions, sessions),
+//! plus malformed input of every kind: every answer must be JSON, and never a 5xx.
+
+mod common;
+
+mod archive;
+mod auth;
+mod authz_property;
+mod base;
+mod bulk;
+mod collections;
+mod entities;
+mod malformed;
+// mod openapi;
+mod paging;
+mod roles;
+mod search;
