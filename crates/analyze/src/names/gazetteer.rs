@@ -97,7 +97,7 @@ fn word_set(list: &str) -> HashSet<String> {
 
 impl Gazetteer {
     fn load() -> Gazetteer {
-        let mut places: HashMap<String, Option<Place>> = HashMap::new();
+        let mut candidates: HashMap<String, Vec<Place>> = HashMap::new();
         let mut max_place_words = 1;
         for line in PLACES.lines() {
             let mut cols = line.split('\t');
@@ -117,13 +117,12 @@ impl Gazetteer {
                 country: country.to_owned(),
                 kind,
             };
-            match places.get_mut(&key) {
-                None => {
-                    places.insert(key, Some(place));
-                }
-                Some(slot) => *slot = settle(slot.take(), place),
-            }
+            candidates.entry(key).or_default().push(place);
         }
+        let places = candidates
+            .into_iter()
+            .map(|(key, places)| (key, settle(places)))
+            .collect();
         Gazetteer {
             given: word_set(GIVEN_NAMES),
             surnames: word_set(SURNAMES),
@@ -151,29 +150,37 @@ impl Gazetteer {
     }
 }
 
-/// Two places with one name: the stronger kind wins; between cities in different
-/// countries, a city's own name beats another's alternate name unless that one is ten
-/// times bigger, and otherwise population settles it when one is at least three times
-/// the other; failing all that, the name says nothing about a country.
-fn settle(old: Option<Place>, new: Place) -> Option<Place> {
-    let old = old?;
-    if old.country == new.country {
-        return Some(if new.kind > old.kind { new } else { old });
-    }
-    match old.kind.rank().cmp(&new.kind.rank()) {
-        std::cmp::Ordering::Greater => Some(old),
-        std::cmp::Ordering::Less => Some(new),
-        std::cmp::Ordering::Equal => {
-            let (a, b) = (city_weight(old.kind)?, city_weight(new.kind)?);
-            if a >= b.saturating_mul(3) {
-                Some(old)
-            } else if b >= a.saturating_mul(3) {
-                Some(new)
-            } else {
-                None
-            }
+/// The place a name denotes among the places that bear it: the strongest kind wins
+/// (country, then capital or territory, region, city); between cities in different
+/// countries, a city's own name beats another's alternate name unless that city is ten
+/// times bigger, and otherwise the bigger wins when it is three times the other. Failing
+/// all that, the name says nothing about a country.
+fn settle(places: Vec<Place>) -> Option<Place> {
+    // The strongest claim of each country.
+    let mut best: Vec<Place> = Vec::new();
+    for place in places {
+        match best.iter_mut().find(|p| p.country == place.country) {
+            Some(p) if strength(&place) > strength(p) => *p = place,
+            Some(_) => {}
+            None => best.push(place),
         }
     }
+    best.sort_by_key(|p| std::cmp::Reverse(strength(p)));
+    let mut ranked = best.into_iter();
+    let first = ranked.next()?;
+    let Some(second) = ranked.next() else {
+        return Some(first);
+    };
+    if first.kind.rank() > second.kind.rank() {
+        return Some(first);
+    }
+    let (a, b) = (city_weight(first.kind)?, city_weight(second.kind)?);
+    (a >= b.saturating_mul(3)).then_some(first)
+}
+
+/// How strong a claim a place makes to its name, for ordering.
+fn strength(place: &Place) -> (u8, u64) {
+    (place.kind.rank(), city_weight(place.kind).unwrap_or(0))
 }
 
 /// A city's weight in a contest of names: its population, ten times over when the name
@@ -209,6 +216,7 @@ mod tests {
         assert_eq!(g.place("london").map(|p| p.country.as_str()), Some("gb"));
         assert!(g.place("no such place anywhere").is_none());
         assert_eq!(g.place("zaragoza").map(|p| p.country.as_str()), Some("es"));
+        assert_eq!(g.place("samara").map(|p| p.country.as_str()), Some("ru"));
     }
 
     #[test]
@@ -217,21 +225,24 @@ mod tests {
             country: country.into(),
             kind: PlaceKind::City(pop),
         };
-        let kept = settle(Some(city("us", 900)), city("ca", 100));
+        let kept = settle(vec![city("ca", 100), city("us", 900)]);
         assert_eq!(kept.map(|p| p.country), Some("us".to_owned()));
-        assert!(settle(Some(city("us", 200)), city("ca", 100)).is_none());
+        assert!(settle(vec![city("us", 200), city("ca", 100)]).is_none());
         // A city's own name beats a bigger city's alternate name.
         let alternate = Place {
             kind: PlaceKind::AltCity(1900),
             ..city("mx", 0)
         };
-        let kept = settle(Some(city("es", 700)), alternate);
+        let kept = settle(vec![city("es", 700), alternate]);
         assert_eq!(kept.map(|p| p.country), Some("es".to_owned()));
         let region = Place {
             kind: PlaceKind::Region,
             ..city("ge", 0)
         };
-        let kept = settle(Some(city("us", 200)), region);
+        let kept = settle(vec![city("us", 200), region.clone()]);
+        assert_eq!(kept.map(|p| p.country), Some("ge".to_owned()));
+        // Two small namesakes that cannot be told apart do not hide a region.
+        let kept = settle(vec![city("ee", 125), city("iq", 158), region]);
         assert_eq!(kept.map(|p| p.country), Some("ge".to_owned()));
     }
 }

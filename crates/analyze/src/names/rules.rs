@@ -979,6 +979,51 @@ mod tests {
             "Ministry of Finance"
         ));
         assert!(has(
+            "La Banque centrale européenne a",
+            NameKind::Company,
+            "Banque centrale européenne"
+        ));
+        assert!(has(
+            "El Ministerio de Justicia publicó",
+            NameKind::Organization,
+            "Ministerio de Justicia"
+        ));
+        assert!(has(
+            "La Cour des comptes a publié",
+            NameKind::Organization,
+            "Cour des comptes"
+        ));
+        assert!(has(
+            "Федеральная налоговая служба проверила",
+            NameKind::Organization,
+            "Федеральная налоговая служба"
+        ));
+        assert!(has(
+            "работает в Центральном банке России.",
+            NameKind::Company,
+            "Центральном банке России"
+        ));
+        assert!(has(
+            "La société Immobilière du Lac SARL a",
+            NameKind::Company,
+            "Immobilière du Lac SARL"
+        ));
+        assert!(has(
+            "für die Hamburger Hafen und Logistik AG.",
+            NameKind::Company,
+            "Hamburger Hafen und Logistik AG"
+        ));
+        assert!(has(
+            "at HSBC Holdings plc today",
+            NameKind::Company,
+            "HSBC Holdings plc"
+        ));
+        assert!(has(
+            "Vertretern der Siemens AG",
+            NameKind::Company,
+            "Siemens AG"
+        ));
+        assert!(has(
             "CEO of Acme Bank, said",
             NameKind::Company,
             "Acme Bank"
@@ -1022,6 +1067,42 @@ mod tests {
             NameKind::Person,
             "Ursula von der Leyen"
         ));
+        assert!(has(
+            "Marine Le Pen a tenu un meeting",
+            NameKind::Person,
+            "Marine Le Pen"
+        ));
+        assert!(has(
+            "M. François Fillon et Mme Penelope Fillon",
+            NameKind::Person,
+            "François Fillon"
+        ));
+        assert!(has(
+            "Mme Penelope Fillon",
+            NameKind::Person,
+            "Penelope Fillon"
+        ));
+        assert!(has(
+            "Juan Carlos I abdicó en 2014.",
+            NameKind::Person,
+            "Juan Carlos I"
+        ));
+        assert!(has(
+            "Carmen Fernández López vive en Sevilla",
+            NameKind::Person,
+            "Carmen Fernández López"
+        ));
+        assert!(has(
+            "a Михаила Ходорковского",
+            NameKind::Person,
+            "Михаила Ходорковского"
+        ));
+        // A place that reads like a person.
+        assert!(
+            !names("publicó la lista en Santiago de Chile.")
+                .iter()
+                .any(|(k, _)| *k == NameKind::Person)
+        );
         assert!(
             !names("The Annual Report of the Board")
                 .iter()
@@ -1042,6 +1123,28 @@ mod tests {
             NameKind::Company,
             "Siemens AG"
         ));
+        assert!(has("ушли в Латвию и Италию", NameKind::Location, "Латвия"));
+        assert!(has("ушли в Латвию и Италию", NameKind::Location, "Италия"));
+        assert!(has(
+            "зарегистрировано в Самаре.",
+            NameKind::Location,
+            "Самара"
+        ));
+        assert!(has(
+            "pasaron por Bogotá y Lima.",
+            NameKind::Location,
+            "Lima"
+        ));
+        assert!(has(
+            "Frankfurt am Main",
+            NameKind::Location,
+            "Frankfurt am Main"
+        ));
+        assert!(
+            !names("criticised Wells Fargo at")
+                .iter()
+                .any(|(k, _)| *k == NameKind::Location)
+        );
         // A place that is a person's name.
         assert!(has(
             "Paris Hilton arrived",

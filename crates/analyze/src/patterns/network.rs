@@ -33,6 +33,9 @@ pub(super) fn urls(text: &str) -> Vec<UrlMatch> {
     let mut out = Vec::new();
     for m in URL.find_iter(text) {
         let raw = trim_url(m.as_str());
+        if raw.len() > PropertyType::Url.max_length() {
+            continue;
+        }
         let Some(value) = PropertyType::Url.clean(raw, CleanOptions::default()) else {
             continue;
         };
