@@ -64,6 +64,8 @@ fn slot_count() -> usize {
         .and_then(|v| v.trim().parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        // Each slot is an open file while waiting; more slots than this makes no sense.
+        .min(256)
 }
 
 /// One of the machine's OCR slots, held until dropped.

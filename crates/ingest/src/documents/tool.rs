@@ -187,7 +187,7 @@ mod tests {
         let script = format!("sleep 30 & echo $! > {}; wait", pid_file.display());
         let err = run(
             Command::new("sh").args(["-c", &script]),
-            Duration::from_millis(500),
+            Duration::from_secs(2),
             1024,
         )
         .unwrap_err();
