@@ -516,15 +516,7 @@ async fn check_statistics(world: &World, caller: &Caller) {
 #[tokio::test]
 async fn no_read_endpoint_leaks_across_permissions() {
     for seed in 0..WORLDS {
-        let t = std::time::Instant::now();
         let world = build(seed).await;
-        eprintln!(
-            "build {seed}: {:?} ({} callers, {} collections)",
-            t.elapsed(),
-            world.callers.len(),
-            world.collections.len()
-        );
-        let t = std::time::Instant::now();
         for caller in &world.callers {
             check_collections(&world, caller).await;
             check_search(&world, caller).await;
@@ -532,6 +524,5 @@ async fn no_read_endpoint_leaks_across_permissions() {
             check_streams(&world, caller).await;
             check_statistics(&world, caller).await;
         }
-        eprintln!("check {seed}: {:?}", t.elapsed());
     }
 }
