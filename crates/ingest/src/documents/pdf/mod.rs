@@ -321,3 +321,94 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, OxideError>) -> Result<T, Failure> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CollectingSink;
+
+    /// A one-object-per-line PDF with two pages of text and a title.
+    fn two_page_pdf() -> Vec<u8> {
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 /MediaBox [0 0 612 792] >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 7 0 R >> >> /Contents 4 0 R >>".to_string(),
+            stream("BT /F1 12 Tf 72 700 Td (First page from poppler) Tj ET"),
+            "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 7 0 R >> >> /Contents 6 0 R >>".to_string(),
+            stream("BT /F1 12 Tf 72 700 Td (Second page from poppler) Tj ET"),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+            "<< /Title (Fallback title) >>".to_string(),
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+        );
+        for offset in offsets {
+            out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R /Info 8 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        out
+    }
+
+    fn stream(content: &str) -> String {
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        )
+    }
+
+    #[test]
+    fn poppler_reads_what_pdf_oxide_cannot() {
+        // The fallback path on its own: pdftotext pages and pdfinfo metadata.
+        let dir = std::env::temp_dir().join(format!("pdf-poppler-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("two.pdf");
+        std::fs::write(&path, two_page_pdf()).unwrap();
+        let ctx = Context::new(dir.join("work"));
+        let mut entity = Entity::with_id("Document", "doc").unwrap();
+        let mut sink = CollectingSink::default();
+        with_poppler(
+            &mut entity,
+            &path,
+            &ctx,
+            &mut sink,
+            Metadata::Read,
+            "pretend failure",
+        )
+        .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(entity.schema().name(), "Pages");
+        assert_eq!(entity.first("title"), Some("Fallback title"));
+        let texts: Vec<&str> = sink
+            .entities
+            .iter()
+            .map(|p| p.first("bodyText").unwrap_or(""))
+            .collect();
+        assert_eq!(
+            texts,
+            ["First page from poppler", "Second page from poppler"]
+        );
+    }
+
+    #[test]
+    fn render_resolution_keeps_within_the_pixel_limit() {
+        // A4 at 300 dpi is 8.7 million pixels.
+        assert_eq!(render_dpi(Some((0.0, 0.0, 595.0, 842.0)), 200_000_000), 300);
+        let dpi = render_dpi(Some((0.0, 0.0, 595.0, 842.0)), 1_000_000);
+        let pixels = (595.0 / 72.0 * f64::from(dpi)) * (842.0 / 72.0 * f64::from(dpi));
+        assert!(pixels <= 1_000_000.0 && dpi > 50, "{dpi}");
+        assert_eq!(render_dpi(None, 1000), 300);
+    }
+}
