@@ -4,7 +4,7 @@
 //! - [`config`]: settings from Aleph's environment variables;
 //! - [`routes`]: thin handlers, one module per area of the API;
 //! - [`services`]: what handlers and commands do without HTTP (writing entities, rebuilding
-//!   the index, collection status);
+//!   the index, collection status, adding uploaded files and folders);
 //! - [`auth`], [`params`], [`paging`], [`serialize`]: Aleph's conventions for credentials,
 //!   query arguments, the paging envelope and JSON shapes.
 

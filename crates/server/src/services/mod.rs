@@ -4,3 +4,4 @@ pub mod entities;
 pub mod pipeline;
 pub mod reindex;
 pub mod status;
+pub mod upload;
