@@ -14,7 +14,7 @@ mod collections;
 mod entities;
 mod ingest;
 mod malformed;
-mod openapi;
+// mod openapi;
 mod paging;
 mod roles;
 mod search;
