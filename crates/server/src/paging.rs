@@ -66,11 +66,7 @@ impl Envelope<'_> {
             offset, requested, ..
         } = self.page;
         let total = self.total as usize;
-        let page_number = if requested == 0 {
-            1
-        } else {
-            offset / requested + 1
-        };
+        let page_number = offset.checked_div(requested).map_or(1, |p| p + 1);
         let pages = if requested == 0 {
             0
         } else {
@@ -154,10 +150,7 @@ mod tests {
     #[test]
     fn no_next_link_at_the_exact_end_or_past_the_window() {
         assert_eq!(envelope("limit=300&offset=600", 900)["next"], Value::Null);
-        assert_eq!(
-            envelope("limit=300&offset=300", 900)["next"].is_string(),
-            true
-        );
+        assert!(envelope("limit=300&offset=300", 900)["next"].is_string());
         assert_eq!(
             envelope("limit=300&offset=9900", 20000)["next"],
             Value::Null

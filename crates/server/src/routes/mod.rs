@@ -6,6 +6,7 @@ mod bulk;
 mod collections;
 mod entities;
 mod ingest;
+mod openapi;
 mod processing;
 mod roles;
 mod system;
@@ -18,6 +19,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(system::healthz))
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/2/metadata", get(system::metadata))
         .route("/api/2/statistics", get(system::statistics))
         .route(

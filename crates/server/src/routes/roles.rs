@@ -204,13 +204,14 @@ pub async fn suggest(
         .filter_map(|v| v.parse().ok())
         .collect();
     let mut results = Vec::new();
-    if prefix.len() >= 6 {
-        if let Ok(role) = state.store.role_by_email(&prefix).await {
-            if role.kind == RoleKind::User && !role.is_blocked && !excluded.contains(&role.id) {
-                let ser = Serializer::new(&state, &actor).await?;
-                results.push(ser.role_nested(&role));
-            }
-        }
+    if prefix.len() >= 6
+        && let Ok(role) = state.store.role_by_email(&prefix).await
+        && role.kind == RoleKind::User
+        && !role.is_blocked
+        && !excluded.contains(&role.id)
+    {
+        let ser = Serializer::new(&state, &actor).await?;
+        results.push(ser.role_nested(&role));
     }
     Ok(Json(json!({
         "status": "ok", "results": results, "total": results.len(),

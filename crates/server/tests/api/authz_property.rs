@@ -65,7 +65,7 @@ async fn key_user(app: &TestApp, name: &str) -> User {
 async fn build(seed: u64) -> World {
     let mut rng = StdRng::seed_from_u64(seed);
     let app = TestApp::new().await;
-    let system = app.state.system_roles.clone();
+    let system = app.state.system_roles;
     let n_users = rng.random_range(2..6);
     let n_groups = rng.random_range(0..4);
     let n_collections = rng.random_range(2..8);

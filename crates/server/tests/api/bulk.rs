@@ -233,7 +233,10 @@ async fn stream_needs_write_access_and_filters() {
     assert_eq!(resp.headers["content-type"], "application/x-ndjson");
     let all = lines(&resp.body);
     assert_eq!(all.len(), 3);
-    assert!(all.iter().all(|e| e["collection_id"] == id.to_string()));
+    assert!(
+        all.iter()
+            .all(|e| e["collection_id"].as_str() == Some(id.to_string().as_str()))
+    );
 
     let people = app
         .get(&format!(

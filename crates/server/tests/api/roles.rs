@@ -313,7 +313,7 @@ async fn permissions_view_and_update() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["role"]["id"] == alice.id.to_string())
+        .find(|p| p["role"]["id"].as_str() == Some(alice.id.to_string().as_str()))
         .unwrap_or_else(|| panic!("the creator has a permission: {perms}"));
     assert_eq!(own["read"], true);
     assert_eq!(own["write"], true);

@@ -117,7 +117,7 @@ async fn query_text_with_facets() {
         .unwrap();
     let people = collections
         .iter()
-        .find(|v| v["id"] == a.to_string())
+        .find(|v| v["id"].as_str() == Some(a.to_string().as_str()))
         .unwrap();
     assert_eq!(people["label"], "people");
     assert_eq!(people["count"], 2);
