@@ -1,5 +1,5 @@
-//! The pipeline stages a worker runs on a job: `ingest` (extract a file), then `index`
-//! (make what was extracted searchable).
+//! The pipeline stages a worker runs on a job: `ingest` (extract a file), `analyze`
+//! (languages and mentions in its text), then `index` (make it all searchable).
 //!
 //! Each document's results are written under an origin of their own (`ingest:<entity id>`),
 //! replaced as a whole when the document is processed again, so that re-ingesting never
@@ -304,9 +304,7 @@ async fn record_success(
         state.index.delete_entities(gone).await?;
     }
     let mut next = children_jobs;
-    if wants_index(job) {
-        next.push(index_job(collection_id, &entity_id, job.path.as_deref()));
-    }
+    next.push(next_job(Stage::ANALYZE, job, &entity_id));
     if !next.is_empty() {
         state.store.enqueue(&next).await?;
     }
@@ -355,6 +353,112 @@ fn index_job(collection_id: i64, entity_id: &str, path: Option<&str>) -> NewJob 
         job = job.path(p);
     }
     job
+}
+
+/// The job of the next stage for the same document, carrying the same options.
+fn next_job(stage: Stage, job: &Job, entity_id: &str) -> NewJob {
+    let mut next = NewJob::new(job.collection_id, stage)
+        .entity(entity_id)
+        .payload(job.payload.clone());
+    if let Some(p) = &job.path {
+        next = next.path(p.clone());
+    }
+    next
+}
+
+/// Run an `analyze` job: detect languages and mentions in what ingest extracted from one
+/// document, keep the results under `analyze:<id>`, then queue the `index` stage.
+pub async fn run_analyze(
+    state: &AppState,
+    analyzer: &Arc<analyze::Analyzer>,
+    job: &Job,
+) -> JobOutcome {
+    match analyze_document(state, analyzer, job).await {
+        Ok(outcome) => outcome,
+        Err(e) => infrastructure(e),
+    }
+}
+
+async fn analyze_document(
+    state: &AppState,
+    analyzer: &Arc<analyze::Analyzer>,
+    job: &Job,
+) -> anyhow::Result<JobOutcome> {
+    let Some(entity_id) = job.entity_id.clone() else {
+        return Ok(failed(
+            ErrorClass::Internal,
+            "analyze job without an entity",
+        ));
+    };
+    let collection = match state.store.collection(job.collection_id).await {
+        Ok(c) => c,
+        Err(store::StoreError::NotFound { .. }) => return Ok(succeeded()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut ids = state
+        .store
+        .origin_entity_ids(collection.id, &ingest_origin(&entity_id))
+        .await?;
+    if !ids.contains(&entity_id) {
+        ids.push(entity_id.clone());
+    }
+    let batch = state.store.entities(collection.id, &ids).await?;
+    let context = analyze::Context {
+        collection_countries: collection.countries.clone(),
+        collection_languages: collection.languages.clone(),
+        ..analyze::Context::default()
+    };
+    let analyzer = analyzer.clone();
+    let namespace = ftm::Namespace::new(&collection.foreign_id);
+    let entities: Vec<Entity> = batch.entities.into_iter().map(|s| s.entity).collect();
+    // Pure CPU work: off the async threads.
+    let results = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        for entity in &entities {
+            let analysis = analyzer.analyze(entity, &context)?;
+            if let Some(fragment) = additions(entity, &analysis.entity)? {
+                out.push(fragment);
+            }
+            // Mentions are new entities of this collection: their ids are signed like
+            // every other id in it.
+            for mention in &analysis.mentions {
+                out.push(namespace.apply(mention)?);
+            }
+        }
+        Ok::<_, anyhow::Error>(out)
+    })
+    .await?;
+    let written = match results {
+        Ok(w) => w,
+        Err(e) => return Ok(failed(ErrorClass::Internal, e.to_string())),
+    };
+    state
+        .store
+        .replace_origin(collection.id, &analyze_origin(&entity_id), &written)
+        .await?;
+    if wants_index(job) {
+        state
+            .store
+            .enqueue(&[next_job(Stage::INDEX, job, &entity_id)])
+            .await?;
+    }
+    Ok(succeeded())
+}
+
+/// A fragment with only the values analysis added to `before` (so the store does not keep
+/// a second copy of the text), or `None` if it added nothing.
+fn additions(before: &Entity, after: &Entity) -> Result<Option<Entity>, ftm::EntityError> {
+    let mut fragment = Entity::new(after.schema());
+    fragment.set_id(after.id().map(str::to_string));
+    for (prop, values) in after.properties() {
+        let old = before.get(prop.name());
+        for v in values {
+            if !old.contains(v) {
+                fragment.add_cleaned(prop.name(), v.clone())?;
+            }
+        }
+    }
+    Ok((!fragment.is_empty()).then_some(fragment))
 }
 
 /// Run a batch of `index` jobs with one index commit. Returns each job's outcome.

@@ -33,6 +33,7 @@ pub struct WorkerOptions {
     /// Most index jobs handled with one commit.
     pub index_batch: u32,
     pub pipeline: PipelineConfig,
+    pub analyzer: Arc<analyze::Analyzer>,
 }
 
 impl WorkerOptions {
@@ -47,6 +48,7 @@ impl WorkerOptions {
             idle_poll: Duration::from_millis(500),
             index_batch: 500,
             pipeline,
+            analyzer: Arc::new(analyze::Analyzer::default()),
         }
     }
 }
@@ -57,6 +59,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     let slots = Arc::new(Semaphore::new(options.concurrency));
     let mut tasks = JoinSet::new();
     let mut index_running = false;
+    tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
     loop {
         if *shutdown.borrow() {
             break;
@@ -74,13 +77,14 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 .store
                 .claim(
                     &options.name,
-                    &[Stage::INGEST.as_str()],
+                    &[Stage::INGEST.as_str(), Stage::ANALYZE.as_str()],
                     free,
                     options.lease,
                 )
                 .await
             {
                 Ok(jobs) => {
+                    tracing::debug!(claimed = jobs.len(), free, "file jobs claimed");
                     for job in jobs {
                         claimed_any = true;
                         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -89,7 +93,11 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         let (state, options) = (state.clone(), options.clone());
                         tasks.spawn(async move {
                             let outcome = with_heartbeat(&state, &options, &[job.id], async {
-                                pipeline::run_ingest(&state, &options.pipeline, &job).await
+                                if job.stage == Stage::ANALYZE {
+                                    pipeline::run_analyze(&state, &options.analyzer, &job).await
+                                } else {
+                                    pipeline::run_ingest(&state, &options.pipeline, &job).await
+                                }
                             })
                             .await;
                             finish(&state, &options, &job, Some(outcome)).await;
