@@ -1,6 +1,8 @@
 //! `aleph`: one binary for the server, the workers, administration and data tools.
 
+mod client;
 mod commands;
+mod crawl;
 mod io;
 
 use std::process::ExitCode;
@@ -34,6 +36,10 @@ enum Command {
     LoadEntities(commands::data::LoadArgs),
     /// Search the local index and print results and facets.
     Search(commands::data::SearchArgs),
+    /// Add a directory tree to a collection of the local data directory (resumable).
+    Crawldir(commands::crawldir::CrawlDirArgs),
+    /// Work with an Aleph server over its API: crawldir, verify.
+    Client(commands::client::ClientArgs),
     /// Rebuild the search index from the store.
     Reindex(commands::data::ReindexArgs),
     /// Create a user and print their API key.
@@ -87,6 +93,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Command::Retry(args) => commands::processing::retry(args).await,
             Command::LoadEntities(args) => commands::data::load_entities(args).await,
             Command::Search(args) => commands::data::search(args).await,
+            Command::Crawldir(args) => commands::crawldir::crawldir(args).await,
+            Command::Client(args) => commands::client::run(args).await,
             Command::Reindex(args) => commands::data::reindex_command(args).await,
             Command::Createuser(args) => commands::admin::create_user(args).await,
             Command::User(cmd) => commands::admin::user(cmd).await,

@@ -1,6 +1,8 @@
 //! One module per command group; each parses its own arguments and returns an exit code.
 
 pub mod admin;
+pub mod client;
+pub mod crawldir;
 pub mod data;
 pub mod ftm;
 pub mod processing;
