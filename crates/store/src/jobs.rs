@@ -596,6 +596,16 @@ pub(crate) fn settle(attempts: u32, max_attempts: u32, outcome: &JobOutcome) -> 
     }
 }
 
+/// The transition of an outcome that does not depend on the attempts made (a success,
+/// a final failure), so a backend can record it in one statement without reading the
+/// job first; `None` for a retryable failure.
+pub(crate) fn settle_final(outcome: &JobOutcome) -> Option<Result<Transition>> {
+    match outcome {
+        JobOutcome::Failed { retry: true, .. } => None,
+        _ => Some(settle(1, 1, outcome)),
+    }
+}
+
 /// What happens to a running job whose lease expired: its worker died or hung.
 pub(crate) fn expire(attempts: u32, max_attempts: u32, owner: Option<&str>) -> Transition {
     let owner = owner.unwrap_or("unknown");
@@ -859,6 +869,12 @@ mod tests {
             processor_version: None,
         };
         assert!(settle(1, 3, &bad).is_err());
+        assert!(settle_final(&failed(true)).is_none());
+        for outcome in [failed(false), ok] {
+            let fixed = settle_final(&outcome).unwrap().unwrap();
+            assert_eq!(fixed, settle(1, 5, &outcome).unwrap());
+            assert_eq!(fixed, settle(5, 5, &outcome).unwrap());
+        }
         let t = settle(1, 3, &failed(true)).unwrap().superseded();
         assert_eq!((t.state, t.retry_in), (JobState::Cancelled, None));
     }

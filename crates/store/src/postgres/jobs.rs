@@ -14,7 +14,7 @@ use tokio_postgres::types::ToSql;
 use super::{collections, query};
 use crate::jobs::{
     Arg, Condition, Dialect, PreparedJob, Transition, expire, micros, parse_payload, settle,
-    stored_count,
+    settle_final, stored_count,
 };
 use crate::{
     Completion, Job, JobFilter, JobOutcome, JobState, Page, RECENT_WINDOW, Recovery, Result, Stage,
@@ -165,7 +165,7 @@ pub(super) async fn enqueue<C: GenericClient>(c: &C, jobs: &[PreparedJob]) -> Re
 
 /// Each stage's best candidates are locked (skipping rows other claimers hold) from its
 /// own range of the claim index, and the best of those are taken; the rest are released
-/// at commit.
+/// at commit. One statement, so it needs no transaction of its own.
 pub(super) async fn claim<C: GenericClient>(
     c: &C,
     worker: &str,
@@ -227,15 +227,22 @@ async fn queued_twin<C: GenericClient>(
     Ok(!rows.is_empty())
 }
 
-async fn apply<C: GenericClient>(c: &C, id: i64, t: &Transition) -> Result<()> {
+/// Apply a transition to a job, only if `holder` (when given) still holds it; returns
+/// whether it did.
+async fn apply<C: GenericClient>(
+    c: &C,
+    id: i64,
+    t: &Transition,
+    holder: Option<&str>,
+) -> Result<bool> {
     let set_version = t.processor_version.is_some();
     let version = t.processor_version.clone().flatten();
     let version_key = t.version_key().flatten();
     let retry_in = t.retry_in.map(micros);
     let finished = t.state.is_finished();
-    query(
-        c,
-        "UPDATE jobs SET state = $2, error_class = $3, error_message = $4,
+    let stmt = c
+        .prepare_cached(
+            "UPDATE jobs SET state = $2, error_class = $3, error_message = $4,
              processor_version = CASE WHEN $5 THEN $6 ELSE processor_version END,
              processor_version_key = CASE WHEN $5 THEN $7 ELSE processor_version_key END,
              run_after = CASE WHEN $8::bigint IS NULL THEN run_after
@@ -243,21 +250,28 @@ async fn apply<C: GenericClient>(c: &C, id: i64, t: &Transition) -> Result<()> {
              finished_at = CASE WHEN $9 THEN now() ELSE NULL END,
              lease_owner = CASE WHEN $2 = 'queued' THEN NULL ELSE lease_owner END,
              lease_expires_at = NULL, updated_at = now()
-         WHERE id = $1",
-        &[
-            &id,
-            &t.state.as_str(),
-            &t.error_class,
-            &t.error_message,
-            &set_version,
-            &version,
-            &version_key,
-            &retry_in,
-            &finished,
-        ],
-    )
-    .await?;
-    Ok(())
+         WHERE id = $1
+           AND ($10::text IS NULL OR (state = 'running' AND lease_owner = $10))",
+        )
+        .await?;
+    let n = c
+        .execute(
+            &stmt,
+            &[
+                &id,
+                &t.state.as_str(),
+                &t.error_class,
+                &t.error_message,
+                &set_version,
+                &version,
+                &version_key,
+                &retry_in,
+                &finished,
+                &holder,
+            ],
+        )
+        .await?;
+    Ok(n == 1)
 }
 
 const HELD: &str =
@@ -319,7 +333,7 @@ pub(super) async fn recover<C: GenericClient>(c: &C) -> Result<Recovery> {
             JobState::Dead => done.dead += 1,
             _ => done.superseded += 1,
         }
-        apply(c, job.id, &t).await?;
+        apply(c, job.id, &t, None).await?;
     }
     Ok(done)
 }
@@ -344,6 +358,37 @@ pub(super) async fn heartbeat<C: GenericClient>(
     .collect::<std::result::Result<_, _>>()?;
     held.sort_unstable();
     Ok(held)
+}
+
+/// Record an outcome that does not depend on the attempts made in one statement, which
+/// is its own transaction; `None` when the outcome needs [`complete`].
+pub(super) async fn complete_final<C: GenericClient>(
+    c: &C,
+    worker: &str,
+    id: i64,
+    outcome: &JobOutcome,
+) -> Option<Result<Completion>> {
+    let t = match settle_final(outcome)? {
+        Ok(t) => t,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(match apply(c, id, &t, Some(worker)).await {
+        Ok(true) => Ok(Completion::Recorded(t.state)),
+        Ok(false) => Ok(Completion::NotHeld),
+        Err(e) => Err(e),
+    })
+}
+
+/// Whether any lease has expired: one index probe, so claims only start a recovery
+/// transaction when there is something to recover.
+pub(super) async fn any_expired<C: GenericClient>(c: &C) -> Result<bool> {
+    let rows = query(
+        c,
+        "SELECT 1 FROM jobs WHERE state = 'running' AND lease_expires_at < now() LIMIT 1",
+        &[],
+    )
+    .await?;
+    Ok(!rows.is_empty())
 }
 
 pub(super) async fn complete<C: GenericClient>(
@@ -373,7 +418,7 @@ pub(super) async fn complete<C: GenericClient>(
     {
         t = t.superseded();
     }
-    apply(c, id, &t).await?;
+    apply(c, id, &t, None).await?;
     Ok(Completion::Recorded(t.state))
 }
 

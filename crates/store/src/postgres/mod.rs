@@ -542,14 +542,13 @@ impl Store for PgStore {
         check_worker(worker)?;
         let lease_us = lease_micros(lease)?;
         let stages = stage_names(stages)?;
-        self.recover_expired().await?;
+        if jobs::any_expired(&self.client().await?).await? {
+            self.recover_expired().await?;
+        }
         if stages.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        in_tx!(self, |tx| jobs::claim(
-            &tx, worker, &stages, limit, lease_us
-        )
-        .await?)
+        jobs::claim(&self.client().await?, worker, &stages, limit, lease_us).await
     }
 
     async fn recover_expired(&self) -> Result<Recovery> {
@@ -567,6 +566,11 @@ impl Store for PgStore {
 
     async fn complete(&self, worker: &str, job_id: i64, outcome: JobOutcome) -> Result<Completion> {
         check_worker(worker)?;
+        let client = self.client().await?;
+        if let Some(done) = jobs::complete_final(&client, worker, job_id, &outcome).await {
+            return done;
+        }
+        drop(client);
         retrying_conflicts!(self, |tx| jobs::complete(&tx, worker, job_id, &outcome)
             .await?)
     }

@@ -244,14 +244,16 @@ const HELD: &str =
     "id, state, lease_owner, attempts, max_attempts, collection_id, stage, entity_id";
 
 pub(super) fn recover(conn: &Connection, now: Timestamp) -> Result<Recovery> {
-    let expired: Vec<(i64, Held)> = {
+    // Every claim runs this first, so it must stay an index search: sorting in SQL would
+    // make SQLite prefer a scan of the whole table in rowid order.
+    let mut expired: Vec<(i64, Held)> = {
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {HELD} FROM jobs WHERE state = 'running' AND lease_expires_at < ?1
-             ORDER BY id"
+            "SELECT {HELD} FROM jobs WHERE state = 'running' AND lease_expires_at < ?1"
         ))?;
         stmt.query_map([to_micros(now)], held)?
             .collect::<rusqlite::Result<_>>()?
     };
+    expired.sort_by_key(|(id, _)| *id);
     let mut done = Recovery::default();
     for (id, job) in expired {
         let attempts = stored_count(job.attempts, "attempts")?;
