@@ -9,6 +9,7 @@
 pub mod entity;
 pub mod ids;
 pub mod jsonl;
+pub mod mapping;
 pub mod model;
 pub mod names;
 pub mod types;
