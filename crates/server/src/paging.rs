@@ -31,22 +31,36 @@ impl PageRequest {
     }
 
     pub fn from_params_with(params: &Params, default: usize) -> Result<PageRequest, ApiError> {
-        let limit = match params.int("limit")? {
-            Some(n) if n < 0 => return Err(ApiError::invalid("limit", "must not be negative")),
-            Some(n) => (n as usize).min(MAX_WINDOW),
-            None => default,
-        };
-        let offset = match params.int("offset")? {
-            Some(n) if n < 0 => return Err(ApiError::invalid("offset", "must not be negative")),
-            Some(n) => (n as usize).min(MAX_WINDOW),
-            None => 0,
-        };
+        let limit = clamped(params, "limit")?.unwrap_or(default);
+        let offset = clamped(params, "offset")?.unwrap_or(0);
         Ok(PageRequest {
             offset,
             limit: limit.min(MAX_WINDOW - offset),
             requested: limit,
         })
     }
+}
+
+/// A page number clamped to `[0, 9999]` as Aleph clamps it (`max(0, min(9999, n))`): a
+/// negative or huge integer is not an error; text that is no integer at all is a 400.
+fn clamped(params: &Params, key: &str) -> Result<Option<usize>, ApiError> {
+    let Some(raw) = params.get(key).map(str::trim) else {
+        return Ok(None);
+    };
+    let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::invalid(key, format!("not an integer: {raw:?}")));
+    }
+    if raw.starts_with('-') {
+        return Ok(Some(0));
+    }
+    // All digits: the only parse failure left is overflow, which the cap absorbs.
+    Ok(Some(
+        digits
+            .parse::<usize>()
+            .unwrap_or(usize::MAX)
+            .min(MAX_WINDOW),
+    ))
 }
 
 /// Build the envelope around one page of results.
@@ -164,7 +178,12 @@ mod tests {
         assert_eq!((p.offset, p.limit, p.requested), (9900, 99, 300));
         let p = PageRequest::from_params(&Params::parse("limit=100000&offset=50000")).unwrap();
         assert_eq!((p.offset, p.limit, p.requested), (9999, 0, 9999));
-        assert!(PageRequest::from_params(&Params::parse("limit=-1")).is_err());
+        let p = PageRequest::from_params(&Params::parse("limit=-1&offset=-30")).unwrap();
+        assert_eq!((p.offset, p.limit, p.requested), (0, 0, 0));
+        let p = PageRequest::from_params(&Params::parse("limit=99999999999999999999999")).unwrap();
+        assert_eq!(p.requested, 9999);
         assert!(PageRequest::from_params(&Params::parse("offset=abc")).is_err());
+        assert!(PageRequest::from_params(&Params::parse("limit=1e3")).is_err());
+        assert!(PageRequest::from_params(&Params::parse("limit=-")).is_err());
     }
 }

@@ -21,8 +21,8 @@ use crate::serialize::{EntityView, Serializer};
 use crate::services::entities::{self as write, ORIGIN_API, WriteOptions};
 use crate::state::AppState;
 
-/// Parameters that belong to HTTP, not to the search.
-const NOT_SEARCH: [&str; 2] = ["api_key", "_"];
+/// Parameters that belong to HTTP or to the paging envelope, not to the search.
+const NOT_SEARCH: [&str; 4] = ["api_key", "_", "offset", "limit"];
 
 pub async fn search(
     State(state): State<AppState>,
@@ -61,7 +61,11 @@ async fn run_search(
         ));
     }
     let page = PageRequest::from_params(&params)?;
-    let search_params = params.without(&NOT_SEARCH);
+    // The index gets the page after the caps, so that it never sees a value the envelope
+    // has already clamped (a negative offset, a limit past the window).
+    let mut search_params = params.without(&NOT_SEARCH);
+    search_params.push("offset", &page.offset.to_string());
+    search_params.push("limit", &page.limit.to_string());
     let query = SearchQuery::from_params(&search_params.0)?;
     let result = state.index.search(&actor.scope(), &query).await?;
     let views: Vec<EntityView> = result.hits.into_iter().map(EntityView::from_hit).collect();

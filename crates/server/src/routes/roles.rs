@@ -296,7 +296,14 @@ pub async fn set_permissions(
             .ok_or_else(|| ApiError::invalid(&format!("{i}.role_id"), "a role is required"))?;
         let flag = |k: &str| item.get(k).and_then(Value::as_bool).unwrap_or(false);
         let access = Access::from_flags(flag("read"), flag("write"));
-        let role = state.store.role(role_id).await?;
+        // A missing role is a fault of the body, not a missing path.
+        let role = match state.store.role(role_id).await {
+            Ok(role) => role,
+            Err(store::StoreError::NotFound { .. }) => {
+                return Err(ApiError::invalid(&format!("{i}.role_id"), "no such role"));
+            }
+            Err(e) => return Err(e.into()),
+        };
         if role.kind == RoleKind::System && access.write() {
             return Err(ApiError::invalid(
                 &format!("{i}.write"),

@@ -167,4 +167,21 @@ async fn caps_at_the_window() {
     assert_eq!(zero["results"], json!([]));
     assert_eq!(zero["facets"]["schema"]["values"][0]["count"], 3);
     assert_eq!(get("limit=%2B5").await["limit"], 5);
+    // Negative and overlong numbers are clamped as Aleph clamps them, not refused.
+    let negative = get("offset=-5&limit=-3").await;
+    assert_eq!(
+        (negative["offset"].clone(), negative["limit"].clone()),
+        (json!(0), json!(0))
+    );
+    assert_eq!(negative["total"], 3);
+    let negative = get("offset=-5").await;
+    assert_eq!(negative["results"].as_array().unwrap().len(), 3);
+    assert_eq!(get("limit=99999999999999999999999").await["limit"], 9999);
+    let collections = app
+        .get("/api/2/collections?offset=-14368920107&limit=-1")
+        .auth(&app.admin)
+        .send()
+        .await;
+    collections.expect(StatusCode::OK);
+    assert_eq!(collections.json()["offset"], 0);
 }

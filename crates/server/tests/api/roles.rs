@@ -390,7 +390,12 @@ async fn permissions_view_and_update() {
         json!([{"role_id": 999999, "read": true}]),
     ] {
         let resp = app.post(&uri).auth(&alice).json(&bad).send().await;
-        assert!(resp.status.is_client_error(), "{bad}: {}", resp.status);
+        assert_eq!(
+            resp.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            resp.text()
+        );
     }
     let resp = app
         .post(&uri)

@@ -186,8 +186,8 @@ async fn bad_search_arguments_are_400s() {
     for query in [
         "filter:schema=Banana",
         "filter:schemata=Thing&limit=ten",
-        "filter:schemata=Thing&offset=-5",
-        "filter:schemata=Thing&limit=-1",
+        "filter:schemata=Thing&offset=1.5",
+        "filter:schemata=Thing&limit=0x10",
         "filter:schemata=Thing&facet_size:schema=x&facet=schema",
         "filter:schemata=Thing&sort=nonsense:sideways",
         "filter:schemata=Thing&q=name:(unbalanced",
