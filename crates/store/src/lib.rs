@@ -1,5 +1,6 @@
 //! The source of truth: collections, roles, group memberships, permissions, login
-//! sessions and entity fragments, behind one async trait with two backends.
+//! sessions, entity fragments, uploaded documents and the job queue/ledger, behind one
+//! async trait with two backends.
 //!
 //! - [`Store`] is the trait the server, workers and CLI use, as `Arc<dyn Store>`;
 //! - [`SqliteStore`] keeps everything in one SQLite file (WAL mode, one writer and a pool
@@ -11,6 +12,7 @@
 //!   simple, and it keeps the build small;
 //! - [`open`] picks the backend from a URI.
 //!
+//! What it keeps besides collections, roles and entities:
 //! - uploaded documents get integer ids and upsert keys as in Aleph ([`DocumentRow`]);
 //! - the job table is the work queue *and* the per-file ledger ([`Job`], [`JobState`]):
 //!   workers claim jobs under leases (`FOR UPDATE SKIP LOCKED` on PostgreSQL), an expired
@@ -22,7 +24,8 @@
 //! Entities are stored as *fragments*: one JSON document per (collection, entity id,
 //! origin), merged with [`ftm::Entity::merge`] when read. A writer (a `_bulk` call, an
 //! ingest stage, a mapping) owns its origin and can replace or delete its own fragments
-//! without touching what others wrote. Streams walk the primary key in order with keyset
+//! without touching what others wrote ([`Store::replace_origin`] swaps all of an origin's
+//! fragments in one transaction, for re-ingesting a document). Streams walk the primary key in order with keyset
 //! paging, so a collection is never held in memory.
 //!
 //! Schema changes are versioned migrations per backend ([`LATEST_VERSION`]), applied on

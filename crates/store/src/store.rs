@@ -37,6 +37,8 @@ pub struct Page<T> {
 /// Getters of a single thing return [`StoreError::NotFound`] when it does not exist;
 /// soft-deleted collections count as not existing except where a method says otherwise.
 /// Every method that changes several rows does so in one transaction.
+///
+/// [`StoreError::NotFound`]: crate::StoreError::NotFound
 #[async_trait]
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     fn backend(&self) -> Backend;
@@ -57,6 +59,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     // --- collections ----------------------------------------------------------------------
 
     /// Create a collection. [`StoreError::Conflict`] if a live one has the foreign id.
+    ///
+    /// [`StoreError::Conflict`]: crate::StoreError::Conflict
     async fn create_collection(&self, new: NewCollection) -> Result<Collection>;
     /// A live collection.
     async fn collection(&self, id: i64) -> Result<Collection>;
@@ -73,6 +77,8 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     // --- roles ----------------------------------------------------------------------------
 
     /// Create a user or group. [`StoreError::Conflict`] on a taken foreign id or user email.
+    ///
+    /// [`StoreError::Conflict`]: crate::StoreError::Conflict
     async fn create_role(&self, new: NewRole) -> Result<Role>;
     async fn role(&self, id: i64) -> Result<Role>;
     async fn role_by_foreign_id(&self, foreign_id: &str) -> Result<Role>;
@@ -190,6 +196,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// the id and whether the row was created. [`StoreError::NotFound`] when the
     /// collection or the parent (in that collection) does not exist;
     /// [`StoreError::Invalid`] without a foreign id or content hash.
+    ///
+    /// [`StoreError::Invalid`]: crate::StoreError::Invalid
+    /// [`StoreError::NotFound`]: crate::StoreError::NotFound
     async fn upsert_document(
         &self,
         collection_id: i64,

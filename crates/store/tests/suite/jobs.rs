@@ -362,9 +362,11 @@ pub async fn failures_retry_with_backoff_until_attempts_run_out<H: Harness>() {
     assert_eq!(job.error_message.as_deref(), Some("timeout happened"));
     assert_eq!(job.lease_owner, None);
     assert_eq!(job.finished_at, None);
+    // 30 s for the first retry (the upper bound leaves room for a slow machine, and
+    // excludes the next step of the backoff, 60 s).
     let wait = job.run_after - at;
     assert!(
-        wait > chrono::Duration::seconds(25) && wait <= chrono::Duration::seconds(31),
+        wait >= chrono::Duration::seconds(30) && wait < chrono::Duration::seconds(45),
         "{wait:?}"
     );
 
@@ -745,7 +747,7 @@ pub async fn queued_duplicates_are_enqueued_once<H: Harness>() {
         .unwrap()[0];
     let soon = now();
     store.enqueue(&[ingest(c, "wait")]).await.unwrap();
-    assert!(store.job(wait).await.unwrap().run_after <= soon + chrono::Duration::seconds(5));
+    assert!(store.job(wait).await.unwrap().run_after <= soon + chrono::Duration::minutes(1));
 
     // Once it runs, a new upload queues a new job.
     let running = store.claim("w", &["ingest"], 1, LONG).await.unwrap();
