@@ -365,6 +365,9 @@ pub async fn add_under(
     }
     match file {
         Some(file) => {
+            if !created {
+                forget_stale_extraction(state, collection, &entity_id, &file.content_hash).await?;
+            }
             entity
                 .add_cleaned("contentHash", file.content_hash.clone())
                 .and_then(|_| entity.add_cleaned("fileSize", file.size.to_string()))
@@ -403,4 +406,39 @@ pub async fn add_under(
         created,
         ancestors,
     })
+}
+
+/// When a document gets a file with other content, what was extracted from the old file
+/// must not stay merged into it: the old `contentHash` would sit beside the new one (and
+/// processing could pick the old file), the old text beside the new. The document's own
+/// fragment under its ingest origin is emptied; the rest of that origin (pages, children)
+/// stays until the new file is processed, which replaces the origin as a whole.
+async fn forget_stale_extraction(
+    state: &AppState,
+    collection: &Collection,
+    entity_id: &str,
+    content_hash: &str,
+) -> ApiResult<()> {
+    let Some(stored) = state.store.entity(collection.id, entity_id).await? else {
+        return Ok(());
+    };
+    if stored
+        .entity
+        .get("contentHash")
+        .iter()
+        .all(|h| h == content_hash)
+    {
+        return Ok(());
+    }
+    let origin = pipeline::ingest_origin(entity_id);
+    if !stored.origins.iter().any(|o| o == &origin) {
+        return Ok(());
+    }
+    let blank = Entity::with_id("Document", entity_id.to_string())
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    state
+        .store
+        .put_fragments(collection.id, &origin, &[blank])
+        .await?;
+    Ok(())
 }

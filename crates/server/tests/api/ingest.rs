@@ -203,3 +203,43 @@ async fn bad_uploads_are_refused() {
     let read_only = make_folder(&app, &reader, cid, &json!({"foreign_id": "x"})).await;
     read_only.expect(StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn new_content_drops_what_was_extracted_from_the_old_file() {
+    let app = TestApp::new().await;
+    let cid = app.collection(&app.admin, "versions").await;
+    let meta = json!({"foreign_id": "a.txt"});
+    let first = upload_file(&app, &app.admin, cid, &meta, "a.txt", b"old text").await;
+    first.expect(StatusCode::CREATED);
+    let id = first.json()["id"].as_str().unwrap().to_string();
+    let old_hash = stored(&app, cid, &id).await.get("contentHash")[0].clone();
+    // What processing wrote for the old file (as the ingest stage does).
+    let mut extracted = ftm::Entity::with_id("PlainText", id.clone()).unwrap();
+    extracted
+        .add_cleaned("contentHash", old_hash.clone())
+        .unwrap();
+    extracted.add("bodyText", "old text").unwrap();
+    extracted
+        .add_cleaned("processingStatus", "success")
+        .unwrap();
+    let origin = server::services::pipeline::ingest_origin(&id);
+    app.state
+        .store
+        .put_fragments(cid, &origin, &[extracted])
+        .await
+        .unwrap();
+
+    // The same content again keeps the extraction.
+    let same = upload_file(&app, &app.admin, cid, &meta, "a.txt", b"old text").await;
+    same.expect(StatusCode::CREATED);
+    assert_eq!(stored(&app, cid, &id).await.get("bodyText"), ["old text"]);
+
+    let second = upload_file(&app, &app.admin, cid, &meta, "a.txt", b"new text").await;
+    second.expect(StatusCode::CREATED);
+    let entity = stored(&app, cid, &id).await;
+    let hashes = entity.get("contentHash");
+    assert_eq!(hashes.len(), 1, "{hashes:?}");
+    assert_ne!(hashes[0], old_hash);
+    assert!(entity.get("bodyText").is_empty());
+    assert!(entity.get("processingStatus").is_empty());
+}

@@ -1,0 +1,284 @@
+//! What the command tests share: an `aleph serve` on a free port with its own data
+//! directory, generated trees, and reading a collection back through the API.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_aleph");
+
+/// A running `aleph serve`, stopped when dropped.
+pub struct Server {
+    child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+    pub api_key: String,
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+impl Server {
+    /// Start on `data_dir`; `api_key` is the admin key of an earlier start on the same
+    /// directory (a new directory prints its own).
+    pub async fn start(data_dir: &Path, api_key: Option<&str>, env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let log = std::fs::File::create(data_dir.with_extension(format!("{port}.log"))).unwrap();
+        let mut command = Command::new(BIN);
+        command
+            .args([
+                "serve",
+                "--workers",
+                "2",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .env_remove("ALEPH_UI_URL")
+            .env_remove("ALEPH_MAX_UPLOAD_BYTES")
+            .stdout(Stdio::piped())
+            .stderr(log);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Keep reading so that the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(key) = line.trim().strip_prefix("API key:") {
+                    let _ = tx.send(key.trim().to_string());
+                }
+            }
+        });
+        let api_key = match api_key {
+            Some(k) => k.to_string(),
+            None => rx.recv_timeout(Duration::from_secs(60)).unwrap(),
+        };
+        let server = Server {
+            child,
+            url,
+            data_dir: data_dir.to_path_buf(),
+            api_key,
+        };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = http.get(format!("{}/healthz", server.url)).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
+    }
+
+    pub fn stop(mut self) {
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Value {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.url))
+            .query(query)
+            .header("Authorization", format!("ApiKey {}", self.api_key))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// The collection's id, by foreign id.
+    pub async fn collection_id(&self, foreign_id: &str) -> String {
+        let page = self
+            .get("/api/2/collections", &[("filter:foreign_id", foreign_id)])
+            .await;
+        page["results"][0]["id"].as_str().unwrap().to_string()
+    }
+
+    /// Wait until the collection has nothing pending or running.
+    pub async fn wait_idle(&self, collection_id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let status = self
+                .get(&format!("/api/2/collections/{collection_id}/status"), &[])
+                .await;
+            let busy = status["pending"].as_u64().unwrap() + status["running"].as_u64().unwrap();
+            if busy == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "still processing: {status}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Every Document of a collection, by its path (parent folder names and file name):
+    /// `(schema, content hash, processing status)`.
+    pub async fn tree(&self, collection_id: &str) -> BTreeMap<String, (String, String, String)> {
+        let mut docs: Vec<Value> = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page = self
+                .get(
+                    "/api/2/entities",
+                    &[
+                        ("filter:collection_id", collection_id),
+                        ("filter:schemata", "Document"),
+                        ("limit", "100"),
+                        ("offset", &offset.to_string()),
+                    ],
+                )
+                .await;
+            let results = page["results"].as_array().unwrap().clone();
+            offset += results.len();
+            let total = page["total"].as_u64().unwrap() as usize;
+            let empty = results.is_empty();
+            docs.extend(results);
+            if empty || offset >= total {
+                break;
+            }
+        }
+        let first = |d: &Value, prop: &str| -> String {
+            match &d["properties"][prop][0] {
+                Value::String(s) => s.clone(),
+                Value::Object(o) => o["id"].as_str().unwrap().to_string(),
+                _ => String::new(),
+            }
+        };
+        let by_id: BTreeMap<String, &Value> = docs
+            .iter()
+            .map(|d| (d["id"].as_str().unwrap().to_string(), d))
+            .collect();
+        let mut tree = BTreeMap::new();
+        for d in &docs {
+            let mut names = vec![first(d, "fileName")];
+            let mut parent = first(d, "parent");
+            while !parent.is_empty() {
+                let p = by_id
+                    .get(&parent)
+                    .unwrap_or_else(|| panic!("parent {parent} is not in the collection"));
+                names.push(first(p, "fileName"));
+                parent = first(p, "parent");
+            }
+            names.reverse();
+            let value = (
+                d["schema"].as_str().unwrap().to_string(),
+                first(d, "contentHash"),
+                first(d, "processingStatus"),
+            );
+            assert!(
+                tree.insert(names.join("/"), value).is_none(),
+                "two documents at {}",
+                names.join("/")
+            );
+        }
+        tree
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Run `aleph` with these arguments; the manifest directory is `state`.
+pub fn aleph(args: &[&str], state: &Path) -> Output {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("XDG_STATE_HOME", state)
+        .env("RUST_LOG", "warn")
+        .env_remove("ALEPHCLIENT_HOST")
+        .env_remove("ALEPHCLIENT_API_KEY")
+        .output()
+        .unwrap();
+    output
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A tree of `files` small text files in nested folders (three levels, some empty
+/// folders), plus junk that a crawl leaves out. Returns the relative paths of the files.
+pub fn make_tree(root: &Path, files: usize) -> Vec<String> {
+    let mut rels = Vec::new();
+    for i in 0..files {
+        let rel = match i % 4 {
+            0 => format!("top-{i:03}.txt"),
+            1 => format!("dept-{}/memo-{i:03}.txt", i % 3),
+            2 => format!("dept-{}/year-{}/report-{i:03}.txt", i % 3, 2020 + i % 2),
+            _ => format!(
+                "dept-{}/year-{}/q{}/note {i:03}.txt",
+                i % 3,
+                2020 + i % 2,
+                i % 4
+            ),
+        };
+        let path = root.join(&rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(
+            &path,
+            format!("Document number {i}.\nIt mentions file {rel}.\n"),
+        )
+        .unwrap();
+        rels.push(rel);
+    }
+    std::fs::create_dir_all(root.join("empty/inside")).unwrap();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::write(root.join(".DS_Store"), [0u8; 16]).unwrap();
+    std::fs::write(root.join("dept-0/Thumbs.db"), [0u8; 16]).unwrap();
+    rels.sort();
+    rels
+}
+
+/// Hex SHA-1 of a file.
+pub fn sha1_hex(path: &Path) -> String {
+    use sha1::{Digest, Sha1};
+    hex::encode(Sha1::digest(std::fs::read(path).unwrap()))
+}
+
+/// The number in the part of the summary line that mentions `marker`
+/// (`count(out, "files added")` reads "12 files added (3 KiB), …").
+pub fn count(summary: &str, marker: &str) -> u64 {
+    summary
+        .lines()
+        .flat_map(|line| line.split([',', ';']))
+        .filter(|part| part.contains(marker))
+        .find_map(|part| part.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {marker:?} in:\n{summary}"))
+}
