@@ -2,15 +2,18 @@
 //! metadata, strptime formats), compiled once and shared between threads.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use regex::Regex;
 
 /// A cache from a key to its compiled pattern (`None`: the pattern does not compile).
 /// Lookups take a shared lock only, so threads cleaning values in parallel do not
 /// queue behind each other once the patterns they use are compiled.
+///
+/// Patterns are handed out as `Arc<Regex>`: a *cloned* `Regex` starts with an empty
+/// matching cache that it must rebuild on first use, which cost more than the matching.
 pub(crate) struct PatternCache {
-    map: LazyLock<RwLock<HashMap<String, Option<Regex>>>>,
+    map: LazyLock<RwLock<HashMap<String, Option<Arc<Regex>>>>>,
 }
 
 impl PatternCache {
@@ -21,13 +24,13 @@ impl PatternCache {
     }
 
     /// The compiled pattern for `key`, built with `build` on first use.
-    pub fn get(&self, key: &str, build: impl FnOnce() -> Option<Regex>) -> Option<Regex> {
+    pub fn get(&self, key: &str, build: impl FnOnce() -> Option<Regex>) -> Option<Arc<Regex>> {
         if let Ok(map) = self.map.read()
             && let Some(found) = map.get(key)
         {
             return found.clone();
         }
-        let compiled = build();
+        let compiled = build().map(Arc::new);
         if let Ok(mut map) = self.map.write() {
             // Formats come from data; keep a bound on what a stream of odd ones can hold.
             if map.len() >= 10_000 {

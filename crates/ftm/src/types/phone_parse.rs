@@ -43,7 +43,7 @@ fn plain_digits(text: &str) -> Option<(bool, String)> {
 static PATTERNS: PatternCache = PatternCache::new();
 
 /// A metadata pattern compiled to match at the start of the text (Java's `lookingAt`).
-fn anchored(pattern: &str) -> Option<Regex> {
+fn anchored(pattern: &str) -> Option<std::sync::Arc<Regex>> {
     PATTERNS.get(pattern, || Regex::new(&format!("(?x)^(?:{pattern})")).ok())
 }
 

@@ -112,7 +112,7 @@ fn pattern(format: &str) -> Option<String> {
 
 static CACHE: PatternCache = PatternCache::new();
 
-fn compile(format: &str) -> Option<Regex> {
+fn compile(format: &str) -> Option<std::sync::Arc<Regex>> {
     // A format that names one field twice fails to compile, as in Python.
     CACHE.get(format, || {
         pattern(format).and_then(|p| Regex::new(&format!("(?i)^(?:{p})")).ok())
