@@ -75,7 +75,13 @@ impl Actor {
         }
     }
 
-    /// The logged-in user, or a 403.
+    /// The logged-in user, or a 403, for reads that need a login: maintenance mode does
+    /// not stop them.
+    pub fn logged_in_user(&self) -> Result<&Role, ApiError> {
+        self.role.as_ref().ok_or_else(ApiError::forbidden)
+    }
+
+    /// The logged-in user, or a 403, for writes: in maintenance mode only admins get one.
     pub fn user(&self) -> Result<&Role, ApiError> {
         match &self.role {
             Some(role) if !self.read_only || self.is_admin => Ok(role),

@@ -112,8 +112,13 @@ pub struct Serializer<'a> {
 
 impl<'a> Serializer<'a> {
     pub async fn new(state: &'a AppState, actor: &'a Actor) -> ApiResult<Serializer<'a>> {
-        let guest = state.system_roles.guest;
-        let public = state.store.access_sets(&[guest]).await?.readable;
+        // Public: readable by every visitor (guest) or by every logged-in user.
+        let system = state.system_roles;
+        let public = state
+            .store
+            .access_sets(&[system.guest, system.authenticated])
+            .await?
+            .readable;
         Ok(Serializer {
             state,
             actor,

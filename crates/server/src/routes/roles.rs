@@ -99,7 +99,7 @@ pub async fn view(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let id = role_id(&id)?;
-    actor.user()?;
+    actor.logged_in_user()?;
     check_visible(&actor, id)?;
     let role = state.store.role(id).await?;
     let ser = Serializer::new(&state, &actor).await?;
@@ -127,9 +127,13 @@ pub async fn update(
     };
     for flag in ["is_muted", "is_tester"] {
         if let Some(v) = body.get(flag) {
-            let b = v
-                .as_bool()
-                .ok_or_else(|| ApiError::invalid(flag, "must be a boolean"))?;
+            // A form body carries booleans as text.
+            let b = match v {
+                Value::Bool(b) => Some(*b),
+                Value::String(s) => index::query::request::parse_bool(s),
+                _ => None,
+            }
+            .ok_or_else(|| ApiError::invalid(flag, "must be a boolean"))?;
             if flag == "is_muted" {
                 update.is_muted = Some(b);
             } else {
@@ -192,7 +196,7 @@ pub async fn suggest(
     actor: Actor,
     params: Params,
 ) -> ApiResult<Json<Value>> {
-    actor.user()?;
+    actor.logged_in_user()?;
     let prefix = params
         .get("prefix")
         .unwrap_or_default()
@@ -222,7 +226,7 @@ pub async fn suggest(
 
 /// `GET /groups`: the caller's groups (all groups for admins).
 pub async fn groups(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Value>> {
-    let me = actor.user()?;
+    let me = actor.logged_in_user()?;
     let groups = if actor.is_admin {
         let query = RoleQuery {
             kind: Some(RoleKind::Group),

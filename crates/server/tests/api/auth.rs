@@ -278,4 +278,22 @@ async fn maintenance_mode_refuses_writes_but_not_reads() {
         app.get("/api/2/metadata").send().await.json()["maintenance"],
         true
     );
+    // Reads that need a login still work.
+    for uri in [
+        format!("/api/2/roles/{}", user.id),
+        "/api/2/groups".to_string(),
+        format!("/api/2/roles/_suggest?prefix={}", app.admin.email),
+    ] {
+        app.get(&uri)
+            .auth(&user)
+            .send()
+            .await
+            .expect(StatusCode::OK);
+    }
+    app.put(&format!("/api/2/roles/{}", user.id))
+        .auth(&user)
+        .json(&json!({"name": "Renamed"}))
+        .send()
+        .await
+        .expect(StatusCode::FORBIDDEN);
 }

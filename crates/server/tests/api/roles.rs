@@ -80,6 +80,19 @@ async fn role_update_and_password_change() {
     let (status, body) = update(&app, &alice, alice.id, json!({"name": "Alice A."})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "Alice A.");
+    // A form body works as JSON does, booleans included.
+    let form = app
+        .post(&format!("/api/2/roles/{}", alice.id))
+        .auth(&alice)
+        .body(
+            "application/x-www-form-urlencoded",
+            "is_muted=true&is_tester=false&locale=de",
+        )
+        .send()
+        .await;
+    form.expect(StatusCode::OK);
+    assert_eq!(form.json()["is_muted"], true);
+    assert_eq!(form.json()["locale"], "de");
     let (status, _) = update(&app, &bob, alice.id, json!({"name": "Hijack"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let resp = app
@@ -381,6 +394,28 @@ async fn permissions_view_and_update() {
     anon.expect(StatusCode::OK);
     assert_eq!(anon.json()["secret"], false);
     assert_eq!(anon.json()["writeable"], false);
+
+    // Shared with every logged-in user (the system `authenticated` role) is not secret
+    // either, though anonymous visitors still cannot read it.
+    let other = app.collection(&alice, "for-members").await;
+    let members = json!([{"role_id": app.state.system_roles.authenticated, "read": true}]);
+    app.post(&format!("/api/2/collections/{other}/permissions"))
+        .auth(&app.admin)
+        .json(&members)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let as_bob = app
+        .get(&format!("/api/2/collections/{other}"))
+        .auth(&bob)
+        .send()
+        .await;
+    as_bob.expect(StatusCode::OK);
+    assert_eq!(as_bob.json()["secret"], false);
+    app.get(&format!("/api/2/collections/{other}"))
+        .send()
+        .await
+        .expect(StatusCode::FORBIDDEN);
 
     for bad in [
         json!([{"read": true}]),
