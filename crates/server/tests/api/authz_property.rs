@@ -319,6 +319,10 @@ async fn check_collections(world: &World, caller: &Caller) {
             assert_eq!(view["count"], c.entities.len());
         }
         let (status, _) = world
+            .get(caller, &format!("/api/2/collections/{}/status", c.id))
+            .await;
+        assert_eq!(status, want, "{}: status of {}", caller.name, c.id);
+        let (status, _) = world
             .get(caller, &format!("/api/2/collections/{}/permissions", c.id))
             .await;
         let want = if c.deleted {
@@ -335,8 +339,12 @@ async fn check_collections(world: &World, caller: &Caller) {
 async fn check_search(world: &World, caller: &Caller) {
     let facets = "&facet=collection_id&facet=schema&facet=countries\
                   &facet_size:collection_id=100&facet_size:schema=100&facet_size:countries=100";
-    for q in ["", "&q=shared", "&q=marker%20OR%20nothing"] {
-        let uri = format!("/api/2/entities?filter:schemata=Thing&limit=500{q}{facets}");
+    for (path, q) in [
+        ("entities", ""),
+        ("entities", "&q=shared"),
+        ("search", "&q=marker%20OR%20nothing"),
+    ] {
+        let uri = format!("/api/2/{path}?filter:schemata=Thing&limit=500{q}{facets}");
         let listing = world.get_json(caller, &uri).await;
         let mut want_collections = BTreeMap::new();
         let mut want_schemata = BTreeMap::new();
@@ -429,13 +437,15 @@ async fn check_entities(world: &World, caller: &Caller) {
     for hit in all["results"].as_array().unwrap() {
         let id = hit["id"].as_str().unwrap();
         let owner = world.owner_of(id);
-        let (status, _) = world.get(caller, &format!("/api/2/entities/{id}")).await;
         let want = if caller.readable.contains(&owner) {
             StatusCode::OK
         } else {
             StatusCode::FORBIDDEN
         };
-        assert_eq!(status, want, "{}: view entity {id}", caller.name);
+        for path in ["entities", "documents"] {
+            let (status, _) = world.get(caller, &format!("/api/2/{path}/{id}")).await;
+            assert_eq!(status, want, "{}: view {path}/{id}", caller.name);
+        }
     }
 }
 

@@ -196,6 +196,57 @@ async fn create_update_and_delete() {
 }
 
 #[tokio::test]
+async fn references_to_unreadable_entities_stay_bare_ids() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let secret = app.collection(&bob, "bobs-secrets").await;
+    app.bulk(&bob, secret, &json!([person("hidden", "Hidden Person")]))
+        .await;
+    let hidden_id = only_id(&app, secret).await;
+    let mine = app.collection(&alice, "alices").await;
+    // Unsigned references (the default of POST /entities) keep the id as given.
+    let body = json!({"schema": "Ownership", "collection_id": mine,
+                      "properties": {"owner": [hidden_id.clone()]}});
+    let created = app
+        .post("/api/2/entities")
+        .auth(&alice)
+        .json(&body)
+        .send()
+        .await;
+    created.expect(StatusCode::OK);
+    let created = created.json();
+    assert_eq!(
+        created["properties"]["owner"],
+        json!([hidden_id]),
+        "{created}"
+    );
+    let found = app
+        .get("/api/2/entities?filter:schema=Ownership")
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        found["results"][0]["properties"]["owner"],
+        json!([hidden_id])
+    );
+    assert!(!found.to_string().contains("Hidden Person"));
+    // The admin reads both collections and gets the nested entity.
+    let id = created["id"].as_str().unwrap();
+    let by_admin = app
+        .get(&format!("/api/2/entities/{id}"))
+        .auth(&app.admin)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        by_admin["properties"]["owner"][0]["properties"]["name"],
+        json!(["Hidden Person"])
+    );
+}
+
+#[tokio::test]
 async fn create_needs_a_collection() {
     let app = TestApp::new().await;
     let alice = app.user("alice").await;
