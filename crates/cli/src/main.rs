@@ -59,6 +59,11 @@ enum Command {
     /// FollowTheMoney data tools (validate, aggregate, sign, dump-model), like `ftm`.
     #[command(subcommand)]
     Ftm(commands::ftm::FtmCommand),
+    /// Run a mapping file over CSV files or SQL tables into FtM JSON lines, like `ftm map`.
+    Map(commands::mapping::MapArgs),
+    /// Export FtM JSON lines as CSV, Excel, Cypher, Neo4j CSV, GEXF or RDF, like `ftm export-*`.
+    #[command(subcommand)]
+    Export(commands::export::ExportCommand),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +83,8 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         // Stream tools need no runtime.
         Command::Ftm(cmd) => return commands::ftm::run(cmd),
+        Command::Map(args) => return commands::mapping::run(args),
+        Command::Export(cmd) => return commands::export::run(cmd),
         Command::IngestFile => return ingest_file(),
         _ => {}
     }
@@ -100,7 +107,9 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Command::User(cmd) => commands::admin::user(cmd).await,
             Command::Group(cmd) => commands::admin::group(cmd).await,
             Command::Collection(cmd) => commands::admin::collection(cmd).await,
-            Command::Ftm(_) | Command::IngestFile => Ok(ExitCode::SUCCESS),
+            Command::Ftm(_) | Command::Map(_) | Command::Export(_) | Command::IngestFile => {
+                Ok(ExitCode::SUCCESS)
+            }
         }
     })
 }

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod client;
 pub mod crawldir;
 pub mod data;
+pub mod export;
 pub mod ftm;
+pub mod mapping;
 pub mod processing;
 pub mod serve;
