@@ -392,6 +392,10 @@ fn index_doc(entity: ftm::Entity, n: usize) -> IndexDoc {
 
 struct Args {
     entities: usize,
+    /// Query an existing index in `dir` instead of building one.
+    reuse: bool,
+    /// Run only the queries whose name contains this.
+    only: Option<String>,
     dir: Option<PathBuf>,
     reps: usize,
     batch: usize,
@@ -400,18 +404,25 @@ struct Args {
 fn args() -> Args {
     let mut args = Args {
         entities: 1_000_000,
+        reuse: false,
+        only: None,
         dir: None,
         reps: 20,
         batch: 100_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--reuse" {
+            args.reuse = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--entities" => args.entities = value.parse().expect("--entities N"),
             "--dir" => args.dir = Some(PathBuf::from(value)),
             "--reps" => args.reps = value.parse().expect("--reps R"),
             "--batch" => args.batch = value.parse().expect("--batch B"),
+            "--only" => args.only = Some(value),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -556,15 +567,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let args = args();
-    let dir = args.dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("aleph-bench-index-{}", std::process::id()))
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-    let index = TantivyIndex::open(&dir, TantivyOptions::default()).unwrap();
-
+/// Builds the index of generated entities and prints indexing figures.
+async fn build_all(index: &TantivyIndex, args: &Args, dir: &std::path::Path) {
     let documents = args.entities / 20;
     let small = args.entities - documents;
     let people = small * 45 / 100;
@@ -576,7 +580,7 @@ async fn main() {
         small - people - companies,
         dir.display()
     );
-    let (gen_small, idx_small, cpu_small) = build(&index, small, args.batch, |n| {
+    let (gen_small, idx_small, cpu_small) = build(index, small, args.batch, |n| {
         let e = if n < people {
             person(&mut rng, n)
         } else if n < people + companies {
@@ -587,7 +591,7 @@ async fn main() {
         index_doc(e, n)
     })
     .await;
-    let (gen_docs, idx_docs, cpu_docs) = build(&index, documents, args.batch / 10, |n| {
+    let (gen_docs, idx_docs, cpu_docs) = build(index, documents, args.batch / 10, |n| {
         index_doc(document(&mut rng, n), n)
     })
     .await;
@@ -621,7 +625,21 @@ async fn main() {
         bytes as f64 / 1e6,
         bytes as f64 / total.max(1) as f64
     );
+}
 
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = args();
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("aleph-bench-index-{}", std::process::id()))
+    });
+    if !args.reuse {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let index = TantivyIndex::open(&dir, TantivyOptions::default()).unwrap();
+    if !args.reuse {
+        build_all(&index, &args, &dir).await;
+    }
     let scopes = [
         ReadScope::All,
         ReadScope::collections([1, 2, 3, 5, 8, 13, 17, 19]),
@@ -629,6 +647,13 @@ async fn main() {
     let mut all = Vec::new();
     let mut per_query = Vec::new();
     for (name, params) in queries() {
+        if args
+            .only
+            .as_ref()
+            .is_some_and(|o| !name.contains(o.as_str()))
+        {
+            continue;
+        }
         let pairs: Vec<(String, String)> = params
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

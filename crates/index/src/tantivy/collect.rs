@@ -15,9 +15,13 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, ColumnType, MonotonicallyMappableToU64, StrColumn};
+use tantivy::columnar::{
+    Column, ColumnIndex, ColumnType, ColumnValues, MonotonicallyMappableToU64, StrColumn,
+};
 use tantivy::{DateTime, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::query::values::{DateUnit, format_timestamp};
@@ -151,10 +155,83 @@ fn score_to_u64(score: Score) -> u64 {
     f64::from(score).to_u64()
 }
 
+/// Reads the values of one column of a segment, with a shortcut for columns that have
+/// exactly one value per document.
+#[derive(Clone)]
+enum Values {
+    Full(Arc<dyn ColumnValues<u64>>),
+    Any(Column<u64>),
+}
+
+impl Values {
+    fn new(column: Column<u64>) -> Values {
+        match column.index {
+            ColumnIndex::Full => Values::Full(column.values),
+            _ => Values::Any(column),
+        }
+    }
+
+    #[inline]
+    fn for_each(&self, doc: DocId, mut f: impl FnMut(u64)) {
+        match self {
+            Values::Full(values) => f(values.get_val(doc)),
+            Values::Any(column) => column.values_for_doc(doc).for_each(f),
+        }
+    }
+
+    #[inline]
+    fn min_or_max(&self, doc: DocId, max: bool) -> Option<u64> {
+        match self {
+            Values::Full(values) => Some(values.get_val(doc)),
+            Values::Any(column) => {
+                let values = column.values_for_doc(doc);
+                if max { values.max() } else { values.min() }
+            }
+        }
+    }
+
+    fn min_value(&self) -> u64 {
+        match self {
+            Values::Full(values) => values.min_value(),
+            Values::Any(column) => column.min_value(),
+        }
+    }
+
+    fn max_value(&self) -> u64 {
+        match self {
+            Values::Full(values) => values.max_value(),
+            Values::Any(column) => column.max_value(),
+        }
+    }
+}
+
+/// A multiply-rotate hasher for `u64` keys: facet counting hashes once per value of
+/// every matching document, where SipHash's resistance to hostile keys is not needed.
+#[derive(Default, Clone, Copy)]
+struct U64Hasher(u64);
+
+impl std::hash::Hasher for U64Hasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type U64Map<V> = HashMap<u64, V, BuildHasherDefault<U64Hasher>>;
+
 /// Reads one sort key of a segment's documents.
 struct KeyReader {
     /// `None` for the score (or a column the segment lacks, when `score` is false).
-    column: Option<Column<u64>>,
+    column: Option<Values>,
     score: bool,
     desc: bool,
     take_max: bool,
@@ -168,14 +245,10 @@ impl KeyReader {
         if self.score {
             return encode(Some(score_to_u64(score)), self.desc);
         }
-        let value = self.column.as_ref().and_then(|c| {
-            let values = c.values_for_doc(doc);
-            if self.take_max {
-                values.max()
-            } else {
-                values.min()
-            }
-        });
+        let value = self
+            .column
+            .as_ref()
+            .and_then(|c| c.min_or_max(doc, self.take_max));
         encode(value, self.desc)
     }
 }
@@ -213,13 +286,21 @@ impl SegTop {
         }
     }
 
+    #[inline]
     fn collect(&mut self, doc: DocId, score: Score) {
         let n = self.nkeys();
+        let first = self.read(0, doc, score);
+        if let Some(threshold) = &self.threshold
+            && first > threshold[0]
+        {
+            return;
+        }
         let mut keys = [0u128; MAX_KEYS];
+        keys[0] = first;
         if let Some(threshold) = self.threshold {
             // Read keys one at a time and stop as soon as the document is worse.
-            let mut decided = false;
-            for i in 0..n {
+            let mut decided = first < threshold[0];
+            for i in 1..n {
                 keys[i] = self.read(i, doc, score);
                 if decided {
                     continue;
@@ -234,7 +315,7 @@ impl SegTop {
                 return;
             }
         } else {
-            for (i, key) in keys.iter_mut().enumerate().take(n) {
+            for (i, key) in keys.iter_mut().enumerate().take(n).skip(1) {
                 *key = self.read(i, doc, score);
             }
         }
@@ -328,16 +409,35 @@ pub fn compare_ranked(a: &Ranked, b: &Ranked) -> Ordering {
     a.keys.cmp(&b.keys).then_with(|| a.id.cmp(&b.id))
 }
 
+/// Counts by raw column value: an array over a small range of values (dictionary
+/// ordinals, collection ids), a hash map otherwise.
 enum Counts {
-    Dense(Vec<u32>),
-    Sparse(HashMap<u64, u32>),
+    Dense { counts: Vec<u32>, offset: u64 },
+    Sparse(U64Map<u32>),
 }
 
+/// The widest value range counted in an array.
+const DENSE_RANGE: u64 = 4_000_000;
+
 impl Counts {
+    fn for_range(min: u64, max: u64) -> Counts {
+        match max.checked_sub(min) {
+            Some(width) if width < DENSE_RANGE => Counts::Dense {
+                counts: vec![0; width as usize + 1],
+                offset: min,
+            },
+            _ => Counts::Sparse(U64Map::default()),
+        }
+    }
+
+    #[inline]
     fn add(&mut self, v: u64) {
         match self {
-            Counts::Dense(c) => {
-                if let Some(slot) = c.get_mut(v as usize) {
+            Counts::Dense { counts, offset } => {
+                if let Some(slot) = v
+                    .checked_sub(*offset)
+                    .and_then(|i| counts.get_mut(i as usize))
+                {
                     *slot += 1;
                 }
             }
@@ -347,11 +447,11 @@ impl Counts {
 
     fn nonzero(self) -> Vec<(u64, u32)> {
         match self {
-            Counts::Dense(c) => c
+            Counts::Dense { counts, offset } => counts
                 .into_iter()
                 .enumerate()
                 .filter(|(_, n)| *n > 0)
-                .map(|(v, n)| (v as u64, n))
+                .map(|(i, n)| (i as u64 + offset, n))
                 .collect(),
             Counts::Sparse(m) => m.into_iter().collect(),
         }
@@ -360,7 +460,7 @@ impl Counts {
 
 struct SegFacet {
     spec: FacetSpec,
-    column: Option<Column<u64>>,
+    column: Option<Values>,
     kind: ColumnType,
     dict: Option<StrColumn>,
     counts: Counts,
@@ -390,9 +490,11 @@ impl SegFacet {
                 None => (None, ColumnType::U64, None),
             },
         };
-        let counts = match &dict {
-            Some(d) if d.num_terms() <= 4_000_000 => Counts::Dense(vec![0; d.num_terms()]),
-            _ => Counts::Sparse(HashMap::new()),
+        let column = column.map(Values::new);
+        let counts = match (&dict, &column) {
+            (Some(d), _) => Counts::for_range(0, d.num_terms().saturating_sub(1) as u64),
+            (None, Some(c)) => Counts::for_range(c.min_value(), c.max_value()),
+            (None, None) => Counts::Sparse(U64Map::default()),
         };
         Ok(SegFacet {
             spec: spec.clone(),
@@ -406,9 +508,8 @@ impl SegFacet {
     #[inline]
     fn collect(&mut self, doc: DocId) {
         if let Some(column) = &self.column {
-            for v in column.values_for_doc(doc) {
-                self.counts.add(v);
-            }
+            let counts = &mut self.counts;
+            column.for_each(doc, |v| counts.add(v));
         }
     }
 
@@ -548,8 +649,10 @@ impl Collector for PassCollector {
                     let (column, dict) = match &key.source {
                         KeySource::Score => (None, None),
                         KeySource::Column(name) => match fast.str(name)? {
-                            Some(str_col) => (Some(str_col.ords().clone()), Some(str_col)),
-                            None => (fast.u64_lenient(name)?.map(|(c, _)| c), None),
+                            Some(str_col) => {
+                                (Some(Values::new(str_col.ords().clone())), Some(str_col))
+                            }
+                            None => (fast.u64_lenient(name)?.map(|(c, _)| Values::new(c)), None),
                         },
                     };
                     readers.push(KeyReader {

@@ -100,6 +100,43 @@ impl TantivyIndex {
         TantivyIndex::from_index(index, fields, options)
     }
 
+    /// Opens an existing index for searching only, without taking the writer lock, so a
+    /// second process (a worker, a command-line search) can read while the server owns the
+    /// writer. It sees what the writer commits within about half a second; writes fail.
+    pub fn open_read_only(
+        path: &Path,
+        options: TantivyOptions,
+    ) -> Result<TantivyIndex, IndexError> {
+        let fields = Fields::build();
+        let dir = MmapDirectory::open(path).map_err(|e| IndexError::Engine(e.to_string()))?;
+        let mut index = Index::open(dir)?;
+        if index.schema() != fields.schema {
+            return Err(IndexError::IncompatibleLayout {
+                path: path.display().to_string(),
+            });
+        }
+        index.tokenizers().register(
+            schema::TOKENIZER,
+            TextAnalyzer::from(AlephTokenizer::default()),
+        );
+        if options.search_threads > 1 {
+            index.set_multithread_executor(options.search_threads)?;
+        }
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(TantivyIndex {
+            inner: Arc::new(Inner {
+                index,
+                reader,
+                writer: RwLock::new(None),
+                fields,
+                options,
+            }),
+        })
+    }
+
     /// A new index held in memory (for tests and tools).
     pub fn in_memory(options: TantivyOptions) -> Result<TantivyIndex, IndexError> {
         let fields = Fields::build();

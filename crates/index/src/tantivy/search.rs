@@ -14,10 +14,10 @@ use super::compile::{Compiled, compile};
 use super::schema::Fields;
 use crate::error::IndexError;
 use crate::highlight::Highlighter;
-use crate::query::SearchQuery;
 use crate::query::field::Field;
 use crate::query::request::{FacetRequest, Order, RangeBounds, SortKey};
 use crate::query::values::format_timestamp;
+use crate::query::{Node, SearchQuery};
 use crate::result::{FacetResult, FacetValue, Hit, SearchResult};
 use crate::scope::ReadScope;
 
@@ -288,12 +288,16 @@ fn facet_result(query: &SearchQuery, request: &FacetRequest, counts: &FacetCount
 }
 
 /// The sort keys: the user's, then relevance (unless the user placed it), then the id.
+/// Without query text every match scores the same, so relevance is left out (and not
+/// computed): the order is then the user's keys and the id.
 fn sort_plan(fields: &Fields, query: &SearchQuery) -> Vec<KeyPlan> {
+    let scored = query.query != Node::All || query.prefix.is_some();
     let mut keys = Vec::new();
-    let mut has_score = false;
+    let mut has_score = !scored;
     for sort in &query.sort {
         let desc = sort.order == Order::Desc;
         match sort.key {
+            SortKey::Score if !scored => {}
             SortKey::Score => {
                 has_score = true;
                 keys.push(KeyPlan {
