@@ -42,14 +42,54 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// How a process uses the embedded index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexMode {
+    /// This process writes the index (the server; commands run while it is stopped).
+    Writer,
+    /// This process only searches it; another process (the server) writes. Workers and
+    /// command-line tools run like this next to a running server.
+    ReadOnly,
+}
+
 /// Open the store, the index and the archive that the settings name.
 pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
+    open_with(settings, IndexMode::Writer).await
+}
+
+/// [`open`], choosing whether this process writes the embedded index.
+pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<AppState> {
     let store = store::open(&settings.database_uri)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_uri))?;
     std::fs::create_dir_all(&settings.index_path)?;
-    let index = TantivyIndex::open(&settings.index_path, TantivyOptions::default())
-        .with_context(|| format!("cannot open the index {}", settings.index_path.display()))?;
+    let opened = match mode {
+        IndexMode::Writer => TantivyIndex::open(&settings.index_path, TantivyOptions::default()),
+        IndexMode::ReadOnly => {
+            // Make sure an index exists before opening it for reading.
+            if !settings.index_path.join("meta.json").exists() {
+                drop(TantivyIndex::open(
+                    &settings.index_path,
+                    TantivyOptions::default(),
+                ));
+            }
+            TantivyIndex::open_read_only(&settings.index_path, TantivyOptions::default())
+        }
+    };
+    let index = opened.map_err(|e| {
+        if e.to_string().contains("LockBusy") {
+            anyhow::anyhow!(
+                "the index {} is in use by another process (a running `aleph serve`?); \
+                 stop it or use the API",
+                settings.index_path.display()
+            )
+        } else {
+            anyhow::anyhow!(
+                "cannot open the index {}: {e}",
+                settings.index_path.display()
+            )
+        }
+    })?;
     let archive = archive::FileArchive::open(&settings.archive_path).with_context(|| {
         format!(
             "cannot open the archive {}",

@@ -30,7 +30,7 @@ pub struct CreateUserArgs {
 
 /// Create a user and print their API key.
 pub async fn create_user(args: CreateUserArgs) -> anyhow::Result<ExitCode> {
-    let state = args.data.open().await?;
+    let state = args.data.open_read_only().await?;
     let name = args.name.clone().unwrap_or_else(|| args.email.clone());
     let mut new = NewRole::user(
         format!("password:{}", args.email.to_lowercase()),
@@ -86,7 +86,7 @@ async fn find_user(store: &dyn Store, email: &str) -> anyhow::Result<store::Role
 pub async fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         UserCommand::List(data) => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let query = RoleQuery {
                 kind: Some(RoleKind::User),
                 name_prefix: None,
@@ -113,13 +113,13 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
             }
         }
         UserCommand::Block(u) => {
-            let state = u.data.open().await?;
+            let state = u.data.open_read_only().await?;
             let role = find_user(state.store.as_ref(), &u.email).await?;
             state.store.set_role_blocked(role.id, true).await?;
             println!("blocked {}", u.email);
         }
         UserCommand::Unblock(u) => {
-            let state = u.data.open().await?;
+            let state = u.data.open_read_only().await?;
             let role = find_user(state.store.as_ref(), &u.email).await?;
             state.store.set_role_blocked(role.id, false).await?;
             println!("unblocked {}", u.email);
@@ -127,7 +127,7 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
         UserCommand::MakeAdmin(u) => set_admin(u, true).await?,
         UserCommand::RemoveAdmin(u) => set_admin(u, false).await?,
         UserCommand::ResetApiKey(u) => {
-            let state = u.data.open().await?;
+            let state = u.data.open_read_only().await?;
             let role = find_user(state.store.as_ref(), &u.email).await?;
             let key = state.store.reset_api_key(role.id, None).await?;
             println!("API key for {}: {}", u.email, key.as_str());
@@ -137,7 +137,7 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn set_admin(u: UserArg, admin: bool) -> anyhow::Result<()> {
-    let state = u.data.open().await?;
+    let state = u.data.open_read_only().await?;
     let role = find_user(state.store.as_ref(), &u.email).await?;
     let update = RoleUpdate {
         is_admin: Some(admin),
@@ -204,7 +204,7 @@ pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
             name,
             data,
         } => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let name = name.unwrap_or_else(|| foreign_id.clone());
             let role = state
                 .store
@@ -213,7 +213,7 @@ pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
             println!("created group {foreign_id} (id {})", role.id);
         }
         GroupCommand::List(data) => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let query = RoleQuery {
                 kind: Some(RoleKind::Group),
                 name_prefix: None,
@@ -235,7 +235,7 @@ pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
             }
         }
         GroupCommand::Delete { foreign_id, data } => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let group = find_group(state.store.as_ref(), &foreign_id).await?;
             let removed = state.store.delete_role(group.id).await?;
             println!("deleted group {foreign_id}: {removed:?}");
@@ -245,7 +245,7 @@ pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
             email,
             data,
         } => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let group = find_group(state.store.as_ref(), &foreign_id).await?;
             let user = find_user(state.store.as_ref(), &email).await?;
             state.store.add_member(group.id, user.id).await?;
@@ -256,7 +256,7 @@ pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
             email,
             data,
         } => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let group = find_group(state.store.as_ref(), &foreign_id).await?;
             let user = find_user(state.store.as_ref(), &email).await?;
             let was = state.store.remove_member(group.id, user.id).await?;
@@ -318,7 +318,7 @@ async fn find_role(state: &server::AppState, name: &str) -> anyhow::Result<store
 pub async fn collection(cmd: CollectionCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CollectionCommand::List(data) => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let mut query = CollectionQuery::new(CollectionScope::All);
             query.limit = 100_000;
             for c in state.store.list_collections(&query).await?.items {
@@ -338,7 +338,7 @@ pub async fn collection(cmd: CollectionCommand) -> anyhow::Result<ExitCode> {
             keep_metadata,
             data,
         } => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let c = state.store.collection_by_foreign_id(&foreign_id).await?;
             let mode = if keep_metadata {
                 DeleteMode::Contents
@@ -359,7 +359,7 @@ pub async fn collection(cmd: CollectionCommand) -> anyhow::Result<ExitCode> {
             write,
             data,
         } => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let c = state.store.collection_by_foreign_id(&foreign_id).await?;
             let r = find_role(&state, &role).await?;
             let access = if write { Access::Write } else { Access::Read };
@@ -374,7 +374,7 @@ pub async fn collection(cmd: CollectionCommand) -> anyhow::Result<ExitCode> {
             role,
             data,
         } => {
-            let state = data.open().await?;
+            let state = data.open_read_only().await?;
             let c = state.store.collection_by_foreign_id(&foreign_id).await?;
             let r = find_role(&state, &role).await?;
             state.store.set_permission(c.id, r.id, Access::None).await?;

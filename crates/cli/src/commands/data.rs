@@ -152,7 +152,7 @@ pub struct SearchArgs {
 }
 
 pub async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
-    let state = args.data.open().await?;
+    let state = args.data.open_read_only().await?;
     let mut params: Vec<(String, String)> = vec![
         ("q".into(), args.query.clone()),
         ("limit".into(), args.limit.to_string()),

@@ -19,7 +19,7 @@ pub struct StatusArgs {
 }
 
 pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let state = args.data.open().await?;
+    let state = args.data.open_read_only().await?;
     let collection = match &args.foreign_id {
         Some(fid) => Some(state.store.collection_by_foreign_id(fid).await?),
         None => None,
@@ -108,7 +108,7 @@ pub struct RetryArgs {
 }
 
 pub async fn retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
-    let state = args.data.open().await?;
+    let state = args.data.open_read_only().await?;
     let collection = state
         .store
         .collection_by_foreign_id(&args.foreign_id)

@@ -35,6 +35,7 @@ fn cores() -> usize {
 fn spawn_workers(
     state: &server::AppState,
     concurrency: usize,
+    index: bool,
 ) -> anyhow::Result<(
     tokio::sync::watch::Sender<bool>,
     tokio::task::JoinHandle<()>,
@@ -42,16 +43,19 @@ fn spawn_workers(
     let work_root = state.settings.data_dir.join("work");
     std::fs::create_dir_all(&work_root)?;
     let pipeline = server::services::pipeline::PipelineConfig::detect(work_root)?;
-    let options = server::worker::WorkerOptions::new(concurrency, pipeline);
+    let mut options = server::worker::WorkerOptions::new(concurrency, pipeline);
+    options.index = index;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(server::worker::run(state.clone(), options, stopped));
     Ok((stop, handle))
 }
 
 pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let state = args.data.open().await?;
-    let concurrency = args.concurrency.unwrap_or_else(cores);
-    let (stop, handle) = spawn_workers(&state, concurrency)?;
+    // The embedded index has one writer, the server: a separate worker extracts and
+    // analyses files and leaves their indexing to it.
+    let state = args.data.open_read_only().await?;
+    let concurrency = args.concurrency.unwrap_or_else(cores).max(1);
+    let (stop, handle) = spawn_workers(&state, concurrency, false)?;
     println!("worker running with {concurrency} slots; Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;
     println!("finishing the jobs in progress…");
@@ -69,9 +73,16 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
+    /// Open everything, as the writer of the embedded index (fails while a server runs).
     pub async fn open(&self) -> anyhow::Result<server::AppState> {
         let settings = server::Settings::from_env(Some(self.data_dir.clone()))?;
         server::open(settings).await
+    }
+
+    /// Open everything, reading the index only: safe next to a running server.
+    pub async fn open_read_only(&self) -> anyhow::Result<server::AppState> {
+        let settings = server::Settings::from_env(Some(self.data_dir.clone()))?;
+        server::open_with(settings, server::IndexMode::ReadOnly).await
     }
 }
 
@@ -95,11 +106,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!("  API key:  {}", admin.api_key);
     }
     let workers = args.workers.unwrap_or_else(cores);
-    let background = if workers > 0 {
-        Some(spawn_workers(&state, workers)?)
-    } else {
-        None
-    };
+    // The server always indexes (it owns the index); `--workers` sets its file slots.
+    let background = Some(spawn_workers(&state, workers, true)?);
     println!(
         "Aleph is listening on http://{}/ ({workers} worker slots)",
         args.bind

@@ -46,7 +46,7 @@ pub async fn cancel(
 
 /// `GET /api/2/status`: the active collections the caller can read.
 pub async fn dashboard(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Value>> {
-    actor.user()?;
+    actor.logged_in_user()?;
     let counts = state.store.job_counts(None).await?;
     let mut by_collection: std::collections::BTreeMap<i64, Vec<store::StageCounts>> =
         Default::default();

@@ -6,7 +6,6 @@
 //! leaves stale pages behind and never shows readers a half-written document. Job payloads
 //! carry ids and options only; everything else is read from the store and the archive.
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -171,19 +170,11 @@ async fn ingest_document(
         return Ok(succeeded());
     };
     let document = stored.entity;
-    let origin = ingest_origin(entity_id);
-    let previous: HashSet<String> = state
-        .store
-        .origin_entity_ids(collection_id, &origin)
-        .await?
-        .into_iter()
-        .collect();
     let Some(hash) = document.first("contentHash").map(str::to_string) else {
         let outcome = record_failure(
             state,
             job,
             &document,
-            &previous,
             &IngestError::new(ErrorClass::Internal, "the document has no file"),
         )
         .await?;
@@ -194,7 +185,7 @@ async fn ingest_document(
         Err(archive::ArchiveError::NotFound(_)) => {
             let err =
                 IngestError::new(ErrorClass::Io, format!("file {hash} is not in the archive"));
-            return record_failure(state, job, &document, &previous, &err).await;
+            return record_failure(state, job, &document, &err).await;
         }
         Err(e) => return Err(e.into()),
     };
@@ -212,8 +203,8 @@ async fn ingest_document(
         memory_limit: None,
     };
     match sandbox::extract(&config.isolation, request).await {
-        Ok(extraction) => record_success(state, job, &document, &previous, extraction).await,
-        Err(err) => record_failure(state, job, &document, &previous, &err).await,
+        Ok(extraction) => record_success(state, job, &document, extraction).await,
+        Err(err) => record_failure(state, job, &document, &err).await,
     }
 }
 
@@ -233,7 +224,6 @@ async fn record_success(
     state: &AppState,
     job: &Job,
     document: &Entity,
-    previous: &HashSet<String>,
     extraction: Extraction,
 ) -> anyhow::Result<JobOutcome> {
     let collection_id = job.collection_id;
@@ -294,15 +284,6 @@ async fn record_success(
         .store
         .replace_origin(collection_id, &origin, &written)
         .await?;
-    let now: HashSet<&str> = written.iter().filter_map(Entity::id).collect();
-    let gone: Vec<String> = previous
-        .iter()
-        .filter(|id| !now.contains(id.as_str()))
-        .cloned()
-        .collect();
-    if !gone.is_empty() {
-        state.index.delete_entities(gone).await?;
-    }
     let mut next = children_jobs;
     next.push(next_job(Stage::ANALYZE, job, &entity_id));
     if !next.is_empty() {
@@ -315,7 +296,6 @@ async fn record_failure(
     state: &AppState,
     job: &Job,
     document: &Entity,
-    previous: &HashSet<String>,
     err: &IngestError,
 ) -> anyhow::Result<JobOutcome> {
     let collection_id = job.collection_id;
@@ -329,14 +309,6 @@ async fn record_failure(
         .store
         .replace_origin(collection_id, &origin, std::slice::from_ref(&entity))
         .await?;
-    let gone: Vec<String> = previous
-        .iter()
-        .filter(|id| **id != entity_id)
-        .cloned()
-        .collect();
-    if !gone.is_empty() {
-        state.index.delete_entities(gone).await?;
-    }
     // A failed file is still shown, with its reason.
     if wants_index(job) {
         state
@@ -494,5 +466,26 @@ async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<()> {
     ids.dedup();
     sync_index(&state.store, &state.index, job.collection_id, &ids)
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    // What an earlier run of this document produced and this one did not (pages of a
+    // longer version of the file) is still in the index: find it by origin and drop it.
+    let query = index::SearchQuery::from_params(&[
+        ("filter:origin".to_string(), ingest_origin(entity_id)),
+        ("filter:origin".to_string(), analyze_origin(entity_id)),
+    ])?;
+    let scope = index::ReadScope::collections([job.collection_id]);
+    let indexed = state
+        .index
+        .stream_ids(&scope, &query)
+        .await?
+        .collect_all()
+        .await?;
+    let stale: Vec<String> = indexed
+        .into_iter()
+        .filter(|id| ids.binary_search(id).is_err())
+        .collect();
+    if !stale.is_empty() {
+        state.index.delete_entities(stale).await?;
+    }
+    Ok(())
 }

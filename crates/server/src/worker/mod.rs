@@ -24,8 +24,11 @@ use crate::state::AppState;
 pub struct WorkerOptions {
     /// Written as the lease owner: host, process and a counter.
     pub name: String,
-    /// Files processed at once.
+    /// Files processed at once (ingest and analyze jobs); 0 for none.
     pub concurrency: usize,
+    /// Whether this worker runs index jobs. With the embedded index only the process that
+    /// owns the index writer (the server) may.
+    pub index: bool,
     /// How long a claimed job is ours without a heartbeat.
     pub lease: Duration,
     /// How long to wait before asking for work again when there was none.
@@ -43,7 +46,8 @@ impl WorkerOptions {
             .unwrap_or_else(|_| "localhost".to_string());
         WorkerOptions {
             name: format!("{host}:{}:{}", std::process::id(), rand::random::<u32>()),
-            concurrency: concurrency.max(1),
+            concurrency,
+            index: true,
             lease: Duration::from_secs(120),
             idle_poll: Duration::from_millis(500),
             index_batch: 500,
@@ -57,6 +61,11 @@ impl WorkerOptions {
 pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::Receiver<bool>) {
     let options = Arc::new(options);
     let slots = Arc::new(Semaphore::new(options.concurrency));
+    let file_stages: &[&str] = if options.concurrency > 0 {
+        &[Stage::INGEST.as_str(), Stage::ANALYZE.as_str()]
+    } else {
+        &[]
+    };
     let mut tasks = JoinSet::new();
     let mut index_running = false;
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
@@ -72,15 +81,10 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         let mut claimed_any = false;
         // File work: as many as there are free slots.
         let free = slots.available_permits() as u32;
-        if free > 0 {
+        if free > 0 && !file_stages.is_empty() {
             match state
                 .store
-                .claim(
-                    &options.name,
-                    &[Stage::INGEST.as_str(), Stage::ANALYZE.as_str()],
-                    free,
-                    options.lease,
-                )
+                .claim(&options.name, file_stages, free, options.lease)
                 .await
             {
                 Ok(jobs) => {
@@ -110,7 +114,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
             }
         }
         // Index work: one batch at a time.
-        if !index_running {
+        if options.index && !index_running {
             match state
                 .store
                 .claim(

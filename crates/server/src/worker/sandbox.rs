@@ -208,8 +208,7 @@ fn died(status: std::process::ExitStatus, diagnostics: &str) -> IngestError {
     let how = format!("exited with {status}");
     let tail: String = diagnostics
         .lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or_default()
         .chars()
         .take(300)
