@@ -208,15 +208,14 @@ impl Drop for Server {
 
 /// Run `aleph` with these arguments; the manifest directory is `state`.
 pub fn aleph(args: &[&str], state: &Path) -> Output {
-    let output = Command::new(BIN)
+    Command::new(BIN)
         .args(args)
         .env("XDG_STATE_HOME", state)
         .env("RUST_LOG", "warn")
         .env_remove("ALEPHCLIENT_HOST")
         .env_remove("ALEPHCLIENT_API_KEY")
         .output()
-        .unwrap();
-    output
+        .unwrap()
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -21,6 +21,9 @@ use crate::state::AppState;
 
 pub use crate::services::upload::ORIGIN_UPLOAD;
 
+/// The I/O error text of a file part cut off by the upload size limit.
+const BODY_LIMIT: &str = "length limit exceeded";
+
 /// What the request carried.
 struct Upload {
     meta: UploadMeta,
@@ -58,13 +61,20 @@ async fn read_upload(state: &AppState, request: Request) -> ApiResult<Upload> {
                 continue;
             }
             let declared = field.file_name().map(str::to_string);
-            let stream = field.map_err(|e| std::io::Error::other(e.to_string()));
+            // Keep the body limit recognisable through the archive's I/O error.
+            let stream = field.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    std::io::Error::other(BODY_LIMIT)
+                } else {
+                    std::io::Error::other(e.body_text())
+                }
+            });
             let mut reader = tokio_util::io::StreamReader::new(stream);
             let archived = upload::archive_reader(state, &mut reader, declared)
                 .await
                 .map_err(|e| {
                     // A body-limit error surfaces here while streaming.
-                    if e.to_string().contains("length limit") {
+                    if e.to_string().contains(BODY_LIMIT) {
                         ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The upload is too large.")
                     } else {
                         ApiError::from(e)

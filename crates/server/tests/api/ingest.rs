@@ -137,7 +137,7 @@ async fn folders_nest_and_children_get_ancestors() {
     let file = upload_file(&app, &app.admin, cid, &meta, "1.txt", b"one").await;
     file.expect(StatusCode::CREATED);
     let doc = stored(&app, cid, file.json()["id"].as_str().unwrap()).await;
-    assert_eq!(doc.get("parent"), [sub_id.clone()]);
+    assert_eq!(doc.get("parent"), std::slice::from_ref(&sub_id));
     let mut ancestors = doc.get("ancestors").to_vec();
     ancestors.sort();
     let mut expected = vec![top_id.clone(), sub_id.clone()];
@@ -242,4 +242,17 @@ async fn new_content_drops_what_was_extracted_from_the_old_file() {
     assert_ne!(hashes[0], old_hash);
     assert!(entity.get("bodyText").is_empty());
     assert!(entity.get("processingStatus").is_empty());
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_413() {
+    let app = TestApp::with(|s| s.max_upload_bytes = 4096).await;
+    let cid = app.collection(&app.admin, "limited").await;
+    let meta = json!({"foreign_id": "big.txt"});
+    let big = vec![b'x'; 64 * 1024];
+    let resp = upload_file(&app, &app.admin, cid, &meta, "big.txt", &big).await;
+    resp.expect(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(resp.json()["message"], "The upload is too large.");
+    let small = upload_file(&app, &app.admin, cid, &meta, "big.txt", b"fits").await;
+    small.expect(StatusCode::CREATED);
 }
