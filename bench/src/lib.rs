@@ -14,7 +14,7 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed.max(1))
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
         x ^= x << 25;
@@ -23,7 +23,7 @@ impl Rng {
         x.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
@@ -31,26 +31,103 @@ impl Rng {
 }
 
 const GIVEN: &[&str] = &[
-    "Anna", "Boris", "Carlos", "Dmitri", "Elena", "Fatima", "Georg", "Hana", "Ivan", "Julia",
-    "Kofi", "Lena", "Mehmet", "Nadia", "Oleksandr", "Paula", "Qasim", "Rosa", "Sergei", "Tanja",
+    "Anna",
+    "Boris",
+    "Carlos",
+    "Dmitri",
+    "Elena",
+    "Fatima",
+    "Georg",
+    "Hana",
+    "Ivan",
+    "Julia",
+    "Kofi",
+    "Lena",
+    "Mehmet",
+    "Nadia",
+    "Oleksandr",
+    "Paula",
+    "Qasim",
+    "Rosa",
+    "Sergei",
+    "Tanja",
 ];
 const FAMILY: &[&str] = &[
     "Müller", "Ivanov", "Garcia", "Smith", "Kowalski", "Nguyen", "Rossi", "Yilmaz", "Dubois",
     "Petrenko", "Okafor", "Schmidt", "Novak", "Silva", "Haddad", "Larsen",
 ];
 const COUNTRIES: &[&str] = &[
-    "Germany", "de", "RU", "Russian Federation", "gb", "United Kingdom", "France", "cy",
-    "Cyprus", "pa", "Panama", "vg", "British Virgin Islands", "ua",
+    "Germany",
+    "de",
+    "RU",
+    "Russian Federation",
+    "gb",
+    "United Kingdom",
+    "France",
+    "cy",
+    "Cyprus",
+    "pa",
+    "Panama",
+    "vg",
+    "British Virgin Islands",
+    "ua",
 ];
-const FORMS: &[&str] = &["Ltd", "LLC", "GmbH", "S.A.", "Holdings Limited", "ООО", "Inc."];
+const FORMS: &[&str] = &[
+    "Ltd",
+    "LLC",
+    "GmbH",
+    "S.A.",
+    "Holdings Limited",
+    "ООО",
+    "Inc.",
+];
 const WORDS: &[&str] = &[
-    "trading", "capital", "shipping", "energy", "invest", "global", "offshore", "consulting",
-    "nordic", "atlantic", "logistics", "mining", "construction", "media", "pharma", "estate",
+    "trading",
+    "capital",
+    "shipping",
+    "energy",
+    "invest",
+    "global",
+    "offshore",
+    "consulting",
+    "nordic",
+    "atlantic",
+    "logistics",
+    "mining",
+    "construction",
+    "media",
+    "pharma",
+    "estate",
 ];
 const TEXT: &[&str] = &[
-    "the", "company", "transferred", "funds", "to", "an", "account", "held", "in", "a", "bank",
-    "registered", "director", "shareholder", "contract", "payment", "invoice", "signed", "by",
-    "beneficial", "owner", "meeting", "minutes", "of", "board", "loan", "agreement", "property",
+    "the",
+    "company",
+    "transferred",
+    "funds",
+    "to",
+    "an",
+    "account",
+    "held",
+    "in",
+    "a",
+    "bank",
+    "registered",
+    "director",
+    "shareholder",
+    "contract",
+    "payment",
+    "invoice",
+    "signed",
+    "by",
+    "beneficial",
+    "owner",
+    "meeting",
+    "minutes",
+    "of",
+    "board",
+    "loan",
+    "agreement",
+    "property",
 ];
 
 /// The `i`-th generated entity as FtM JSON (raw, uncleaned values).
@@ -66,7 +143,12 @@ pub fn entity(rng: &mut Rng, i: usize) -> Value {
 fn person(rng: &mut Rng, i: usize) -> Value {
     let name = format!("{} {}", rng.pick(GIVEN), rng.pick(FAMILY));
     let birth = match rng.below(3) {
-        0 => format!("19{:02}-{:02}-{:02}", 40 + rng.below(60), 1 + rng.below(12), 1 + rng.below(28)),
+        0 => format!(
+            "19{:02}-{:02}-{:02}",
+            40 + rng.below(60),
+            1 + rng.below(12),
+            1 + rng.below(28)
+        ),
         1 => format!("19{:02}", 40 + rng.below(60)),
         _ => format!("19{:02}-{:02}", 40 + rng.below(60), 1 + rng.below(12)),
     };

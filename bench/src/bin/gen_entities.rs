@@ -4,7 +4,10 @@ use std::io::{BufWriter, Write};
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let seed: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(42);
     let mut rng = bench::Rng::new(seed);
     let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());

@@ -25,7 +25,8 @@ pub(crate) fn phonetic_key(token: &str) -> String {
         } else if starts(i, "dzh") {
             // Джабаров: "Dzhabarov", "Djabarov", "Jabarov".
             (None, 3)
-        } else if starts(i, "sh") {
+        } else if starts(i, "sh") || starts(i, "ts") || starts(i, "tz") {
+            // "ts", "tz" and "z" all write the Russian ц ("Zaytsev", "Zajcev", "Saizew").
             (Some(b's'), 2)
         } else if starts(i, "zh") || starts(i, "dj") {
             // Жуков: "Zhukov", "Joukov", "Jukov"; j is a vowel here.
@@ -69,6 +70,47 @@ pub(crate) fn phonetic_key(token: &str) -> String {
     if out.len() < 2 { String::new() } else { out }
 }
 
+/// The token with spelling variants that do not change the sound folded together, but
+/// vowels kept: y and j as i, w as v, "ts"/"tz"/"cz" as c, "ph" as f, "kh" as h, "ou" as
+/// u, x as ks, q as k, doubled letters once. Edit distances are measured on this form,
+/// so "Jurij" and "Yury", or "Leila" and "Layla", are one or no edit apart.
+pub(crate) fn loose_form(token: &str) -> String {
+    let b = token.as_bytes();
+    let mut out = String::with_capacity(b.len() + 2);
+    let mut i = 0;
+    let starts = |i: usize, pattern: &str| b[i..].starts_with(pattern.as_bytes());
+    while i < b.len() {
+        let (text, skip): (&str, usize) = if starts(i, "tsch") {
+            ("c", 4)
+        } else if starts(i, "ts") || starts(i, "tz") || starts(i, "cz") {
+            ("c", 2)
+        } else if starts(i, "ph") {
+            ("f", 2)
+        } else if starts(i, "kh") {
+            ("h", 2)
+        } else if starts(i, "ck") {
+            ("k", 2)
+        } else if starts(i, "ou") {
+            ("u", 2)
+        } else {
+            match b[i] {
+                b'y' | b'j' => ("i", 1),
+                b'w' => ("v", 1),
+                b'x' => ("ks", 1),
+                b'q' => ("k", 1),
+                _ => (&token[i..i + 1], 1),
+            }
+        };
+        for c in text.bytes() {
+            if out.as_bytes().last() != Some(&c) {
+                out.push(c as char);
+            }
+        }
+        i += skip;
+    }
+    out
+}
+
 /// Append a code unless it repeats the previous one.
 fn push(out: &mut String, code: u8) {
     if out.as_bytes().last() != Some(&code) {
@@ -78,7 +120,7 @@ fn push(out: &mut String, code: u8) {
 
 #[cfg(test)]
 mod tests {
-    use super::phonetic_key;
+    use super::{loose_form, phonetic_key};
 
     fn same(a: &str, b: &str) {
         assert_eq!(phonetic_key(a), phonetic_key(b), "{a} vs {b}");
@@ -102,6 +144,18 @@ mod tests {
         same("dzhabarov", "jabarov");
         same("mohammed", "mohamed");
         same("alrashid", "alrasheed");
+        same("zaytsev", "zajcev");
+        same("kudryavtseva", "kudrjawzewa");
+        same("yakovlev", "jakowlew");
+    }
+
+    #[test]
+    fn loose_forms_fold_spelling_variants() {
+        assert_eq!(loose_form("jurij"), loose_form("yury"));
+        assert_eq!(loose_form("yuriy"), "iuri");
+        assert_eq!(loose_form("kudrjawzewa"), "kudriavzeva");
+        assert_eq!(loose_form("zaytsev"), loose_form("zajcev"));
+        assert_eq!(loose_form("smirnoff"), "smirnof");
     }
 
     #[test]

@@ -338,16 +338,21 @@ pub(crate) fn is_particle(token: &str) -> bool {
     PARTICLES.contains(&token)
 }
 
-/// Join Arabic particles to the word that follows them.
+/// Join Arabic particles to the word that follows them; a particle followed by another
+/// ("Abd al-Rahman") joins both to the word after.
 pub(crate) fn join_particles(tokens: &mut Vec<String>) {
     let mut i = 0;
     while i + 1 < tokens.len() {
         if JOINED_PARTICLES.contains(&tokens[i].as_str()) {
             let next = tokens.remove(i + 1);
+            let next_is_particle = JOINED_PARTICLES.contains(&next.as_str());
             tokens[i].push_str(&next);
-        } else {
-            i += 1;
+            if next_is_particle && i + 1 < tokens.len() {
+                let after = tokens.remove(i + 1);
+                tokens[i].push_str(&after);
+            }
         }
+        i += 1;
     }
 }
 
@@ -355,8 +360,8 @@ pub(crate) fn join_particles(tokens: &mut Vec<String>) {
 /// "Ivanovna", "Ogly"): present in one record of a person and absent in another.
 pub(crate) fn is_patronymic(token: &str) -> bool {
     const ENDINGS: &[&str] = &[
-        "ovich", "evich", "ovych", "evych", "ovitch", "evitch", "ovna", "evna", "ivna", "ichna",
-        "yevich", "yevna",
+        "ovich", "evich", "ovych", "evych", "ovitch", "evitch", "ovic", "evic", "ovna", "evna",
+        "ivna", "ichna", "yevich", "yevna", "owitsch", "ewitsch",
     ];
     token.len() > 6 && ENDINGS.iter().any(|e| token.ends_with(e))
         || matches!(token, "ogly" | "oglu" | "kyzy" | "qizi" | "gizi")
@@ -407,6 +412,9 @@ mod tests {
         let mut tokens = crate::normalize::tokenize("Omar Al-Rashid");
         join_particles(&mut tokens);
         assert_eq!(tokens, ["omar", "alrashid"]);
+        let mut tokens = crate::normalize::tokenize("Abd al-Rahman Othman");
+        join_particles(&mut tokens);
+        assert_eq!(tokens, ["abdalrahman", "othman"]);
         assert!(is_patronymic("vladimirovich"));
         assert!(is_patronymic("ivanovna"));
         assert!(!is_patronymic("ivanov"));

@@ -1,0 +1,250 @@
+//! Benchmark and evaluation of the matcher on a labelled pair file.
+//!
+//! Data: `crates/xref/bench/make_xref_set.py` writes `entities.ftm.json` (records whose
+//! id prefix `p-<cluster>-` / `c-<cluster>-` is the truth) and `pairs.tsv`
+//! (`left<TAB>right<TAB>label`). This program measures, single-threaded:
+//!
+//! - reading and cleaning the entities, and preparing them ([`xref::Prepared`]);
+//! - scoring every pair of the file from prepared entities (best of `--rounds`), and
+//!   scoring from raw entities (preparing both sides for every pair, which is the work
+//!   FtM's `compare` does per pair);
+//! - precision and recall at 0.5 / 0.7 / 0.9;
+//! - blocking: candidate pairs from [`xref::Blocker`], the share of all true pairs among
+//!   them, and precision/recall of blocking + scoring over the whole set.
+//!
+//! ```text
+//! cargo run --release -p xref --example xref_bench -- \
+//!     --entities /var/tmp/xref-bench/seed2/entities.ftm.json \
+//!     --pairs /var/tmp/xref-bench/seed2/pairs.tsv --scores /var/tmp/xref-bench/seed2/scores-xref.tsv
+//! ```
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::time::Instant;
+
+use ftm::Entity;
+use ftm::jsonl::EntityReader;
+use xref::{Blocker, BlockerConfig, Matcher, Prepared};
+
+struct Args {
+    entities: String,
+    pairs: String,
+    scores: Option<String>,
+    rounds: usize,
+    explain: usize,
+}
+
+fn parse_args() -> Result<Args, Box<dyn Error>> {
+    let mut args = Args {
+        entities: String::new(),
+        pairs: String::new(),
+        scores: None,
+        rounds: 5,
+        explain: 0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--entities" => args.entities = value()?,
+            "--pairs" => args.pairs = value()?,
+            "--scores" => args.scores = Some(value()?),
+            "--rounds" => args.rounds = value()?.parse()?,
+            "--explain" => args.explain = value()?.parse()?,
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    if args.entities.is_empty() || args.pairs.is_empty() {
+        return Err("usage: xref_bench --entities FILE --pairs FILE [--scores OUT] [--rounds N] [--explain N]".into());
+    }
+    Ok(args)
+}
+
+fn cluster(id: &str) -> &str {
+    id.rsplit_once('-').map_or(id, |(c, _)| c)
+}
+
+/// Precision and recall of `score >= threshold` against the labels.
+fn precision_recall(scored: &[(bool, f64)], threshold: f64, positives: usize) -> (f64, f64) {
+    let predicted = scored.iter().filter(|(_, s)| *s >= threshold).count();
+    let correct = scored.iter().filter(|(l, s)| *l && *s >= threshold).count();
+    let precision = if predicted == 0 {
+        1.0
+    } else {
+        correct as f64 / predicted as f64
+    };
+    (precision, correct as f64 / positives.max(1) as f64)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = parse_args()?;
+
+    let started = Instant::now();
+    let mut entities: Vec<Entity> = Vec::new();
+    for item in EntityReader::new(BufReader::new(File::open(&args.entities)?), false) {
+        entities.push(item??);
+    }
+    let parse_time = started.elapsed().as_secs_f64();
+    let n = entities.len();
+    println!(
+        "read+clean  {n} entities in {parse_time:.3} s ({:.1} µs/entity)",
+        parse_time * 1e6 / n as f64
+    );
+
+    let started = Instant::now();
+    let prepared: Vec<Prepared> = entities.iter().map(Prepared::new).collect();
+    let prepare_time = started.elapsed().as_secs_f64();
+    println!(
+        "prepare     {n} entities in {prepare_time:.3} s ({:.1} µs/entity)",
+        prepare_time * 1e6 / n as f64
+    );
+
+    let index: HashMap<&str, usize> = entities
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.id().map(|id| (id, i)))
+        .collect();
+    let mut pairs: Vec<(usize, usize, bool)> = Vec::new();
+    for line in BufReader::new(File::open(&args.pairs)?).lines() {
+        let line = line?;
+        let mut fields = line.split('\t');
+        let (Some(a), Some(b), Some(label)) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(format!("bad pair line: {line}").into());
+        };
+        let (Some(&i), Some(&j)) = (index.get(a), index.get(b)) else {
+            return Err(format!("unknown id in pair: {line}").into());
+        };
+        pairs.push((i, j, label == "1"));
+    }
+
+    let matcher = Matcher::new();
+    // Warm-up, as the Python harness does.
+    for &(i, j, _) in pairs.iter().take(200) {
+        std::hint::black_box(matcher.score_prepared(&prepared[i], &prepared[j]));
+    }
+    let mut best = f64::INFINITY;
+    let mut scores = vec![0.0; pairs.len()];
+    for _ in 0..args.rounds.max(1) {
+        let started = Instant::now();
+        for (k, &(i, j, _)) in pairs.iter().enumerate() {
+            let m = matcher.score_prepared(&prepared[i], &prepared[j]);
+            scores[k] = m.map_or(0.0, |m| m.score);
+        }
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    println!(
+        "score       {} pairs (prepared) in {best:.4} s: {:.0} pairs/s, {:.2} µs/pair (best of {})",
+        pairs.len(),
+        pairs.len() as f64 / best,
+        best * 1e6 / pairs.len() as f64,
+        args.rounds.max(1)
+    );
+
+    let started = Instant::now();
+    for &(i, j, _) in &pairs {
+        std::hint::black_box(matcher.score(&entities[i], &entities[j]));
+    }
+    let raw_time = started.elapsed().as_secs_f64();
+    println!(
+        "score       {} pairs (preparing both sides per pair) in {raw_time:.3} s: {:.0} pairs/s, {:.2} µs/pair",
+        pairs.len(),
+        pairs.len() as f64 / raw_time,
+        raw_time * 1e6 / pairs.len() as f64
+    );
+
+    let scored: Vec<(bool, f64)> = pairs.iter().zip(&scores).map(|(p, s)| (p.2, *s)).collect();
+    let positives = scored.iter().filter(|(l, _)| *l).count();
+    println!("pairs       {} ({positives} true)", scored.len());
+    for threshold in [0.5, 0.7, 0.9] {
+        let (p, r) = precision_recall(&scored, threshold, positives);
+        let f1 = 2.0 * p * r / (p + r).max(1e-9);
+        println!("P/R @{threshold:.1}    precision {p:.3}  recall {r:.3}  F1 {f1:.3}");
+    }
+
+    if let Some(path) = &args.scores {
+        let mut out = BufWriter::new(File::create(path)?);
+        for (&(i, j, label), score) in pairs.iter().zip(&scores) {
+            let (a, b) = (
+                entities[i].id().unwrap_or(""),
+                entities[j].id().unwrap_or(""),
+            );
+            writeln!(out, "{a}\t{b}\t{}\t{score:.6}", u8::from(label))?;
+        }
+    }
+
+    if args.explain > 0 {
+        // The worst mistakes at 0.5, to read their explanations.
+        let mut mistakes: Vec<(f64, usize)> = scored
+            .iter()
+            .enumerate()
+            .filter(|(_, (l, s))| *l != (*s >= 0.5))
+            .map(|(k, (l, s))| ((if *l { 1.0 - s } else { *s }), k))
+            .collect();
+        mistakes.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for &(_, k) in mistakes.iter().take(args.explain) {
+            let (i, j, label) = pairs[k];
+            if let Some(m) = matcher.score_prepared(&prepared[i], &prepared[j]) {
+                println!(
+                    "\n{} vs {} (truth: {})\n{}",
+                    entities[i].id().unwrap_or(""),
+                    entities[j].id().unwrap_or(""),
+                    if label { "same" } else { "different" },
+                    m.explain()
+                );
+            }
+        }
+    }
+
+    // Blocking over the whole set, then scoring the candidates: the xref run itself.
+    let started = Instant::now();
+    let mut blocker = Blocker::new(BlockerConfig::default());
+    for p in &prepared {
+        blocker.add(p);
+    }
+    let candidates = blocker.pairs();
+    let block_time = started.elapsed().as_secs_f64();
+    let mut by_cluster: HashMap<&str, usize> = HashMap::new();
+    for e in &entities {
+        *by_cluster.entry(cluster(e.id().unwrap_or(""))).or_default() += 1;
+    }
+    let all_true: usize = by_cluster.values().map(|c| c * (c - 1) / 2).sum();
+    let same = |c: &xref::Candidate| {
+        cluster(entities[c.left].id().unwrap_or(""))
+            == cluster(entities[c.right].id().unwrap_or(""))
+    };
+    let found = candidates.iter().filter(|c| same(c)).count();
+    println!(
+        "blocking    {} candidate pairs in {block_time:.3} s; {found} of {all_true} true pairs ({:.1}% recall)",
+        candidates.len(),
+        100.0 * found as f64 / all_true.max(1) as f64
+    );
+    let stops: Vec<String> = blocker
+        .stop_keys()
+        .iter()
+        .take(8)
+        .map(|(k, df)| format!("{k} ({df})"))
+        .collect();
+    println!("stop keys   {}", stops.join(", "));
+    let started = Instant::now();
+    let xref: Vec<(bool, f64)> = candidates
+        .iter()
+        .map(|c| {
+            let score = matcher
+                .score_prepared(&prepared[c.left], &prepared[c.right])
+                .map_or(0.0, |m| m.score);
+            (same(c), score)
+        })
+        .collect();
+    let xref_time = started.elapsed().as_secs_f64();
+    println!(
+        "xref        scored {} candidates in {xref_time:.3} s",
+        xref.len()
+    );
+    for threshold in [0.5, 0.7, 0.9] {
+        let (p, r) = precision_recall(&xref, threshold, all_true);
+        println!("xref @{threshold:.1}   precision {p:.3}  recall {r:.3} (of all true pairs)");
+    }
+    Ok(())
+}
