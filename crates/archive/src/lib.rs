@@ -101,7 +101,11 @@ impl FileArchive {
 }
 
 fn check_hash(hash: &str) -> Result<&str> {
-    if hash.len() == 40 && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if hash.len() == 40
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         Ok(hash)
     } else {
         Err(ArchiveError::InvalidHash(hash.to_string()))
@@ -200,10 +204,18 @@ mod tests {
         assert!(archive.exists(&hash).await.unwrap());
         assert_eq!(archive.size(&hash).await.unwrap(), 3);
         let mut back = Vec::new();
-        archive.open(&hash).await.unwrap().read_to_end(&mut back).await.unwrap();
+        archive
+            .open(&hash)
+            .await
+            .unwrap()
+            .read_to_end(&mut back)
+            .await
+            .unwrap();
         assert_eq!(back, b"abc");
         // One blob on disk, no temporary files left.
-        let temps = std::fs::read_dir(dir.path().join("archive/tmp")).unwrap().count();
+        let temps = std::fs::read_dir(dir.path().join("archive/tmp"))
+            .unwrap()
+            .count();
         assert_eq!(temps, 0);
         archive.delete(&hash).await.unwrap();
         assert!(!archive.exists(&hash).await.unwrap());

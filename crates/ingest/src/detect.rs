@@ -127,7 +127,11 @@ pub fn detect(path: &Path, info: &FileInfo) -> io::Result<Format> {
         // Magic knows a container (zip, CFB) only as such; the name may say what is inside.
         return Ok(refine(format, ext.as_deref()));
     }
-    if let Some(format) = declared.as_deref().filter(|m| !is_generic(m)).and_then(from_mime) {
+    if let Some(format) = declared
+        .as_deref()
+        .filter(|m| !is_generic(m))
+        .and_then(from_mime)
+    {
         return Ok(format);
     }
     if let Some(format) = ext.as_deref().and_then(from_extension) {
@@ -159,7 +163,10 @@ fn is_generic(mime: &str) -> bool {
 /// Magic says "zip" or "compound file"; the extension may name the real format.
 fn refine(format: Format, ext: Option<&str>) -> Format {
     match (format, ext.and_then(from_extension)) {
-        (Format::Zip, Some(f @ (Format::Docx | Format::Pptx | Format::OpenDocument | Format::Spreadsheet))) => f,
+        (
+            Format::Zip,
+            Some(f @ (Format::Docx | Format::Pptx | Format::OpenDocument | Format::Spreadsheet)),
+        ) => f,
         _ => format,
     }
 }
@@ -294,7 +301,11 @@ fn sniff_text(path: &Path) -> io::Result<Format> {
         return Ok(Format::Html);
     }
     if lower.starts_with("<?xml") {
-        return Ok(if lower.contains("<svg") { Format::Svg } else { Format::Xml });
+        return Ok(if lower.contains("<svg") {
+            Format::Svg
+        } else {
+            Format::Xml
+        });
     }
     if lower.starts_with("begin:vcard") {
         return Ok(Format::VCard);
@@ -308,9 +319,17 @@ fn sniff_text(path: &Path) -> io::Result<Format> {
         .take_while(|l| !l.is_empty())
         .filter(|l| {
             let l = l.to_ascii_lowercase();
-            ["from:", "to:", "subject:", "date:", "message-id:", "received:", "mime-version:"]
-                .iter()
-                .any(|h| l.starts_with(h))
+            [
+                "from:",
+                "to:",
+                "subject:",
+                "date:",
+                "message-id:",
+                "received:",
+                "mime-version:",
+            ]
+            .iter()
+            .any(|h| l.starts_with(h))
         })
         .count();
     if header_lines >= 2 {
@@ -365,12 +384,21 @@ mod tests {
     fn text_formats_by_name_and_content() {
         assert_eq!(detect_bytes("a.csv", b"a,b\n1,2\n"), Format::Csv);
         assert_eq!(detect_bytes("a.json", b"{\"a\": 1}"), Format::Json);
-        assert_eq!(detect_bytes("notes", b"just some words\n"), Format::PlainText);
         assert_eq!(
-            detect_bytes("message", b"From: a@b.org\nTo: c@d.org\nSubject: hi\n\nbody"),
+            detect_bytes("notes", b"just some words\n"),
+            Format::PlainText
+        );
+        assert_eq!(
+            detect_bytes(
+                "message",
+                b"From: a@b.org\nTo: c@d.org\nSubject: hi\n\nbody"
+            ),
             Format::Eml
         );
-        assert_eq!(detect_bytes("page", b"<!DOCTYPE html><html></html>"), Format::Html);
+        assert_eq!(
+            detect_bytes("page", b"<!DOCTYPE html><html></html>"),
+            Format::Html
+        );
     }
 
     #[test]
@@ -382,7 +410,10 @@ mod tests {
 
     #[test]
     fn binary_without_a_clue_is_unknown() {
-        assert_eq!(detect_bytes("blob", &[0u8, 1, 2, 3, 200, 201, 0, 9]), Format::Unknown);
+        assert_eq!(
+            detect_bytes("blob", &[0u8, 1, 2, 3, 200, 201, 0, 9]),
+            Format::Unknown
+        );
     }
 
     #[test]
@@ -390,6 +421,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, b"abc").unwrap();
-        assert_eq!(sha1_file(&path).unwrap(), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            sha1_file(&path).unwrap(),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
     }
 }

@@ -16,8 +16,8 @@
 mod containers;
 pub mod detect;
 mod directory;
-mod documents;
 mod dispatch;
+mod documents;
 pub mod error;
 pub mod remote;
 pub mod sink;
@@ -130,7 +130,11 @@ impl FileInfo {
 /// The `Document` entity of a file found inside `parent`: its id is derived from the
 /// parent's id and `key` (the member's path inside the container), so ingesting the same
 /// container twice yields the same ids.
-pub fn child_document(parent: &ftm::Entity, key: &str, file_name: &str) -> Result<ftm::Entity, IngestError> {
+pub fn child_document(
+    parent: &ftm::Entity,
+    key: &str,
+    file_name: &str,
+) -> Result<ftm::Entity, IngestError> {
     let parent_id = parent
         .id()
         .ok_or_else(|| IngestError::new(ErrorClass::Internal, "parent entity has no id"))?;

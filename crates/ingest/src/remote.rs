@@ -14,7 +14,9 @@ use ftm::Entity;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{Child, Context, ErrorClass, FileInfo, IngestError, Limits, OcrConfig, Sink, SinkError};
+use crate::{
+    Child, Context, ErrorClass, FileInfo, IngestError, Limits, OcrConfig, Sink, SinkError,
+};
 
 /// What the worker asks the child to do.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,9 +90,8 @@ impl<W: Write> Sink for LineSink<W> {
 /// The child's whole job: read one request, ingest, write the results. Returns the error
 /// that was reported, if any (the process exits non-zero then).
 pub fn serve_one(input: impl BufRead, output: impl Write) -> Result<(), IngestError> {
-    let request: Request = serde_json::from_reader(input).map_err(|e| {
-        IngestError::new(ErrorClass::Internal, format!("bad ingest request: {e}"))
-    })?;
+    let request: Request = serde_json::from_reader(input)
+        .map_err(|e| IngestError::new(ErrorClass::Internal, format!("bad ingest request: {e}")))?;
     let mut sink = LineSink { out: output };
     let result = run(&request, &mut sink);
     let last = match &result {
