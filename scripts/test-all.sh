@@ -15,7 +15,7 @@ export RUST_BACKTRACE=1
 step() { printf '\n==> %s\n' "$*"; }
 
 # --- system packages ----------------------------------------------------------------------
-apt_packages=(postgresql libarchive-dev pkg-config pst-utils poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu libreoffice-writer-nogui libreoffice-impress-nogui)
+apt_packages=(postgresql libarchive-dev pkg-config pst-utils poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu libreoffice-writer-nogui libreoffice-impress-nogui openjdk-17-jdk-headless maven curl)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -34,6 +34,11 @@ scripts/setup-venv.sh "$ALEPH_TEST_VENV"
 step "starting PostgreSQL"
 eval "$(scripts/pg-test-server.sh start)"
 trap 'scripts/pg-test-server.sh stop >/dev/null 2>&1 || true' EXIT
+
+# --- a throwaway OpenSearch node on loopback (the index crate's second backend) -------------
+step "starting OpenSearch"
+eval "$(scripts/opensearch-test-node.sh start)"
+trap 'scripts/opensearch-test-node.sh stop >/dev/null 2>&1 || true; scripts/pg-test-server.sh stop >/dev/null 2>&1 || true' EXIT
 
 # --- Rust -----------------------------------------------------------------------------------
 step "cargo fmt --check"
