@@ -1,8 +1,10 @@
 //! Benchmark and evaluation of the matcher on a labelled pair file.
 //!
-//! Data: `crates/xref/bench/make_xref_set.py` writes `entities.ftm.json` (records whose
-//! id prefix `p-<cluster>-` / `c-<cluster>-` is the truth) and `pairs.tsv`
-//! (`left<TAB>right<TAB>label`). This program measures, single-threaded:
+//! Data: `bench/xref/make_pairs.py` writes `entities.ftm.json` (records whose id prefix
+//! `p-<cluster>-` / `c-<cluster>-` is the truth) and `pairs.tsv`
+//! (`left<TAB>right<TAB>label<TAB>kind`). `bench/xref/run.sh` runs this program beside
+//! FtM's `compare` and nomenklatura's `logic-v1` on the same pairs. It measures,
+//! single-threaded:
 //!
 //! - reading and cleaning the entities, and preparing them ([`xref::Prepared`]);
 //! - scoring every pair of the file from prepared entities (best of `--rounds`), and
@@ -14,8 +16,9 @@
 //!
 //! ```text
 //! cargo run --release -p xref --example xref_bench -- \
-//!     --entities /var/tmp/xref-bench/seed2/entities.ftm.json \
-//!     --pairs /var/tmp/xref-bench/seed2/pairs.tsv --scores /var/tmp/xref-bench/seed2/scores-xref.tsv
+//!     --entities /var/tmp/xref-bench/dev/entities.ftm.json \
+//!     --pairs /var/tmp/xref-bench/dev/pairs.tsv --scores /var/tmp/xref-bench/dev/scores-xref.tsv \
+//!     --timing /var/tmp/xref-bench/dev/timing-xref.json [--explain 20] [--no-blocking]
 //! ```
 
 use std::collections::HashMap;
@@ -32,8 +35,10 @@ struct Args {
     entities: String,
     pairs: String,
     scores: Option<String>,
+    timing: Option<String>,
     rounds: usize,
     explain: usize,
+    blocking: bool,
 }
 
 fn parse_args() -> Result<Args, Box<dyn Error>> {
@@ -41,8 +46,10 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
         entities: String::new(),
         pairs: String::new(),
         scores: None,
+        timing: None,
         rounds: 5,
         explain: 0,
+        blocking: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -51,13 +58,15 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
             "--entities" => args.entities = value()?,
             "--pairs" => args.pairs = value()?,
             "--scores" => args.scores = Some(value()?),
+            "--timing" => args.timing = Some(value()?),
+            "--no-blocking" => args.blocking = false,
             "--rounds" => args.rounds = value()?.parse()?,
             "--explain" => args.explain = value()?.parse()?,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     if args.entities.is_empty() || args.pairs.is_empty() {
-        return Err("usage: xref_bench --entities FILE --pairs FILE [--scores OUT] [--rounds N] [--explain N]".into());
+        return Err("usage: xref_bench --entities FILE --pairs FILE [--scores OUT] [--timing OUT] [--rounds N] [--explain N] [--no-blocking]".into());
     }
     Ok(args)
 }
@@ -124,7 +133,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     for &(i, j, _) in pairs.iter().take(200) {
         std::hint::black_box(matcher.score_prepared(&prepared[i], &prepared[j]));
     }
-    let mut best = f64::INFINITY;
+    // The median of several rounds: the run is short (tens of milliseconds), so one
+    // round is at the mercy of whatever else the machine does.
+    let mut times = Vec::new();
     let mut scores = vec![0.0; pairs.len()];
     for _ in 0..args.rounds.max(1) {
         let started = Instant::now();
@@ -132,14 +143,21 @@ fn main() -> Result<(), Box<dyn Error>> {
             let m = matcher.score_prepared(&prepared[i], &prepared[j]);
             scores[k] = m.map_or(0.0, |m| m.score);
         }
-        best = best.min(started.elapsed().as_secs_f64());
+        times.push(started.elapsed().as_secs_f64());
     }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let per_second = pairs.len() as f64 / median;
     println!(
-        "score       {} pairs (prepared) in {best:.4} s: {:.0} pairs/s, {:.2} µs/pair (best of {})",
+        "score       {} pairs (prepared) in {median:.4} s: {per_second:.0} pairs/s, {:.2} µs/pair (median of {})",
         pairs.len(),
-        pairs.len() as f64 / best,
-        best * 1e6 / pairs.len() as f64,
-        args.rounds.max(1)
+        median * 1e6 / pairs.len() as f64,
+        times.len()
+    );
+    let with_prepare = pairs.len() as f64 / (median + prepare_time);
+    println!(
+        "score       {} pairs + preparing all {n} entities once: {with_prepare:.0} pairs/s",
+        pairs.len()
     );
 
     let started = Instant::now();
@@ -147,12 +165,25 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::hint::black_box(matcher.score(&entities[i], &entities[j]));
     }
     let raw_time = started.elapsed().as_secs_f64();
+    let raw_per_second = pairs.len() as f64 / raw_time;
     println!(
-        "score       {} pairs (preparing both sides per pair) in {raw_time:.3} s: {:.0} pairs/s, {:.2} µs/pair",
+        "score       {} pairs (preparing both sides per pair) in {raw_time:.3} s: {raw_per_second:.0} pairs/s, {:.2} µs/pair",
         pairs.len(),
-        pairs.len() as f64 / raw_time,
         raw_time * 1e6 / pairs.len() as f64
     );
+    if let Some(path) = &args.timing {
+        let timing = serde_json::json!({
+            "matcher": xref::METHOD,
+            "entities": n,
+            "prepare_seconds": prepare_time,
+            "pairs": pairs.len(),
+            "score_seconds": median,
+            "pairs_per_second": per_second,
+            "pairs_per_second_with_prepare": with_prepare,
+            "pairs_per_second_preparing_per_pair": raw_per_second,
+        });
+        std::fs::write(path, format!("{timing}\n"))?;
+    }
 
     let scored: Vec<(bool, f64)> = pairs.iter().zip(&scores).map(|(p, s)| (p.2, *s)).collect();
     let positives = scored.iter().filter(|(l, _)| *l).count();
@@ -197,6 +228,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
 
+    if !args.blocking {
+        return Ok(());
+    }
     // Blocking over the whole set, then scoring the candidates: the xref run itself.
     let started = Instant::now();
     let mut blocker = Blocker::new(BlockerConfig::default());

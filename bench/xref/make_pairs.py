@@ -1,24 +1,29 @@
 #!/usr/bin/env python3
-"""Generate a labelled synthetic set for entity matching, and a pair file to score.
+"""Generate a labelled set of FtM entity pairs for judging matchers (bench/xref/run.sh).
 
-About 20,000 FtM records (people, companies and organisations) are emitted from about
-10,000 identities, each identity 1-4 times, every record written the way a different
-source would write it: other transliterations (Aleksandr/Alexander/Oleksandr,
+About 20,000 FtM records (Person, Company, Organization, LegalEntity) are emitted from
+about 10,000 identities, each identity 1-4 times, every record written the way a
+different source would write it: other transliterations (Aleksandr/Alexander/Oleksandr,
 Al-Rashid/Alrashid), Cyrillic script, patronymics, middle names, initials, family name
 first, ALL CAPS, typos, birth dates with less precision or day and month swapped,
 legal-form spellings (Ltd/Limited, ООО/OOO/LLC, GmbH, S.A./SA), swapped words,
-registration numbers with and without spaces, and missing fields. Some identities are
-near-duplicates on purpose: namesakes, relatives sharing a family name and an address,
-and companies sharing a distinctive word. Truth: records of one identity share the id
-prefix `p-<cluster>-` or `c-<cluster>-`.
+registration numbers with and without spaces, shared identifiers, e-mails and phones,
+and missing fields. Some identities come with a twin made to be confused with them:
+namesakes (another birth date, sometimes their own passport number), relatives sharing
+a family name and an address, sister companies sharing a distinctive word, and
+companies of the same name in another country (own registration number and legal
+form). Truth: records of one identity share the id prefix `p-<cluster>-` or
+`c-<cluster>-`.
 
-The pair file lists every pair of records of the same identity, then pairs that share a
-4-character name-token prefix within the same class (people or not) up to 70% of the
-pairs, then uniformly random pairs; one `left<TAB>right<TAB>label` line per pair.
+The pair file (`left<TAB>right<TAB>label<TAB>kind`, 50,000 pairs by default) holds
+every pair of records of one identity (`same`), every pair across an identity and its
+twin (`namesake`, `relative`, `company-sibling`, `company-abroad`), pairs that share a
+4-letter name-token prefix as a name-based candidate search would propose them
+(`blocked`), and 10% uniformly random pairs within people or organisations (`random`).
 
 Standard library only; the output depends only on --seed.
 
-    python3 make_xref_set.py --seed 1 --out /var/tmp/xref-bench
+    python3 make_pairs.py --seed 101 --out /var/tmp/xref-bench/dev
 """
 
 import argparse
@@ -338,18 +343,29 @@ def relative_of(rng, ident, cluster):
     other.pop("passport", None)
     other.pop("email", None)
     other.pop("phone", None)
+    ident["strict"] = other["strict"] = True
     return other
 
 
 def namesake_of(rng, ident, cluster):
-    """A different person with the same name: other birth date, maybe other country."""
+    """A different person with the same name: another birth date (a conflicting year, or
+    the same year with another day), maybe another country, and sometimes a passport of
+    their own, which conflicts with the first person's."""
     other = dict(ident)
     other["cluster"] = cluster
-    other["birth"] = random_date(rng, 1940, 2000) if rng.random() < 0.9 else None
+    other["birth"] = random_date(rng, 1940, 2000)
+    if ident.get("birth") and rng.random() < 0.3:
+        year, month, day = ident["birth"]
+        other["birth"] = (year, rng.choice([m for m in range(1, 13) if m != month]), day)
     if rng.random() < 0.5:
         other["country"] = rng.choice(CULTURES[ident["culture"]][1])
     for key in ("passport", "email", "phone", "address"):
         other.pop(key, None)
+    if rng.random() < 0.4:
+        other["passport"] = "%s%07d" % ("".join(rng.choice("ABCEHKMPTX") for _ in range(2)), rng.randint(0, 9999999))
+    # Records of both always carry what tells them apart: a namesake pair with nothing
+    # but a name is a coin toss for every matcher, not a test.
+    ident["strict"] = other["strict"] = True
     return other
 
 
@@ -432,12 +448,14 @@ def person_name(rng, ident):
     return name
 
 
-def birth_value(rng, birth):
+def birth_value(rng, birth, strict=False):
     if birth is None:
         return None
     year, month, day = birth
     r = rng.random()
     if r < 0.15:
+        if strict:
+            return "%04d-%02d-%02d" % (year, month, day)
         return None
     if r < 0.3:
         return "%04d" % year
@@ -466,7 +484,8 @@ def emit_person(rng, ident, n):
     props["name"] = [name]
     if rng.random() < 0.1:
         props.setdefault("alias", []).append(person_name(rng, ident))
-    birth = birth_value(rng, ident["birth"])
+    strict = ident.get("strict", False)
+    birth = birth_value(rng, ident["birth"], strict)
     if birth:
         props["birthDate"] = [birth]
     if rng.random() < 0.75:
@@ -476,7 +495,7 @@ def emit_person(rng, ident, n):
         props["nationality"] = [country]
     if rng.random() < 0.5:
         props["gender"] = ["female" if ident["female"] else "male"]
-    if ident.get("passport") and rng.random() < 0.5:
+    if ident.get("passport") and (strict or rng.random() < 0.5):
         props["passportNumber"] = [spaced(rng, ident["passport"])]
     if "email" in ident and rng.random() < 0.5:
         if ident["email"] is None:
@@ -637,6 +656,7 @@ def sibling_of(rng, ident, cluster):
     other.pop("email", None)
     other.pop("phone", None)
     other["incorporated"] = random_date(rng, 1990, 2023) if rng.random() < 0.7 else None
+    ident["strict"] = other["strict"] = True
     return other
 
 
@@ -674,10 +694,11 @@ def company_name(rng, ident):
 
 
 def emit_company(rng, ident, n):
+    strict = ident.get("strict", False)
     props = {"name": [company_name(rng, ident)]}
     if rng.random() < 0.08:
         props["alias"] = [company_name(rng, ident)]
-    if ident.get("reg") and rng.random() < 0.75:
+    if ident.get("reg") and (strict or rng.random() < 0.75):
         props["registrationNumber"] = [spaced(rng, ident["reg"])]
     if ident.get("inn") and rng.random() < 0.6:
         props["innCode"] = [ident["inn"]]
@@ -687,7 +708,7 @@ def emit_company(rng, ident, n):
     if inc and rng.random() < 0.75:
         year, month, day = inc
         props["incorporationDate"] = ["%04d" % year if rng.random() < 0.25 else "%04d-%02d-%02d" % (year, month, day)]
-    if rng.random() < 0.8:
+    if strict or rng.random() < 0.8:
         props["jurisdiction"] = [ident["country"]]
     if ident.get("address") and rng.random() < 0.6:
         props["address"] = [ident["address"]]
@@ -695,34 +716,20 @@ def emit_company(rng, ident, n):
         props["email"] = [ident["email"]]
     if ident.get("phone") and rng.random() < 0.5:
         props["phone"] = [ident["phone"]]
-    schema = "Company" if rng.random() < 0.85 else "Organization"
+    schema = rng.choices(["Company", "Organization", "LegalEntity"], [70, 12, 18])[0]
     return {"id": "c-%05d-%d" % (ident["cluster"], n), "schema": schema, "properties": props}
 
 
 # --- Assembly ------------------------------------------------------------------------
 
 def generate(rng, total):
+    """Records of `total` FtM entities, and the pairs of identities made to be confused
+    (namesakes, relatives, sister companies, same-named companies abroad)."""
     records = []
+    twins = []
     cluster = 0
-    people, companies = [], []
-    while len(records) < total:
-        cluster += 1
-        r = rng.random()
-        ident = None
-        if r < 0.61:
-            if people and rng.random() < 0.06:
-                ident = relative_of(rng, rng.choice(people), cluster)
-            elif people and rng.random() < 0.04:
-                ident = namesake_of(rng, rng.choice(people), cluster)
-            else:
-                ident = make_person(rng, cluster)
-            people.append(ident)
-        else:
-            if companies and rng.random() < 0.07:
-                ident = sibling_of(rng, rng.choice(companies), cluster)
-            else:
-                ident = make_company(rng, cluster)
-            companies.append(ident)
+
+    def emit(ident):
         count = rng.choices([1, 2, 3, 4], [40, 33, 17, 10])[0]
         for n in range(count):
             if len(records) >= total:
@@ -731,7 +738,52 @@ def generate(rng, total):
                 records.append(emit_person(rng, ident, n))
             else:
                 records.append(emit_company(rng, ident, n))
-    return records
+
+    while len(records) < total:
+        cluster += 1
+        twin, kind = None, None
+        if rng.random() < 0.61:
+            ident = make_person(rng, cluster)
+            r = rng.random()
+            if r < 0.08:
+                twin, kind = namesake_of(rng, ident, cluster + 1), "namesake"
+            elif r < 0.12:
+                twin, kind = relative_of(rng, ident, cluster + 1), "relative"
+        else:
+            ident = make_company(rng, cluster)
+            r = rng.random()
+            if r < 0.07:
+                twin, kind = company_abroad_of(rng, ident, cluster + 1), "company-abroad"
+            elif r < 0.14:
+                twin, kind = sibling_of(rng, ident, cluster + 1), "company-sibling"
+        # The twin is made first so that it can mark both identities strict before any
+        # record of either is written.
+        emit(ident)
+        if twin is not None:
+            cluster += 1
+            emit(twin)
+            twins.append((ident["cluster"], twin["cluster"], kind))
+    return records, twins
+
+
+def company_abroad_of(rng, ident, cluster):
+    """A different company with the same name in another country: its own legal form,
+    registration number and incorporation date."""
+    other = dict(ident)
+    other["cluster"] = cluster
+    if ident["cyrillic"]:
+        other["country"] = "ua" if ident["country"] == "ru" else "ru"
+    else:
+        other["country"] = rng.choice([c for c in COMPANY_COUNTRIES if c not in ("ru", "ua", ident["country"])])
+    other["legal"] = rng.choice(LEGAL[other["country"]])
+    other["reg"] = reg_number(rng, other["country"])
+    other["incorporated"] = random_date(rng, 1990, 2023)
+    for key in ("lei", "inn", "email", "phone", "address"):
+        other.pop(key, None)
+    if not ident.get("reg"):
+        ident["reg"] = reg_number(rng, ident["country"])
+    ident["strict"] = other["strict"] = True
+    return other
 
 
 def cluster_of(record_id):
@@ -747,70 +799,92 @@ def name_prefixes(record):
     return prefixes
 
 
-def make_pairs(rng, records, total):
-    ids = [r["id"] for r in records]
+def make_pairs(rng, records, twins, total, random_share):
+    """Labelled pairs, each with the reason it is in the set:
+
+    - `same`: every pair of records of one identity;
+    - `namesake`, `relative`, `company-abroad`, `company-sibling`: every pair across an
+      identity and its twin (the hard negatives);
+    - `blocked`: records that share a 4-letter name-token prefix within the same class,
+      as a name-based candidate search would propose them;
+    - `random`: uniformly random pairs within the same class (the easy negatives).
+    """
     by_cluster = {}
     for r in records:
         by_cluster.setdefault(cluster_of(r["id"]), []).append(r["id"])
-    pairs = set()
-    ordered = []
+    pairs = {}
 
-    def add(a, b):
+    def add(a, b, kind):
         key = (a, b) if a < b else (b, a)
         if a != b and key not in pairs:
-            pairs.add(key)
-            ordered.append(key)
+            pairs[key] = "same" if cluster_of(a) == cluster_of(b) else kind
 
     for members in by_cluster.values():
         for a, b in itertools.combinations(members, 2):
-            add(a, b)
-    blocked_target = int(total * 0.7)
+            add(a, b, "same")
+    prefix = {"p": "p-%05d", "c": "c-%05d"}
+    for left, right, kind in twins:
+        cls = "p" if kind in ("namesake", "relative") else "c"
+        for a in by_cluster.get(prefix[cls] % left, []):
+            for b in by_cluster.get(prefix[cls] % right, []):
+                add(a, b, kind)
+    ids = [r["id"] for r in records]
+    by_class = {}
+    for r in records:
+        by_class.setdefault(r["id"][0], []).append(r["id"])
     index = {}
     for r in records:
-        cls = r["schema"] == "Person"
         for p in name_prefixes(r):
-            index.setdefault((cls, p), []).append(r["id"])
+            index.setdefault((r["id"][0], p), []).append(r["id"])
     by_id = {r["id"]: r for r in records}
+    blocked_target = int(total * (1.0 - random_share))
     attempts = 0
-    while len(ordered) < blocked_target and attempts < total * 50:
+    while len(pairs) < blocked_target and attempts < total * 50:
         attempts += 1
         r = by_id[rng.choice(ids)]
         prefixes = sorted(name_prefixes(r))
         if not prefixes:
             continue
-        bucket = index[(r["schema"] == "Person", rng.choice(prefixes))]
-        if len(bucket) < 2:
-            continue
-        add(r["id"], rng.choice(bucket))
-    while len(ordered) < total:
-        add(rng.choice(ids), rng.choice(ids))
+        bucket = index[(r["id"][0], rng.choice(prefixes))]
+        if len(bucket) >= 2:
+            add(r["id"], rng.choice(bucket), "blocked")
+    while len(pairs) < total:
+        cls = by_class[rng.choice("pc")]
+        add(rng.choice(cls), rng.choice(cls), "random")
+    ordered = sorted(pairs.items())
     rng.shuffle(ordered)
-    return [(a, b, int(cluster_of(a) == cluster_of(b))) for a, b in ordered]
+    return [(a, b, int(kind == "same"), kind) for (a, b), kind in ordered]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--records", type=int, default=20000)
-    parser.add_argument("--pairs", type=int, default=100000)
+    parser.add_argument("--pairs", type=int, default=50000)
+    parser.add_argument("--random-share", type=float, default=0.1,
+                        help="share of uniformly random (easy) negative pairs")
     parser.add_argument("--out", required=True, help="output directory")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    records = generate(rng, args.records)
-    pairs = make_pairs(rng, records, args.pairs) if args.pairs else []
+    records, twins = generate(rng, args.records)
+    pairs = make_pairs(rng, records, twins, args.pairs, args.random_share) if args.pairs else []
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "entities.ftm.json"), "w", encoding="utf-8") as fh:
         for r in records:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     with open(os.path.join(args.out, "pairs.tsv"), "w", encoding="utf-8") as fh:
-        for a, b, label in pairs:
-            fh.write("%s\t%s\t%d\n" % (a, b, label))
+        for a, b, label, kind in pairs:
+            fh.write("%s\t%s\t%d\t%s\n" % (a, b, label, kind))
     people = sum(1 for r in records if r["schema"] == "Person")
     clusters = len({cluster_of(r["id"]) for r in records})
     true_pairs = sum(1 for p in pairs if p[2])
+    kinds = {}
+    for p in pairs:
+        kinds[p[3]] = kinds.get(p[3], 0) + 1
     print(json.dumps({
         "records": len(records), "people": people, "organisations": len(records) - people,
         "identities": clusters, "pairs": len(pairs), "true_pairs_in_file": true_pairs,
+        "pair_kinds": kinds,
         "seed": args.seed,
     }))
 
