@@ -28,10 +28,14 @@
 //! fragments in one transaction, for re-ingesting a document). Streams walk the primary key in order with keyset
 //! paging, so a collection is never held in memory.
 //!
+//! An append-only audit log ([`AuditEntry`]) records who read, searched, exported and
+//! changed what, and is pruned by age.
+//!
 //! Schema changes are versioned migrations per backend ([`LATEST_VERSION`]), applied on
 //! open and by [`Store::migrate`]. Deletes that cascade (a collection, a role) run in one
 //! transaction and report what they removed.
 
+mod audit;
 mod collections;
 mod documents;
 mod error;
@@ -45,6 +49,10 @@ mod sqlite;
 mod store;
 mod time;
 
+pub use crate::audit::{
+    AuditAction, AuditEntry, AuditQuery, MAX_AUDIT_ADDRESS_LEN, MAX_AUDIT_BATCH,
+    MAX_AUDIT_DETAIL_LEN, MAX_AUDIT_TARGET_LEN, NewAuditEntry,
+};
 pub use crate::collections::{
     Category, Collection, CollectionQuery, CollectionRemoval, CollectionScope, CollectionSort,
     CollectionUpdate, DeleteMode, Frequency, NewCollection,
@@ -60,7 +68,7 @@ pub use crate::jobs::{
     MAX_ERROR_MESSAGE_LEN, MAX_LABEL_LEN, MAX_PATH_LEN, MAX_PAYLOAD_LEN, MAX_STAGE_LEN, NewJob,
     RECENT_WINDOW, Recovery, Stage, StageCounts, retry_backoff,
 };
-pub use crate::migrations::{LATEST_VERSION, Migration};
+pub use crate::migrations::{LATEST_VERSION, Migration, PendingMigration, pending};
 pub use crate::postgres::PgStore;
 pub use crate::roles::{
     AUTHENTICATED_FOREIGN_ID, Access, AccessSets, GUEST_FOREIGN_ID, NewRole, Permission, Role,

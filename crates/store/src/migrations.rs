@@ -28,6 +28,11 @@ pub(crate) const SQLITE: &[Step] = &[
         name: "jobs",
         sql: include_str!("../migrations/sqlite/003_jobs.sql"),
     },
+    Step {
+        version: 4,
+        name: "audit",
+        sql: include_str!("../migrations/sqlite/004_audit.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Step] = &[
@@ -46,10 +51,22 @@ pub(crate) const POSTGRES: &[Step] = &[
         name: "jobs",
         sql: include_str!("../migrations/postgres/003_jobs.sql"),
     },
+    Step {
+        version: 4,
+        name: "audit",
+        sql: include_str!("../migrations/postgres/004_audit.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: u32 = 3;
+pub const LATEST_VERSION: u32 = 4;
+
+/// A migration that would run, as `aleph upgrade --check` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingMigration {
+    pub version: u32,
+    pub name: &'static str,
+}
 
 /// What a migration run did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +97,19 @@ pub(crate) fn plan(
     Ok(&steps[start..end])
 }
 
+/// The migrations that would bring a database at `current` to the latest version, without
+/// running them. [`crate::StoreError::Invalid`] for a database newer than this build.
+pub fn pending(current: u32) -> crate::Result<Vec<PendingMigration>> {
+    // Both backends have the same versions and names (a test checks), so either list does.
+    Ok(plan(SQLITE, current, LATEST_VERSION)?
+        .iter()
+        .map(|s| PendingMigration {
+            version: s.version,
+            name: s.name,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +134,22 @@ mod tests {
         assert!(plan(SQLITE, 2, 2).unwrap().is_empty());
         assert!(plan(SQLITE, 2, 1).is_err());
         assert!(plan(SQLITE, 9, 9).is_err());
+    }
+
+    #[test]
+    fn pending_lists_what_would_run() {
+        let all = pending(0).unwrap();
+        assert_eq!(all.len(), LATEST_VERSION as usize);
+        assert_eq!(
+            all[0],
+            PendingMigration {
+                version: 1,
+                name: "core"
+            }
+        );
+        let rest = pending(2).unwrap();
+        assert_eq!(rest.first().map(|p| p.version), Some(3));
+        assert!(pending(LATEST_VERSION).unwrap().is_empty());
+        assert!(pending(LATEST_VERSION + 1).is_err());
     }
 }

@@ -10,11 +10,11 @@ use ftm::Entity;
 use futures_util::stream::{self, BoxStream, StreamExt};
 
 use crate::{
-    Access, AccessSets, ApiKey, Collection, CollectionQuery, CollectionRemoval, CollectionUpdate,
-    Completion, DeleteMode, DocumentRow, EntityBatch, EntityFilter, EntityKey, EntityPage, Job,
-    JobFilter, JobOutcome, Migration, NewCollection, NewJob, NewRole, Permission, Recovery, Result,
-    Role, RoleQuery, RoleRemoval, RoleUpdate, SessionToken, StageCounts, StoredEntity, SystemRoles,
-    Timestamp,
+    Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Collection, CollectionQuery,
+    CollectionRemoval, CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch,
+    EntityFilter, EntityKey, EntityPage, Job, JobFilter, JobOutcome, Migration, NewAuditEntry,
+    NewCollection, NewJob, NewRole, Permission, Recovery, Result, Role, RoleQuery, RoleRemoval,
+    RoleUpdate, SessionToken, StageCounts, StoredEntity, SystemRoles, Timestamp,
 };
 
 /// Which database a store runs on.
@@ -255,6 +255,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn retry_jobs(&self, filter: &JobFilter) -> Result<u64>;
     /// One job.
     async fn job(&self, id: i64) -> Result<Job>;
+
+    // --- audit log ------------------------------------------------------------------------
+
+    /// Append entries to the audit log, all or none (at most [`crate::MAX_AUDIT_BATCH`]).
+    /// Oversized fields are cut rather than refused.
+    async fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()>;
+    /// Audit entries matching a query, newest first, with the total.
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Page<AuditEntry>>;
+    /// Delete the entries older than `before`; returns how many.
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// Every entity `filter` selects, merged, in key order, fetched `page_size` entities at a

@@ -4,6 +4,7 @@
 //! lock its row first (`FOR SHARE` to write into it, `FOR UPDATE` to delete it), so a
 //! delete and a concurrent write are serialised instead of ending in a foreign-key error.
 
+mod audit;
 mod collections;
 mod documents;
 mod entities;
@@ -26,11 +27,12 @@ use crate::fragments::prepare_batch;
 use crate::jobs::{check_stage, check_worker, dedup_batch, lease_micros, stage_names};
 use crate::time::now;
 use crate::{
-    Access, AccessSets, ApiKey, Backend, Collection, CollectionQuery, CollectionRemoval,
-    CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch, EntityFilter, EntityKey,
-    EntityPage, Job, JobFilter, JobOutcome, Migration, NewCollection, NewJob, NewRole, Page,
-    Permission, Recovery, Result, Role, RoleQuery, RoleRemoval, RoleUpdate, SessionToken,
-    StageCounts, Store, StoreError, StoredEntity, SystemRoles, Timestamp,
+    Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Backend, Collection, CollectionQuery,
+    CollectionRemoval, CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch,
+    EntityFilter, EntityKey, EntityPage, Job, JobFilter, JobOutcome, Migration, NewAuditEntry,
+    NewCollection, NewJob, NewRole, Page, Permission, Recovery, Result, Role, RoleQuery,
+    RoleRemoval, RoleUpdate, SessionToken, StageCounts, Store, StoreError, StoredEntity,
+    SystemRoles, Timestamp,
 };
 
 type Client = deadpool_postgres::Client;
@@ -596,6 +598,19 @@ impl Store for PgStore {
 
     async fn job(&self, id: i64) -> Result<Job> {
         jobs::get(&self.client().await?, id).await
+    }
+
+    async fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {
+        crate::audit::check_batch(entries)?;
+        audit::record(&self.client().await?, entries).await
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Page<AuditEntry>> {
+        in_snapshot!(self, |tx| audit::list(&tx, query).await?)
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64> {
+        audit::prune(&self.client().await?, before).await
     }
 }
 

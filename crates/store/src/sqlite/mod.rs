@@ -6,6 +6,7 @@
 //! on the lock (with a busy timeout) instead of failing half-way. Readers see the last
 //! committed state and are never blocked by a running write.
 
+mod audit;
 mod collections;
 mod documents;
 mod entities;
@@ -25,11 +26,12 @@ use crate::fragments::prepare_batch;
 use crate::jobs::{check_worker, dedup_batch, lease_micros, stage_names};
 use crate::time::{from_micros, now};
 use crate::{
-    Access, AccessSets, ApiKey, Backend, Collection, CollectionQuery, CollectionRemoval,
-    CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch, EntityFilter, EntityKey,
-    EntityPage, Job, JobFilter, JobOutcome, Migration, NewCollection, NewJob, NewRole, Page,
-    Permission, Recovery, Result, Role, RoleQuery, RoleRemoval, RoleUpdate, SessionToken,
-    StageCounts, Store, StoreError, StoredEntity, SystemRoles, Timestamp,
+    Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Backend, Collection, CollectionQuery,
+    CollectionRemoval, CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch,
+    EntityFilter, EntityKey, EntityPage, Job, JobFilter, JobOutcome, Migration, NewAuditEntry,
+    NewCollection, NewJob, NewRole, Page, Permission, Recovery, Result, Role, RoleQuery,
+    RoleRemoval, RoleUpdate, SessionToken, StageCounts, Store, StoreError, StoredEntity,
+    SystemRoles, Timestamp,
 };
 
 /// Readers kept open between calls; more are opened when busy and closed afterwards.
@@ -586,5 +588,27 @@ impl Store for SqliteStore {
 
     async fn job(&self, id: i64) -> Result<Job> {
         self.read(move |c| jobs::get(c, id)).await
+    }
+
+    async fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {
+        crate::audit::check_batch(entries)?;
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let entries = entries.to_vec();
+        self.write(move |c| audit::record(c, &entries)).await
+    }
+
+    async fn audit_log(&self, query: &AuditQuery) -> Result<Page<AuditEntry>> {
+        let q = query.clone();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            audit::list(&tx, &q)
+        })
+        .await
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64> {
+        self.write(move |c| audit::prune(c, before)).await
     }
 }

@@ -1,6 +1,7 @@
 //! The conformance suite every backend runs: each function is one test, generic over the
 //! harness; `suite!` expands them into `#[tokio::test]`s for a backend.
 
+pub mod audit;
 pub mod collections;
 pub mod documents;
 pub mod entities;
@@ -50,6 +51,8 @@ macro_rules! suite {
             migrations::migrates_from_version_1,
             migrations::migrates_from_version_2_to_jobs,
             migrations::migrating_is_idempotent,
+            audit::audit_entries_filter_page_and_prune,
+            audit::oversized_audit_entries_are_cut,
         );
     };
     (@tests $harness:ty; $($module:ident :: $name:ident),* $(,)?) => {
