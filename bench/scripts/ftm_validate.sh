@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `aleph ftm validate` against `ftm validate` on the same generated file, side by side.
 # Usage: bench/scripts/ftm_validate.sh [N]   (default 1,000,000 entities)
-# Prints entities per second and peak memory (max RSS) of both, and the ratio.
+# Prints entities per second (wall clock and per CPU-second, the latter steadier on a busy
+# machine) and peak memory (max RSS) of both, and the ratios.
 set -euo pipefail
 n=${1:-1000000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,17 +19,23 @@ measure() { # label, command...
     local label=$1; shift
     local start end rss
     start=$(date +%s.%N)
-    /usr/bin/time -f '%M' -o "$work/rss" "$@" < "$input" > "$work/out-$label.json"
+    /usr/bin/time -f '%M %U %S' -o "$work/rss" "$@" < "$input" > "$work/out-$label.json"
     end=$(date +%s.%N)
-    rss=$(cat "$work/rss")
+    local cpu; read -r rss user sys < "$work/rss"
+    cpu=$(echo "$user + $sys" | bc -l)
     local secs; secs=$(echo "$end - $start" | bc -l)
     local rate; rate=$(echo "$n / $secs" | bc -l)
-    printf '%-8s %10.1f s %12.0f entities/s %8.1f MB peak\n' "$label" "$secs" "$rate" "$(echo "$rss/1024" | bc -l)"
+    local cpurate; cpurate=$(echo "$n / $cpu" | bc -l)
+    printf '%-8s %8.1f s wall %10.0f entities/s %8.1f CPU-s %10.0f entities/CPU-s %8.1f MB peak\n' \
+        "$label" "$secs" "$rate" "$cpu" "$cpurate" "$(echo "$rss/1024" | bc -l)"
     echo "$rate" > "$work/rate-$label"
+    echo "$cpurate" > "$work/cpurate-$label"
 }
 
 echo "input: $input ($(wc -l < "$input") lines, $(du -h "$input" | cut -f1))"
 measure aleph "$target/release/aleph" ftm validate
 measure ftm "$venv/bin/ftm" validate
-printf 'ratio: %.1fx\n' "$(echo "$(cat "$work/rate-aleph") / $(cat "$work/rate-ftm")" | bc -l)"
+printf 'ratio: %.1fx wall, %.1fx per CPU-second\n' \
+    "$(echo "$(cat "$work/rate-aleph") / $(cat "$work/rate-ftm")" | bc -l)" \
+    "$(echo "$(cat "$work/cpurate-aleph") / $(cat "$work/cpurate-ftm")" | bc -l)"
 cmp -s "$work/out-aleph.json" "$work/out-ftm.json" && echo "outputs: byte-identical" || echo "outputs: differ in bytes (key order); compare parsed with tests/compat"

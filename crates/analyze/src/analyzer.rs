@@ -2,9 +2,11 @@
 //! `Mention` entity per person or organisation name.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use ftm::{Entity, EntityError, PropertyType, model};
 
+use crate::known::{KnownHit, KnownNames};
 use crate::language::detect_languages;
 use crate::names::{NameKind, NameSpan, Recognizer, RuleRecognizer, place_country};
 use crate::patterns::{Finding, PatternKind, find_patterns};
@@ -29,6 +31,9 @@ pub struct Context {
     pub collection_languages: Vec<String>,
     /// How much text of one entity is analysed (characters).
     pub max_text_chars: usize,
+    /// The instance's known people and organisations, linked from the documents that
+    /// name them.
+    pub known: Option<Arc<KnownNames>>,
 }
 
 impl Default for Context {
@@ -37,6 +42,7 @@ impl Default for Context {
             collection_countries: Vec::new(),
             collection_languages: Vec::new(),
             max_text_chars: DEFAULT_MAX_TEXT_CHARS,
+            known: None,
         }
     }
 }
@@ -88,6 +94,8 @@ struct NameTag {
     values: Vec<String>,
     companies: usize,
     organizations: usize,
+    /// The known entity this name is, when the gazetteer found it.
+    known: Option<Arc<crate::known::KnownEntity>>,
 }
 
 /// Values in order of first appearance, each once, at most [`MAX_TAGS`].
@@ -157,6 +165,14 @@ impl Analyzer {
                         &mut locations,
                         &mut countries,
                     );
+                }
+            }
+        }
+
+        if let Some(known) = &context.known {
+            for text in &texts {
+                for hit in known.find(text) {
+                    collect_known(hit, &mut names, &mut name_index);
                 }
             }
         }
@@ -274,6 +290,7 @@ impl Analyzer {
                     values: Vec::new(),
                     companies: 0,
                     organizations: 0,
+                    known: None,
                 });
                 index.insert((prop, key), names.len() - 1);
                 names.len() - 1
@@ -288,6 +305,65 @@ impl Analyzer {
             NameKind::Organization => tag.organizations += 1,
             _ => {}
         }
+    }
+}
+
+/// Record a gazetteer hit as a name tag resolved to its entity; a name the recogniser
+/// found already takes the link.
+fn collect_known(
+    hit: KnownHit,
+    names: &mut Vec<NameTag>,
+    index: &mut HashMap<(&'static str, String), usize>,
+) {
+    let prop = if hit.entity.schema == "Person" {
+        PEOPLE
+    } else {
+        COMPANIES
+    };
+    let opts = ftm::CleanOptions::default();
+    let Some(value) = PropertyType::Name.clean(&hit.entity.caption, opts) else {
+        return;
+    };
+    let Some(key) = PropertyType::Name.node_id(&value) else {
+        return;
+    };
+    let spelled = PropertyType::Name.clean(&hit.name, opts);
+    let spelled_key = spelled
+        .as_deref()
+        .and_then(|s| PropertyType::Name.node_id(s));
+    let existing = index
+        .get(&(prop, key.clone()))
+        .or_else(|| spelled_key.and_then(|k| index.get(&(prop, k))))
+        .copied();
+    let i = match existing {
+        Some(i) => i,
+        None => {
+            if names.len() >= MAX_TAGS {
+                return;
+            }
+            names.push(NameTag {
+                prop,
+                key: key.clone(),
+                values: Vec::new(),
+                companies: 0,
+                organizations: 0,
+                known: None,
+            });
+            index.insert((prop, key), names.len() - 1);
+            names.len() - 1
+        }
+    };
+    let tag = &mut names[i];
+    if tag.known.is_none() {
+        if hit.entity.schema == "Company" {
+            tag.companies += 1;
+        } else if prop == COMPANIES {
+            tag.organizations += 1;
+        }
+        tag.known = Some(hit.entity.clone());
+    }
+    if !tag.values.contains(&value) {
+        tag.values.push(value);
     }
 }
 
@@ -315,14 +391,20 @@ fn mention(
     let mut mention = Entity::new(model().schema("Mention")?);
     let qname = format!("Analyzable:{}", tag.prop);
     mention.make_id(&["mention", doc_id, &qname, &tag.key]);
-    let schema = if tag.prop == PEOPLE {
+    let schema = if let Some(known) = &tag.known {
+        known.schema.as_str()
+    } else if tag.prop == PEOPLE {
         "Person"
     } else if tag.companies >= tag.organizations {
         "Company"
     } else {
         "Organization"
     };
-    if let Some(resolved) = ftm::make_id(None, &[tag.key.as_str()]) {
+    // A name the gazetteer knows resolves to that entity (its stored, signed id, which
+    // the caller keeps as it is); any other to the hash of its key.
+    if let Some(known) = &tag.known {
+        mention.add("resolved", &known.id)?;
+    } else if let Some(resolved) = ftm::make_id(None, &[tag.key.as_str()]) {
         mention.add("resolved", &resolved)?;
     }
     mention.add("document", doc_id)?;

@@ -21,11 +21,15 @@
 //! - one `Mention` entity per distinct person or organisation name in a `Document`, with
 //!   Aleph's ids and properties, so cross-referencing can match mentions to entities.
 //!
+//! - [`known`]: the instance's own people and organisations (a loaded watchlist), found by
+//!   name in the text across scripts and spellings; their mentions resolve to them.
+//!
 //! The text read per entity is capped ([`DEFAULT_MAX_TEXT_CHARS`]) so that analysis time
 //! is bounded. Analysing an analysed entity again changes nothing.
 
 mod analyzer;
 mod fold;
+pub mod known;
 pub mod language;
 pub mod names;
 pub mod patterns;

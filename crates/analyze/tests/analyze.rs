@@ -322,3 +322,88 @@ fn a_recogniser_can_be_swapped() {
         ["Organization"]
     );
 }
+
+fn watchlist() -> std::sync::Arc<analyze::known::KnownNames> {
+    use analyze::known::{KnownEntity, KnownNames};
+    let yanukovych = KnownEntity {
+        id: "Q2263.f00d".into(),
+        collection_id: 3,
+        schema: "Person".into(),
+        caption: "Viktor Yanukovych".into(),
+    };
+    let bank = KnownEntity {
+        id: "bank-1.beef".into(),
+        collection_id: 3,
+        schema: "Company".into(),
+        caption: "Sberbank Rossii".into(),
+    };
+    std::sync::Arc::new(KnownNames::build([
+        (
+            yanukovych,
+            vec!["Viktor Yanukovych".to_owned(), "Віктор Янукович".to_owned()],
+        ),
+        (bank, vec!["Sberbank Rossii".to_owned()]),
+    ]))
+}
+
+fn run_known(entity: &Entity) -> Analysis {
+    let context = Context {
+        known: Some(watchlist()),
+        ..Context::default()
+    };
+    Analyzer::default().analyze(entity, &context).unwrap()
+}
+
+#[test]
+fn a_watchlist_name_in_latin_or_cyrillic_resolves_to_the_entity() {
+    for body in [
+        "The transfer was approved by viktor yanukovych in 2013 and booked at sberbank rossii.",
+        "Перевод одобрил Виктор Янукович в 2013 году, деньги прошли через Сбербанк России.",
+    ] {
+        let analysis = run_known(&doc("PlainText", "doc-1", body));
+        let resolved: Vec<&str> = analysis
+            .mentions
+            .iter()
+            .flat_map(|m| m.get("resolved").iter().map(String::as_str))
+            .collect();
+        assert!(resolved.contains(&"Q2263.f00d"), "{body}: {resolved:?}");
+        let person = analysis
+            .mentions
+            .iter()
+            .find(|m| m.get("resolved") == ["Q2263.f00d"])
+            .unwrap();
+        assert_eq!(person.get("detectedSchema"), ["Person"]);
+        assert_eq!(person.get("document"), ["doc-1"]);
+        assert!(
+            analysis
+                .entity
+                .get("peopleMentioned")
+                .contains(&"Viktor Yanukovych".to_owned()),
+            "{:?}",
+            analysis.entity.get("peopleMentioned")
+        );
+    }
+    // A company resolves with its schema.
+    let latin = run_known(&doc("PlainText", "d", "paid via Sberbank Rossii"));
+    assert!(
+        latin
+            .mentions
+            .iter()
+            .any(|m| m.get("resolved") == ["bank-1.beef"] && m.get("detectedSchema") == ["Company"])
+    );
+}
+
+#[test]
+fn without_a_watchlist_name_nothing_resolves_to_it() {
+    let analysis = run_known(&doc(
+        "PlainText",
+        "doc-2",
+        "Viktor Yanukov and Yanukovych alone are not the listed person.",
+    ));
+    assert!(
+        analysis
+            .mentions
+            .iter()
+            .all(|m| m.get("resolved") != ["Q2263.f00d"])
+    );
+}

@@ -31,6 +31,9 @@
 //! An append-only audit log ([`AuditEntry`]) records who read, searched, exported and
 //! changed what, and is pruned by age.
 //!
+//! Cross-referencing keeps its proposed pairs, each collection's run with its checkpoint,
+//! and users' decisions about pairs ([`XrefMatch`], [`XrefRun`], [`Decision`]).
+//!
 //! Schema changes are versioned migrations per backend ([`LATEST_VERSION`]), applied on
 //! open and by [`Store::migrate`]. Deletes that cascade (a collection, a role) run in one
 //! transaction and report what they removed.
@@ -48,6 +51,7 @@ mod secrets;
 mod sqlite;
 mod store;
 mod time;
+mod xref;
 
 pub use crate::audit::{
     AuditAction, AuditEntry, AuditQuery, MAX_AUDIT_ADDRESS_LEN, MAX_AUDIT_BATCH,
@@ -78,6 +82,10 @@ pub use crate::secrets::{ApiKey, PasswordHash, SessionToken};
 pub use crate::sqlite::SqliteStore;
 pub use crate::store::{Backend, Page, Store, stream_entities};
 pub use crate::time::{Timestamp, now};
+pub use crate::xref::{
+    Decision, MAX_XREF_ID_LEN, NewDecision, PairJudgement, XrefItem, XrefMatch, XrefQuery,
+    XrefRun, XrefRunState,
+};
 
 use std::sync::Arc;
 

@@ -33,6 +33,11 @@ pub(crate) const SQLITE: &[Step] = &[
         name: "audit",
         sql: include_str!("../migrations/sqlite/004_audit.sql"),
     },
+    Step {
+        version: 5,
+        name: "xref",
+        sql: include_str!("../migrations/sqlite/005_xref.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Step] = &[
@@ -56,10 +61,15 @@ pub(crate) const POSTGRES: &[Step] = &[
         name: "audit",
         sql: include_str!("../migrations/postgres/004_audit.sql"),
     },
+    Step {
+        version: 5,
+        name: "xref",
+        sql: include_str!("../migrations/postgres/005_xref.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: u32 = 4;
+pub const LATEST_VERSION: u32 = 5;
 
 /// A migration that would run, as `aleph upgrade --check` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use crate::{
     NewCollection, NewJob, NewRole, Permission, Recovery, Result, Role, RoleQuery, RoleRemoval,
     RoleUpdate, SessionToken, StageCounts, StoredEntity, SystemRoles, Timestamp,
 };
+use crate::{Decision, NewDecision, XrefItem, XrefMatch, XrefQuery, XrefRun};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +256,30 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn retry_jobs(&self, filter: &JobFilter) -> Result<u64>;
     /// One job.
     async fn job(&self, id: i64) -> Result<Job>;
+
+    // --- cross-referencing ----------------------------------------------------------------
+
+    /// Start or restart a collection's xref run: write its run row and, with `clear`,
+    /// remove the collection's earlier matches, in one transaction. Returns how many
+    /// matches were removed.
+    async fn begin_xref_run(&self, run: &XrefRun, clear: bool) -> Result<u64>;
+    /// Save a finished batch and the run's checkpoint in one transaction: a pair keeps
+    /// its best score (or the newer method's), a pair judged negative is skipped.
+    /// Returns how many matches were written.
+    async fn save_xref_batch(&self, run: &XrefRun, matches: &[XrefMatch]) -> Result<u64>;
+    /// A collection's run, if it ever had one.
+    async fn xref_run(&self, collection_id: i64) -> Result<Option<XrefRun>>;
+    /// A collection's matches, best first, with their decisions.
+    async fn xref_matches(&self, query: &XrefQuery) -> Result<Page<XrefItem>>;
+    /// Record (or, with no judgement, remove) a decision about a pair, for both
+    /// directions. Positive pairs share a profile (joining the profiles either side had);
+    /// a negative one removes the pair's matches. Returns the decision as seen from the
+    /// first entity.
+    async fn decide(&self, decision: &NewDecision) -> Result<Option<Decision>>;
+    /// The decisions about one entity, by match.
+    async fn decisions(&self, collection_id: i64, entity_id: &str) -> Result<Vec<Decision>>;
+    /// The decisions whose pairs make up a profile (both directions of each).
+    async fn profile_decisions(&self, profile_id: &str) -> Result<Vec<Decision>>;
 
     // --- audit log ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ mod entities;
 mod jobs;
 mod roles;
 mod schema;
+mod xref;
 
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
@@ -26,6 +27,7 @@ use tokio_postgres::{NoTls, Row};
 use crate::fragments::prepare_batch;
 use crate::jobs::{check_stage, check_worker, dedup_batch, lease_micros, stage_names};
 use crate::time::now;
+use crate::{Decision, NewDecision, XrefItem, XrefMatch, XrefQuery, XrefRun};
 use crate::{
     Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Backend, Collection, CollectionQuery,
     CollectionRemoval, CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch,
@@ -598,6 +600,34 @@ impl Store for PgStore {
 
     async fn job(&self, id: i64) -> Result<Job> {
         jobs::get(&self.client().await?, id).await
+    }
+
+    async fn begin_xref_run(&self, run: &XrefRun, clear: bool) -> Result<u64> {
+        in_tx!(self, |tx| xref::begin_run(&tx, run, clear).await?)
+    }
+
+    async fn save_xref_batch(&self, run: &XrefRun, matches: &[XrefMatch]) -> Result<u64> {
+        in_tx!(self, |tx| xref::save_batch(&tx, run, matches).await?)
+    }
+
+    async fn xref_run(&self, collection_id: i64) -> Result<Option<XrefRun>> {
+        xref::run(&self.client().await?, collection_id).await
+    }
+
+    async fn xref_matches(&self, query: &XrefQuery) -> Result<Page<XrefItem>> {
+        xref::list(&self.client().await?, query).await
+    }
+
+    async fn decide(&self, decision: &NewDecision) -> Result<Option<Decision>> {
+        in_tx!(self, |tx| xref::decide(&tx, decision, now()).await?)
+    }
+
+    async fn decisions(&self, collection_id: i64, entity_id: &str) -> Result<Vec<Decision>> {
+        xref::decisions(&self.client().await?, collection_id, entity_id).await
+    }
+
+    async fn profile_decisions(&self, profile_id: &str) -> Result<Vec<Decision>> {
+        xref::profile(&self.client().await?, profile_id).await
     }
 
     async fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {

@@ -13,6 +13,7 @@ mod entities;
 mod jobs;
 mod roles;
 mod schema;
+mod xref;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -25,6 +26,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use crate::fragments::prepare_batch;
 use crate::jobs::{check_worker, dedup_batch, lease_micros, stage_names};
 use crate::time::{from_micros, now};
+use crate::{Decision, NewDecision, XrefItem, XrefMatch, XrefQuery, XrefRun};
 use crate::{
     Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Backend, Collection, CollectionQuery,
     CollectionRemoval, CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch,
@@ -588,6 +590,42 @@ impl Store for SqliteStore {
 
     async fn job(&self, id: i64) -> Result<Job> {
         self.read(move |c| jobs::get(c, id)).await
+    }
+
+    async fn begin_xref_run(&self, run: &XrefRun, clear: bool) -> Result<u64> {
+        let run = run.clone();
+        self.write(move |c| xref::begin_run(c, &run, clear)).await
+    }
+
+    async fn save_xref_batch(&self, run: &XrefRun, matches: &[XrefMatch]) -> Result<u64> {
+        let (run, matches) = (run.clone(), matches.to_vec());
+        self.write(move |c| xref::save_batch(c, &run, &matches))
+            .await
+    }
+
+    async fn xref_run(&self, collection_id: i64) -> Result<Option<XrefRun>> {
+        self.read(move |c| xref::run(c, collection_id)).await
+    }
+
+    async fn xref_matches(&self, query: &XrefQuery) -> Result<Page<XrefItem>> {
+        let query = query.clone();
+        self.read(move |c| xref::list(c, &query)).await
+    }
+
+    async fn decide(&self, decision: &NewDecision) -> Result<Option<Decision>> {
+        let decision = decision.clone();
+        self.write(move |c| xref::decide(c, &decision, now())).await
+    }
+
+    async fn decisions(&self, collection_id: i64, entity_id: &str) -> Result<Vec<Decision>> {
+        let entity_id = entity_id.to_string();
+        self.read(move |c| xref::decisions(c, collection_id, &entity_id))
+            .await
+    }
+
+    async fn profile_decisions(&self, profile_id: &str) -> Result<Vec<Decision>> {
+        let profile_id = profile_id.to_string();
+        self.read(move |c| xref::profile(c, &profile_id)).await
     }
 
     async fn record_audit(&self, entries: &[NewAuditEntry]) -> Result<()> {

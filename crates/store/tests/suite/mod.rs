@@ -8,6 +8,7 @@ pub mod entities;
 pub mod jobs;
 pub mod migrations;
 pub mod roles;
+pub mod xref;
 
 use ftm::Entity;
 use serde_json::json;
@@ -51,6 +52,8 @@ macro_rules! suite {
             migrations::migrates_from_version_1,
             migrations::migrates_from_version_2_to_jobs,
             migrations::migrating_is_idempotent,
+            xref::xref_runs_checkpoint_and_matches_filter,
+            xref::xref_decisions_profiles_and_negatives,
             audit::audit_entries_filter_page_and_prune,
             audit::oversized_audit_entries_are_cut,
         );
