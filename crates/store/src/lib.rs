@@ -83,8 +83,8 @@ pub use crate::sqlite::SqliteStore;
 pub use crate::store::{Backend, Page, Store, stream_entities};
 pub use crate::time::{Timestamp, now};
 pub use crate::xref::{
-    Decision, MAX_XREF_ID_LEN, NewDecision, PairJudgement, XrefItem, XrefMatch, XrefQuery,
-    XrefRun, XrefRunState,
+    Decision, MAX_XREF_ID_LEN, NewDecision, PairJudgement, XrefItem, XrefMatch, XrefQuery, XrefRun,
+    XrefRunState,
 };
 
 use std::sync::Arc;

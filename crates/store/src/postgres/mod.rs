@@ -27,7 +27,6 @@ use tokio_postgres::{NoTls, Row};
 use crate::fragments::prepare_batch;
 use crate::jobs::{check_stage, check_worker, dedup_batch, lease_micros, stage_names};
 use crate::time::now;
-use crate::{Decision, NewDecision, XrefItem, XrefMatch, XrefQuery, XrefRun};
 use crate::{
     Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Backend, Collection, CollectionQuery,
     CollectionRemoval, CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch,
@@ -36,6 +35,7 @@ use crate::{
     RoleRemoval, RoleUpdate, SessionToken, StageCounts, Store, StoreError, StoredEntity,
     SystemRoles, Timestamp,
 };
+use crate::{Decision, NewDecision, XrefItem, XrefMatch, XrefQuery, XrefRun};
 
 type Client = deadpool_postgres::Client;
 

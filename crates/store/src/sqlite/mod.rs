@@ -26,7 +26,6 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use crate::fragments::prepare_batch;
 use crate::jobs::{check_worker, dedup_batch, lease_micros, stage_names};
 use crate::time::{from_micros, now};
-use crate::{Decision, NewDecision, XrefItem, XrefMatch, XrefQuery, XrefRun};
 use crate::{
     Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Backend, Collection, CollectionQuery,
     CollectionRemoval, CollectionUpdate, Completion, DeleteMode, DocumentRow, EntityBatch,
@@ -35,6 +34,7 @@ use crate::{
     RoleRemoval, RoleUpdate, SessionToken, StageCounts, Store, StoreError, StoredEntity,
     SystemRoles, Timestamp,
 };
+use crate::{Decision, NewDecision, XrefItem, XrefMatch, XrefQuery, XrefRun};
 
 /// Readers kept open between calls; more are opened when busy and closed afterwards.
 const IDLE_READERS: usize = 4;
