@@ -47,6 +47,18 @@ pub(crate) struct Token {
     pub key: String,
     pub class: TokenClass,
     pub weight: f32,
+    /// Hashes of `text`, `loose` and `key`: most token pairs differ, and comparing two
+    /// numbers tells so without reading the strings.
+    text_hash: u64,
+    loose_hash: u64,
+    key_hash: u64,
+}
+
+/// FNV-1a: short strings, hashed once when an entity is prepared.
+fn hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl Token {
@@ -79,6 +91,9 @@ impl Token {
             _ => loose_form(&text),
         };
         Token {
+            text_hash: hash(&text),
+            loose_hash: hash(&loose),
+            key_hash: hash(&key),
             text,
             loose,
             key,
@@ -101,6 +116,8 @@ pub(crate) struct NameForm {
     pub compact: String,
     pub legal_forms: Vec<LegalForm>,
     pub total_weight: f32,
+    fingerprint_hash: u64,
+    compact_hash: u64,
 }
 
 impl NameForm {
@@ -132,6 +149,8 @@ impl NameForm {
         Some(NameForm {
             original: raw.to_owned(),
             tokens,
+            fingerprint_hash: hash(&fingerprint),
+            compact_hash: hash(&compact),
             fingerprint,
             compact,
             legal_forms,
@@ -167,10 +186,10 @@ fn token_similarity(a: &Token, b: &Token) -> (f32, f32) {
         }
         _ => {}
     }
-    if a.text == b.text {
+    if a.text_hash == b.text_hash && a.text == b.text {
         return (1.0, pair_weight);
     }
-    if a.loose == b.loose {
+    if a.loose_hash == b.loose_hash && a.loose == b.loose {
         return (0.95, pair_weight);
     }
     let (la, lb) = (a.loose.len(), b.loose.len());
@@ -182,7 +201,7 @@ fn token_similarity(a: &Token, b: &Token) -> (f32, f32) {
         6..=8 => 2,
         _ => 3,
     };
-    let phonetic = !a.key.is_empty() && a.key == b.key;
+    let phonetic = !a.key.is_empty() && a.key_hash == b.key_hash && a.key == b.key;
     // A shared phonetic key lets transliteration variants differ by more than typos
     // ("Tschajkowskaja" and "Chaykovskaya"); the distance only guards against
     // unrelated words that happen to share consonants.
@@ -211,7 +230,7 @@ fn token_similarity(a: &Token, b: &Token) -> (f32, f32) {
 
 /// Compare two prepared names.
 pub(crate) fn compare_names(a: &NameForm, b: &NameForm) -> NameScore {
-    if a.fingerprint == b.fingerprint {
+    if a.fingerprint_hash == b.fingerprint_hash && a.fingerprint == b.fingerprint {
         return NameScore {
             similarity: 1.0,
             matched_chars: a.tokens.iter().map(|t| t.text.len()).sum(),
@@ -275,7 +294,7 @@ pub(crate) fn compare_names(a: &NameForm, b: &NameForm) -> NameScore {
         0.6 * covered + 0.4 * dice
     };
     let mut similarity = f64::from(similarity.clamp(0.0, 1.0));
-    if a.compact == b.compact {
+    if a.compact_hash == b.compact_hash && a.compact == b.compact {
         similarity = similarity.max(0.97);
     }
     NameScore {

@@ -38,6 +38,15 @@ impl DateKind {
     }
 }
 
+impl Prepared {
+    pub(crate) fn dates(&self, kind: DateKind) -> &[PartialDate] {
+        match kind {
+            DateKind::Birth => &self.birth_dates,
+            DateKind::Incorporation => &self.incorporation_dates,
+        }
+    }
+}
+
 /// An entity prepared for matching: normalised names with tokens and phonetic keys,
 /// identifiers by kind, contacts, countries, dates and gender.
 #[derive(Debug, Clone)]
@@ -45,13 +54,16 @@ pub struct Prepared {
     pub(crate) id: Option<String>,
     pub(crate) schema: &'static Schema,
     pub(crate) names: Vec<NameForm>,
+    /// The legal forms named in any of the names, sorted and distinct.
+    pub(crate) legal_forms: Vec<LegalForm>,
     pub(crate) identifiers: Vec<Identifier>,
     pub(crate) emails: Vec<String>,
     pub(crate) phones: Vec<String>,
     /// Country codes reduced to their sovereign part ("gb-sct" → "gb"), sorted.
     pub(crate) countries: Vec<String>,
     pub(crate) context_countries: bool,
-    pub(crate) dates: Vec<(DateKind, PartialDate)>,
+    pub(crate) birth_dates: Vec<PartialDate>,
+    pub(crate) incorporation_dates: Vec<PartialDate>,
     pub(crate) gender: Option<String>,
     /// Each address as its sorted, de-duplicated tokens.
     pub(crate) addresses: Vec<Vec<String>>,
@@ -98,7 +110,8 @@ impl Prepared {
         let mut emails = Vec::new();
         let mut phones = Vec::new();
         let mut countries = Vec::new();
-        let mut dates = Vec::new();
+        let mut birth_dates = Vec::new();
+        let mut incorporation_dates = Vec::new();
         let mut addresses = Vec::new();
         for (prop, value) in entity.values() {
             if !prop.matchable() {
@@ -128,13 +141,13 @@ impl Prepared {
                     countries.push(code);
                 }
                 PropertyType::Date => {
-                    let kind = match prop.name() {
-                        "birthDate" => Some(DateKind::Birth),
-                        "incorporationDate" => Some(DateKind::Incorporation),
-                        _ => None,
+                    let list = match prop.name() {
+                        "birthDate" => &mut birth_dates,
+                        "incorporationDate" => &mut incorporation_dates,
+                        _ => continue,
                     };
-                    if let (Some(kind), Some(date)) = (kind, PartialDate::parse(value)) {
-                        dates.push((kind, date));
+                    if let Some(date) = PartialDate::parse(value) {
+                        list.push(date);
                     }
                 }
                 PropertyType::Address => {
@@ -155,16 +168,24 @@ impl Prepared {
         }
         phones.retain(|p| p.len() >= 7);
         let gender = entity.first("gender").map(str::to_owned);
+        let mut legal_forms: Vec<LegalForm> = names
+            .iter()
+            .flat_map(|n| n.legal_forms.iter().copied())
+            .collect();
+        legal_forms.sort_unstable();
+        legal_forms.dedup();
         Prepared {
             id: entity.id().map(str::to_owned),
             schema,
             names,
+            legal_forms,
             identifiers,
             emails,
             phones,
             countries,
             context_countries: options.context_countries,
-            dates,
+            birth_dates,
+            incorporation_dates,
             gender,
             addresses,
         }
@@ -186,14 +207,7 @@ impl Prepared {
 
     /// The legal forms named in any of the entity's names.
     pub fn legal_forms(&self) -> Vec<LegalForm> {
-        let mut forms: Vec<LegalForm> = self
-            .names
-            .iter()
-            .flat_map(|n| n.legal_forms.iter().copied())
-            .collect();
-        forms.sort_unstable();
-        forms.dedup();
-        forms
+        self.legal_forms.clone()
     }
 
     /// Candidate keys: two entities worth scoring share at least one. Plain strings with

@@ -18,6 +18,12 @@ fn score(a: &Entity, b: &Entity) -> Match {
     let back = matcher.score(b, a).expect("schemata can match");
     assert_eq!(m.score, back.score, "symmetric");
     assert!((0.0..=1.0).contains(&m.score));
+    let (pa, pb) = (Prepared::new(a), Prepared::new(b));
+    assert_eq!(
+        matcher.score_value(&pa, &pb),
+        Some(m.score),
+        "score_value agrees"
+    );
     m
 }
 
@@ -293,4 +299,83 @@ fn prepared_and_direct_scoring_agree() {
         .score_prepared(&Prepared::new(&a), &Prepared::new(&b))
         .unwrap();
     assert_eq!(direct, prepared);
+}
+
+#[test]
+fn score_value_is_the_explained_score() {
+    let entities = [
+        entity(
+            "Person",
+            "a",
+            &[
+                ("name", "Иван Петров"),
+                ("birthDate", "1970-02-03"),
+                ("nationality", "ru"),
+                ("passportNumber", "AB1234567"),
+                ("gender", "male"),
+            ],
+        ),
+        entity(
+            "Person",
+            "b",
+            &[
+                ("name", "PETROV, Ivan"),
+                ("birthDate", "1970-03-02"),
+                ("nationality", "ua"),
+                ("passportNumber", "AB 1234567"),
+                ("email", "ivan@example.com"),
+            ],
+        ),
+        entity(
+            "Person",
+            "c",
+            &[
+                ("name", "I. Petrov"),
+                ("birthDate", "1981"),
+                ("email", "ivan@example.com"),
+                ("gender", "female"),
+            ],
+        ),
+        entity(
+            "Company",
+            "d",
+            &[
+                ("name", "ООО Ромашка"),
+                ("jurisdiction", "ru"),
+                ("registrationNumber", "1027700132195"),
+                ("incorporationDate", "2001-05-04"),
+            ],
+        ),
+        entity(
+            "LegalEntity",
+            "e",
+            &[
+                ("name", "Romashka LLC"),
+                ("jurisdiction", "ru"),
+                ("registrationNumber", "1027700132196"),
+                ("address", "1 Main Street, Moscow"),
+            ],
+        ),
+        entity(
+            "Organization",
+            "f",
+            &[
+                ("name", "Romashka GmbH"),
+                ("address", "1 Main Street Moscow"),
+            ],
+        ),
+    ];
+    let matcher = Matcher::new();
+    let prepared: Vec<Prepared> = entities.iter().map(Prepared::new).collect();
+    let mut scored = 0;
+    for a in &prepared {
+        for b in &prepared {
+            let explained = matcher.score_prepared(a, b).map(|m| m.score);
+            assert_eq!(matcher.score_value(a, b), explained);
+            scored += usize::from(explained.is_some());
+        }
+    }
+    // People with people, organisations with organisations, and the LegalEntity also
+    // with the people (a person is a legal entity); never a Person with a Company.
+    assert_eq!(scored, 3 * 3 + 3 * 3 + 2 * 3);
 }
