@@ -31,6 +31,8 @@ pub struct Actor {
     pub read_only: bool,
     /// The session token used, if the caller logged in with one.
     pub session: Option<String>,
+    /// Where the request came from, for the audit log.
+    pub address: Option<String>,
 }
 
 impl Actor {
@@ -88,6 +90,11 @@ impl Actor {
             Some(_) => Err(ApiError::forbidden()),
             None => Err(ApiError::forbidden()),
         }
+    }
+
+    /// An audit entry for something this caller did.
+    pub fn audit(&self, action: store::AuditAction) -> store::NewAuditEntry {
+        store::NewAuditEntry::new(action, self.id()).address(self.address.clone())
     }
 
     pub fn check_admin(&self) -> Result<(), ApiError> {
@@ -155,6 +162,7 @@ impl Actor {
             writable: access.writable,
             read_only: state.settings.maintenance,
             session,
+            address: crate::audit::client_address(parts, state.settings.behind_proxy),
         })
     }
 }

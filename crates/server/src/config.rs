@@ -29,6 +29,11 @@ pub struct Settings {
     pub app_title: String,
     /// Largest upload accepted, in bytes (413 beyond).
     pub max_upload_bytes: u64,
+    /// `ALEPH_BEHIND_PROXY`: trust `X-Forwarded-For` for the client address in the audit
+    /// log. Only set this when a proxy that sets the header fronts every request.
+    pub behind_proxy: bool,
+    /// `ALEPH_AUDIT_RETENTION_DAYS`: audit entries older than this are deleted (0: never).
+    pub audit_retention_days: u32,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -78,6 +83,10 @@ impl Settings {
             maintenance: env_bool("ALEPH_MAINTENANCE"),
             app_title: env("ALEPH_APP_TITLE").unwrap_or_else(|| "Aleph".into()),
             max_upload_bytes,
+            behind_proxy: env_bool("ALEPH_BEHIND_PROXY"),
+            audit_retention_days: env("ALEPH_AUDIT_RETENTION_DAYS")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(365),
         })
     }
 

@@ -5,12 +5,15 @@
 //! - [`routes`]: thin handlers, one module per area of the API;
 //! - [`services`]: what handlers and commands do without HTTP (writing entities, rebuilding
 //!   the index, collection status, adding uploaded files and folders);
+//! - [`metrics`]: Prometheus metrics on their own port; [`audit`]: the audit log writer;
 //! - [`auth`], [`params`], [`paging`], [`serialize`]: Aleph's conventions for credentials,
 //!   query arguments, the paging envelope and JSON shapes.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod paging;
 pub mod params;
 mod routes;
@@ -38,6 +41,7 @@ pub fn app(state: AppState) -> Router {
     routes::router()
         .fallback(error::fallback)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(metrics::track_http))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -147,7 +151,9 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("listening on http://{bind}");
-    axum::serve(listener, app(state))
+    // The peer address goes into the audit log.
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())

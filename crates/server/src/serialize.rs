@@ -330,6 +330,7 @@ impl<'a> Serializer<'a> {
             f: file_name,
             m: mime,
             exp: Utc::now().timestamp() + 24 * 3600,
+            r: self.actor.id(),
         };
         let token = tokens::sign(&self.state.settings.secret_key, &claims);
         self.url(&format!("api/2/archive?token={token}"))

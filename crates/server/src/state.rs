@@ -6,6 +6,7 @@ use archive::Archive;
 use index::SearchIndex;
 use store::{Store, SystemRoles};
 
+use crate::audit::AuditLog;
 use crate::config::Settings;
 
 /// Cheap to clone: one `Arc` inside.
@@ -18,6 +19,8 @@ pub struct Inner {
     pub archive: Arc<dyn Archive>,
     pub settings: Settings,
     pub system_roles: SystemRoles,
+    /// Where handlers record who did what.
+    pub audit: AuditLog,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
         system_roles: SystemRoles,
     ) -> AppState {
         AppState(Arc::new(Inner {
+            audit: AuditLog::new(store.clone()),
             store,
             index,
             archive,

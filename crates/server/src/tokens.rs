@@ -21,6 +21,10 @@ pub struct ArchiveClaims {
     pub m: Option<String>,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// The user the token was made for, so that the download is audited under their name
+    /// (the download itself needs no other credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r: Option<i64>,
 }
 
 /// Why a token was refused.
@@ -90,6 +94,7 @@ mod tests {
             f: Some("a.txt".into()),
             m: Some("text/plain".into()),
             exp,
+            r: Some(7),
         }
     }
 

@@ -6,12 +6,19 @@ use axum::http::header;
 use axum::response::Response;
 use tokio_util::io::ReaderStream;
 
+use store::{AuditAction, NewAuditEntry};
+
+use crate::audit::ClientAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::state::AppState;
 use crate::tokens;
 
-pub async fn download(State(state): State<AppState>, params: Params) -> ApiResult<Response> {
+pub async fn download(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    params: Params,
+) -> ApiResult<Response> {
     let token = params
         .get("token")
         .ok_or_else(|| ApiError::unauthorized("A download token is required."))?;
@@ -23,6 +30,13 @@ pub async fn download(State(state): State<AppState>, params: Params) -> ApiResul
     .map_err(|e| ApiError::unauthorized(format!("Invalid download token: {e}.")))?;
     let size = state.archive.size(&claims.c).await?;
     let reader = state.archive.open(&claims.c).await?;
+    let mut entry = NewAuditEntry::new(AuditAction::Download, claims.r)
+        .target(claims.c.clone())
+        .address(address);
+    if let Some(name) = &claims.f {
+        entry = entry.detail(serde_json::json!({"file_name": name}));
+    }
+    state.audit.record(entry);
     let mime = claims
         .m
         .clone()

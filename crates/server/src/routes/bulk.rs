@@ -157,6 +157,12 @@ pub async fn stream_collection(
     actor.user()?;
     let collection = writable(&state, &actor, &id).await?;
     let shape = StreamShape::from_params(&params)?;
+    state.audit.record(
+        actor
+            .audit(store::AuditAction::Export)
+            .collection(collection.id)
+            .detail(serde_json::json!({"stream": "collection"})),
+    );
     Ok(ndjson(
         &state,
         vec![EntityFilter::collection(collection.id)],
@@ -181,5 +187,10 @@ pub async fn stream_all(
             .map(|id| EntityFilter::collection(*id))
             .collect()
     };
+    state.audit.record(
+        actor
+            .audit(store::AuditAction::Export)
+            .detail(serde_json::json!({"stream": "all"})),
+    );
     Ok(ndjson(&state, filters, shape))
 }

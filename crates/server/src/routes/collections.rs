@@ -275,6 +275,12 @@ pub async fn create(
     new.xref = bool_field(&body, "xref")?.unwrap_or(false);
     new.creator_id = Some(user.id);
     let collection = state.store.create_collection(new).await?;
+    state.audit.record(
+        actor
+            .audit(store::AuditAction::CreateCollection)
+            .collection(collection.id)
+            .target(collection.foreign_id.clone()),
+    );
     state
         .store
         .set_permission(collection.id, user.id, Access::Write)
@@ -394,6 +400,13 @@ pub async fn delete(
         DeleteMode::Soft
     };
     state.store.delete_collection(collection.id, mode).await?;
+    state.audit.record(
+        actor
+            .audit(store::AuditAction::DeleteCollection)
+            .collection(collection.id)
+            .target(collection.foreign_id.clone())
+            .detail(json!({"keep_metadata": mode == DeleteMode::Contents})),
+    );
     state.index.delete_collection(collection.id).await?;
     state.index.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use ftm::{Namespace, PropertyType};
 use index::{FacetResult, ReadScope, SearchQuery};
 use serde_json::{Map, Value, json};
-use store::Collection;
+use store::{AuditAction, Collection};
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -67,7 +67,16 @@ async fn run_search(
     search_params.push("offset", &page.offset.to_string());
     search_params.push("limit", &page.limit.to_string());
     let query = SearchQuery::from_params(&search_params.0)?;
+    let started = std::time::Instant::now();
     let result = state.index.search(&actor.scope(), &query).await?;
+    crate::metrics::global()
+        .search_duration
+        .observe(started.elapsed().as_secs_f64());
+    state.audit.record(
+        actor
+            .audit(AuditAction::Search)
+            .detail(search_detail(&params)),
+    );
     let views: Vec<EntityView> = result.hits.into_iter().map(EntityView::from_hit).collect();
     let nested = nested_entities(state, actor, &views).await?;
     let mut ser = Serializer::new(state, actor).await?;
@@ -92,6 +101,24 @@ async fn run_search(
         json!(params.get("q").unwrap_or_default()),
     );
     Ok(body)
+}
+
+/// What the audit log keeps of a search: the text and every filter.
+fn search_detail(params: &Params) -> Value {
+    let mut filters = Map::new();
+    for (k, v) in &params.0 {
+        if let Some(name) = k.strip_prefix("filter:")
+            && !v.is_empty()
+        {
+            let values = filters
+                .entry(name.to_string())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = values {
+                list.push(json!(v));
+            }
+        }
+    }
+    json!({"q": params.get("q").unwrap_or_default(), "filters": filters})
 }
 
 /// The entities referenced by entity-typed properties of `views`, serialised shallowly,
@@ -270,7 +297,14 @@ pub async fn view(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let collection = locate(&state, &actor, &id).await?;
-    Ok(Json(full_entity(&state, &actor, &collection, &id).await?))
+    let body = full_entity(&state, &actor, &collection, &id).await?;
+    state.audit.record(
+        actor
+            .audit(AuditAction::View)
+            .collection(collection.id)
+            .target(id),
+    );
+    Ok(Json(body))
 }
 
 /// The collection named in an entity body (`collection_id` or `collection.id`).

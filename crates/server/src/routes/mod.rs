@@ -2,6 +2,7 @@
 //! request, check permissions, call the store, index or a service, and serialise.
 
 mod archive;
+mod audit;
 mod bulk;
 mod collections;
 mod entities;
@@ -88,6 +89,7 @@ pub fn router() -> Router<AppState> {
             post(roles::generate_api_key),
         )
         .route("/api/2/groups", get(roles::groups))
+        .route("/api/2/audit", get(audit::list))
         .route(
             "/api/2/collections/{id}/permissions",
             get(roles::permissions)

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use store::{Access, PasswordHash, RoleKind, RoleQuery, RoleUpdate};
 
+use crate::audit::ClientAddress;
 use crate::auth::{Actor, AnyActor};
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
@@ -36,9 +37,18 @@ async fn hash_password(password: String) -> ApiResult<PasswordHash> {
 
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
+    // Failed attempts are logged too: they are what an administrator looks for.
+    let audit = |role: Option<i64>, detail: Value| {
+        state.audit.record(
+            store::NewAuditEntry::new(store::AuditAction::Login, role)
+                .address(address.clone())
+                .detail(detail),
+        );
+    };
     let body = body_object(&headers, &body)?;
     let email = text(&body, "email")?.unwrap_or_default().trim().to_string();
     let password = text(&body, "password")?.unwrap_or_default().to_string();
@@ -48,11 +58,13 @@ pub async fn login(
     let role = match state.store.role_by_email(&email).await {
         Ok(role) => role,
         Err(store::StoreError::NotFound { .. }) => {
+            audit(None, json!({"ok": false, "email": email}));
             return Err(ApiError::bad_request("Invalid user or password."));
         }
         Err(e) => return Err(e.into()),
     };
     if role.is_blocked {
+        audit(Some(role.id), json!({"ok": false, "blocked": true}));
         return Err(ApiError::forbidden());
     }
     let check = role.clone();
@@ -60,11 +72,13 @@ pub async fn login(
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
     if !ok {
+        audit(Some(role.id), json!({"ok": false}));
         return Err(ApiError::bad_request("Invalid user or password."));
     }
     let expires = store::now() + chrono::Duration::days(SESSION_DAYS);
     let token = state.store.create_session(role.id, expires).await?;
     state.store.record_login(role.id).await?;
+    audit(Some(role.id), json!({"ok": true}));
     Ok(Json(json!({"status": "ok", "token": token.as_str()})))
 }
 
@@ -74,6 +88,7 @@ pub async fn logout(
 ) -> ApiResult<Json<Value>> {
     if let Some(token) = &actor.session {
         state.store.delete_session(token).await?;
+        state.audit.record(actor.audit(store::AuditAction::Logout));
     }
     Ok(Json(
         json!({"status": "ok", "redirect": state.settings.ui_url}),
@@ -331,6 +346,15 @@ pub async fn set_permissions(
             .store
             .set_permission(collection.id, role_id, access)
             .await?;
+        state.audit.record(
+            actor
+                .audit(store::AuditAction::Permission)
+                .collection(collection.id)
+                .target(role_id.to_string())
+                .detail(
+                    json!({"role_id": role_id, "read": access.read(), "write": access.write()}),
+                ),
+        );
     }
     Ok((StatusCode::OK, Json(json!({"status": "ok"}))).into_response())
 }

@@ -141,20 +141,43 @@ fn infrastructure(message: impl std::fmt::Display) -> JobOutcome {
 
 /// Run an `ingest` job.
 pub async fn run_ingest(state: &AppState, config: &PipelineConfig, job: &Job) -> JobOutcome {
+    run_ingest_observed(state, config, job).await.0
+}
+
+/// What the metrics want to know about an ingested file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestFacts {
+    /// The format the extractor recognised (`pdf`, `email`…), when it got that far.
+    pub ingestor: Option<String>,
+    /// The file's size, when known.
+    pub bytes: Option<u64>,
+}
+
+/// [`run_ingest`], also telling which ingestor handled the file and how big it was.
+pub async fn run_ingest_observed(
+    state: &AppState,
+    config: &PipelineConfig,
+    job: &Job,
+) -> (JobOutcome, IngestFacts) {
+    let mut facts = IngestFacts::default();
     let Some(entity_id) = job.entity_id.clone() else {
-        return failed(ErrorClass::Internal, "ingest job without an entity");
+        return (
+            failed(ErrorClass::Internal, "ingest job without an entity"),
+            facts,
+        );
     };
     let work_dir = config.work_root.join(format!("job-{}", job.id));
-    let outcome = ingest_document(state, config, job, &entity_id, &work_dir).await;
+    let outcome = ingest_document(state, config, job, &entity_id, &work_dir, &mut facts).await;
     if let Err(e) = tokio::fs::remove_dir_all(&work_dir).await
         && e.kind() != std::io::ErrorKind::NotFound
     {
         tracing::warn!("cannot remove {}: {e}", work_dir.display());
     }
-    match outcome {
+    let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(e) => infrastructure(e),
-    }
+    };
+    (outcome, facts)
 }
 
 async fn ingest_document(
@@ -163,6 +186,7 @@ async fn ingest_document(
     job: &Job,
     entity_id: &str,
     work_dir: &std::path::Path,
+    facts: &mut IngestFacts,
 ) -> anyhow::Result<JobOutcome> {
     let collection_id = job.collection_id;
     let Some(stored) = state.store.entity(collection_id, entity_id).await? else {
@@ -170,6 +194,7 @@ async fn ingest_document(
         return Ok(succeeded());
     };
     let document = stored.entity;
+    facts.bytes = document.first("fileSize").and_then(|s| s.parse().ok());
     let Some(hash) = document.first("contentHash").map(str::to_string) else {
         let outcome = record_failure(
             state,
@@ -203,7 +228,10 @@ async fn ingest_document(
         memory_limit: None,
     };
     match sandbox::extract(&config.isolation, request).await {
-        Ok(extraction) => record_success(state, job, &document, extraction).await,
+        Ok(extraction) => {
+            facts.ingestor = Some(extraction.format.clone());
+            record_success(state, job, &document, extraction).await
+        }
         Err(err) => record_failure(state, job, &document, &err).await,
     }
 }

@@ -10,13 +10,14 @@
 pub mod sandbox;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use store::{Job, JobOutcome, Stage};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::services::pipeline::{self, PipelineConfig};
+use crate::metrics::{self, IngestorLabels, OutcomeLabels, StageLabels, WorkerLabels};
+use crate::services::pipeline::{self, IngestFacts, PipelineConfig};
 use crate::state::AppState;
 
 /// How a worker behaves.
@@ -69,10 +70,21 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     let mut tasks = JoinSet::new();
     let mut index_running = false;
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
+    let liveness = WorkerLabels {
+        worker: options.name.clone(),
+    };
+    let m = metrics::global();
+    m.worker_up.get_or_create(&liveness).set(1);
     loop {
         if *shutdown.borrow() {
             break;
         }
+        m.worker_last_poll
+            .get_or_create(&liveness)
+            .set(chrono::Utc::now().timestamp_micros() as f64 / 1e6);
+        m.worker_busy
+            .get_or_create(&liveness)
+            .set(i64::try_from(options.concurrency - slots.available_permits()).unwrap_or(0));
         while let Some(done) = tasks.try_join_next() {
             if let Ok(TaskKind::Index) = done {
                 index_running = false;
@@ -96,15 +108,35 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         };
                         let (state, options) = (state.clone(), options.clone());
                         tasks.spawn(async move {
-                            let outcome = with_heartbeat(&state, &options, &[job.id], async {
-                                if job.stage == Stage::ANALYZE {
-                                    pipeline::run_analyze(&state, &options.analyzer, &job).await
-                                } else {
-                                    pipeline::run_ingest(&state, &options.pipeline, &job).await
-                                }
-                            })
+                            let started = Instant::now();
+                            let (outcome, facts) =
+                                with_heartbeat(&state, &options, &[job.id], async {
+                                    if job.stage == Stage::ANALYZE {
+                                        let outcome =
+                                            pipeline::run_analyze(&state, &options.analyzer, &job)
+                                                .await;
+                                        (outcome, None)
+                                    } else {
+                                        let (outcome, facts) = pipeline::run_ingest_observed(
+                                            &state,
+                                            &options.pipeline,
+                                            &job,
+                                        )
+                                        .await;
+                                        (outcome, Some(facts))
+                                    }
+                                })
+                                .await;
+                            let elapsed = started.elapsed();
+                            finish(
+                                &state,
+                                &options,
+                                &job,
+                                Some(outcome),
+                                elapsed,
+                                facts.as_ref(),
+                            )
                             .await;
-                            finish(&state, &options, &job, Some(outcome)).await;
                             drop(permit);
                             TaskKind::File
                         });
@@ -131,12 +163,16 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                     let (state, options) = (state.clone(), options.clone());
                     tasks.spawn(async move {
                         let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+                        let started = Instant::now();
                         let outcomes = with_heartbeat(&state, &options, &ids, async {
                             pipeline::run_index(&state, &jobs).await
                         })
                         .await;
+                        // One commit serves the batch: each job gets its share of the time.
+                        let share =
+                            started.elapsed() / u32::try_from(jobs.len()).unwrap_or(1).max(1);
                         for (job, outcome) in jobs.iter().zip(outcomes) {
-                            finish(&state, &options, job, Some(outcome)).await;
+                            finish(&state, &options, job, Some(outcome), share, None).await;
                         }
                         TaskKind::Index
                     });
@@ -158,6 +194,8 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         }
     }
     while tasks.join_next().await.is_some() {}
+    m.worker_up.get_or_create(&liveness).set(0);
+    m.worker_busy.get_or_create(&liveness).set(0);
 }
 
 enum TaskKind {
@@ -187,10 +225,18 @@ async fn with_heartbeat<T>(
     }
 }
 
-async fn finish(state: &AppState, options: &WorkerOptions, job: &Job, outcome: Option<JobOutcome>) {
+async fn finish(
+    state: &AppState,
+    options: &WorkerOptions,
+    job: &Job,
+    outcome: Option<JobOutcome>,
+    elapsed: Duration,
+    facts: Option<&IngestFacts>,
+) {
     let Some(outcome) = outcome else {
         return;
     };
+    let succeeded = matches!(outcome, JobOutcome::Succeeded { .. });
     match state.store.complete(&options.name, job.id, outcome).await {
         Ok(store::Completion::NotHeld) => {
             tracing::warn!(
@@ -198,7 +244,49 @@ async fn finish(state: &AppState, options: &WorkerOptions, job: &Job, outcome: O
                 job.id
             );
         }
-        Ok(_) => {}
+        Ok(store::Completion::Recorded(now)) => {
+            observe(job, succeeded, now, elapsed, facts);
+        }
         Err(e) => tracing::warn!("cannot record the end of job {}: {e}", job.id),
     }
+}
+
+/// Record a finished attempt in the metrics. Files are counted once, when their job
+/// ends for good: an attempt that goes back to the queue for a retry is timed but not
+/// counted, so the file counters add up to the files processed.
+fn observe(
+    job: &Job,
+    succeeded: bool,
+    now: store::JobState,
+    elapsed: Duration,
+    facts: Option<&IngestFacts>,
+) {
+    let m = metrics::global();
+    let outcome = if succeeded { "succeeded" } else { "failed" };
+    let seconds = elapsed.as_secs_f64();
+    m.job_duration
+        .get_or_create(&StageLabels {
+            stage: job.stage.as_str().to_string(),
+            outcome: outcome.to_string(),
+        })
+        .observe(seconds);
+    let Some(facts) = facts else {
+        return;
+    };
+    if now == store::JobState::Queued {
+        return;
+    }
+    m.files_ingested
+        .get_or_create(&OutcomeLabels {
+            outcome: outcome.to_string(),
+        })
+        .inc();
+    if let Some(bytes) = facts.bytes {
+        m.bytes_ingested.inc_by(bytes);
+    }
+    m.ingest_duration
+        .get_or_create(&IngestorLabels {
+            ingestor: facts.ingestor.clone().unwrap_or_else(|| "none".to_string()),
+        })
+        .observe(seconds);
 }

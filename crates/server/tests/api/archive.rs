@@ -13,6 +13,7 @@ fn token(secret: &str, hash: &str, exp: i64) -> String {
         f: Some("report «2024».txt".to_string()),
         m: Some("text/plain".to_string()),
         exp,
+        r: None,
     };
     sign(secret, &claims)
 }

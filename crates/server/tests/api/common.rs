@@ -50,6 +50,8 @@ pub fn settings(dir: &std::path::Path) -> Settings {
         maintenance: false,
         app_title: "Aleph test".into(),
         max_upload_bytes: 16 * 1024 * 1024,
+        behind_proxy: false,
+        audit_retention_days: 365,
     }
 }
 
