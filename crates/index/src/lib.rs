@@ -9,6 +9,8 @@
 //! - [`SearchIndex`]: the async, object-safe interface (`Arc<dyn SearchIndex>`) that callers
 //!   use, so that an OpenSearch backend can be added without touching them;
 //! - [`TantivyIndex`]: the embedded backend (a directory, or memory for tests);
+//! - [`OpenSearchIndex`]: the scale-out backend, an OpenSearch cluster over HTTP, with the
+//!   same query-language semantics (text is analyzed in Rust for both);
 //! - [`query`]: Aleph's query language as pure functions: the `q` parser, field names and
 //!   [`SearchQuery`], read from HTTP parameters;
 //! - [`analysis`]: how text becomes tokens (lower-case ASCII, transliterated) and names
@@ -40,6 +42,7 @@ mod backend;
 mod doc;
 mod error;
 pub mod highlight;
+pub mod opensearch;
 pub mod query;
 mod result;
 mod scope;
@@ -48,6 +51,7 @@ mod tantivy;
 pub use backend::{IdStream, SearchIndex};
 pub use doc::IndexDoc;
 pub use error::IndexError;
+pub use opensearch::{OpenSearchIndex, OpenSearchOptions};
 pub use query::{QueryError, SearchQuery};
 pub use result::{FacetResult, FacetValue, Hit, SearchResult};
 pub use scope::ReadScope;

@@ -2,20 +2,20 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeMap;
 
 use common::*;
-use index::{ReadScope, SearchIndex};
+use index::ReadScope;
 
 fn scope(ids: &[i64]) -> ReadScope {
     ReadScope::collections(ids.iter().copied())
 }
 
-#[tokio::test]
-async fn hits_and_totals_stay_inside_the_scope() {
-    let index = fixture().await;
+async fn hits_and_totals_stay_inside_the_scope(b: Backend) {
+    let index = fixture(&b).await;
     let only_1 = scope(&[1]);
     let r = index
         .search(&only_1, &params(&[("q", "putin")]))
@@ -51,9 +51,8 @@ async fn hits_and_totals_stay_inside_the_scope() {
     }
 }
 
-#[tokio::test]
-async fn facet_counts_stay_inside_the_scope() {
-    let index = fixture().await;
+async fn facet_counts_stay_inside_the_scope(b: Backend) {
+    let index = fixture(&b).await;
     let only_1 = scope(&[1]);
     let r = index
         .search(
@@ -109,9 +108,8 @@ async fn facet_counts_stay_inside_the_scope() {
     );
 }
 
-#[tokio::test]
-async fn an_empty_scope_sees_nothing() {
-    let index = fixture().await;
+async fn an_empty_scope_sees_nothing(b: Backend) {
+    let index = fixture(&b).await;
     let none = ReadScope::collections([]);
     assert!(none.is_empty());
     let q = params(&[("facet", "countries"), ("filter:countries", "ru")]);
@@ -135,9 +133,8 @@ async fn an_empty_scope_sees_nothing() {
     assert_eq!(index.count(&scope(&[99]), &params(&[])).await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn streams_and_collection_counts_respect_the_scope() {
-    let index = fixture().await;
+async fn streams_and_collection_counts_respect_the_scope(b: Backend) {
+    let index = fixture(&b).await;
     let mut streamed = index
         .stream_ids(&scope(&[2]), &params(&[]))
         .await
@@ -167,3 +164,10 @@ async fn streams_and_collection_counts_respect_the_scope() {
         BTreeMap::from([(1, 8), (3, 2)])
     );
 }
+
+backend_tests!(
+    hits_and_totals_stay_inside_the_scope,
+    facet_counts_stay_inside_the_scope,
+    an_empty_scope_sees_nothing,
+    streams_and_collection_counts_respect_the_scope,
+);

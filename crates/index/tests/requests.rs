@@ -2,15 +2,16 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 /// Request parameters of a table-driven case.
 type Params<'a> = &'a [(&'a str, &'a str)];
 
 use common::*;
-use index::{ReadScope, SearchIndex};
+use index::ReadScope;
 
-async fn hits(index: &index::TantivyIndex, pairs: &[(&str, &str)]) -> Vec<String> {
+async fn hits(index: &impl AsIndex, pairs: &[(&str, &str)]) -> Vec<String> {
     let mut with_limit: Vec<(&str, &str)> = pairs.to_vec();
     with_limit.push(("limit", "100"));
     let r = run(index, &with_limit).await;
@@ -20,9 +21,8 @@ async fn hits(index: &index::TantivyIndex, pairs: &[(&str, &str)]) -> Vec<String
     ids
 }
 
-#[tokio::test]
-async fn filters() {
-    let index = fixture().await;
+async fn filters(b: Backend) {
+    let index = fixture(&b).await;
     let cases: &[(Params, &[&str])] = &[
         // Repeated values of one field: any of them.
         (
@@ -107,9 +107,8 @@ async fn filters() {
     }
 }
 
-#[tokio::test]
-async fn facet_counts_and_options() {
-    let index = fixture().await;
+async fn facet_counts_and_options(b: Backend) {
+    let index = fixture(&b).await;
     let r = run(&index, &[("facet", "countries"), ("limit", "0")]).await;
     assert_eq!(r.total, 13);
     assert!(r.hits.is_empty());
@@ -206,9 +205,8 @@ async fn facet_counts_and_options() {
     );
 }
 
-#[tokio::test]
-async fn a_filter_does_not_narrow_its_own_facet() {
-    let index = fixture().await;
+async fn a_filter_does_not_narrow_its_own_facet(b: Backend) {
+    let index = fixture(&b).await;
     let r = run(
         &index,
         &[("facet", "countries"), ("filter:countries", "de")],
@@ -276,9 +274,8 @@ async fn a_filter_does_not_narrow_its_own_facet() {
     assert_eq!(facet_counts(&r, "countries"), vec![("fr".into(), 1, false)]);
 }
 
-#[tokio::test]
-async fn date_histograms() {
-    let index = fixture().await;
+async fn date_histograms(b: Backend) {
+    let index = fixture(&b).await;
     let r = run(
         &index,
         &[("facet", "dates"), ("facet_interval:dates", "year")],
@@ -355,9 +352,8 @@ async fn date_histograms() {
     assert_eq!(facet.values.as_ref().map(Vec::len), Some(3));
 }
 
-#[tokio::test]
-async fn highlighting() {
-    let index = fixture().await;
+async fn highlighting(b: Backend) {
+    let index = fixture(&b).await;
     let r = run(&index, &[("q", "bribe"), ("highlight", "true")]).await;
     assert_eq!(ids(&r), ["d1"]);
     assert_eq!(
@@ -429,9 +425,8 @@ async fn highlighting() {
     assert_eq!(r.hits[0].highlight.len(), 2);
 }
 
-#[tokio::test]
-async fn highlight_deep_inside_a_long_text() {
-    let index = empty_index();
+async fn highlight_deep_inside_a_long_text(b: Backend) {
+    let index = empty_index(&b).await;
     let mut body = "lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(180_000);
     body.push_str("Clause 7 of the secret zanzibar treaty was never published. ");
     body.push_str(&"sed do eiusmod tempor. ".repeat(100));
@@ -470,9 +465,8 @@ async fn highlight_deep_inside_a_long_text() {
     assert_eq!(pages["properties"]["title"][0], "Scanned volume");
 }
 
-#[tokio::test]
-async fn sorting() {
-    let index = fixture().await;
+async fn sorting(b: Backend) {
+    let index = fixture(&b).await;
     let order = |r: &index::SearchResult| ids(r).into_iter().map(String::from).collect::<Vec<_>>();
 
     let r = run(&index, &[("filter:schema", "Company"), ("sort", "caption")]).await;
@@ -527,9 +521,8 @@ async fn sorting() {
     assert_eq!(r.hits.last().map(|h| h.id.as_str()), Some("d3"));
 }
 
-#[tokio::test]
-async fn hits_carry_the_entity_and_its_facts() {
-    let index = fixture().await;
+async fn hits_carry_the_entity_and_its_facts(b: Backend) {
+    let index = fixture(&b).await;
     let r = run(&index, &[("filter:id", "c1")]).await;
     let hit = &r.hits[0];
     assert_eq!(hit.collection_id, 1);
@@ -543,9 +536,8 @@ async fn hits_carry_the_entity_and_its_facts() {
     assert_eq!(r.page.limit, 20);
 }
 
-#[tokio::test]
-async fn paging_over_ties_is_deterministic() {
-    let index = empty_index();
+async fn paging_over_ties_is_deterministic(b: Backend) {
+    let index = empty_index(&b).await;
     // 57 identical names, written in three commits (three segments) in a scrambled order.
     let mut ids_all: Vec<String> = (0..57).map(|i| format!("t{i:03}")).collect();
     let mut order = ids_all.clone();
@@ -571,9 +563,8 @@ async fn paging_over_ties_is_deterministic() {
     }
 }
 
-#[tokio::test]
-async fn count_and_facets_only() {
-    let index = fixture().await;
+async fn count_and_facets_only(b: Backend) {
+    let index = fixture(&b).await;
     let q = params(&[("q", "putin"), ("facet", "schema")]);
     assert_eq!(index.count(&ReadScope::All, &q).await.unwrap(), 4);
     let facets = index.facets(&ReadScope::All, &q).await.unwrap();
@@ -593,3 +584,16 @@ async fn count_and_facets_only() {
         ]
     );
 }
+
+backend_tests!(
+    filters,
+    facet_counts_and_options,
+    a_filter_does_not_narrow_its_own_facet,
+    date_histograms,
+    highlighting,
+    highlight_deep_inside_a_long_text,
+    sorting,
+    hits_carry_the_entity_and_its_facts,
+    paging_over_ties_is_deterministic,
+    count_and_facets_only,
+);

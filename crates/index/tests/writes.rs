@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeMap;
@@ -10,10 +11,9 @@ use std::sync::Arc;
 use common::*;
 use index::{IndexDoc, IndexError, ReadScope, SearchIndex, TantivyIndex};
 
-#[tokio::test]
-async fn writes_are_visible_after_commit_and_upsert_by_id() {
-    let index = empty_index();
-    let shared: Arc<dyn SearchIndex> = Arc::new(index.index.clone());
+async fn writes_are_visible_after_commit_and_upsert_by_id(b: Backend) {
+    let index = empty_index(&b).await;
+    let shared: Arc<dyn SearchIndex> = index.index.clone();
     shared
         .index(vec![doc(1, entity("Person", "x", &[("name", "Old Name")]))])
         .await
@@ -43,9 +43,8 @@ async fn writes_are_visible_after_commit_and_upsert_by_id() {
     );
 }
 
-#[tokio::test]
-async fn deletes() {
-    let index = fixture().await;
+async fn deletes(b: Backend) {
+    let index = fixture(&b).await;
     index
         .delete_entities(vec!["p1".into(), "nope".into()])
         .await
@@ -59,9 +58,8 @@ async fn deletes() {
     );
 }
 
-#[tokio::test]
-async fn invalid_documents_fail_the_whole_batch() {
-    let index = empty_index();
+async fn invalid_documents_fail_the_whole_batch(b: Backend) {
+    let index = empty_index(&b).await;
     let mut no_id = entity("Person", "tmp", &[("name", "Nobody")]);
     no_id.set_id(None);
     let err = index
@@ -73,7 +71,7 @@ async fn invalid_documents_fail_the_whole_batch() {
         .unwrap_err();
     assert!(matches!(err, IndexError::InvalidDocument { .. }), "{err}");
     index.commit().await.unwrap();
-    assert_eq!(index.num_docs(), 0);
+    assert_eq!(index.count(&ReadScope::All, &params(&[])).await.unwrap(), 0);
 
     let thing = entity("Thing", "t", &[("name", "Abstract")]);
     let err = index.index(vec![doc(1, thing)]).await.unwrap_err();
@@ -95,9 +93,8 @@ async fn reopening_keeps_the_index() {
     assert!(bytes > 0 && segments >= 1);
 }
 
-#[tokio::test]
-async fn query_errors_are_client_errors() {
-    let index = fixture().await;
+async fn query_errors_are_client_errors(b: Backend) {
+    let index = fixture(&b).await;
     // A regular expression the engine cannot run is refused, not an empty result.
     assert!(index::SearchQuery::parse("/a{1000000}/").is_err());
     let q = params(&[("q", r"/\bputin/")]);
@@ -106,3 +103,10 @@ async fn query_errors_are_client_errors() {
     let doc = IndexDoc::new(entity("Person", "later", &[("name", "Later")]), 1);
     index.index(vec![doc]).await.unwrap();
 }
+
+backend_tests!(
+    writes_are_visible_after_commit_and_upsert_by_id,
+    deletes,
+    invalid_documents_fail_the_whole_batch,
+    query_errors_are_client_errors,
+);

@@ -676,7 +676,7 @@ fn phrase<'a>(field: TField, words: impl Iterator<Item = &'a str>, slop: u32) ->
 }
 
 /// The folded words of a term, each with its umlaut spelling when it has one.
-fn query_terms(text: &str) -> Vec<(String, Option<String>)> {
+pub(crate) fn query_terms(text: &str) -> Vec<(String, Option<String>)> {
     analysis::words(text)
         .filter_map(|(from, to)| {
             let word = &text[from..to];
@@ -691,7 +691,7 @@ fn query_terms(text: &str) -> Vec<(String, Option<String>)> {
 }
 
 /// An anchored regular expression for a wildcard pattern over exact values.
-fn wildcard_pattern(parts: &[WildcardPart]) -> String {
+pub(crate) fn wildcard_pattern(parts: &[WildcardPart]) -> String {
     let mut re = String::from("^(?:");
     for part in parts {
         match part {
@@ -704,7 +704,7 @@ fn wildcard_pattern(parts: &[WildcardPart]) -> String {
     re
 }
 
-fn compile_regex(pattern: &str) -> Result<regex::Regex, QueryError> {
+pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, QueryError> {
     regex::Regex::new(pattern).map_err(|e| QueryError::InvalidParam {
         param: "q".to_string(),
         message: format!("invalid pattern: {e}"),

@@ -6,12 +6,12 @@
 //! read the last committed state and fan out over segments on a small thread pool. All
 //! Tantivy work runs on tokio's blocking pool.
 
-mod collect;
-mod compile;
-mod document;
+pub(crate) mod collect;
+pub(crate) mod compile;
+pub(crate) mod document;
 mod keyword_match;
 mod schema;
-mod search;
+pub(crate) mod search;
 mod tokenizer;
 
 use std::collections::BTreeMap;

@@ -188,7 +188,7 @@ fn facet_specs(fields: &Fields, query: &SearchQuery, request: &FacetRequest) -> 
 }
 
 /// The tightest numeric bounds the request's ranges put on `field`, for histogram edges.
-fn numeric_bounds(query: &SearchQuery, field: Field) -> (Option<f64>, Option<f64>) {
+pub(crate) fn numeric_bounds(query: &SearchQuery, field: Field) -> (Option<f64>, Option<f64>) {
     let mut lower: Option<f64> = None;
     let mut upper: Option<f64> = None;
     for (f, bounds) in &query.ranges {
@@ -230,7 +230,11 @@ fn merge_counts(counts: Vec<FacetCounts>) -> FacetCounts {
     merged
 }
 
-fn facet_result(query: &SearchQuery, request: &FacetRequest, counts: &FacetCounts) -> FacetResult {
+pub(crate) fn facet_result(
+    query: &SearchQuery,
+    request: &FacetRequest,
+    counts: &FacetCounts,
+) -> FacetResult {
     let active = query.filter_text(request.field);
     let values = request.values.then(|| {
         let mut values: Vec<FacetValue> = Vec::new();

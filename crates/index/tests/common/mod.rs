@@ -1,23 +1,103 @@
-//! Test fixtures: small indexes in temporary directories.
+//! Test fixtures: small indexes on either backend, and the macro that runs one suite
+//! against both (Tantivy always; OpenSearch when `ALEPH_TEST_OPENSEARCH_URL` names a node).
 
 #![allow(dead_code)]
 
+use std::io::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
+
 use chrono::{DateTime, TimeZone, Utc};
 use index::{
-    IndexDoc, ReadScope, SearchIndex, SearchQuery, SearchResult, TantivyIndex, TantivyOptions,
+    IndexDoc, OpenSearchIndex, OpenSearchOptions, ReadScope, SearchIndex, SearchQuery,
+    SearchResult, TantivyIndex, TantivyOptions,
 };
 use tempfile::TempDir;
 
-/// An index in a temporary directory, removed when dropped.
+/// Which backend a suite runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Tantivy,
+    /// A node at this URL (from `ALEPH_TEST_OPENSEARCH_URL`).
+    OpenSearch(String),
+}
+
+static UNSET_WARNING: Once = Once::new();
+
+impl Backend {
+    /// The OpenSearch node to test against, or `None` (with a loud note on stderr, which
+    /// the test harness does not capture) when `ALEPH_TEST_OPENSEARCH_URL` is unset. When it
+    /// is set, an unreachable node fails the tests: CI always sets it.
+    pub fn opensearch() -> Option<Backend> {
+        match std::env::var("ALEPH_TEST_OPENSEARCH_URL") {
+            Ok(url) if !url.trim().is_empty() => Some(Backend::OpenSearch(url)),
+            _ => {
+                UNSET_WARNING.call_once(|| {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "\n*** ALEPH_TEST_OPENSEARCH_URL is not set: the OpenSearch half of the \
+                         index suite is NOT RUN. Start a node with \
+                         `eval \"$(scripts/opensearch-test-node.sh start)\"` ***\n"
+                    );
+                });
+                None
+            }
+        }
+    }
+}
+
+/// Runs each named `async fn(Backend)` as a test on Tantivy and one on OpenSearch.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod tantivy_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Tantivy).await
+                }
+            )*
+        }
+        mod opensearch_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(backend) = $crate::common::Backend::opensearch() {
+                        super::$name(backend).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// An index on one backend; a Tantivy one lives in a temporary directory removed when
+/// dropped, an OpenSearch one under a fresh alias.
 pub struct TestIndex {
-    pub index: TantivyIndex,
-    _dir: TempDir,
+    pub index: Arc<dyn SearchIndex>,
+    _dir: Option<TempDir>,
 }
 
 impl std::ops::Deref for TestIndex {
-    type Target = TantivyIndex;
-    fn deref(&self) -> &TantivyIndex {
-        &self.index
+    type Target = dyn SearchIndex;
+    fn deref(&self) -> &(dyn SearchIndex + 'static) {
+        self.index.as_ref()
+    }
+}
+
+/// Anything the helpers can search: a [`TestIndex`] or a bare backend.
+pub trait AsIndex {
+    fn as_index(&self) -> &dyn SearchIndex;
+}
+
+impl AsIndex for TestIndex {
+    fn as_index(&self) -> &dyn SearchIndex {
+        self.index.as_ref()
+    }
+}
+
+impl AsIndex for TantivyIndex {
+    fn as_index(&self) -> &dyn SearchIndex {
+        self
     }
 }
 
@@ -30,10 +110,56 @@ pub fn options() -> TantivyOptions {
     }
 }
 
-pub fn empty_index() -> TestIndex {
+/// Small batches, so that the tests go through several bulk requests and stream pages.
+pub fn opensearch_options(alias: String) -> OpenSearchOptions {
+    OpenSearchOptions {
+        index: alias,
+        bulk_docs: 5,
+        stream_batch: 3,
+        ..OpenSearchOptions::default()
+    }
+}
+
+/// A fresh alias name for one test.
+pub fn unique_alias() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "aleph-test-{}-{}-{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+pub fn tantivy_index() -> (TantivyIndex, TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let index = TantivyIndex::open(dir.path(), options()).unwrap();
-    TestIndex { index, _dir: dir }
+    (index, dir)
+}
+
+pub async fn empty_index(backend: &Backend) -> TestIndex {
+    match backend {
+        Backend::Tantivy => {
+            let (index, dir) = tantivy_index();
+            TestIndex {
+                index: Arc::new(index),
+                _dir: Some(dir),
+            }
+        }
+        Backend::OpenSearch(url) => {
+            let index = OpenSearchIndex::connect(url, opensearch_options(unique_alias()))
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("ALEPH_TEST_OPENSEARCH_URL={url} is set but unusable: {e}")
+                });
+            TestIndex {
+                index: Arc::new(index),
+                _dir: None,
+            }
+        }
+    }
 }
 
 pub fn entity(schema: &str, id: &str, props: &[(&str, &str)]) -> ftm::Entity {
@@ -201,8 +327,8 @@ pub fn fixture_docs() -> Vec<IndexDoc> {
     ]
 }
 
-pub async fn fixture() -> TestIndex {
-    let index = empty_index();
+pub async fn fixture(backend: &Backend) -> TestIndex {
+    let index = empty_index(backend).await;
     index.index(fixture_docs()).await.unwrap();
     index.commit().await.unwrap();
     index
@@ -216,8 +342,12 @@ pub fn params(pairs: &[(&str, &str)]) -> SearchQuery {
     SearchQuery::from_params(&pairs).unwrap()
 }
 
-pub async fn run(index: &TantivyIndex, pairs: &[(&str, &str)]) -> SearchResult {
-    index.search(&ReadScope::All, &params(pairs)).await.unwrap()
+pub async fn run(index: &impl AsIndex, pairs: &[(&str, &str)]) -> SearchResult {
+    index
+        .as_index()
+        .search(&ReadScope::All, &params(pairs))
+        .await
+        .unwrap()
 }
 
 pub fn ids(result: &SearchResult) -> Vec<&str> {
@@ -230,7 +360,7 @@ pub fn sorted(mut ids: Vec<&str>) -> Vec<&str> {
 }
 
 /// The ids matching `q` (all of them, sorted).
-pub async fn matching(index: &TantivyIndex, q: &str) -> Vec<String> {
+pub async fn matching(index: &impl AsIndex, q: &str) -> Vec<String> {
     let result = run(index, &[("q", q), ("limit", "100")]).await;
     assert_eq!(result.total as usize, result.hits.len(), "total for {q}");
     let mut ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();

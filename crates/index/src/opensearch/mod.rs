@@ -1,0 +1,590 @@
+//! The scale-out backend: an OpenSearch (or Elasticsearch-compatible) cluster over HTTP.
+//!
+//! Entities live in a concrete index (`<name>-<n>`) reached through an alias (`<name>`), so
+//! that [`OpenSearchIndex::reindex`] can build a new index and switch the alias in one step
+//! while searches keep reading the old one. Text is analyzed in Rust exactly as for Tantivy
+//! (see [`mapping`]), so both backends answer the query language the same way; the query
+//! compiler mirrors the Tantivy one clause by clause.
+//!
+//! Writes go through `_bulk` in batches. A semaphore bounds the bulk requests in flight
+//! (callers wait: back-pressure), and documents the cluster rejects as overloaded (HTTP
+//! 429) are sent again after a growing pause. Writes become visible on [`commit`], which
+//! refreshes the index, as with Tantivy.
+//!
+//! [`commit`]: SearchIndex::commit
+
+mod client;
+mod compile;
+mod document;
+mod mapping;
+mod search;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use self::client::{Client, reason};
+pub use self::mapping::LAYOUT_VERSION;
+use crate::backend::{IdStream, SearchIndex};
+use crate::doc::IndexDoc;
+use crate::error::IndexError;
+use crate::query::SearchQuery;
+use crate::result::{FacetResult, SearchResult};
+use crate::scope::ReadScope;
+
+/// Tuning and naming of the OpenSearch backend.
+#[derive(Debug, Clone)]
+pub struct OpenSearchOptions {
+    /// The alias searched and written; concrete indices are named `<alias>-<n>`.
+    pub index: String,
+    pub shards: u32,
+    /// `auto_expand_replicas`: `0-1` keeps a single node green and adds a replica when a
+    /// second node joins.
+    pub replicas: String,
+    /// Documents per `_bulk` request.
+    pub bulk_docs: usize,
+    /// `_bulk` requests in flight at once, over all callers.
+    pub bulk_concurrency: usize,
+    /// How often documents rejected as overloaded are retried.
+    pub bulk_retries: u32,
+    /// Ids per batch of [`SearchIndex::stream_ids`].
+    pub stream_batch: usize,
+    pub timeout: Duration,
+}
+
+impl Default for OpenSearchOptions {
+    fn default() -> OpenSearchOptions {
+        OpenSearchOptions {
+            index: "aleph-entity".to_string(),
+            shards: 1,
+            replicas: "0-1".to_string(),
+            bulk_docs: 500,
+            bulk_concurrency: 2,
+            bulk_retries: 8,
+            stream_batch: 1000,
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A cluster address and, when the URI has a path, the index alias to use
+/// (`http://host:9200/aleph` uses alias `aleph`).
+pub fn split_uri(uri: &str) -> (String, Option<String>) {
+    let trimmed = uri.trim().trim_end_matches('/');
+    let after_scheme = trimmed.find("://").map_or(0, |i| i + 3);
+    match trimmed[after_scheme..].find('/') {
+        Some(i) => {
+            let (base, path) = trimmed.split_at(after_scheme + i);
+            let name = path.trim_matches('/');
+            (
+                base.to_string(),
+                (!name.is_empty()).then(|| name.to_string()),
+            )
+        }
+        None => (trimmed.to_string(), None),
+    }
+}
+
+struct Inner {
+    client: Client,
+    options: OpenSearchOptions,
+    bulk_slots: Semaphore,
+}
+
+/// A [`SearchIndex`] on an OpenSearch cluster.
+#[derive(Clone)]
+pub struct OpenSearchIndex {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for OpenSearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "OpenSearchIndex({}/{})",
+            self.inner.client.base(),
+            self.alias()
+        )
+    }
+}
+
+impl OpenSearchIndex {
+    /// Connects to the cluster at `uri` (its path, if any, names the alias) and creates
+    /// the index and alias when they do not exist. An index with another layout is
+    /// refused: rebuild it with [`OpenSearchIndex::reindex`] or from the store.
+    pub async fn connect(
+        uri: &str,
+        mut options: OpenSearchOptions,
+    ) -> Result<OpenSearchIndex, IndexError> {
+        let (base, name) = split_uri(uri);
+        if let Some(name) = name {
+            options.index = name;
+        }
+        let client = Client::new(&base, options.timeout)?;
+        let slots = options.bulk_concurrency.max(1);
+        let index = OpenSearchIndex {
+            inner: Arc::new(Inner {
+                client,
+                options,
+                bulk_slots: Semaphore::new(slots),
+            }),
+        };
+        index.ensure().await?;
+        Ok(index)
+    }
+
+    /// The alias this index reads and writes.
+    pub fn alias(&self) -> &str {
+        &self.inner.options.index
+    }
+
+    fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The concrete indices behind the alias (empty when the alias does not exist).
+    pub async fn concrete_indices(&self) -> Result<Vec<String>, IndexError> {
+        let r = self
+            .client()
+            .json(Method::GET, &format!("/_alias/{}", self.alias()), None)
+            .await?;
+        if r.status == StatusCode::NOT_FOUND {
+            return Ok(Vec::new());
+        }
+        let body = r.ok("reading the alias")?;
+        let mut names: Vec<String> = body
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Creates the first index behind the alias, or checks the layout of the existing one.
+    async fn ensure(&self) -> Result<(), IndexError> {
+        let existing = self.concrete_indices().await?;
+        if existing.is_empty() {
+            let name = format!("{}-1", self.alias());
+            self.create_index(&name).await?;
+            let r = self
+                .client()
+                .json(
+                    Method::POST,
+                    "/_aliases",
+                    Some(&json!({"actions": [{"add": {"index": name, "alias": self.alias(), "is_write_index": true}}]})),
+                )
+                .await?;
+            r.ok("creating the alias")?;
+            return Ok(());
+        }
+        for name in existing {
+            let r = self
+                .client()
+                .json(Method::GET, &format!("/{name}/_mapping"), None)
+                .await?
+                .ok("reading the mapping")?;
+            let layout = r[&name]["mappings"]["_meta"]["aleph_layout"].as_u64();
+            if layout != Some(LAYOUT_VERSION) {
+                return Err(IndexError::IncompatibleLayout {
+                    path: format!("{}/{name}", self.client().base()),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn create_index(&self, name: &str) -> Result<(), IndexError> {
+        let o = &self.inner.options;
+        let body = mapping::index_body(o.shards, &o.replicas);
+        let r = self
+            .client()
+            .json(Method::PUT, &format!("/{name}"), Some(&body))
+            .await?;
+        if r.status == StatusCode::BAD_REQUEST
+            && r.body["error"]["type"] == "resource_already_exists_exception"
+        {
+            return Ok(());
+        }
+        r.ok(&format!("creating index {name}"))?;
+        let health = format!("/_cluster/health/{name}?wait_for_status=yellow&timeout=60s");
+        self.client()
+            .json(Method::GET, &health, None)
+            .await?
+            .ok("waiting for the new index")?;
+        Ok(())
+    }
+
+    /// Copies every document into a new index with the current layout and moves the alias
+    /// to it in one step; searches read the old index until then. Writes made while the
+    /// copy runs may be missed: run it with writers paused, or re-index from the store
+    /// afterwards. Returns the new index's name.
+    pub async fn reindex(&self) -> Result<String, IndexError> {
+        let old = self.concrete_indices().await?;
+        let next = old
+            .iter()
+            .filter_map(|n| n.rsplit_once('-').and_then(|(_, v)| v.parse::<u64>().ok()))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let new = format!("{}-{next}", self.alias());
+        self.create_index(&new).await?;
+        self.commit().await?;
+        let body = json!({"source": {"index": self.alias()}, "dest": {"index": new}});
+        let r = self
+            .client()
+            .json(
+                Method::POST,
+                "/_reindex?refresh=true&wait_for_completion=true",
+                Some(&body),
+            )
+            .await?
+            .ok("copying into the new index")?;
+        if let Some(failure) = r["failures"].as_array().and_then(|f| f.first()) {
+            return Err(IndexError::Engine(format!("reindex failed: {failure}")));
+        }
+        let mut actions =
+            vec![json!({"add": {"index": new, "alias": self.alias(), "is_write_index": true}})];
+        for name in &old {
+            actions.push(json!({"remove": {"index": name, "alias": self.alias()}}));
+        }
+        self.client()
+            .json(
+                Method::POST,
+                "/_aliases",
+                Some(&json!({"actions": actions})),
+            )
+            .await?
+            .ok("switching the alias")?;
+        for name in &old {
+            self.client()
+                .json(Method::DELETE, &format!("/{name}"), None)
+                .await?
+                .ok("removing the old index")?;
+        }
+        Ok(new)
+    }
+
+    /// Removes the alias and every index behind it (tests, `aleph reset`).
+    pub async fn drop_all(&self) -> Result<(), IndexError> {
+        for name in self.concrete_indices().await? {
+            self.client()
+                .json(Method::DELETE, &format!("/{name}"), None)
+                .await?
+                .ok("removing an index")?;
+        }
+        Ok(())
+    }
+
+    /// Sends one `_bulk` body of `lines` (action and source pairs, or lone deletes), and
+    /// again for the items rejected as overloaded, with a growing pause.
+    async fn bulk(&self, mut items: Vec<(Value, Option<Value>)>) -> Result<(), IndexError> {
+        let _slot = self
+            .inner
+            .bulk_slots
+            .acquire()
+            .await
+            .map_err(|e| IndexError::Task(e.to_string()))?;
+        let path = format!("/{}/_bulk", self.alias());
+        let mut pause = Duration::from_millis(100);
+        for attempt in 0..=self.inner.options.bulk_retries {
+            let mut body = String::new();
+            for (action, source) in &items {
+                body.push_str(&action.to_string());
+                body.push('\n');
+                if let Some(source) = source {
+                    body.push_str(&source.to_string());
+                    body.push('\n');
+                }
+            }
+            let r = self.client().ndjson(&path, body).await?;
+            let last = attempt == self.inner.options.bulk_retries;
+            if r.status == StatusCode::TOO_MANY_REQUESTS && !last {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(10));
+                continue;
+            }
+            let body = r.ok("bulk write")?;
+            if body["errors"].as_bool() != Some(true) {
+                return Ok(());
+            }
+            let results = body["items"].as_array().cloned().unwrap_or_default();
+            let mut retry = Vec::new();
+            for (item, result) in items.into_iter().zip(results) {
+                let outcome = result
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                let status = outcome["status"].as_u64().unwrap_or(0);
+                // Deleting what is not there is not an error.
+                if (200..300).contains(&status) || (status == 404 && item.1.is_none()) {
+                    continue;
+                }
+                if status == 429 && !last {
+                    retry.push(item);
+                    continue;
+                }
+                return Err(IndexError::Engine(format!(
+                    "bulk write of {}: {}",
+                    outcome["_id"].as_str().unwrap_or("?"),
+                    reason(&outcome)
+                )));
+            }
+            if retry.is_empty() {
+                return Ok(());
+            }
+            items = retry;
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(10));
+        }
+        Err(IndexError::Engine(
+            "bulk write: the cluster stayed overloaded".to_string(),
+        ))
+    }
+
+    async fn search_raw(&self, body: &Value) -> Result<Value, IndexError> {
+        let r = self
+            .client()
+            .json(
+                Method::POST,
+                &format!("/{}/_search", self.alias()),
+                Some(body),
+            )
+            .await?;
+        if r.status == StatusCode::BAD_REQUEST {
+            // A query the engine refuses (a regular expression it cannot run, a term too
+            // long) is the caller's fault, as with Tantivy.
+            return Err(IndexError::Query(crate::QueryError::InvalidParam {
+                param: "q".to_string(),
+                message: reason(&r.body),
+            }));
+        }
+        r.ok("search")
+    }
+
+    async fn run(
+        &self,
+        scope: &ReadScope,
+        query: &SearchQuery,
+        hits: bool,
+    ) -> Result<SearchResult, IndexError> {
+        if scope.is_empty() {
+            return Ok(SearchResult {
+                total: 0,
+                hits: Vec::new(),
+                facets: search::facets(query, &Value::Null),
+                page: query.page,
+            });
+        }
+        let compiled = compile::compile(scope, query)?;
+        let response = self
+            .search_raw(&search::body(query, &compiled, hits))
+            .await?;
+        Ok(SearchResult {
+            total: search::total(&response),
+            hits: if hits {
+                search::hits(query, &response)?
+            } else {
+                Vec::new()
+            },
+            facets: search::facets(query, &response),
+            page: query.page,
+        })
+    }
+}
+
+#[async_trait]
+impl SearchIndex for OpenSearchIndex {
+    async fn index(&self, docs: Vec<IndexDoc>) -> Result<(), IndexError> {
+        // Build every document first, so that an invalid one fails the batch unwritten.
+        let mut items = Vec::with_capacity(docs.len());
+        for d in &docs {
+            let (id, source) = document::build(d)?;
+            items.push((json!({"index": {"_id": id}}), Some(source)));
+        }
+        let size = self.inner.options.bulk_docs.max(1);
+        while !items.is_empty() {
+            let rest = items.split_off(items.len().min(size));
+            self.bulk(std::mem::replace(&mut items, rest)).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_entities(&self, ids: Vec<String>) -> Result<(), IndexError> {
+        let size = self.inner.options.bulk_docs.max(1);
+        for chunk in ids.chunks(size) {
+            let items = chunk
+                .iter()
+                .map(|id| (json!({"delete": {"_id": id}}), None))
+                .collect();
+            self.bulk(items).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_collection(&self, collection_id: i64) -> Result<(), IndexError> {
+        // Delete-by-query sees only refreshed documents; refresh first so that entities
+        // written but not yet committed go too (Tantivy deletes them as well).
+        self.commit().await?;
+        let body = json!({"query": {"term": {"collection_id": collection_id}}});
+        self.client()
+            .json(
+                Method::POST,
+                &format!(
+                    "/{}/_delete_by_query?conflicts=proceed&wait_for_completion=true",
+                    self.alias()
+                ),
+                Some(&body),
+            )
+            .await?
+            .ok("deleting a collection")?;
+        Ok(())
+    }
+
+    async fn commit(&self) -> Result<(), IndexError> {
+        self.client()
+            .json(Method::POST, &format!("/{}/_refresh", self.alias()), None)
+            .await?
+            .ok("refresh")?;
+        Ok(())
+    }
+
+    async fn search(
+        &self,
+        scope: &ReadScope,
+        query: &SearchQuery,
+    ) -> Result<SearchResult, IndexError> {
+        self.run(scope, query, true).await
+    }
+
+    async fn count(&self, scope: &ReadScope, query: &SearchQuery) -> Result<u64, IndexError> {
+        if scope.is_empty() {
+            return Ok(0);
+        }
+        let compiled = compile::compile(scope, query)?;
+        let body = json!({"query": compiled.hits(), "size": 0, "track_total_hits": true});
+        Ok(search::total(&self.search_raw(&body).await?))
+    }
+
+    async fn facets(
+        &self,
+        scope: &ReadScope,
+        query: &SearchQuery,
+    ) -> Result<BTreeMap<String, FacetResult>, IndexError> {
+        Ok(self.run(scope, query, false).await?.facets)
+    }
+
+    async fn stream_ids(
+        &self,
+        scope: &ReadScope,
+        query: &SearchQuery,
+    ) -> Result<IdStream, IndexError> {
+        let (sender, stream) = IdStream::channel(4);
+        if scope.is_empty() {
+            return Ok(stream);
+        }
+        // Check the request before answering, so that a bad query fails here.
+        let compiled = compile::compile(scope, query)?;
+        let this = self.clone();
+        let batch = self.inner.options.stream_batch.clamp(1, 10_000);
+        tokio::spawn(async move {
+            // Pages in id order, each starting after the last id seen.
+            let mut after: Option<String> = None;
+            loop {
+                let mut body = json!({
+                    "query": compiled.hits(),
+                    "size": batch,
+                    "sort": [{"id": "asc"}],
+                    "_source": false,
+                    "track_total_hits": false,
+                });
+                if let Some(a) = &after {
+                    body["search_after"] = json!([a]);
+                }
+                let page = match this.search_raw(&body).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = sender.send(Err(e)).await;
+                        return;
+                    }
+                };
+                let ids: Vec<String> = page["hits"]["hits"]
+                    .as_array()
+                    .map(|hits| {
+                        hits.iter()
+                            .filter_map(|h| h["sort"][0].as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if ids.is_empty() {
+                    return;
+                }
+                let full = ids.len() >= batch;
+                after = ids.last().cloned();
+                if sender.send(Ok(ids)).await.is_err() || !full {
+                    return;
+                }
+            }
+        });
+        Ok(stream)
+    }
+
+    async fn collection_counts(&self, scope: &ReadScope) -> Result<BTreeMap<i64, u64>, IndexError> {
+        if scope.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let compiled = compile::compile(scope, &SearchQuery::match_all())?;
+        let mut counts = BTreeMap::new();
+        let mut after: Option<Value> = None;
+        loop {
+            let mut composite =
+                json!({"size": 1000, "sources": [{"c": {"terms": {"field": "collection_id"}}}]});
+            if let Some(a) = &after {
+                composite["after"] = a.clone();
+            }
+            let body = json!({
+                "query": compiled.hits(),
+                "size": 0,
+                "aggs": {"c": {"composite": composite}},
+            });
+            let r = self.search_raw(&body).await?;
+            let agg = &r["aggregations"]["c"];
+            let buckets = agg["buckets"].as_array().cloned().unwrap_or_default();
+            for b in &buckets {
+                if let (Some(id), Some(n)) = (b["key"]["c"].as_i64(), b["doc_count"].as_u64()) {
+                    counts.insert(id, n);
+                }
+            }
+            match agg.get("after_key") {
+                Some(k) if !buckets.is_empty() => after = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_uri;
+
+    #[test]
+    fn uris_name_the_alias() {
+        assert_eq!(
+            split_uri("http://127.0.0.1:9200"),
+            ("http://127.0.0.1:9200".to_string(), None)
+        );
+        assert_eq!(
+            split_uri("https://os.example:9200/aleph/"),
+            (
+                "https://os.example:9200".to_string(),
+                Some("aleph".to_string())
+            )
+        );
+    }
+}
