@@ -29,7 +29,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use index::{TantivyIndex, TantivyOptions};
+use index::{OpenSearchIndex, OpenSearchOptions, TantivyIndex, TantivyOptions};
 use store::{NewRole, RoleQuery, Store};
 
 pub use config::Settings;
@@ -66,6 +66,41 @@ pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<Ap
     let store = store::open(&settings.database_uri)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_uri))?;
+    let index: Arc<dyn index::SearchIndex> = match opensearch_uri(&settings) {
+        // A cluster URI selects the OpenSearch backend; anything else is a Tantivy directory.
+        Some(uri) => Arc::new(
+            OpenSearchIndex::connect(uri, OpenSearchOptions::default())
+                .await
+                .with_context(|| format!("cannot open the OpenSearch index at {uri}"))?,
+        ),
+        None => Arc::new(open_tantivy(&settings, mode)?),
+    };
+    let archive = archive::FileArchive::open(&settings.archive_path).with_context(|| {
+        format!(
+            "cannot open the archive {}",
+            settings.archive_path.display()
+        )
+    })?;
+    let system_roles = store.system_roles().await?;
+    Ok(AppState::new(
+        store,
+        index,
+        Arc::new(archive),
+        settings,
+        system_roles,
+    ))
+}
+
+/// `ALEPH_INDEX_URI` (or `ALEPH_ELASTICSEARCH_URI`) when it names a cluster over HTTP.
+fn opensearch_uri(settings: &Settings) -> Option<&str> {
+    settings
+        .index_path
+        .to_str()
+        .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
+}
+
+/// The embedded index in its directory, with the writer or read-only.
+fn open_tantivy(settings: &Settings, mode: IndexMode) -> anyhow::Result<TantivyIndex> {
     std::fs::create_dir_all(&settings.index_path)?;
     let opened = match mode {
         IndexMode::Writer => TantivyIndex::open(&settings.index_path, TantivyOptions::default()),
@@ -80,7 +115,7 @@ pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<Ap
             TantivyIndex::open_read_only(&settings.index_path, TantivyOptions::default())
         }
     };
-    let index = opened.map_err(|e| {
+    opened.map_err(|e| {
         if e.to_string().contains("LockBusy") {
             anyhow::anyhow!(
                 "the index {} is in use by another process (a running `aleph serve`?); \
@@ -93,21 +128,7 @@ pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<Ap
                 settings.index_path.display()
             )
         }
-    })?;
-    let archive = archive::FileArchive::open(&settings.archive_path).with_context(|| {
-        format!(
-            "cannot open the archive {}",
-            settings.archive_path.display()
-        )
-    })?;
-    let system_roles = store.system_roles().await?;
-    Ok(AppState::new(
-        store,
-        Arc::new(index),
-        Arc::new(archive),
-        settings,
-        system_roles,
-    ))
+    })
 }
 
 /// The credentials of an account made on first start.
