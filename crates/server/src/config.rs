@@ -12,8 +12,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `ALEPH_DATABASE_URI`: a `postgresql://` URI, or SQLite in the data directory.
     pub database_uri: String,
-    /// `ALEPH_INDEX_URI` / `ALEPH_ELASTICSEARCH_URI`: where the index lives. For now a
-    /// directory for the Tantivy index.
+    /// `ALEPH_INDEX_URI` / `ALEPH_ELASTICSEARCH_URI`: where the index lives: an
+    /// `http(s)://` cluster URI (OpenSearch; a path names the index alias), or a directory
+    /// for the embedded Tantivy index.
     pub index_path: PathBuf,
     /// `ARCHIVE_PATH`: the blob archive directory.
     pub archive_path: PathBuf,
