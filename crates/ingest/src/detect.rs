@@ -101,6 +101,54 @@ impl Format {
     }
 }
 
+impl Format {
+    /// The FtM schema a file of this format becomes; a file that fails to be read keeps
+    /// it too (as Aleph, where the ingestor picks the schema before parsing).
+    pub fn schema(self) -> &'static str {
+        match self {
+            Format::Directory => "Folder",
+            Format::Ignore | Format::Unknown | Format::Json => "Document",
+            Format::Pdf
+            | Format::Docx
+            | Format::Pptx
+            | Format::OpenDocument
+            | Format::LegacyOffice
+            | Format::Rtf => "Pages",
+            Format::PlainText | Format::VCard | Format::Calendar => "PlainText",
+            Format::Html | Format::Xml | Format::Svg => "HyperText",
+            Format::Image => "Image",
+            Format::Audio => "Audio",
+            Format::Video => "Video",
+            Format::Zip
+            | Format::Tar
+            | Format::Gzip
+            | Format::Bzip2
+            | Format::Xz
+            | Format::SevenZip
+            | Format::Rar
+            | Format::Mbox
+            | Format::Pst => "Package",
+            Format::Eml | Format::Emlx | Format::OutlookMsg => "Email",
+            Format::Csv | Format::Dbf => "Table",
+            Format::Spreadsheet | Format::Sqlite => "Workbook",
+        }
+    }
+}
+
+/// The MIME type to record for a file of `format` at `path` that came without one: the
+/// format's own type, else what the magic bytes say.
+pub fn mime_type_of(path: &Path, format: Format) -> String {
+    if let Some(mime) = format.mime_type() {
+        return mime.to_string();
+    }
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        return "application/x-empty".to_string();
+    }
+    file_format::FileFormat::from_file(path)
+        .map(|f| f.media_type().to_ascii_lowercase())
+        .unwrap_or_else(|_| "application/octet-stream".to_string())
+}
+
 /// Names of files that are stored but never parsed.
 const JUNK_NAMES: [&str; 4] = [".ds_store", "thumbs.db", "desktop.ini", ".localized"];
 

@@ -19,6 +19,9 @@ pub fn ingest(
     sink: &mut dyn Sink,
 ) -> Result<Format, IngestError> {
     let format = detect(path, info)?;
+    if !entity.has("mimeType") {
+        entity.add("mimeType", &detect::mime_type_of(path, format))?;
+    }
     let size = std::fs::metadata(path)?.len();
     if size > ctx.limits.max_file_bytes {
         return Err(IngestError::limit(format!(

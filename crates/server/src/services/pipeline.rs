@@ -215,13 +215,18 @@ async fn ingest_document(
         Err(e) => return Err(e.into()),
     };
     tokio::fs::create_dir_all(work_dir).await?;
-    let request = Request {
-        entity: document.to_json(),
-        path,
+    let depth = container_depth(state, collection_id, document.get("ancestors")).await?;
+    let info = ingest::FileInfo {
         file_name: document.first("fileName").map(str::to_string),
         mime_type: document.first("mimeType").map(str::to_string),
+    };
+    let request = Request {
+        entity: document.to_json(),
+        path: path.clone(),
+        file_name: info.file_name.clone(),
+        mime_type: info.mime_type.clone(),
         work_dir: work_dir.to_path_buf(),
-        depth: document.get("ancestors").len() as u32,
+        depth,
         limits: config.limits.clone(),
         ocr: config.ocr.clone(),
         libreoffice: config.libreoffice.clone(),
@@ -232,12 +237,42 @@ async fn ingest_document(
             facts.ingestor = Some(extraction.format.clone());
             record_success(state, job, &document, extraction).await
         }
-        Err(err) => record_failure(state, job, &document, &err).await,
+        Err(err) => {
+            // What the file is, even though it could not be read: a locked PDF is still a
+            // Pages entity with its MIME type (the header is all this reads).
+            let detected = tokio::task::spawn_blocking(move || {
+                let format = ingest::detect(&path, &info).ok()?;
+                Some((format, ingest::detect::mime_type_of(&path, format)))
+            })
+            .await
+            .ok()
+            .flatten();
+            record_failure_as(state, job, &document, &err, detected).await
+        }
     }
 }
 
+/// How many containers (archives, emails…) a file sits in: its ancestors that are not
+/// plain folders. Folders of a crawled tree cost nothing against the nesting limit.
+async fn container_depth(
+    state: &AppState,
+    collection_id: i64,
+    ancestors: &[String],
+) -> anyhow::Result<u32> {
+    if ancestors.is_empty() {
+        return Ok(0);
+    }
+    let found = state.store.entities(collection_id, ancestors).await?;
+    let folders = found
+        .entities
+        .iter()
+        .filter(|e| e.entity.schema().name() == "Folder")
+        .count();
+    Ok(ancestors.len().saturating_sub(folders) as u32)
+}
+
 /// The properties every processed file gets, success or not.
-fn stamp(entity: &mut Entity, status: &str) -> Result<(), ftm::EntityError> {
+pub(crate) fn stamp(entity: &mut Entity, status: &str) -> Result<(), ftm::EntityError> {
     entity.pop("processingStatus");
     entity.pop("processedAt");
     entity.pop("processingAgent");
@@ -279,16 +314,24 @@ async fn record_success(
     }
     let mut ancestors: Vec<String> = document.get("ancestors").to_vec();
     ancestors.push(entity_id.clone());
+    let lineage = Lineage::new(&entity_id, ancestors, &extraction.entities);
     let mut children_jobs = Vec::new();
     let mut written = vec![entity];
-    written.extend(extraction.entities);
+    for mut e in extraction.entities {
+        if e.schema().name() == "Folder" {
+            for a in lineage.of(&e) {
+                e.add_cleaned("ancestors", a)?;
+            }
+        }
+        written.push(e);
+    }
     for (path, mut child) in extraction.children {
         let hash = state.archive.put_file(&path).await?;
         let size = tokio::fs::metadata(&path).await?.len();
         child.add_cleaned("contentHash", hash)?;
         child.add_cleaned("fileSize", size.to_string())?;
-        for a in &ancestors {
-            child.add_cleaned("ancestors", a.clone())?;
+        for a in lineage.of(&child) {
+            child.add_cleaned("ancestors", a)?;
         }
         let child_id = child.id().unwrap_or_default().to_string();
         let name = child.first("fileName").unwrap_or("file").to_string();
@@ -326,10 +369,29 @@ async fn record_failure(
     document: &Entity,
     err: &IngestError,
 ) -> anyhow::Result<JobOutcome> {
+    record_failure_as(state, job, document, err, None).await
+}
+
+/// Record a failure; `detected` is the file's format and MIME type, when known.
+async fn record_failure_as(
+    state: &AppState,
+    job: &Job,
+    document: &Entity,
+    err: &IngestError,
+    detected: Option<(ingest::Format, String)>,
+) -> anyhow::Result<JobOutcome> {
     let collection_id = job.collection_id;
     let entity_id = document.id().unwrap_or_default().to_string();
-    let mut entity = Entity::new(document.schema());
+    let schema = detected
+        .as_ref()
+        .and_then(|(format, _)| ftm::model().get(format.schema()))
+        .filter(|s| s.is_a(document.schema()))
+        .unwrap_or(document.schema());
+    let mut entity = Entity::new(schema);
     entity.set_id(Some(entity_id.clone()));
+    if let Some((_, mime)) = detected.filter(|_| !document.has("mimeType")) {
+        entity.add_cleaned("mimeType", mime)?;
+    }
     stamp(&mut entity, "failure")?;
     entity.add_cleaned("processingError", err.message.clone())?;
     let origin = ingest_origin(&entity_id);
@@ -345,6 +407,46 @@ async fn record_failure(
             .await?;
     }
     Ok(failed(err.class, err.message.clone()))
+}
+
+/// The `ancestors` of what a container holds: the container's own chain, then every
+/// folder between it and the member (archives keep their folder tree).
+struct Lineage {
+    root: String,
+    root_chain: Vec<String>,
+    /// Folder id → its parent id, for the folders found inside.
+    parents: std::collections::HashMap<String, String>,
+}
+
+impl Lineage {
+    fn new(root: &str, root_chain: Vec<String>, found: &[Entity]) -> Lineage {
+        let parents = found
+            .iter()
+            .filter(|e| e.schema().name() == "Folder")
+            .filter_map(|e| Some((e.id()?.to_string(), e.first("parent")?.to_string())))
+            .collect();
+        Lineage {
+            root: root.to_string(),
+            root_chain,
+            parents,
+        }
+    }
+
+    /// The ancestors of `entity`, outermost first.
+    fn of(&self, entity: &Entity) -> Vec<String> {
+        let mut between: Vec<String> = Vec::new();
+        let mut parent = entity.first("parent").map(str::to_string);
+        while let Some(p) = parent {
+            if p == self.root || between.len() > self.parents.len() {
+                break;
+            }
+            parent = self.parents.get(&p).cloned();
+            between.push(p);
+        }
+        let mut chain = self.root_chain.clone();
+        chain.extend(between.into_iter().rev());
+        chain
+    }
 }
 
 fn index_job(collection_id: i64, entity_id: &str, path: Option<&str>) -> NewJob {

@@ -386,8 +386,7 @@ pub async fn add_under(
         None => {
             // A folder's listing is its children, added one by one: it is processed as
             // soon as it exists.
-            entity
-                .add_cleaned("processingStatus", "success")
+            pipeline::stamp(&mut entity, "success")
                 .map_err(|e| ApiError::internal(e.to_string()))?;
             write::write(
                 &state.store,
