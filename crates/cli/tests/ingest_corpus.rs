@@ -78,3 +78,30 @@ async fn every_format_ends_in_its_schema_with_status_children_and_searchable_tex
         "{csv}"
     );
 }
+
+/// A 10,000-page PDF and a 200 MB CSV, with each extractor process capped at 1 GiB of
+/// address space: both are read whole (every page, every row counted) in bounded memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ten_thousand_page_pdf_and_a_200_mb_csv_in_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("large");
+    let expects = corpus::write_large(&root, 200);
+    let server = Server::start(
+        &dir.path().join("data"),
+        None,
+        &[("ALEPH_INGEST_MEMORY_MB", "1024")],
+    )
+    .await;
+    crawl_and_check(&server, &root, "large", &expects).await;
+    let cid = server.collection_id("large").await;
+    let all = corpus::check::entities(&server, &cid).await;
+    let table = all
+        .values()
+        .find(|e| corpus::check::first(e, "fileName") == "rows.csv")
+        .unwrap();
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(
+        std::fs::File::open(root.join("large/rows.csv")).unwrap(),
+    ))
+    .count();
+    assert_eq!(corpus::check::first(table, "rowCount"), lines.to_string());
+}

@@ -45,6 +45,14 @@ fn spawn_workers(
     let pipeline = server::services::pipeline::PipelineConfig::detect(work_root)?;
     let mut options = server::worker::WorkerOptions::new(concurrency, pipeline);
     options.index = index;
+    // How long a job stays with a worker that stopped sending heartbeats (default 120 s).
+    if let Some(secs) = std::env::var("ALEPH_WORKER_LEASE_SECONDS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+    {
+        options.lease = std::time::Duration::from_secs(secs);
+    }
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let handle = tokio::spawn(server::worker::run(state.clone(), options, stopped));
     Ok((stop, handle))

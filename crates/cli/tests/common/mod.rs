@@ -30,6 +30,17 @@ impl Server {
     /// Start on `data_dir`; `api_key` is the admin key of an earlier start on the same
     /// directory (a new directory prints its own).
     pub async fn start(data_dir: &Path, api_key: Option<&str>, env: &[(&str, &str)]) -> Server {
+        Server::start_with_workers(data_dir, api_key, env, 2).await
+    }
+
+    /// The same with `workers` file slots in the server (0: only `aleph worker` processes
+    /// extract files; the server still indexes).
+    pub async fn start_with_workers(
+        data_dir: &Path,
+        api_key: Option<&str>,
+        env: &[(&str, &str)],
+        workers: usize,
+    ) -> Server {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
         let log = std::fs::File::create(data_dir.with_extension(format!("{port}.log"))).unwrap();
@@ -38,7 +49,7 @@ impl Server {
             .args([
                 "serve",
                 "--workers",
-                "2",
+                &workers.to_string(),
                 "--bind",
                 &format!("127.0.0.1:{port}"),
             ])
@@ -89,6 +100,11 @@ impl Server {
 
     pub fn stop(mut self) {
         self.kill();
+    }
+
+    /// The process id, to kill it from outside.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     fn kill(&mut self) {
