@@ -15,7 +15,7 @@ export RUST_BACKTRACE=1
 step() { printf '\n==> %s\n' "$*"; }
 
 # --- system packages ----------------------------------------------------------------------
-apt_packages=(postgresql libarchive-dev pkg-config pst-utils poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu libreoffice-writer-nogui libreoffice-impress-nogui openjdk-17-jdk-headless maven curl)
+apt_packages=(postgresql libarchive-dev pkg-config pst-utils poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu libreoffice-writer-nogui libreoffice-impress-nogui openjdk-17-jdk-headless maven curl chromium chromium-driver)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
@@ -54,5 +54,9 @@ export ALEPH_BIN="$CARGO_TARGET_DIR/release/aleph"
 # --- compatibility with the Python reference tools ----------------------------------------
 step "compatibility tests (pytest tests/compat)"
 "$ALEPH_TEST_VENV/bin/python" -m pytest -q tests/compat
+
+# --- the web interface in a real browser ----------------------------------------------------
+step "browser test of the web interface (scripts/ui-test.sh)"
+scripts/ui-test.sh
 
 step "all tests passed"

@@ -39,11 +39,30 @@ pub use state::AppState;
 pub fn app(state: AppState) -> Router {
     let limit = usize::try_from(state.settings.max_upload_bytes).unwrap_or(usize::MAX);
     routes::router()
-        .fallback(error::fallback)
+        .fallback(ui_or_not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::from_fn(metrics::track_http))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Paths outside the API are the web interface's (its files, or its shell for a page);
+/// anything else, and every unknown `/api/…` path, is the API's JSON 404.
+async fn ui_or_not_found(
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    let api = path == "/api" || path.starts_with("/api/");
+    if !api
+        && (method == axum::http::Method::GET || method == axum::http::Method::HEAD)
+        && let Some(resp) = ui::response(path, &headers)
+    {
+        return resp;
+    }
+    error::fallback().await.into_response()
 }
 
 /// How a process uses the embedded index.

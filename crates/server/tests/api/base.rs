@@ -10,7 +10,8 @@ async fn unknown_paths_are_json_404s() {
     let app = TestApp::new().await;
     for path in [
         "/api/2/nope",
-        "/",
+        "/nope",
+        "/api",
         "/api/3/collections",
         "/api/2/collections/1/nope",
     ] {
@@ -21,6 +22,27 @@ async fn unknown_paths_are_json_404s() {
             json!({"status": "error", "message": "This path does not exist."})
         );
     }
+    let resp = app.get("/healthz").send().await;
+    resp.expect(StatusCode::OK);
+    assert_eq!(resp.json()["status"], "ok");
+}
+
+#[tokio::test]
+async fn the_web_interface_is_served_outside_the_api() {
+    let app = TestApp::new().await;
+    for path in ["/", "/search", "/collections/1"] {
+        let resp = app.get(path).send().await;
+        resp.expect(StatusCode::OK);
+        assert!(resp.text().contains("/static/js/app.js"), "{path}");
+    }
+    let resp = app.get("/static/js/app.js").send().await;
+    resp.expect(StatusCode::OK);
+    assert!(resp.text().contains("navigate"));
+}
+
+#[tokio::test]
+async fn healthz_answers() {
+    let app = TestApp::new().await;
     let resp = app.get("/healthz").send().await;
     resp.expect(StatusCode::OK);
     assert_eq!(resp.json()["status"], "ok");

@@ -1,0 +1,132 @@
+// An entity page: its properties, its document viewer (for documents), the entities that
+// refer to it, and the documents that mention it.
+import { api, local } from './api.js';
+import { h, clear, fmt, highlighted } from './dom.js';
+import { getModel, caption } from './model.js';
+import { viewer } from './viewers.js';
+
+// Properties shown elsewhere on the page, or internal to the pipeline.
+const SKIP = new Set(['bodyText', 'bodyHtml', 'indexText', 'headers', 'contentHash', 'pdfHash', 'csvHash', 'processingAgent', 'ancestors']);
+
+export async function entityView(ctx) {
+  const id = ctx.params[0];
+  const [entity, model] = await Promise.all([api(`entities/${encodeURIComponent(id)}`), getModel()]);
+  if (!ctx.alive()) return undefined;
+  const name = caption(entity);
+  ctx.title(name);
+  const isDoc = model.isA(entity.schema, 'Document');
+  const links = entity.links || {};
+  const coll = entity.collection;
+  const parent = entity.properties && entity.properties.parent && entity.properties.parent[0];
+  const content = h('div', { id: 'entity-main' });
+  clear(ctx.main,
+    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumbs' }, h('ol', null,
+      coll ? h('li', null, h('a', { href: `/collections/${coll.id}` }, coll.label)) : null,
+      parent && typeof parent === 'object' ? h('li', null, h('a', { href: `/entities/${encodeURIComponent(parent.id)}` }, caption(parent))) : null,
+      h('li', { 'aria-current': 'page' }, name))),
+    h('p', { class: 'schema', style: { '--c': model.colour(entity.schema) } }, model.label(entity.schema)),
+    h('h1', { dir: 'auto' }, name),
+    links.file ? h('p', { class: 'actions' },
+      h('a', { class: 'button', href: local(links.file), download: '', title: 'Original files can carry malware or tracking: open them offline.' }, 'Download the original'),
+      entity.properties && entity.properties.processingError
+        ? h('span', { class: 'error' }, `Processing failed: ${entity.properties.processingError[0]}`) : null) : null,
+    h('div', { class: 'dual' },
+      h('aside', { class: 'side', 'aria-label': 'Properties' }, h('h2', { style: { marginTop: 0 } }, 'Properties'), propertyTable(entity, model)),
+      content));
+  if (isDoc) {
+    await viewer(ctx, content, entity, model);
+  } else {
+    await thingSections(ctx, content, entity, model);
+  }
+  return undefined;
+}
+
+export function propertyTable(entity, model) {
+  const props = entity.properties || {};
+  const featured = model.featured(entity.schema);
+  const names = Object.keys(props).filter((p) => !SKIP.has(p) && !model.property(entity.schema, p).hidden);
+  names.sort((a, b) => {
+    const fa = featured.indexOf(a); const fb = featured.indexOf(b);
+    if (fa !== fb) return (fa < 0 ? 99 : fa) - (fb < 0 ? 99 : fb);
+    return model.property(entity.schema, a).label.localeCompare(model.property(entity.schema, b).label);
+  });
+  const rows = names.map((p) => {
+    const prop = model.property(entity.schema, p);
+    return h('tr', null, h('th', { scope: 'row' }, prop.label || p),
+      h('td', { dir: 'auto' }, props[p].slice(0, 50).map((v, i) => [i ? h('br') : null, value(prop, v)])));
+  });
+  if (entity.collection) rows.push(h('tr', null, h('th', { scope: 'row' }, 'Collection'), h('td', null, h('a', { href: `/collections/${entity.collection.id}` }, entity.collection.label))));
+  if (entity.updated_at) rows.push(h('tr', null, h('th', { scope: 'row' }, 'Last updated'), h('td', null, fmt.date(entity.updated_at))));
+  return h('table', { class: 'data props' }, h('tbody', null, rows));
+}
+
+function value(prop, v) {
+  if (v && typeof v === 'object') return h('a', { href: `/entities/${encodeURIComponent(v.id)}`, class: 'entity-link' }, caption(v));
+  const s = String(v);
+  switch (prop.type) {
+    case 'entity': return h('a', { href: `/entities/${encodeURIComponent(s)}` }, s);
+    case 'url': return /^https?:\/\//i.test(s) ? h('a', { href: s, rel: 'noopener noreferrer nofollow', target: '_blank' }, s) : s;
+    case 'email': return h('a', { href: `/search?filter:emails=${encodeURIComponent(s)}` }, s);
+    case 'phone': return h('a', { href: `/search?filter:phones=${encodeURIComponent(s)}` }, s);
+    case 'country': return h('a', { href: `/search?filter:countries=${encodeURIComponent(s)}` }, s.toUpperCase());
+    case 'name': return h('a', { href: `/search?filter:names=${encodeURIComponent(s)}` }, s);
+    case 'number': return prop.name === 'fileSize' ? fmt.bytes(s) : s;
+    default: return s.length > 400 ? `${s.slice(0, 400)}…` : s;
+  }
+}
+
+async function thingSections(ctx, box, entity, model) {
+  const rel = h('section', { 'aria-labelledby': 'rel-h' }, h('h2', { id: 'rel-h' }, 'Relationships'), h('p', { class: 'muted' }, 'Loading…'));
+  const docs = h('section', { 'aria-labelledby': 'mentions-h' }, h('h2', { id: 'mentions-h' }, 'Documents mentioning it'), h('p', { class: 'muted' }, 'Loading…'));
+  clear(box, rel, docs);
+  await Promise.all([relationships(ctx, rel, entity, model), mentions(ctx, docs, entity, model)]);
+}
+
+// The entities whose properties point at this one (owners, directors, payments, family…),
+// grouped by the schema of the referring entity.
+async function relationships(ctx, box, entity, model) {
+  const query = new URLSearchParams({ 'filter:entities': entity.id, limit: '100' });
+  query.append('filter:schemata', 'Thing');
+  query.append('filter:schemata', 'Interval');
+  let data;
+  try { data = await api('entities', { query }); } catch (err) { clear(box, h('h2', { id: 'rel-h' }, 'Relationships'), h('p', { class: 'error' }, err.message)); return; }
+  if (!ctx.alive()) return;
+  const bySchema = new Map();
+  for (const e of data.results) if (e.id !== entity.id) {
+    if (!bySchema.has(e.schema)) bySchema.set(e.schema, []);
+    bySchema.get(e.schema).push(e);
+  }
+  clear(box, h('h2', { id: 'rel-h' }, 'Relationships'),
+    bySchema.size ? [...bySchema].map(([schema, list]) => h('div', null,
+      h('h3', null, `${model.plural(schema)} (${list.length})`),
+      h('div', { class: 'scroll', tabindex: '0', style: { maxHeight: '40vh' } }, h('table', { class: 'data' }, h('tbody', null, list.map((e) => {
+        // Show the other side of the relationship, not this entity again.
+        const props = e.properties || {};
+        const others = Object.entries(props).flatMap(([p, vs]) => (model.property(schema, p).type === 'entity'
+          ? vs.filter((v) => (typeof v === 'object' ? v.id : v) !== entity.id).map((v) => [p, v]) : []));
+        // Relationships rarely have a name of their own: call them by their schema.
+        const named = model.captionProps(schema).some((p) => props[p] && props[p].length);
+        return h('tr', null,
+          h('td', null, h('a', { href: `/entities/${encodeURIComponent(e.id)}` }, named ? caption(e) : model.label(schema))),
+          h('td', null, others.map(([p, v], i) => [i ? ', ' : '', `${model.property(schema, p).label}: `,
+            typeof v === 'object' ? h('a', { href: `/entities/${encodeURIComponent(v.id)}` }, caption(v)) : v])),
+          h('td', { class: 'muted' }, ['percentage', 'role', 'relationship', 'startDate', 'endDate', 'amount']
+            .filter((p) => props[p]).map((p) => `${model.property(schema, p).label}: ${props[p].join(', ')}`).join(' · ')));
+      })))))) : h('p', { class: 'muted' }, 'This entity does not have any relationships.'));
+}
+
+async function mentions(ctx, box, entity, model) {
+  const names = (entity.properties && entity.properties.name) || [caption(entity)];
+  const q = names.slice(0, 3).map((n) => `"${String(n).replace(/"/g, '')}"`).join(' OR ');
+  const query = new URLSearchParams({ q, 'filter:schemata': 'Document', limit: '20', highlight: 'true' });
+  let data;
+  try { data = await api('entities', { query }); } catch (err) { clear(box, h('h2', { id: 'mentions-h' }, 'Documents mentioning it'), h('p', { class: 'error' }, err.message)); return; }
+  if (!ctx.alive()) return;
+  clear(box, h('h2', { id: 'mentions-h' }, `Documents mentioning it (${fmt.n(data.total)})`),
+    data.results.length ? h('ul', { class: 'results' }, data.results.map((d) => h('li', { class: 'result' },
+      h('div', { class: 'title' }, h('a', { href: `/entities/${encodeURIComponent(d.id)}?q=${encodeURIComponent(q)}` }, caption(d))),
+      h('div', { class: 'meta' }, h('span', { class: 'schema', style: { '--c': model.colour(d.schema) } }, model.label(d.schema))),
+      d.highlight ? h('p', { class: 'snippets' }, d.highlight.flatMap((f, i) => [i ? ' … ' : '', highlighted(f)])) : null)))
+      : h('p', { class: 'muted' }, 'No documents mention it.'),
+    data.total > data.results.length ? h('p', null, h('a', { href: `/search?q=${encodeURIComponent(q)}&filter:schemata=Document` }, 'See all')) : null);
+}

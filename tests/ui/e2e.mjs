@@ -1,0 +1,353 @@
+// End-to-end test of the web interface in a real browser (Debian's Chromium driven by
+// playwright-core): a real `aleph serve` on loopback, a login, a collection, an upload of
+// a mixed folder, processing to the end, search, facets, the viewers, an entity, logout,
+// and a second user who sees none of it. Every page is saved as a screenshot, and axe-core
+// checks the main pages for serious or critical accessibility violations.
+//
+// Environment: ALEPH_BIN (the binary), UI_NPM (where playwright-core and axe-core are
+// installed), UI_SCREENSHOTS (output folder), CHROMIUM (the browser).
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeFixtures, PHRASE, ENTITIES } from './fixtures.mjs';
+
+const npm = process.env.UI_NPM || '/var/tmp/aleph-ui-npm';
+const require = createRequire(join(npm, 'package.json'));
+const { chromium } = require('playwright-core');
+const axePath = require.resolve('axe-core/axe.min.js');
+
+const bin = process.env.ALEPH_BIN || join(process.env.CARGO_TARGET_DIR || 'target', 'debug', 'aleph');
+const shots = resolve(process.env.UI_SCREENSHOTS || join(process.env.CARGO_TARGET_DIR || 'target', 'ui-screenshots'));
+mkdirSync(shots, { recursive: true });
+
+const work = mkdtempSync(join(tmpdir(), 'aleph-ui-'));
+const dataDir = join(work, 'data');
+
+function freePort() {
+  return new Promise((ok) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => ok(port)); });
+  });
+}
+
+function cleanEnv(extra = {}) {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ALEPH_') && k !== 'ARCHIVE_PATH') env[k] = v;
+  return { ...env, RUST_LOG: 'warn', ...extra };
+}
+
+async function startServer() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const proc = spawn(bin, ['serve', '--data-dir', dataDir, '--bind', `127.0.0.1:${port}`, '--workers', '2'],
+    { env: cleanEnv({ ALEPH_UI_URL: `${url}/` }), stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const creds = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`aleph serve did not start:\n${out}`)), 120000);
+    proc.stdout.on('data', (chunk) => {
+      out += chunk;
+      const email = out.match(/email:\s+(\S+)/); const password = out.match(/password:\s+(\S+)/); const key = out.match(/API key:\s+(\S+)/);
+      if (email && password && key && /listening/.test(out)) { clearTimeout(timer); ok({ email: email[1], password: password[1], apiKey: key[1] }); }
+    });
+    proc.on('exit', (code) => fail(new Error(`aleph serve exited with ${code}:\n${out}`)));
+  });
+  for (let i = 0; i < 100; i += 1) {
+    try { if ((await fetch(`${url}/healthz`)).ok) break; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, proc, ...creds };
+}
+
+const server = await startServer();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+const failures = [];
+const a11y = [];
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+// axe-core in the page: no serious or critical violation.
+async function checkA11y(page, name) {
+  await page.addScriptTag({ path: axePath });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  a11y.push(`${name}: ${result.violations.length} violations, ${bad.length} serious or critical`);
+  assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`), [], `accessibility of ${name}`);
+}
+
+async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    console.log(`FAIL ${name}: ${err.stack || err}`);
+    failures.push(name);
+    throw err;
+  }
+}
+
+let collectionId;
+try {
+  // bypassCSP: the pages' policy forbids inline scripts, and axe-core is injected as one.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
+  if (process.env.UI_ASSETS_DIR) {
+    // Development: serve the interface's files from disk, so that a change to them needs
+    // no rebuild of the binary to be tried.
+    const { readFileSync } = await import('node:fs');
+    await context.route('**/static/**', (route) => {
+      const path = new URL(route.request().url()).pathname.replace(/^\/static\//, '');
+      const type = path.endsWith('.css') ? 'text/css' : 'text/javascript';
+      route.fulfill({ body: readFileSync(join(process.env.UI_ASSETS_DIR, path)), contentType: type });
+    });
+  }
+  const page = await context.newPage();
+  page.setDefaultTimeout(20000);
+  const consoleErrors = [];
+  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  const base = server.url;
+
+  await step('login page, then sign in', async () => {
+    await page.goto(`${base}/collections`);
+    await page.click('#nav a:has-text("Sign in")');
+    await page.waitForURL(/\/login\?next=%2Fcollections/);
+    await page.fill('#login-email', server.email);
+    await page.fill('#login-password', 'wrong password');
+    await page.click('form button[type=submit]');
+    await page.locator('[role=alert]', { hasText: /invalid/i }).waitFor();
+    await shot(page, '01-login');
+    await checkA11y(page, 'login');
+    await page.fill('#login-password', server.password);
+    await page.click('form button[type=submit]');
+    await page.waitForURL(`${base}/collections`);
+    await page.locator('#logout').waitFor();
+  });
+
+  await step('create a collection', async () => {
+    await page.click('text=New collection');
+    await page.waitForURL(/\/collections\/new$/);
+    await page.fill('#c-label', 'Harbour investigation');
+    await page.fill('#c-summary', 'Documents about the harbour.');
+    await shot(page, '02-collection-new');
+    await page.click('button:has-text("Create")');
+    await page.waitForURL(/\/collections\/\d+$/);
+    collectionId = page.url().match(/collections\/(\d+)$/)[1];
+    await page.locator('h1', { hasText: 'Harbour investigation' }).waitFor();
+  });
+
+  await step('upload a folder of mixed files and watch processing end', async () => {
+    const folder = writeFixtures(work);
+    await page.setInputFiles('#upload-folder', folder);
+    await page.locator('#upload-summary', { hasText: /5 of 5 files uploaded\./ }).waitFor({ timeout: 60000 });
+    // Processing runs in the server's workers; the status panel polls until it is idle.
+    await page.locator('.status-box[data-state=idle]', { hasText: 'Done' }).waitFor({ timeout: 120000 });
+    await page.locator('#documents a', { hasText: 'evidence' }).waitFor({ timeout: 30000 });
+    const failed = await page.locator('#failures tbody tr').count();
+    assert.equal(failed, 0, 'no file failed');
+    await shot(page, '03-collection-processed');
+    await checkA11y(page, 'collection');
+    // The folder tree keeps the uploaded structure.
+    await page.click('#documents button[aria-label="Open evidence"]');
+    await page.locator('#documents a', { hasText: 'reports' }).waitFor();
+    await page.locator('#documents a', { hasText: 'vessels.csv' }).waitFor();
+  });
+
+  await step('drop a file on the collection page', async () => {
+    const transfer = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['Dropped memo about the harbour crane.'], 'dropped-memo.txt', { type: 'text/plain' }));
+      return dt;
+    });
+    await page.dispatchEvent('#dropzone', 'dragenter', { dataTransfer: transfer });
+    await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: transfer });
+    await page.locator('#upload-summary', { hasText: /6 of 6 files uploaded\./ }).waitFor({ timeout: 60000 });
+    await page.locator('#documents a', { hasText: 'dropped-memo.txt' }).waitFor({ timeout: 60000 });
+  });
+
+  await step('create, edit and delete a scratch collection', async () => {
+    await page.goto(`${base}/collections/new`);
+    await page.fill('#c-label', 'Scratch');
+    await page.click('button:has-text("Create")');
+    await page.waitForURL(/\/collections\/\d+$/);
+    await page.click('a:has-text("Edit")');
+    await page.waitForURL(/\/edit$/);
+    await page.fill('#c-label', 'Scratch renamed');
+    await page.click('button:has-text("Save")');
+    await page.locator('h1', { hasText: 'Scratch renamed' }).waitFor();
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('button:has-text("Delete")');
+    await page.waitForURL(`${base}/collections`);
+    await page.locator('.card a', { hasText: 'Harbour investigation' }).waitFor();
+    assert.equal(await page.locator('.card a', { hasText: 'Scratch' }).count(), 0);
+  });
+
+  await step('load entities through the API', async () => {
+    const resp = await fetch(`${base}/api/2/collections/${collectionId}/_bulk`, {
+      method: 'POST', headers: { Authorization: `ApiKey ${server.apiKey}`, 'Content-Type': 'application/json' }, body: JSON.stringify(ENTITIES),
+    });
+    assert.ok(resp.ok, `bulk load: ${resp.status}`);
+  });
+
+  await step('search a phrase from the PDF and open the hit on its page', async () => {
+    await page.goto(`${base}/search?q=${encodeURIComponent(`"${PHRASE}"`)}`);
+    await page.locator('.result').first().waitFor();
+    await page.locator('.result mark').first().waitFor();
+    await shot(page, '04-search-phrase');
+    await checkA11y(page, 'search');
+    await page.locator('.result .title a', { hasText: 'annual-report.pdf' }).click();
+    await page.waitForURL(/\/entities\/.+\?q=/);
+    await page.locator('#page-text mark', { hasText: /zanzibar/i }).first().waitFor();
+    assert.equal(await page.inputValue('#page-number'), '2', 'the hit is on page 2');
+    await shot(page, '05-pdf-page');
+    await checkA11y(page, 'pdf viewer');
+  });
+
+  await step('apply a facet, see the chip, remove it', async () => {
+    await page.goto(`${base}/search?filter:collection_id=${collectionId}`);
+    await page.locator('#result-count').waitFor();
+    const before = await page.textContent('#result-count');
+    const facet = page.locator('button[data-facet=schema][data-value=Email]');
+    await facet.click();
+    await page.waitForURL(/filter%3Aschema=Email|filter:schema=Email/);
+    await page.locator('.chip', { hasText: 'Type' }).waitFor();
+    await page.locator('.result .title a', { hasText: 'Quarterly shipment figures' }).waitFor();
+    assert.notEqual(await page.textContent('#result-count'), before);
+    await shot(page, '06-search-facet');
+    await page.locator('.chip', { hasText: 'Type' }).locator('button').click();
+    await page.locator('.chip', { hasText: 'Type' }).waitFor({ state: 'detached' });
+    await page.locator('.chip', { hasText: 'Collection' }).waitFor();
+    await page.waitForFunction((b) => document.querySelector('#result-count')?.textContent === b, before);
+  });
+
+  await step('open an e-mail and its attachment', async () => {
+    await page.goto(`${base}/search?filter:collection_id=${collectionId}&filter:schema=Email`);
+    await page.locator('.result .title a', { hasText: 'Quarterly shipment figures' }).click();
+    await page.locator('.email-head', { hasText: 'Quarterly shipment figures' }).waitFor();
+    await page.locator('#children a', { hasText: 'figures.txt' }).waitFor();
+    await shot(page, '07-email');
+    await checkA11y(page, 'email');
+    await page.locator('#children a', { hasText: 'figures.txt' }).click();
+    await page.locator('#doc-text', { hasText: '12 containers of cloves' }).waitFor();
+    await shot(page, '08-attachment');
+  });
+
+  await step('open a table and page it', async () => {
+    await page.goto(`${base}/search?filter:collection_id=${collectionId}&filter:schema=Table`);
+    await page.locator('.result .title a', { hasText: 'vessels.csv' }).click();
+    await page.locator('#table-grid tbody tr').first().waitFor();
+    assert.match(await page.textContent('#table-line'), /Rows 1–50 of 120/);
+    await page.click('#table-next');
+    assert.match(await page.textContent('#table-line'), /Rows 51–100 of 120/);
+    await page.fill('input[aria-label="Filter column name"]', 'Vessel 11');
+    assert.match(await page.textContent('#table-line'), /of 11 \(filtered from 120\)/);
+    await shot(page, '09-table');
+    await checkA11y(page, 'table');
+  });
+
+  await step('open the other viewers: text, HTML', async () => {
+    await page.goto(`${base}/search?filter:collection_id=${collectionId}&q=cloves`);
+    await page.locator('.result .title a', { hasText: 'notes.txt' }).click();
+    await page.locator('#doc-text mark', { hasText: 'cloves' }).waitFor();
+    await shot(page, '10-text');
+    await page.goto(`${base}/search?filter:collection_id=${collectionId}&filter:schema=HyperText`);
+    await page.locator('.result .title a').first().click();
+    const frame = page.frameLocator('iframe.html');
+    await frame.locator('h1', { hasText: 'Harbour news' }).waitFor();
+    await shot(page, '11-html');
+  });
+
+  await step('open an entity with its relationships', async () => {
+    await page.goto(`${base}/search?q=${encodeURIComponent('Jane Harbourmaster')}`);
+    await page.locator('.result .title a', { hasText: 'Jane Harbourmaster' }).click();
+    await page.locator('h1', { hasText: 'Jane Harbourmaster' }).waitFor();
+    await page.locator('#rel-h').waitFor();
+    await page.locator('section', { hasText: 'Relationships' }).locator('a', { hasText: 'Harbour Trading Company' }).waitFor();
+    await shot(page, '12-entity');
+    await checkA11y(page, 'entity');
+    // Narrow screens: the same page at phone width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot(page, '13-entity-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await step('collections list and sign out', async () => {
+    await page.goto(`${base}/collections`);
+    await page.locator('.card a', { hasText: 'Harbour investigation' }).waitFor();
+    await shot(page, '14-collections');
+    await checkA11y(page, 'collections');
+    await page.click('#nav a:has-text("Status")');
+    await page.locator('main', { hasText: 'There are no ongoing tasks.' }).waitFor();
+    await page.click('#logout');
+    await page.waitForURL(/\/login$/);
+    assert.equal(await page.evaluate(() => localStorage.getItem('aleph.session')), null);
+  });
+
+  await step('a user without access sees none of the collection', async () => {
+    execFileSync(bin, ['createuser', 'outsider@example.org', '--password', 'outsider-pass-1', '--data-dir', dataDir],
+      { env: cleanEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+    await page.fill('#login-email', 'outsider@example.org');
+    await page.fill('#login-password', 'outsider-pass-1');
+    await page.click('form button[type=submit]');
+    await page.locator('#logout').waitFor();
+    await page.goto(`${base}/collections`);
+    await page.locator('main p', { hasText: /collections$/ }).first().waitFor();
+    assert.equal(await page.locator('.card a', { hasText: 'Harbour investigation' }).count(), 0);
+    await page.goto(`${base}/search?q=${encodeURIComponent(`"${PHRASE}"`)}`);
+    await page.locator('h2', { hasText: 'No search results' }).waitFor();
+    await page.goto(`${base}/search?q=harbour`);
+    await page.locator('#result-count').waitFor();
+    assert.equal(await page.locator('.result').count(), 0);
+    await page.goto(`${base}/collections/${collectionId}`);
+    await page.locator('[role=alert] h1', { hasText: /access|not be found/ }).waitFor();
+    await shot(page, '15-outsider');
+  });
+
+  async function signIn(email, password) {
+    await page.goto(`${base}/login`);
+    await page.fill('#login-email', email);
+    await page.fill('#login-password', password);
+    await page.click('form button[type=submit]');
+    await page.locator('#logout').waitFor();
+  }
+
+  await step('share the collection with that user, who then sees it', async () => {
+    await page.click('#logout');
+    await page.waitForURL(/\/login$/);
+    await signIn(server.email, server.password);
+    await page.goto(`${base}/collections/${collectionId}`);
+    await page.fill('#access-email', 'outsider@example.org');
+    await page.click('#access-email ~ button');
+    await page.locator('#access td', { hasText: 'outsider' }).waitFor();
+    await page.click('#access-save');
+    await page.locator('#access-message', { hasText: 'Saved' }).waitFor();
+    await shot(page, '16-access');
+    await page.click('#logout');
+    await page.waitForURL(/\/login$/);
+    await signIn('outsider@example.org', 'outsider-pass-1');
+    await page.goto(`${base}/search?q=${encodeURIComponent(`"${PHRASE}"`)}`);
+    await page.locator('.result .title a', { hasText: 'annual-report.pdf' }).waitFor();
+    await page.goto(`${base}/collections/${collectionId}`);
+    await page.locator('h1', { hasText: 'Harbour investigation' }).waitFor();
+    // A reader gets no upload, no edit and no access management.
+    assert.equal(await page.locator('#dropzone').count(), 0);
+    assert.equal(await page.locator('#access').count(), 0);
+  });
+
+  assert.deepEqual(consoleErrors, [], 'no script errors in the pages');
+} finally {
+  await browser.close().catch(() => {});
+  server.proc.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}
+console.log(a11y.join('\n'));
+console.log(`screenshots in ${shots}`);
+if (failures.length) process.exit(1);
