@@ -38,6 +38,7 @@ struct Args {
     timing: Option<String>,
     rounds: usize,
     explain: usize,
+    explain_kind: Option<String>,
     blocking: bool,
 }
 
@@ -49,6 +50,7 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
         timing: None,
         rounds: 5,
         explain: 0,
+        explain_kind: None,
         blocking: true,
     };
     let mut it = std::env::args().skip(1);
@@ -62,11 +64,12 @@ fn parse_args() -> Result<Args, Box<dyn Error>> {
             "--no-blocking" => args.blocking = false,
             "--rounds" => args.rounds = value()?.parse()?,
             "--explain" => args.explain = value()?.parse()?,
+            "--explain-kind" => args.explain_kind = Some(value()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
     if args.entities.is_empty() || args.pairs.is_empty() {
-        return Err("usage: xref_bench --entities FILE --pairs FILE [--scores OUT] [--timing OUT] [--rounds N] [--explain N] [--no-blocking]".into());
+        return Err("usage: xref_bench --entities FILE --pairs FILE [--scores OUT] [--timing OUT] [--rounds N] [--explain N [--explain-kind KIND]] [--no-blocking]".into());
     }
     Ok(args)
 }
@@ -116,6 +119,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .filter_map(|(i, e)| e.id().map(|id| (id, i)))
         .collect();
     let mut pairs: Vec<(usize, usize, bool)> = Vec::new();
+    let mut kinds: Vec<String> = Vec::new();
     for line in BufReader::new(File::open(&args.pairs)?).lines() {
         let line = line?;
         let mut fields = line.split('\t');
@@ -126,6 +130,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             return Err(format!("unknown id in pair: {line}").into());
         };
         pairs.push((i, j, label == "1"));
+        kinds.push(fields.next().unwrap_or("").to_owned());
     }
 
     let matcher = Matcher::new();
@@ -232,6 +237,11 @@ fn main() -> Result<(), Box<dyn Error>> {
             .iter()
             .enumerate()
             .filter(|(_, (l, s))| *l != (*s >= 0.5))
+            .filter(|(k, _)| {
+                args.explain_kind
+                    .as_ref()
+                    .is_none_or(|kind| kinds[*k] == *kind)
+            })
             .map(|(k, (l, s))| ((if *l { 1.0 - s } else { *s }), k))
             .collect();
         mistakes.sort_by(|a, b| b.0.total_cmp(&a.0));

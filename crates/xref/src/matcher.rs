@@ -41,6 +41,9 @@ pub struct Weights {
     pub phone_match: f64,
     pub country_match: f64,
     pub country_mismatch: f64,
+    /// Two registered entities in different jurisdictions: companies of the same name
+    /// abroad are usually other companies (replaces `country_mismatch`).
+    pub jurisdiction_mismatch: f64,
     pub date_exact: f64,
     pub date_same_month: f64,
     pub date_swapped: f64,
@@ -70,11 +73,12 @@ impl Default for Weights {
             phone_match: 2.5,
             country_match: 0.5,
             country_mismatch: -1.2,
+            jurisdiction_mismatch: -2.5,
             date_exact: 2.5,
             date_same_month: 1.5,
             date_swapped: 1.5,
             date_same_year: 0.7,
-            date_day_conflict: -1.5,
+            date_day_conflict: -2.5,
             date_near_year: -2.0,
             date_year_conflict: -3.5,
             gender_mismatch: -2.5,
@@ -295,7 +299,21 @@ impl Matcher {
             });
         }
 
-        if !left.countries.is_empty() && !right.countries.is_empty() {
+        let jurisdiction_conflict = !left.jurisdictions.is_empty()
+            && !right.jurisdictions.is_empty()
+            && !overlaps(&left.jurisdictions, &right.jurisdictions)
+            && !left.context_countries
+            && !right.context_countries;
+        if jurisdiction_conflict {
+            let weight = w.jurisdiction_mismatch;
+            out.add("jurisdiction_mismatch", 1.0, weight, weight, || {
+                Some(format!(
+                    "{} vs {}",
+                    left.jurisdictions.join(","),
+                    right.jurisdictions.join(",")
+                ))
+            });
+        } else if !left.countries.is_empty() && !right.countries.is_empty() {
             if let Some(code) = first_shared(&left.countries, &right.countries) {
                 let weight = w.country_match;
                 out.add("country_match", 1.0, weight, weight, || {

@@ -61,6 +61,9 @@ pub struct Prepared {
     pub(crate) phones: Vec<String>,
     /// Country codes reduced to their sovereign part ("gb-sct" → "gb"), sorted.
     pub(crate) countries: Vec<String>,
+    /// The subset of `countries` that are a registered entity's jurisdiction, which it
+    /// has exactly one of (a person's nationalities, or an address, can be many).
+    pub(crate) jurisdictions: Vec<String>,
     pub(crate) context_countries: bool,
     pub(crate) birth_dates: Vec<PartialDate>,
     pub(crate) incorporation_dates: Vec<PartialDate>,
@@ -110,6 +113,7 @@ impl Prepared {
         let mut emails = Vec::new();
         let mut phones = Vec::new();
         let mut countries = Vec::new();
+        let mut jurisdictions = Vec::new();
         let mut birth_dates = Vec::new();
         let mut incorporation_dates = Vec::new();
         let mut addresses = Vec::new();
@@ -138,6 +142,9 @@ impl Prepared {
                         .next()
                         .unwrap_or(value)
                         .to_ascii_lowercase();
+                    if prop.name() == "jurisdiction" {
+                        jurisdictions.push(code.clone());
+                    }
                     countries.push(code);
                 }
                 PropertyType::Date => {
@@ -161,7 +168,7 @@ impl Prepared {
                 _ => {}
             }
         }
-        for list in [&mut emails, &mut phones, &mut countries] {
+        for list in [&mut emails, &mut phones, &mut countries, &mut jurisdictions] {
             list.retain(|v| !v.is_empty());
             list.sort_unstable();
             list.dedup();
@@ -183,6 +190,7 @@ impl Prepared {
             emails,
             phones,
             countries,
+            jurisdictions,
             context_countries: options.context_countries,
             birth_dates,
             incorporation_dates,

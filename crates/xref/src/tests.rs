@@ -177,7 +177,52 @@ fn birth_dates_at_any_precision_and_swapped() {
     assert!(swapped.score > no_date.score);
     assert!(year.score > no_date.score);
     assert!(other_day.score < no_date.score);
+    // Two full birth dates a month or days apart are two people, even with the same name
+    // in the same country.
+    assert!(other_day.score < 0.5, "{}", other_day.explain());
     assert!(other_year.score < 0.3, "{}", other_year.explain());
+}
+
+#[test]
+fn jurisdictions_differ_only_once() {
+    let company = |name: &str, props: &[(&str, &str)]| {
+        let mut all = vec![("name", name)];
+        all.extend_from_slice(props);
+        entity("Company", "c", &all)
+    };
+    let gb = company("Magnolia Capital Ltd", &[("jurisdiction", "gb")]);
+    let nl = company("Magnolia Capital B.V.", &[("jurisdiction", "nl")]);
+    let abroad = score(&gb, &nl);
+    let f = abroad
+        .feature("jurisdiction_mismatch")
+        .expect("jurisdictions differ");
+    assert_eq!(f.detail.as_deref(), Some("gb vs nl"));
+    assert!(abroad.feature("country_mismatch").is_none(), "counted once");
+    assert!(abroad.score < 0.5, "{}", abroad.explain());
+    // A country the entity merely operates in is not its jurisdiction.
+    let operates = company("Magnolia Capital B.V.", &[("country", "nl")]);
+    let m = score(&gb, &operates);
+    assert!(m.feature("jurisdiction_mismatch").is_none());
+    assert!(m.feature("country_mismatch").is_some());
+    assert!(m.score > abroad.score);
+    // An equal LEI still says it is the same company, registered abroad or not.
+    let lei = ("leiCode", "529900T8BM49AURSDO55");
+    let a = company("Magnolia Capital Ltd", &[("jurisdiction", "gb"), lei]);
+    let b = company("Magnolia Capital B.V.", &[("jurisdiction", "nl"), lei]);
+    assert!(score(&a, &b).score > 0.9);
+    // People have nationalities, not jurisdictions.
+    let p = |c: &str| {
+        entity(
+            "Person",
+            "p",
+            &[("name", "Ivan Petrov"), ("nationality", c)],
+        )
+    };
+    assert!(
+        score(&p("ru"), &p("ua"))
+            .feature("country_mismatch")
+            .is_some()
+    );
 }
 
 #[test]
