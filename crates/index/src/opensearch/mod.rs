@@ -93,7 +93,11 @@ pub fn split_uri(uri: &str) -> (String, Option<String>) {
 struct Inner {
     client: Client,
     options: OpenSearchOptions,
-    bulk_slots: Semaphore,
+    /// Where reads and writes go: the alias, or a new index while it is being rebuilt.
+    target: String,
+    /// Shared by every handle on one cluster, so that a rebuild and live writes together
+    /// stay within the bound.
+    bulk_slots: Arc<Semaphore>,
 }
 
 /// A [`SearchIndex`] on an OpenSearch cluster.
@@ -119,23 +123,74 @@ impl OpenSearchIndex {
     /// refused: rebuild it with [`OpenSearchIndex::reindex`] or from the store.
     pub async fn connect(
         uri: &str,
-        mut options: OpenSearchOptions,
+        options: OpenSearchOptions,
     ) -> Result<OpenSearchIndex, IndexError> {
+        let index = OpenSearchIndex::unchecked(uri, options)?;
+        index.ensure().await?;
+        Ok(index)
+    }
+
+    /// A handle on the alias without looking at the cluster.
+    fn unchecked(uri: &str, mut options: OpenSearchOptions) -> Result<OpenSearchIndex, IndexError> {
         let (base, name) = split_uri(uri);
         if let Some(name) = name {
             options.index = name;
         }
         let client = Client::new(&base, options.timeout)?;
         let slots = options.bulk_concurrency.max(1);
-        let index = OpenSearchIndex {
+        Ok(OpenSearchIndex {
             inner: Arc::new(Inner {
                 client,
+                target: options.index.clone(),
                 options,
-                bulk_slots: Semaphore::new(slots),
+                bulk_slots: Arc::new(Semaphore::new(slots)),
             }),
-        };
-        index.ensure().await?;
-        Ok(index)
+        })
+    }
+
+    /// The same cluster and settings, reading and writing `target` instead of the alias.
+    fn with_target(&self, target: String) -> OpenSearchIndex {
+        OpenSearchIndex {
+            inner: Arc::new(Inner {
+                client: self.inner.client.clone(),
+                options: self.inner.options.clone(),
+                target,
+                bulk_slots: self.inner.bulk_slots.clone(),
+            }),
+        }
+    }
+
+    /// Where this handle reads and writes (the alias, or the index being rebuilt).
+    pub fn target(&self) -> &str {
+        &self.inner.target
+    }
+
+    /// Starts building a new index with the current layout beside the one behind the
+    /// alias, which keeps answering searches. Fill [`Rebuild::index`] (from the store),
+    /// then [`Rebuild::finish`] moves the alias to it in one step. Works on an index of
+    /// an older layout too: this is how a layout upgrade is done.
+    pub async fn begin_rebuild(
+        uri: &str,
+        options: OpenSearchOptions,
+    ) -> Result<Rebuild, IndexError> {
+        OpenSearchIndex::unchecked(uri, options)?.rebuild().await
+    }
+
+    async fn rebuild(&self) -> Result<Rebuild, IndexError> {
+        let old = self.concrete_indices().await?;
+        let next = old
+            .iter()
+            .filter_map(|n| n.rsplit_once('-').and_then(|(_, v)| v.parse::<u64>().ok()))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let new = format!("{}-{next}", self.alias());
+        self.create_index(&new).await?;
+        Ok(Rebuild {
+            alias: self.with_target(self.alias().to_string()),
+            index: self.with_target(new),
+            old,
+        })
     }
 
     /// The alias this index reads and writes.
@@ -220,21 +275,16 @@ impl OpenSearchIndex {
     }
 
     /// Copies every document into a new index with the current layout and moves the alias
-    /// to it in one step; searches read the old index until then. Writes made while the
-    /// copy runs may be missed: run it with writers paused, or re-index from the store
-    /// afterwards. Returns the new index's name.
+    /// to it in one step; searches read the old index until then. The copy is made by the
+    /// cluster from the stored sources, so it suits settings and mapping changes; when the
+    /// analysis changes, rebuild from the store with [`OpenSearchIndex::begin_rebuild`].
+    /// Writes made while the copy runs may be missed: pause writers, or re-index them.
+    /// Returns the new index's name.
     pub async fn reindex(&self) -> Result<String, IndexError> {
-        let old = self.concrete_indices().await?;
-        let next = old
-            .iter()
-            .filter_map(|n| n.rsplit_once('-').and_then(|(_, v)| v.parse::<u64>().ok()))
-            .max()
-            .unwrap_or(0)
-            + 1;
-        let new = format!("{}-{next}", self.alias());
-        self.create_index(&new).await?;
         self.commit().await?;
-        let body = json!({"source": {"index": self.alias()}, "dest": {"index": new}});
+        let rebuild = self.rebuild().await?;
+        let body =
+            json!({"source": {"index": self.alias()}, "dest": {"index": rebuild.index.target()}});
         let r = self
             .client()
             .json(
@@ -247,26 +297,9 @@ impl OpenSearchIndex {
         if let Some(failure) = r["failures"].as_array().and_then(|f| f.first()) {
             return Err(IndexError::Engine(format!("reindex failed: {failure}")));
         }
-        let mut actions =
-            vec![json!({"add": {"index": new, "alias": self.alias(), "is_write_index": true}})];
-        for name in &old {
-            actions.push(json!({"remove": {"index": name, "alias": self.alias()}}));
-        }
-        self.client()
-            .json(
-                Method::POST,
-                "/_aliases",
-                Some(&json!({"actions": actions})),
-            )
-            .await?
-            .ok("switching the alias")?;
-        for name in &old {
-            self.client()
-                .json(Method::DELETE, &format!("/{name}"), None)
-                .await?
-                .ok("removing the old index")?;
-        }
-        Ok(new)
+        let name = rebuild.index.target().to_string();
+        rebuild.finish().await?;
+        Ok(name)
     }
 
     /// Removes the alias and every index behind it (tests, `aleph reset`).
@@ -289,7 +322,7 @@ impl OpenSearchIndex {
             .acquire()
             .await
             .map_err(|e| IndexError::Task(e.to_string()))?;
-        let path = format!("/{}/_bulk", self.alias());
+        let path = format!("/{}/_bulk", self.target());
         let mut pause = Duration::from_millis(100);
         for attempt in 0..=self.inner.options.bulk_retries {
             let mut body = String::new();
@@ -352,7 +385,7 @@ impl OpenSearchIndex {
             .client()
             .json(
                 Method::POST,
-                &format!("/{}/_search", self.alias()),
+                &format!("/{}/_search", self.target()),
                 Some(body),
             )
             .await?;
@@ -398,6 +431,56 @@ impl OpenSearchIndex {
     }
 }
 
+/// A new index being filled beside the live one; see [`OpenSearchIndex::begin_rebuild`].
+pub struct Rebuild {
+    alias: OpenSearchIndex,
+    /// Writes and reads the new index only.
+    pub index: OpenSearchIndex,
+    old: Vec<String>,
+}
+
+impl Rebuild {
+    /// Makes the new index visible, moves the alias to it in one step and removes the old
+    /// indices. Returns a handle on the alias.
+    pub async fn finish(self) -> Result<OpenSearchIndex, IndexError> {
+        self.index.commit().await?;
+        let alias = self.alias.alias().to_string();
+        let mut actions = vec![
+            json!({"add": {"index": self.index.target(), "alias": alias, "is_write_index": true}}),
+        ];
+        for name in &self.old {
+            actions.push(json!({"remove": {"index": name, "alias": alias}}));
+        }
+        self.alias
+            .client()
+            .json(
+                Method::POST,
+                "/_aliases",
+                Some(&json!({"actions": actions})),
+            )
+            .await?
+            .ok("switching the alias")?;
+        for name in &self.old {
+            self.alias
+                .client()
+                .json(Method::DELETE, &format!("/{name}"), None)
+                .await?
+                .ok("removing the old index")?;
+        }
+        Ok(self.alias)
+    }
+
+    /// Drops the new index and leaves the alias as it was.
+    pub async fn abandon(self) -> Result<(), IndexError> {
+        self.alias
+            .client()
+            .json(Method::DELETE, &format!("/{}", self.index.target()), None)
+            .await?
+            .ok("removing the unfinished index")?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl SearchIndex for OpenSearchIndex {
     async fn index(&self, docs: Vec<IndexDoc>) -> Result<(), IndexError> {
@@ -437,7 +520,7 @@ impl SearchIndex for OpenSearchIndex {
                 Method::POST,
                 &format!(
                     "/{}/_delete_by_query?conflicts=proceed&wait_for_completion=true",
-                    self.alias()
+                    self.target()
                 ),
                 Some(&body),
             )
@@ -448,7 +531,7 @@ impl SearchIndex for OpenSearchIndex {
 
     async fn commit(&self) -> Result<(), IndexError> {
         self.client()
-            .json(Method::POST, &format!("/{}/_refresh", self.alias()), None)
+            .json(Method::POST, &format!("/{}/_refresh", self.target()), None)
             .await?
             .ok("refresh")?;
         Ok(())

@@ -95,6 +95,12 @@ impl AsIndex for TestIndex {
     }
 }
 
+impl AsIndex for OpenSearchIndex {
+    fn as_index(&self) -> &dyn SearchIndex {
+        self
+    }
+}
+
 impl AsIndex for TantivyIndex {
     fn as_index(&self) -> &dyn SearchIndex {
         self
