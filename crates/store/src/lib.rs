@@ -31,6 +31,10 @@
 //! An append-only audit log ([`AuditEntry`]) records who read, searched, exported and
 //! changed what, and is pruned by age.
 //!
+//! Entity sets ([`EntitySet`]: lists, diagrams, timelines, bookmarks, profiles) keep judged
+//! items; alerts ([`Alert`]) are saved searches, and notifications ([`Notification`]) carry
+//! an email outbox.
+//!
 //! Cross-referencing keeps its proposed pairs, each collection's run with its checkpoint,
 //! and users' decisions about pairs ([`XrefMatch`], [`XrefRun`], [`Decision`]).
 //!
@@ -38,9 +42,11 @@
 //! open and by [`Store::migrate`]. Deletes that cascade (a collection, a role) run in one
 //! transaction and report what they removed.
 
+mod alerts;
 mod audit;
 mod collections;
 mod documents;
+mod entitysets;
 mod error;
 mod fragments;
 mod jobs;
@@ -53,6 +59,9 @@ mod store;
 mod time;
 mod xref;
 
+pub use crate::alerts::{
+    Alert, MAX_ALERT_QUERY, MAX_EVENT_LEN, NewNotification, Notification, NotificationQuery,
+};
 pub use crate::audit::{
     AuditAction, AuditEntry, AuditQuery, MAX_AUDIT_ADDRESS_LEN, MAX_AUDIT_BATCH,
     MAX_AUDIT_DETAIL_LEN, MAX_AUDIT_TARGET_LEN, NewAuditEntry,
@@ -62,6 +71,10 @@ pub use crate::collections::{
     CollectionUpdate, DeleteMode, Frequency, NewCollection,
 };
 pub use crate::documents::{DocumentRow, MAX_DOCUMENT_KEY_LEN};
+pub use crate::entitysets::{
+    EntitySet, EntitySetItem, EntitySetQuery, EntitySetType, EntitySetUpdate, Judgement,
+    MAX_ENTITYSET_TEXT, NewEntitySet, NewEntitySetItem,
+};
 pub use crate::error::{Result, StoreError};
 pub use crate::fragments::{
     BrokenEntity, EntityBatch, EntityFilter, EntityKey, EntityPage, EntityScope, MAX_ENTITY_ID_LEN,

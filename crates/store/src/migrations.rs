@@ -38,6 +38,11 @@ pub(crate) const SQLITE: &[Step] = &[
         name: "xref",
         sql: include_str!("../migrations/sqlite/005_xref.sql"),
     },
+    Step {
+        version: 6,
+        name: "entitysets_alerts",
+        sql: include_str!("../migrations/sqlite/006_entitysets_alerts.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Step] = &[
@@ -66,10 +71,15 @@ pub(crate) const POSTGRES: &[Step] = &[
         name: "xref",
         sql: include_str!("../migrations/postgres/005_xref.sql"),
     },
+    Step {
+        version: 6,
+        name: "entitysets_alerts",
+        sql: include_str!("../migrations/postgres/006_entitysets_alerts.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: u32 = 5;
+pub const LATEST_VERSION: u32 = 6;
 
 /// A migration that would run, as `aleph upgrade --check` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -210,6 +210,70 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// A document of a collection.
     async fn document(&self, collection_id: i64, id: i64) -> Result<Option<DocumentRow>>;
 
+    // --- entity sets ----------------------------------------------------------------------
+
+    /// Create an entity set in a live collection.
+    async fn create_entityset(&self, new: crate::NewEntitySet) -> Result<crate::EntitySet>;
+    /// An entity set of a live collection.
+    async fn entityset(&self, id: i64) -> Result<crate::EntitySet>;
+    /// Entity sets of live collections, newest `updated_at` first, with the total.
+    async fn list_entitysets(
+        &self,
+        query: &crate::EntitySetQuery,
+    ) -> Result<Page<crate::EntitySet>>;
+    async fn update_entityset(
+        &self,
+        id: i64,
+        update: crate::EntitySetUpdate,
+    ) -> Result<crate::EntitySet>;
+    /// Delete a set and its items.
+    async fn delete_entityset(&self, id: i64) -> Result<()>;
+    /// A page of a set's items (every judgement), in the order they were added.
+    async fn entityset_items(
+        &self,
+        id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::EntitySetItem>>;
+    /// Add an item or judge it again (the first `created_at` and `added_by_id` stay);
+    /// [`crate::Judgement::NoJudgement`] removes it. The set's `updated_at` moves. Returns
+    /// the item as stored, `None` when removed.
+    async fn judge_entityset_item(
+        &self,
+        id: i64,
+        item: crate::NewEntitySetItem,
+    ) -> Result<Option<crate::EntitySetItem>>;
+
+    // --- alerts and notifications ---------------------------------------------------------
+
+    async fn create_alert(&self, role_id: i64, query: &str) -> Result<crate::Alert>;
+    async fn alert(&self, id: i64) -> Result<crate::Alert>;
+    /// One user's alerts (everyone's with `None`), oldest first, with the total.
+    async fn list_alerts(
+        &self,
+        role_id: Option<i64>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::Alert>>;
+    /// Delete an alert; its notifications stay.
+    async fn delete_alert(&self, id: i64) -> Result<()>;
+    /// Create notifications in one transaction. An alert tells about an entity once: a
+    /// repeat is skipped. Alerts that notified get `notified_at`. Returns how many were
+    /// created.
+    async fn notify(&self, notifications: &[crate::NewNotification]) -> Result<u64>;
+    /// A user's notifications, newest first, with the total.
+    async fn list_notifications(
+        &self,
+        query: &crate::NotificationQuery,
+    ) -> Result<Page<crate::Notification>>;
+    /// Mark a user's notifications read: these ids, or all with `None`. Returns how many
+    /// were unread.
+    async fn mark_notifications_read(&self, role_id: i64, ids: Option<&[i64]>) -> Result<u64>;
+    /// Up to `limit` notifications whose email is still to be sent, oldest first.
+    async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>>;
+    /// Take notifications out of the email outbox (sent, or given up on).
+    async fn emails_done(&self, ids: &[i64]) -> Result<()>;
+
     // --- jobs -----------------------------------------------------------------------------
 
     /// Queue jobs in live collections, all or none; returns their ids in order. A job for

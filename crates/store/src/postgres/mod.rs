@@ -4,10 +4,12 @@
 //! lock its row first (`FOR SHARE` to write into it, `FOR UPDATE` to delete it), so a
 //! delete and a concurrent write are serialised instead of ending in a foreign-key error.
 
+mod alerts;
 mod audit;
 mod collections;
 mod documents;
 mod entities;
+mod entitysets;
 mod jobs;
 mod roles;
 mod schema;
@@ -517,6 +519,111 @@ impl Store for PgStore {
 
     async fn document(&self, collection_id: i64, id: i64) -> Result<Option<DocumentRow>> {
         documents::get(&self.client().await?, collection_id, id).await
+    }
+
+    async fn create_entityset(&self, new: crate::NewEntitySet) -> Result<crate::EntitySet> {
+        let new = new.validated()?;
+        in_tx!(self, |tx| entitysets::create(&tx, new, now()).await?)
+    }
+
+    async fn entityset(&self, id: i64) -> Result<crate::EntitySet> {
+        entitysets::get(&self.client().await?, id).await
+    }
+
+    async fn list_entitysets(
+        &self,
+        query: &crate::EntitySetQuery,
+    ) -> Result<Page<crate::EntitySet>> {
+        in_snapshot!(self, |tx| entitysets::list(&tx, query).await?)
+    }
+
+    async fn update_entityset(
+        &self,
+        id: i64,
+        update: crate::EntitySetUpdate,
+    ) -> Result<crate::EntitySet> {
+        in_tx!(self, |tx| entitysets::update(&tx, id, update, now())
+            .await?)
+    }
+
+    async fn delete_entityset(&self, id: i64) -> Result<()> {
+        in_tx!(self, |tx| entitysets::delete(&tx, id).await?)
+    }
+
+    async fn entityset_items(
+        &self,
+        id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::EntitySetItem>> {
+        in_snapshot!(self, |tx| entitysets::items(&tx, id, limit, offset).await?)
+    }
+
+    async fn judge_entityset_item(
+        &self,
+        id: i64,
+        item: crate::NewEntitySetItem,
+    ) -> Result<Option<crate::EntitySetItem>> {
+        let item = item.validated()?;
+        in_tx!(self, |tx| entitysets::judge(&tx, id, item, now()).await?)
+    }
+
+    async fn create_alert(&self, role_id: i64, query: &str) -> Result<crate::Alert> {
+        let query = crate::alerts::alert_query(query)?;
+        in_tx!(self, |tx| alerts::create(&tx, role_id, &query, now())
+            .await?)
+    }
+
+    async fn alert(&self, id: i64) -> Result<crate::Alert> {
+        alerts::get(&self.client().await?, id).await
+    }
+
+    async fn list_alerts(
+        &self,
+        role_id: Option<i64>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::Alert>> {
+        in_snapshot!(self, |tx| alerts::list(&tx, role_id, limit, offset).await?)
+    }
+
+    async fn delete_alert(&self, id: i64) -> Result<()> {
+        in_tx!(self, |tx| alerts::delete(&tx, id).await?)
+    }
+
+    async fn notify(&self, notifications: &[crate::NewNotification]) -> Result<u64> {
+        if notifications.is_empty() {
+            return Ok(0);
+        }
+        let items = notifications
+            .iter()
+            .cloned()
+            .map(crate::NewNotification::validated)
+            .collect::<Result<Vec<_>>>()?;
+        in_tx!(self, |tx| alerts::notify(&tx, &items, now()).await?)
+    }
+
+    async fn list_notifications(
+        &self,
+        query: &crate::NotificationQuery,
+    ) -> Result<Page<crate::Notification>> {
+        in_snapshot!(self, |tx| alerts::list_notifications(&tx, query).await?)
+    }
+
+    async fn mark_notifications_read(&self, role_id: i64, ids: Option<&[i64]>) -> Result<u64> {
+        in_tx!(self, |tx| alerts::mark_read(&tx, role_id, ids, now())
+            .await?)
+    }
+
+    async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
+        alerts::pending_emails(&self.client().await?, limit).await
+    }
+
+    async fn emails_done(&self, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        alerts::emails_done(&self.client().await?, ids).await
     }
 
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {

@@ -6,10 +6,12 @@
 //! on the lock (with a busy timeout) instead of failing half-way. Readers see the last
 //! committed state and are never blocked by a running write.
 
+mod alerts;
 mod audit;
 mod collections;
 mod documents;
 mod entities;
+mod entitysets;
 mod jobs;
 mod roles;
 mod schema;
@@ -497,6 +499,132 @@ impl Store for SqliteStore {
     async fn document(&self, collection_id: i64, id: i64) -> Result<Option<DocumentRow>> {
         self.read(move |c| documents::get(c, collection_id, id))
             .await
+    }
+
+    async fn create_entityset(&self, new: crate::NewEntitySet) -> Result<crate::EntitySet> {
+        let new = new.validated()?;
+        self.write(move |c| entitysets::create(c, new, now())).await
+    }
+
+    async fn entityset(&self, id: i64) -> Result<crate::EntitySet> {
+        self.read(move |c| entitysets::get(c, id)).await
+    }
+
+    async fn list_entitysets(
+        &self,
+        query: &crate::EntitySetQuery,
+    ) -> Result<Page<crate::EntitySet>> {
+        let q = query.clone();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            entitysets::list(&tx, &q)
+        })
+        .await
+    }
+
+    async fn update_entityset(
+        &self,
+        id: i64,
+        update: crate::EntitySetUpdate,
+    ) -> Result<crate::EntitySet> {
+        self.write(move |c| entitysets::update(c, id, update, now()))
+            .await
+    }
+
+    async fn delete_entityset(&self, id: i64) -> Result<()> {
+        self.write(move |c| entitysets::delete(c, id)).await
+    }
+
+    async fn entityset_items(
+        &self,
+        id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::EntitySetItem>> {
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            entitysets::items(&tx, id, limit, offset)
+        })
+        .await
+    }
+
+    async fn judge_entityset_item(
+        &self,
+        id: i64,
+        item: crate::NewEntitySetItem,
+    ) -> Result<Option<crate::EntitySetItem>> {
+        let item = item.validated()?;
+        self.write(move |c| entitysets::judge(c, id, item, now()))
+            .await
+    }
+
+    async fn create_alert(&self, role_id: i64, query: &str) -> Result<crate::Alert> {
+        let query = crate::alerts::alert_query(query)?;
+        self.write(move |c| alerts::create(c, role_id, &query, now()))
+            .await
+    }
+
+    async fn alert(&self, id: i64) -> Result<crate::Alert> {
+        self.read(move |c| alerts::get(c, id)).await
+    }
+
+    async fn list_alerts(
+        &self,
+        role_id: Option<i64>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::Alert>> {
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            alerts::list(&tx, role_id, limit, offset)
+        })
+        .await
+    }
+
+    async fn delete_alert(&self, id: i64) -> Result<()> {
+        self.write(move |c| alerts::delete(c, id)).await
+    }
+
+    async fn notify(&self, notifications: &[crate::NewNotification]) -> Result<u64> {
+        if notifications.is_empty() {
+            return Ok(0);
+        }
+        let items = notifications
+            .iter()
+            .cloned()
+            .map(crate::NewNotification::validated)
+            .collect::<Result<Vec<_>>>()?;
+        self.write(move |c| alerts::notify(c, &items, now())).await
+    }
+
+    async fn list_notifications(
+        &self,
+        query: &crate::NotificationQuery,
+    ) -> Result<Page<crate::Notification>> {
+        let q = query.clone();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            alerts::list_notifications(&tx, &q)
+        })
+        .await
+    }
+
+    async fn mark_notifications_read(&self, role_id: i64, ids: Option<&[i64]>) -> Result<u64> {
+        let ids = ids.map(<[i64]>::to_vec);
+        self.write(move |c| alerts::mark_read(c, role_id, ids.as_deref(), now()))
+            .await
+    }
+
+    async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
+        self.read(move |c| alerts::pending_emails(c, limit)).await
+    }
+
+    async fn emails_done(&self, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids = ids.to_vec();
+        self.write(move |c| alerts::emails_done(c, &ids)).await
     }
 
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {

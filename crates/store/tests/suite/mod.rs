@@ -1,10 +1,12 @@
 //! The conformance suite every backend runs: each function is one test, generic over the
 //! harness; `suite!` expands them into `#[tokio::test]`s for a backend.
 
+pub mod alerts;
 pub mod audit;
 pub mod collections;
 pub mod documents;
 pub mod entities;
+pub mod entitysets;
 pub mod jobs;
 pub mod migrations;
 pub mod roles;
@@ -39,6 +41,10 @@ macro_rules! suite {
             entities::readers_never_see_an_origin_half_replaced,
             documents::documents_upsert_by_their_key,
             documents::racing_uploads_share_one_document,
+            entitysets::entityset_crud_and_listing,
+            entitysets::entityset_items_are_judged_and_removed,
+            alerts::alerts_crud,
+            alerts::notifications_once_per_alert_and_entity,
             jobs::enqueue_claim_complete,
             jobs::concurrent_claimers_never_share_a_job,
             jobs::expired_leases_return_jobs_to_the_queue,
