@@ -279,6 +279,51 @@ try {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
+  await step('review a cross-reference pair (xref answers stubbed in the browser)', async () => {
+    // The pair list is served by the browser from a fixed answer in the shape of
+    // GET /api/2/collections/{id}/xref, so that the review page's own behaviour (both
+    // sides, the explanation, decisions by click and by key, clearing) is checked here
+    // whatever the state of the server's matcher.
+    const person = (id, name, collection) => ({ id, schema: 'Person', properties: { name: [name], birthDate: ['1970-01-01'] }, collection });
+    const ours = { id: collectionId, label: 'Harbour investigation' };
+    const theirs = { id: '999', label: 'Sanctions list' };
+    const pairs = [0, 1].map((i) => ({
+      id: `pair-${i}`, score: 0.9 - i * 0.2, schema: 'Person', collection_id: collectionId, match_collection_id: '999',
+      entity: person(`a${i}`, `Jane Harbourmaster ${i}`, ours), match: person(`b${i}`, `HARBOURMASTER, Jane ${i}`, theirs),
+      judgement: 'no_judgement', writeable: true,
+      explanation: { score: 0.9, bias: -2, method: 'explained', features: [{ name: 'name', value: 0.95, weight: 6, contribution: 5.7, detail: 'same tokens' }] },
+    }));
+    const decisions = [];
+    await page.route(`**/api/2/collections/${collectionId}/xref?**`, (route) => route.fulfill({
+      contentType: 'application/json', body: JSON.stringify({ status: 'ok', results: pairs, total: 2, limit: 20, offset: 0, page: 1, pages: 1 }) }));
+    await page.route('**/api/2/profiles/_pairwise', (route) => {
+      decisions.push(JSON.parse(route.request().postData()));
+      route.fulfill({ contentType: 'application/json', body: '{"status":"ok"}' });
+    });
+    await page.goto(`${base}/collections/${collectionId}`);
+    await page.click('#xref-link a');
+    await page.waitForURL(/\/xref$/);
+    await page.locator('.pair').first().waitFor();
+    assert.equal(await page.locator('.pair').count(), 2);
+    await page.locator('.pair').first().locator('summary', { hasText: 'Compare properties' }).click();
+    await page.locator('.pair').first().locator('summary', { hasText: 'Why this score' }).click();
+    await page.locator('.pair').first().focus();
+    await page.keyboard.press('y');
+    await page.locator('.pair').first().locator('button[data-judgement=positive][aria-pressed=true]').waitFor();
+    await page.keyboard.press('j');
+    await page.keyboard.press('n');
+    await page.locator('.pair').nth(1).locator('button[data-judgement=negative][aria-pressed=true]').waitFor();
+    await page.locator('.pair').nth(1).locator('button[data-judgement=negative]').click();
+    await page.locator('.pair').nth(1).locator('button[data-judgement=negative][aria-pressed=false]').waitFor();
+    await page.waitForFunction(() => true);
+    assert.deepEqual(decisions.map((d) => [d.entity_id, d.match_id, d.judgement]),
+      [['a0', 'b0', 'positive'], ['a1', 'b1', 'negative'], ['a1', 'b1', 'no_judgement']]);
+    await shot(page, '14-xref');
+    await checkA11y(page, 'xref review');
+    await page.unroute(`**/api/2/collections/${collectionId}/xref?**`);
+    await page.unroute('**/api/2/profiles/_pairwise');
+  });
+
   await step('collections list and sign out', async () => {
     await page.goto(`${base}/collections`);
     await page.locator('.card a', { hasText: 'Harbour investigation' }).waitFor();

@@ -55,6 +55,7 @@ embed! {
     "/static/js/viewers.js" => "js/viewers.js", JS;
     "/static/js/csv.js" => "js/csv.js", JS;
     "/static/js/access.js" => "js/access.js", JS;
+    "/static/js/xref.js" => "js/xref.js", JS;
 }
 
 /// The embedded file served at `path`, if any.

@@ -8,6 +8,7 @@ import { collectionsView, collectionFormView } from './collections.js';
 import { collectionView } from './collection.js';
 import { entityView } from './entity.js';
 import { systemStatusView } from './status.js';
+import { xrefView } from './xref.js';
 
 const routes = [
   [/^\/$/, homeView],
@@ -19,6 +20,7 @@ const routes = [
   [/^\/collections\/new$/, collectionFormView],
   [/^\/collections\/(\d+)\/edit$/, collectionFormView],
   [/^\/collections\/(\d+)$/, collectionView],
+  [/^\/collections\/(\d+)\/xref$/, xrefView],
   [/^\/entities\/([^/]+)$/, entityView],
   [/^\/status$/, systemStatusView],
 ];

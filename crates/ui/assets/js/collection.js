@@ -1,7 +1,7 @@
 // One collection: what it holds, its processing status, its documents as a tree, and
 // (for writers) upload, edit and delete.
 import { api, session } from './api.js';
-import { h, clear, fmt } from './dom.js';
+import { h, clear, fmt, uniqueById } from './dom.js';
 import { getModel, caption } from './model.js';
 import { statusPanel } from './status.js';
 import { uploader } from './upload.js';
@@ -29,6 +29,12 @@ export async function collectionView(ctx) {
     const fresh = await api(`collections/${id}`, { query: { refresh: 'true' } }).catch(() => null);
     if (ctx.alive() && fresh) renderStats(stats, fresh, model);
   }
+
+  const xrefLink = h('p', { id: 'xref-link' });
+  // Only when the server offers cross-referencing (it answers 404 otherwise).
+  api(`collections/${id}/xref`, { query: { limit: '0' } }).then((x) => {
+    if (ctx.alive()) clear(xrefLink, h('a', { href: `/collections/${id}/xref` }, `Cross-reference: ${fmt.n(x.total)} candidate pairs to review`));
+  }).catch(() => null);
 
   const del = writeable ? h('button', { type: 'button', class: 'danger', async onclick() {
     // A deletion cannot be undone: ask with the collection's name.
@@ -58,6 +64,7 @@ export async function collectionView(ctx) {
     status.el,
     stats,
     h('section', { 'aria-labelledby': 'docs-h' }, h('h2', { id: 'docs-h' }, 'Documents'), tree),
+    xrefLink,
     up ? up.el : null,
     writeable ? accessPanel(collection) : null);
   renderStats(stats, collection, model);
@@ -85,7 +92,7 @@ async function documentTree(collection, model, parent = null) {
   else query.set('empty:properties.parent', 'true');
   const data = await api('entities', { query });
   if (!data.results.length) return parent ? h('p', { class: 'muted' }, 'Empty.') : h('p', { class: 'muted' }, 'No files or folders yet.');
-  return h('ul', { class: 'tree' }, data.results.map((e) => {
+  return h('ul', { class: 'tree' }, uniqueById(data.results).map((e) => {
     const folderish = ['Folder', 'Package', 'Workbook', 'Directory'].some((s) => model.isA(e.schema, s));
     const link = h('a', { href: `/entities/${encodeURIComponent(e.id)}`, class: 'entity-link' }, caption(e));
     const label = h('span', { class: 'schema', style: { '--c': model.colour(e.schema) } }, model.label(e.schema));

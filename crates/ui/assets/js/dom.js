@@ -7,7 +7,13 @@ export function h(tag, attrs, ...children) {
       if (v === undefined || v === null || v === false) continue;
       if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
       else if (k === 'class') el.className = v;
-      else if (k === 'style' && typeof v === 'object') Object.assign(el.style, v);
+      else if (k === 'style' && typeof v === 'object') {
+        // Custom properties (--c) only take effect through setProperty.
+        for (const [name, value] of Object.entries(v)) {
+          if (name.startsWith('--')) el.style.setProperty(name, value);
+          else el.style[name] = value;
+        }
+      }
       else if (k === 'value' && 'value' in el) el.value = v;
       else if (v === true) el.setAttribute(k, '');
       else el.setAttribute(k, String(v));
@@ -98,4 +104,11 @@ export function errorBlock(err) {
   return h('div', { class: 'card', role: 'alert' },
     h('h1', null, title),
     h('p', { class: 'muted' }, err && err.message ? err.message : String(err)));
+}
+
+// The index may briefly hold two copies of an entity while it is being re-indexed; a
+// listing shows each entity once.
+export function uniqueById(items) {
+  const seen = new Set();
+  return items.filter((e) => (seen.has(e.id) ? false : (seen.add(e.id), true)));
 }

@@ -1,7 +1,7 @@
 // The search page. The URL holds the whole search with the API's own parameter names
 // (q, filter:*, sort, offset), so /search?… maps one-to-one onto /api/2/entities?….
 import { api } from './api.js';
-import { h, clear, fmt, highlighted, announce } from './dom.js';
+import { h, clear, fmt, highlighted, announce, uniqueById } from './dom.js';
 import { getModel, caption } from './model.js';
 
 const LIMIT = 20;
@@ -204,7 +204,7 @@ function renderResults(ctx, box, data, model) {
   const line = h('div', { class: 'resultline' },
     h('p', { id: 'result-count' }, total ? `${more}${fmt.n(offset + 1)}–${fmt.n(Math.min(offset + data.results.length, total))} of ${fmt.n(total)} results` : 'No results'),
     h('label', null, 'Sort ', sort));
-  const list = h('ol', { class: 'results', start: offset + 1 }, data.results.map((e) => resultItem(e, q, model)));
+  const list = h('ol', { class: 'results', start: offset + 1 }, uniqueById(data.results).map((e) => resultItem(e, q, model)));
   clear(box,
     chips.length ? h('ul', { class: 'chips', 'aria-label': 'Active filters' }, chips,
       h('li', null, h('a', { href: q ? `/search?q=${encodeURIComponent(q)}` : '/search' }, 'Clear all'))) : null,

@@ -1,7 +1,7 @@
 // Document viewers, chosen by schema (most specific first): PDF pages with their text,
 // e-mail, HTML, tables, images, folders and plain text.
 import { api, local } from './api.js';
-import { h, clear, fmt, markText, highlighted } from './dom.js';
+import { h, clear, fmt, markText, highlighted, uniqueById } from './dom.js';
 import { caption } from './model.js';
 import { parseCsv } from './csv.js';
 
@@ -197,7 +197,7 @@ async function folderViewer(ctx, box, entity, model, title) {
   const data = await api('entities', { query });
   if (!ctx.alive()) return;
   clear(box, h('h2', null, `${title} (${fmt.n(data.total)})`),
-    data.results.length ? h('ul', { class: 'tree', id: 'children' }, data.results.map((e) => h('li', null,
+    data.results.length ? h('ul', { class: 'tree', id: 'children' }, uniqueById(data.results).map((e) => h('li', null,
       h('a', { href: `/entities/${encodeURIComponent(e.id)}`, class: 'entity-link' }, caption(e)), ' ',
       h('span', { class: 'schema', style: { '--c': model.colour(e.schema) } }, model.label(e.schema)),
       e.properties && e.properties.fileSize ? h('span', { class: 'muted' }, ` · ${fmt.bytes(e.properties.fileSize[0])}`) : null)))
