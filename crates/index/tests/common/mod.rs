@@ -47,6 +47,7 @@ impl Backend {
 }
 
 /// Runs each named `async fn(Backend)` as a test on Tantivy and one on OpenSearch.
+#[allow(unused_macros)] // not every test file runs the two-backend suite
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
         mod tantivy_backend {
