@@ -271,6 +271,16 @@ try {
     await page.locator('h1', { hasText: 'Jane Harbourmaster' }).waitFor();
     await page.locator('#rel-h').waitFor();
     await page.locator('section', { hasText: 'Relationships' }).locator('a', { hasText: 'Harbour Trading Company' }).waitFor();
+    // The network: the person, the company through the ownership edge; expand the company.
+    const company = page.locator('#network-svg .node', { hasText: 'Harbour Trading Company' });
+    await company.waitFor();
+    await company.focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#network-svg .node[aria-label*="Harbour Trading Company"][aria-label*="expanded"]').waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#network-json')]);
+    const { readFileSync } = await import('node:fs');
+    const lines = readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((e) => e.schema).sort(), ['Company', 'Ownership', 'Person']);
     await shot(page, '12-entity');
     await checkA11y(page, 'entity');
     // Narrow screens: the same page at phone width.

@@ -56,6 +56,7 @@ embed! {
     "/static/js/csv.js" => "js/csv.js", JS;
     "/static/js/access.js" => "js/access.js", JS;
     "/static/js/xref.js" => "js/xref.js", JS;
+    "/static/js/graph.js" => "js/graph.js", JS;
 }
 
 /// The embedded file served at `path`, if any.

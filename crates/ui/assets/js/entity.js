@@ -4,6 +4,7 @@ import { api, local } from './api.js';
 import { h, clear, fmt, highlighted } from './dom.js';
 import { getModel, caption } from './model.js';
 import { viewer } from './viewers.js';
+import { networkPanel } from './graph.js';
 
 // Properties shown elsewhere on the page, or internal to the pipeline.
 const SKIP = new Set(['bodyText', 'bodyHtml', 'indexText', 'headers', 'contentHash', 'pdfHash', 'csvHash', 'processingAgent', 'ancestors']);
@@ -78,7 +79,7 @@ function value(prop, v) {
 async function thingSections(ctx, box, entity, model) {
   const rel = h('section', { 'aria-labelledby': 'rel-h' }, h('h2', { id: 'rel-h' }, 'Relationships'), h('p', { class: 'muted' }, 'Loading…'));
   const docs = h('section', { 'aria-labelledby': 'mentions-h' }, h('h2', { id: 'mentions-h' }, 'Documents mentioning it'), h('p', { class: 'muted' }, 'Loading…'));
-  clear(box, rel, docs);
+  clear(box, rel, networkPanel(entity, model), docs);
   await Promise.all([relationships(ctx, rel, entity, model), mentions(ctx, docs, entity, model)]);
 }
 
