@@ -11,6 +11,8 @@ home=${ALEPH_TEST_OS_HOME:-/var/tmp/aleph-test-opensearch}
 port=${ALEPH_TEST_OS_PORT:-59200}
 tport=${ALEPH_TEST_OS_TRANSPORT_PORT:-59300}
 heap=${ALEPH_TEST_OS_HEAP:-512m}
+# Small and quick to start for tests; benchmarks pass e.g. "-XX:+UseG1GC" for full JIT.
+jvm_opts=${ALEPH_TEST_OS_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1}
 pidfile="$home.pid"
 url="http://127.0.0.1:$port"
 
@@ -53,7 +55,8 @@ start)
     # A fresh data directory each start: no stale locks, no indices from an earlier run.
     rm -rf "$home"
     mkdir -p "$home"
-    nohup java -Xms"$heap" -Xmx"$heap" -Xss1m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    # shellcheck disable=SC2086 # the options are words
+    nohup java -Xms"$heap" -Xmx"$heap" -Xss1m $jvm_opts \
         -XX:+ExitOnOutOfMemoryError -XX:-OmitStackTraceInFastThrow \
         -Dfile.encoding=UTF-8 -Djava.awt.headless=true -Djna.nosys=true \
         -Djava.locale.providers=SPI,COMPAT \

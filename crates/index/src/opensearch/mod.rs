@@ -485,15 +485,32 @@ impl Rebuild {
 impl SearchIndex for OpenSearchIndex {
     async fn index(&self, docs: Vec<IndexDoc>) -> Result<(), IndexError> {
         // Build every document first, so that an invalid one fails the batch unwritten.
-        let mut items = Vec::with_capacity(docs.len());
+        let mut built = Vec::with_capacity(docs.len());
         for d in &docs {
-            let (id, source) = document::build(d)?;
-            items.push((json!({"index": {"_id": id}}), Some(source)));
+            built.push(document::build(d)?);
         }
+        drop(docs);
+        // The last version of an id wins; dropping the earlier ones lets the requests of
+        // one batch run side by side without reordering its writes.
+        let mut seen = std::collections::HashSet::new();
+        let mut items: Vec<(Value, Option<Value>)> = Vec::with_capacity(built.len());
+        for (id, source) in built.into_iter().rev() {
+            if seen.insert(id.clone()) {
+                items.push((json!({"index": {"_id": id}}), Some(source)));
+            }
+        }
+        items.reverse();
         let size = self.inner.options.bulk_docs.max(1);
+        let mut requests = tokio::task::JoinSet::new();
         while !items.is_empty() {
             let rest = items.split_off(items.len().min(size));
-            self.bulk(std::mem::replace(&mut items, rest)).await?;
+            let chunk = std::mem::replace(&mut items, rest);
+            let this = self.clone();
+            // Each request waits for a slot of the shared semaphore inside `bulk`.
+            requests.spawn(async move { this.bulk(chunk).await });
+        }
+        while let Some(done) = requests.join_next().await {
+            done??;
         }
         Ok(())
     }
