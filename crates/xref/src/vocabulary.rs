@@ -109,6 +109,17 @@ const LEGAL_FORMS: &[(&str, LegalForm, Position)] = &[
     ("ood", Llc, Edge),
     ("eood", Llc, Edge),
     ("ltda", Llc, Edge),
+    ("sociedad limitada", Llc, Anywhere),
+    ("sociedad de responsabilidad limitada", Llc, Anywhere),
+    ("societe a responsabilite limitee", Llc, Anywhere),
+    ("sl", Llc, Edge),
+    ("s l", Llc, Edge),
+    ("co limited", Llc, Edge),
+    // Free-zone companies of the Emirates.
+    ("fz llc", Llc, Anywhere),
+    ("fze", Llc, Edge),
+    ("fzco", Llc, Edge),
+    ("fzc", Llc, Edge),
     ("limitada", Llc, Edge),
     ("aps", Llc, Edge),
     ("sdn bhd", Llc, Anywhere),
@@ -298,6 +309,15 @@ const GENERIC_ORG_WORDS: &[&str] = &[
     "properties",
     "property",
     "bank",
+    "shipping",
+    "media",
+    "pharma",
+    "pharmaceuticals",
+    "foods",
+    "food",
+    "motors",
+    "transport",
+    "engineering",
     "firma",
     "kompaniya",
     "gruppa",
@@ -361,7 +381,7 @@ pub(crate) fn join_particles(tokens: &mut Vec<String>) {
 pub(crate) fn is_patronymic(token: &str) -> bool {
     const ENDINGS: &[&str] = &[
         "ovich", "evich", "ovych", "evych", "ovitch", "evitch", "ovic", "evic", "ovna", "evna",
-        "ivna", "ichna", "yevich", "yevna", "owitsch", "ewitsch",
+        "ivna", "ichna", "yevich", "yevna", "owitsch", "ewitsch", "owna", "ewna",
     ];
     token.len() > 6 && ENDINGS.iter().any(|e| token.ends_with(e))
         || matches!(token, "ogly" | "oglu" | "kyzy" | "qizi" | "gizi")
@@ -394,6 +414,17 @@ mod tests {
             (vec!["muller".into()], vec![Partnership])
         );
         assert_eq!(strip("Apple Inc."), (vec!["apple".into()], vec![Inc]));
+        assert_eq!(
+            strip("Varri Sociedad Limitada"),
+            (vec!["varri".into()], vec![Llc])
+        );
+        assert_eq!(strip("Varri, S.L."), (vec!["varri".into()], vec![Llc]));
+        assert_eq!(
+            strip("Meridian FZ-LLC"),
+            (vec!["meridian".into()], vec![Llc])
+        );
+        assert_eq!(strip("Meridian FZE"), (vec!["meridian".into()], vec![Llc]));
+        assert_eq!(strip("Acme Co., Limited"), (vec!["acme".into()], vec![Llc]));
     }
 
     #[test]
@@ -417,6 +448,9 @@ mod tests {
         assert_eq!(tokens, ["abdalrahman", "othman"]);
         assert!(is_patronymic("vladimirovich"));
         assert!(is_patronymic("ivanovna"));
+        // German transliterations of the feminine forms.
+        assert!(is_patronymic("alekseewna"));
+        assert!(is_patronymic("iwanowna"));
         assert!(!is_patronymic("ivanov"));
         let mut tokens = crate::normalize::tokenize("Dr. John Smith Jr.");
         strip_honorifics(&mut tokens);
