@@ -337,8 +337,21 @@ try {
   await step('collections list and sign out', async () => {
     await page.goto(`${base}/collections`);
     await page.locator('.card a', { hasText: 'Harbour investigation' }).waitFor();
-    await shot(page, '14-collections');
+    await shot(page, '15-collections');
     await checkA11y(page, 'collections');
+    await page.click('#nav a.user');
+    await page.waitForURL(/\/settings$/);
+    await page.fill('#settings-name', 'Chief Investigator');
+    await page.click('button:has-text("Save name")');
+    await page.locator('text=Name saved.').waitFor();
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.click('#settings-key');
+    const key = (await page.textContent('#api-key')).trim();
+    const viaKey = await fetch(`${base}/api/2/collections/${collectionId}`, { headers: { Authorization: `ApiKey ${key}` } });
+    assert.equal(viaKey.status, 200, 'the new API key works');
+    server.apiKey = key;
+    await shot(page, '16-settings');
+    await checkA11y(page, 'settings');
     await page.click('#nav a:has-text("Status")');
     await page.locator('main', { hasText: 'There are no ongoing tasks.' }).waitFor();
     await page.click('#logout');
@@ -363,7 +376,7 @@ try {
     assert.equal(await page.locator('.result').count(), 0);
     await page.goto(`${base}/collections/${collectionId}`);
     await page.locator('[role=alert] h1', { hasText: /access|not be found/ }).waitFor();
-    await shot(page, '15-outsider');
+    await shot(page, '17-outsider');
   });
 
   async function signIn(email, password) {
@@ -384,7 +397,7 @@ try {
     await page.locator('#access td', { hasText: 'outsider' }).waitFor();
     await page.click('#access-save');
     await page.locator('#access-message', { hasText: 'Saved' }).waitFor();
-    await shot(page, '16-access');
+    await shot(page, '18-access');
     await page.click('#logout');
     await page.waitForURL(/\/login$/);
     await signIn('outsider@example.org', 'outsider-pass-1');

@@ -57,6 +57,7 @@ embed! {
     "/static/js/access.js" => "js/access.js", JS;
     "/static/js/xref.js" => "js/xref.js", JS;
     "/static/js/graph.js" => "js/graph.js", JS;
+    "/static/js/settings.js" => "js/settings.js", JS;
 }
 
 /// The embedded file served at `path`, if any.

@@ -9,6 +9,7 @@ import { collectionView } from './collection.js';
 import { entityView } from './entity.js';
 import { systemStatusView } from './status.js';
 import { xrefView } from './xref.js';
+import { settingsView } from './settings.js';
 
 const routes = [
   [/^\/$/, homeView],
@@ -23,6 +24,7 @@ const routes = [
   [/^\/collections\/(\d+)\/xref$/, xrefView],
   [/^\/entities\/([^/]+)$/, entityView],
   [/^\/status$/, systemStatusView],
+  [/^\/settings$/, settingsView],
 ];
 
 const main = document.getElementById('main');
@@ -82,7 +84,7 @@ function renderNav() {
   clear(nav,
     h('a', { href: '/search' }, 'Search'),
     h('a', { href: '/collections' }, 'Collections'),
-    s ? [h('a', { href: '/status' }, 'Status'), h('span', { class: 'user' }, s.email),
+    s ? [h('a', { href: '/status' }, 'Status'), h('a', { href: '/settings', class: 'user', title: 'Settings' }, s.email),
       h('button', { type: 'button', id: 'logout', onclick: () => navigate('/logout') }, 'Sign out')]
       : h('a', { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, 'Sign in'));
 }
