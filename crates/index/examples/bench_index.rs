@@ -1,7 +1,9 @@
-//! Indexing throughput and query latency of the Tantivy backend on generated data.
+//! Indexing throughput and query latency of the Tantivy backend on generated data, and
+//! with `--opensearch URL` of the OpenSearch backend too, side by side in the same run.
 //!
 //! ```text
 //! cargo run --release -p index --example bench_index -- [--entities N] [--dir PATH] [--reps R]
+//!     [--opensearch http://127.0.0.1:59200]
 //! ```
 //!
 //! Builds an index of `N` (default 1,000,000) generated entities — Persons, Companies and
@@ -16,7 +18,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use index::{IndexDoc, ReadScope, SearchIndex, SearchQuery, TantivyIndex, TantivyOptions};
+use index::{
+    IndexDoc, OpenSearchIndex, OpenSearchOptions, ReadScope, SearchIndex, SearchQuery,
+    TantivyIndex, TantivyOptions,
+};
 
 /// A small deterministic generator (SplitMix64), so every run indexes the same data.
 struct Rng(u64);
@@ -399,6 +404,8 @@ struct Args {
     dir: Option<PathBuf>,
     reps: usize,
     batch: usize,
+    /// Also run everything on the OpenSearch cluster at this URL.
+    opensearch: Option<String>,
 }
 
 fn args() -> Args {
@@ -409,6 +416,7 @@ fn args() -> Args {
         dir: None,
         reps: 20,
         batch: 100_000,
+        opensearch: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -423,6 +431,7 @@ fn args() -> Args {
             "--reps" => args.reps = value.parse().expect("--reps R"),
             "--batch" => args.batch = value.parse().expect("--batch B"),
             "--only" => args.only = Some(value),
+            "--opensearch" => args.opensearch = Some(value),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -451,7 +460,7 @@ fn cpu_time() -> Duration {
 
 /// Indexes `total` generated entities made by `make`, in batches, committing each one.
 async fn build(
-    index: &TantivyIndex,
+    index: &dyn SearchIndex,
     total: usize,
     batch: usize,
     mut make: impl FnMut(usize) -> IndexDoc,
@@ -567,8 +576,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-/// Builds the index of generated entities and prints indexing figures.
-async fn build_all(index: &TantivyIndex, args: &Args, dir: &std::path::Path) {
+/// Builds the index of generated entities, prints indexing figures and returns the
+/// overall rate in entities per second.
+async fn build_all(index: &dyn SearchIndex, args: &Args, target: &str) -> f64 {
     let documents = args.entities / 20;
     let small = args.entities - documents;
     let people = small * 45 / 100;
@@ -576,9 +586,8 @@ async fn build_all(index: &TantivyIndex, args: &Args, dir: &std::path::Path) {
     let mut rng = Rng(42);
     println!(
         "indexing {small} small entities ({people} Person, {companies} Company, {} Ownership) \
-         and {documents} documents into {}",
+         and {documents} documents into {target}",
         small - people - companies,
-        dir.display()
     );
     let (gen_small, idx_small, cpu_small) = build(index, small, args.batch, |n| {
         let e = if n < people {
@@ -595,51 +604,53 @@ async fn build_all(index: &TantivyIndex, args: &Args, dir: &std::path::Path) {
         index_doc(document(&mut rng, n), n)
     })
     .await;
-    let t = Instant::now();
-    index.wait_for_merges().await.unwrap();
-    let merging = t.elapsed();
-    let (bytes, segments) = index.disk_usage().unwrap();
-    let total = index.num_docs();
     let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
     println!(
-        "small entities: {:.0} entities/s indexing, {:.0} entities per CPU-second \
-         (+ {:.1}s generating)",
+        "small entities: {:.0} entities/s indexing, {:.0} entities per CPU-second of this \
+         process (+ {:.1}s generating)",
         rate(small, idx_small),
         rate(small, cpu_small),
         gen_small.as_secs_f64()
     );
     println!(
-        "documents:      {:.0} entities/s indexing, {:.0} entities per CPU-second \
-         (+ {:.1}s generating)",
+        "documents:      {:.0} entities/s indexing, {:.0} entities per CPU-second of this \
+         process (+ {:.1}s generating)",
         rate(documents, idx_docs),
         rate(documents, cpu_docs),
         gen_docs.as_secs_f64()
     );
-    println!(
-        "overall:        {:.0} entities/s; final merge wait {:.1}s",
-        args.entities as f64 / (idx_small + idx_docs).as_secs_f64(),
-        merging.as_secs_f64()
-    );
-    println!(
-        "index: {total} docs, {segments} segments, {:.1} MB, {:.0} bytes/entity",
-        bytes as f64 / 1e6,
-        bytes as f64 / total.max(1) as f64
-    );
+    let overall = args.entities as f64 / (idx_small + idx_docs).as_secs_f64();
+    println!("overall:        {overall:.0} entities/s");
+    overall
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let args = args();
-    let dir = args.dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("aleph-bench-index-{}", std::process::id()))
-    });
-    if !args.reuse {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    let index = TantivyIndex::open(&dir, TantivyOptions::default()).unwrap();
-    if !args.reuse {
-        build_all(&index, &args, &dir).await;
-    }
+/// Tantivy's figures after the build: merges, size.
+async fn tantivy_size(index: &TantivyIndex) -> f64 {
+    let t = Instant::now();
+    index.wait_for_merges().await.unwrap();
+    let merging = t.elapsed();
+    let (bytes, segments) = index.disk_usage().unwrap();
+    let total = index.num_docs();
+    println!(
+        "index: {total} docs, {segments} segments, {:.1} MB, {:.0} bytes/entity \
+         (final merge wait {:.1}s)",
+        bytes as f64 / 1e6,
+        bytes as f64 / total.max(1) as f64,
+        merging.as_secs_f64()
+    );
+    bytes as f64 / total.max(1) as f64
+}
+
+/// Latencies of one query: p50, p95 and the total of hits.
+struct QueryFigures {
+    name: &'static str,
+    p50: Duration,
+    p95: Duration,
+    hits: u64,
+}
+
+/// Runs the 20-query mix `reps` times after a warm-up, alternating two scopes.
+async fn run_mix(index: &dyn SearchIndex, args: &Args) -> (Vec<QueryFigures>, Vec<Duration>) {
     let scopes = [
         ReadScope::All,
         ReadScope::collections([1, 2, 3, 5, 8, 13, 17, 19]),
@@ -660,7 +671,7 @@ async fn main() {
             .collect();
         let query = SearchQuery::from_params(&pairs).unwrap();
         let mut times = Vec::new();
-        let mut total_hits = 0;
+        let mut hits = 0;
         for rep in 0..=args.reps {
             let scope = &scopes[rep % 2];
             let t = Instant::now();
@@ -669,38 +680,138 @@ async fn main() {
             if rep > 0 {
                 times.push(elapsed);
             } else {
-                total_hits = result.total;
+                hits = result.total;
             }
         }
         times.sort();
-        per_query.push((
+        per_query.push(QueryFigures {
             name,
-            percentile(&times, 0.5),
-            percentile(&times, 0.95),
-            total_hits,
-        ));
+            p50: percentile(&times, 0.5),
+            p95: percentile(&times, 0.95),
+            hits,
+        });
         all.extend(times);
     }
     all.sort();
+    (per_query, all)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn print_mix(per_query: &[QueryFigures], all: &[Duration]) {
     println!(
         "\n{:<24} {:>9} {:>9} {:>10}",
         "query", "p50 ms", "p95 ms", "total"
     );
-    for (name, p50, p95, hits) in &per_query {
+    for q in per_query {
         println!(
-            "{name:<24} {:>9.2} {:>9.2} {hits:>10}",
-            p50.as_secs_f64() * 1e3,
-            p95.as_secs_f64() * 1e3
+            "{:<24} {:>9.2} {:>9.2} {:>10}",
+            q.name,
+            ms(q.p50),
+            ms(q.p95),
+            q.hits
         );
     }
     println!(
         "\nall {} runs: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
         all.len(),
-        percentile(&all, 0.5).as_secs_f64() * 1e3,
-        percentile(&all, 0.95).as_secs_f64() * 1e3,
-        all.last().map_or(0.0, |d| d.as_secs_f64() * 1e3)
+        ms(percentile(all, 0.5)),
+        ms(percentile(all, 0.95)),
+        all.last().map_or(0.0, |d| ms(*d))
     );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = args();
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("aleph-bench-index-{}", std::process::id()))
+    });
+    if !args.reuse {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    println!("== Tantivy");
+    let index = TantivyIndex::open(&dir, TantivyOptions::default()).unwrap();
+    let mut tantivy_rate = None;
+    let mut tantivy_bytes = None;
+    if !args.reuse {
+        tantivy_rate = Some(build_all(&index, &args, &dir.display().to_string()).await);
+        tantivy_bytes = Some(tantivy_size(&index).await);
+    }
+    let (tantivy_mix, tantivy_all) = run_mix(&index, &args).await;
+    print_mix(&tantivy_mix, &tantivy_all);
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    let Some(url) = &args.opensearch else {
+        return;
+    };
+    println!("\n== OpenSearch at {url}");
+    let options = OpenSearchOptions {
+        index: "aleph-bench".to_string(),
+        ..OpenSearchOptions::default()
+    };
+    let os = OpenSearchIndex::connect(url, options.clone())
+        .await
+        .unwrap();
+    let mut os_rate = None;
+    let mut os_bytes = None;
+    if !args.reuse {
+        os.drop_all().await.unwrap();
+        let os = OpenSearchIndex::connect(url, options).await.unwrap();
+        os_rate = Some(build_all(&os, &args, url).await);
+        let total = os
+            .count(&ReadScope::All, &SearchQuery::match_all())
+            .await
+            .unwrap();
+        let bytes = os.store_bytes().await.unwrap();
+        println!(
+            "index: {total} docs, {:.1} MB, {:.0} bytes/entity (before any force-merge)",
+            bytes as f64 / 1e6,
+            bytes as f64 / total.max(1) as f64
+        );
+        os_bytes = Some(bytes as f64 / total.max(1) as f64);
+    }
+    let (os_mix, os_all) = run_mix(&os, &args).await;
+    print_mix(&os_mix, &os_all);
+
+    println!("\n== Side by side (ratio = OpenSearch / Tantivy)");
+    if let (Some(t), Some(o)) = (tantivy_rate, os_rate) {
+        println!(
+            "bulk load: Tantivy {t:.0}/s, OpenSearch {o:.0}/s, ratio {:.2}",
+            o / t
+        );
+    }
+    if let (Some(t), Some(o)) = (tantivy_bytes, os_bytes) {
+        println!(
+            "bytes/entity: Tantivy {t:.0}, OpenSearch {o:.0}, ratio {:.2}",
+            o / t
+        );
+    }
+    println!(
+        "{:<24} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6}",
+        "query", "T p50", "T p95", "OS p50", "OS p95", "p50 x", "hits="
+    );
+    for (t, o) in tantivy_mix.iter().zip(&os_mix) {
+        println!(
+            "{:<24} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>7.2} {:>6}",
+            t.name,
+            ms(t.p50),
+            ms(t.p95),
+            ms(o.p50),
+            ms(o.p95),
+            ms(o.p50) / ms(t.p50).max(1e-6),
+            if t.hits == o.hits { "yes" } else { "NO" }
+        );
+    }
+    println!(
+        "all runs: Tantivy p50 {:.2} ms p95 {:.2} ms; OpenSearch p50 {:.2} ms p95 {:.2} ms",
+        ms(percentile(&tantivy_all, 0.5)),
+        ms(percentile(&tantivy_all, 0.95)),
+        ms(percentile(&os_all, 0.5)),
+        ms(percentile(&os_all, 0.95)),
+    );
 }

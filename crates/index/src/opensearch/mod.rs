@@ -302,6 +302,22 @@ impl OpenSearchIndex {
         Ok(name)
     }
 
+    /// Bytes on disk of the primary shards behind the target (benchmarks, capacity).
+    pub async fn store_bytes(&self) -> Result<u64, IndexError> {
+        let r = self
+            .client()
+            .json(
+                Method::GET,
+                &format!("/{}/_stats/store", self.target()),
+                None,
+            )
+            .await?
+            .ok("index statistics")?;
+        Ok(r["_all"]["primaries"]["store"]["size_in_bytes"]
+            .as_u64()
+            .unwrap_or(0))
+    }
+
     /// Removes the alias and every index behind it (tests, `aleph reset`).
     pub async fn drop_all(&self) -> Result<(), IndexError> {
         for name in self.concrete_indices().await? {
