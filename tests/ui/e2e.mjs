@@ -285,6 +285,8 @@ try {
     await checkA11y(page, 'entity');
     // Narrow screens: the same page at phone width.
     await page.setViewportSize({ width: 390, height: 844 });
+    // Nothing wider than the screen: wide parts (the network, tables) scroll inside.
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scrolling at 390 px');
     await shot(page, '13-entity-narrow');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
