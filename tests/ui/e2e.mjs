@@ -151,6 +151,7 @@ try {
     // Processing runs in the server's workers; the status panel polls until it is idle.
     await page.locator('.status-box[data-state=idle]', { hasText: 'Done' }).waitFor({ timeout: 120000 });
     await page.locator('#documents a', { hasText: 'evidence' }).waitFor({ timeout: 30000 });
+    assert.equal(await page.locator('button:has-text("Retry failed uploads")').isVisible(), false, 'no upload failed, so no upload retry');
     const failed = await page.locator('#failures tbody tr').count();
     assert.equal(failed, 0, 'no file failed');
     await shot(page, '03-collection-processed');
@@ -171,6 +172,27 @@ try {
     await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: transfer });
     await page.locator('#upload-summary', { hasText: /6 of 6 files uploaded\./ }).waitFor({ timeout: 60000 });
     await page.locator('#documents a', { hasText: 'dropped-memo.txt' }).waitFor({ timeout: 60000 });
+  });
+
+  await step('a file that cannot be processed is listed with its reason, and retried', async () => {
+    const transfer = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['%PDF-1.4\nthis is not really a PDF at all\n'], 'broken.pdf', { type: 'application/pdf' }));
+      return dt;
+    });
+    await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: transfer });
+    await page.locator('#upload-summary', { hasText: /7 of 7 files uploaded\./ }).waitFor({ timeout: 60000 });
+    const row = page.locator('#failures tbody tr', { hasText: 'broken.pdf' });
+    await row.waitFor({ timeout: 60000 });
+    const reason = (await row.locator('td').nth(2).textContent()).trim();
+    assert.ok(reason.length > 3 && reason !== '–', `a reason is given: ${reason}`);
+    await shot(page, '04-collection-failure');
+    const [retry] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith(`/collections/${collectionId}/retry`)),
+      page.click('#retry-failed'),
+    ]);
+    assert.equal(retry.status(), 202);
+    assert.ok((await retry.json()).queued >= 1, 'the failed file was queued again');
   });
 
   await step('create, edit and delete a scratch collection', async () => {
@@ -201,13 +223,13 @@ try {
     await page.goto(`${base}/search?q=${encodeURIComponent(`"${PHRASE}"`)}`);
     await page.locator('.result').first().waitFor();
     await page.locator('.result mark').first().waitFor();
-    await shot(page, '04-search-phrase');
+    await shot(page, '05-search-phrase');
     await checkA11y(page, 'search');
     await page.locator('.result .title a', { hasText: 'annual-report.pdf' }).click();
     await page.waitForURL(/\/entities\/.+\?q=/);
     await page.locator('#page-text mark', { hasText: /zanzibar/i }).first().waitFor();
     assert.equal(await page.inputValue('#page-number'), '2', 'the hit is on page 2');
-    await shot(page, '05-pdf-page');
+    await shot(page, '06-pdf-page');
     await checkA11y(page, 'pdf viewer');
   });
 
@@ -221,7 +243,7 @@ try {
     await page.locator('.chip', { hasText: 'Type' }).waitFor();
     await page.locator('.result .title a', { hasText: 'Quarterly shipment figures' }).waitFor();
     assert.notEqual(await page.textContent('#result-count'), before);
-    await shot(page, '06-search-facet');
+    await shot(page, '07-search-facet');
     await page.locator('.chip', { hasText: 'Type' }).locator('button').click();
     await page.locator('.chip', { hasText: 'Type' }).waitFor({ state: 'detached' });
     await page.locator('.chip', { hasText: 'Collection' }).waitFor();
@@ -233,11 +255,11 @@ try {
     await page.locator('.result .title a', { hasText: 'Quarterly shipment figures' }).click();
     await page.locator('.email-head', { hasText: 'Quarterly shipment figures' }).waitFor();
     await page.locator('#children a', { hasText: 'figures.txt' }).waitFor();
-    await shot(page, '07-email');
+    await shot(page, '08-email');
     await checkA11y(page, 'email');
     await page.locator('#children a', { hasText: 'figures.txt' }).click();
     await page.locator('#doc-text', { hasText: '12 containers of cloves' }).waitFor();
-    await shot(page, '08-attachment');
+    await shot(page, '09-attachment');
   });
 
   await step('open a table and page it', async () => {
@@ -249,7 +271,7 @@ try {
     assert.match(await page.textContent('#table-line'), /Rows 51–100 of 120/);
     await page.fill('input[aria-label="Filter column name"]', 'Vessel 11');
     assert.match(await page.textContent('#table-line'), /of 11 \(filtered from 120\)/);
-    await shot(page, '09-table');
+    await shot(page, '10-table');
     await checkA11y(page, 'table');
   });
 
@@ -257,12 +279,12 @@ try {
     await page.goto(`${base}/search?filter:collection_id=${collectionId}&q=cloves`);
     await page.locator('.result .title a', { hasText: 'notes.txt' }).click();
     await page.locator('#doc-text mark', { hasText: 'cloves' }).waitFor();
-    await shot(page, '10-text');
+    await shot(page, '11-text');
     await page.goto(`${base}/search?filter:collection_id=${collectionId}&filter:schema=HyperText`);
     await page.locator('.result .title a').first().click();
     const frame = page.frameLocator('iframe.html');
     await frame.locator('h1', { hasText: 'Harbour news' }).waitFor();
-    await shot(page, '11-html');
+    await shot(page, '12-html');
   });
 
   await step('open an entity with its relationships', async () => {
@@ -281,13 +303,13 @@ try {
     const { readFileSync } = await import('node:fs');
     const lines = readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((e) => e.schema).sort(), ['Company', 'Ownership', 'Person']);
-    await shot(page, '12-entity');
+    await shot(page, '13-entity');
     await checkA11y(page, 'entity');
     // Narrow screens: the same page at phone width.
     await page.setViewportSize({ width: 390, height: 844 });
     // Nothing wider than the screen: wide parts (the network, tables) scroll inside.
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no horizontal scrolling at 390 px');
-    await shot(page, '13-entity-narrow');
+    await shot(page, '14-entity-narrow');
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
@@ -330,7 +352,7 @@ try {
     await page.waitForFunction(() => true);
     assert.deepEqual(decisions.map((d) => [d.entity_id, d.match_id, d.judgement]),
       [['a0', 'b0', 'positive'], ['a1', 'b1', 'negative'], ['a1', 'b1', 'no_judgement']]);
-    await shot(page, '14-xref');
+    await shot(page, '15-xref');
     await checkA11y(page, 'xref review');
     await page.unroute(`**/api/2/collections/${collectionId}/xref?**`);
     await page.unroute('**/api/2/profiles/_pairwise');
@@ -339,7 +361,7 @@ try {
   await step('collections list and sign out', async () => {
     await page.goto(`${base}/collections`);
     await page.locator('.card a', { hasText: 'Harbour investigation' }).waitFor();
-    await shot(page, '15-collections');
+    await shot(page, '16-collections');
     await checkA11y(page, 'collections');
     await page.click('#nav a.user');
     await page.waitForURL(/\/settings$/);
@@ -352,7 +374,7 @@ try {
     const viaKey = await fetch(`${base}/api/2/collections/${collectionId}`, { headers: { Authorization: `ApiKey ${key}` } });
     assert.equal(viaKey.status, 200, 'the new API key works');
     server.apiKey = key;
-    await shot(page, '16-settings');
+    await shot(page, '17-settings');
     await checkA11y(page, 'settings');
     await page.click('#nav a:has-text("Status")');
     await page.locator('main', { hasText: 'There are no ongoing tasks.' }).waitFor();
@@ -378,7 +400,7 @@ try {
     assert.equal(await page.locator('.result').count(), 0);
     await page.goto(`${base}/collections/${collectionId}`);
     await page.locator('[role=alert] h1', { hasText: /access|not be found/ }).waitFor();
-    await shot(page, '17-outsider');
+    await shot(page, '18-outsider');
   });
 
   async function signIn(email, password) {
@@ -399,7 +421,7 @@ try {
     await page.locator('#access td', { hasText: 'outsider' }).waitFor();
     await page.click('#access-save');
     await page.locator('#access-message', { hasText: 'Saved' }).waitFor();
-    await shot(page, '18-access');
+    await shot(page, '19-access');
     await page.click('#logout');
     await page.waitForURL(/\/login$/);
     await signIn('outsider@example.org', 'outsider-pass-1');
