@@ -147,7 +147,7 @@ try {
   await step('upload a folder of mixed files and watch processing end', async () => {
     const folder = writeFixtures(work);
     await page.setInputFiles('#upload-folder', folder);
-    await page.locator('#upload-summary', { hasText: /5 of 5 files uploaded\./ }).waitFor({ timeout: 60000 });
+    await page.locator('#upload-summary', { hasText: /6 of 6 files uploaded\./ }).waitFor({ timeout: 60000 });
     // Processing runs in the server's workers; the status panel polls until it is idle.
     await page.locator('.status-box[data-state=idle]', { hasText: 'Done' }).waitFor({ timeout: 120000 });
     await page.locator('#documents a', { hasText: 'evidence' }).waitFor({ timeout: 30000 });
@@ -170,7 +170,7 @@ try {
     });
     await page.dispatchEvent('#dropzone', 'dragenter', { dataTransfer: transfer });
     await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: transfer });
-    await page.locator('#upload-summary', { hasText: /6 of 6 files uploaded\./ }).waitFor({ timeout: 60000 });
+    await page.locator('#upload-summary', { hasText: /7 of 7 files uploaded\./ }).waitFor({ timeout: 60000 });
     await page.locator('#documents a', { hasText: 'dropped-memo.txt' }).waitFor({ timeout: 60000 });
   });
 
@@ -181,7 +181,7 @@ try {
       return dt;
     });
     await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: transfer });
-    await page.locator('#upload-summary', { hasText: /7 of 7 files uploaded\./ }).waitFor({ timeout: 60000 });
+    await page.locator('#upload-summary', { hasText: /8 of 8 files uploaded\./ }).waitFor({ timeout: 60000 });
     const row = page.locator('#failures tbody tr', { hasText: 'broken.pdf' });
     await row.waitFor({ timeout: 60000 });
     const reason = (await row.locator('td').nth(2).textContent()).trim();
@@ -275,7 +275,11 @@ try {
     await checkA11y(page, 'table');
   });
 
-  await step('open the other viewers: text, HTML', async () => {
+  await step('open the other viewers: image, text, HTML', async () => {
+    await page.goto(`${base}/search?filter:collection_id=${collectionId}&filter:schema=Image`);
+    await page.locator('.result .title a', { hasText: 'pixel.png' }).click();
+    await page.locator('img.doc').waitFor();
+    await page.waitForFunction(() => document.querySelector('img.doc')?.naturalWidth === 1);
     await page.goto(`${base}/search?filter:collection_id=${collectionId}&q=cloves`);
     await page.locator('.result .title a', { hasText: 'notes.txt' }).click();
     await page.locator('#doc-text mark', { hasText: 'cloves' }).waitFor();
@@ -284,6 +288,8 @@ try {
     await page.locator('.result .title a').first().click();
     const frame = page.frameLocator('iframe.html');
     await frame.locator('h1', { hasText: 'Harbour news' }).waitFor();
+    // The page's script is gone from the stored HTML (and the frame allows no scripts anyway).
+    assert.equal(await frame.locator('script').count(), 0);
     await shot(page, '12-html');
   });
 

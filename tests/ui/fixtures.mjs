@@ -1,5 +1,5 @@
 // The mixed folder the browser test uploads: a two-page PDF (the phrase on page 2), an
-// e-mail with an attachment, a CSV table of 120 rows, an HTML page and a text file.
+// e-mail with an attachment, a CSV table of 120 rows, an HTML page, an image and a text file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -64,6 +64,8 @@ export function writeFixtures(root) {
   for (let i = 1; i <= 120; i += 1) rows.push(`Vessel ${i},${i % 2 ? 'de' : 'fr'},${i * 100}`);
   writeFileSync(join(dir, 'vessels.csv'), `${rows.join('\n')}\n`);
   writeFileSync(join(dir, 'notes.txt'), 'Meeting notes: the harbour master asked about cloves.\n');
+  // A 1×1 PNG: an Image document whose file the viewer shows.
+  writeFileSync(join(dir, 'pixel.png'), Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
   writeFileSync(join(dir, 'page.html'), '<html><head><title>Harbour page</title></head><body><h1>Harbour news</h1><p>Ships arrived.</p><script>alert(1)</script></body></html>');
   return dir;
 }

@@ -27,9 +27,17 @@ export async function collectionView(ctx) {
 
   async function refreshStats() {
     const fresh = await api(`collections/${id}`, { query: { refresh: 'true' } }).catch(() => null);
-    if (ctx.alive() && fresh) renderStats(stats, fresh, model);
+    if (ctx.alive() && fresh) { renderStats(stats, fresh, model); renderMeta(fresh); }
   }
 
+  const meta = h('p', { class: 'muted', id: 'collection-meta' });
+  const renderMeta = (c) => clear(meta,
+    h('span', { class: 'tag' }, c.casefile ? 'investigation' : (c.category || 'dataset')), ' ',
+    `${fmt.n(c.count || 0)} entities`,
+    c.countries ? ` · ${c.countries.join(', ').toUpperCase()}` : '',
+    c.creator ? ` · created by ${c.creator.label || c.creator.name}` : '',
+    c.created_at ? ` · ${fmt.date(c.created_at)}` : '');
+  renderMeta(collection);
   const xrefLink = h('p', { id: 'xref-link' });
   // Only when the server offers cross-referencing (it answers 404 otherwise).
   api(`collections/${id}/xref`, { query: { limit: '0' } }).then((x) => {
@@ -48,12 +56,7 @@ export async function collectionView(ctx) {
       h('li', null, h('a', { href: '/collections' }, 'Collections')), h('li', { 'aria-current': 'page' }, collection.label))),
     h('h1', null, collection.label),
     collection.summary ? h('p', { class: 'reading' }, collection.summary) : null,
-    h('p', { class: 'muted' },
-      h('span', { class: 'tag' }, collection.casefile ? 'investigation' : (collection.category || 'dataset')), ' ',
-      `${fmt.n(collection.count || 0)} entities`,
-      collection.countries ? ` · ${collection.countries.join(', ').toUpperCase()}` : '',
-      collection.creator ? ` · created by ${collection.creator.label || collection.creator.name}` : '',
-      collection.created_at ? ` · ${fmt.date(collection.created_at)}` : ''),
+    meta,
     h('div', { class: 'actions' },
       h('form', { class: 'search-form', role: 'search', action: '/search', method: 'get' },
         h('input', { type: 'hidden', name: 'filter:collection_id', value: collection.id }),
