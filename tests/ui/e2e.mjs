@@ -234,8 +234,13 @@ try {
   });
 
   await step('apply a facet, see the chip, remove it', async () => {
-    await page.goto(`${base}/search?filter:collection_id=${collectionId}`);
+    await page.goto(`${base}/search?filter:collection_id=${collectionId}&facet_size:schema=2`);
     await page.locator('#result-count').waitFor();
+    // Two types shown, the rest behind "Show more", which keeps its size in the URL.
+    assert.equal(await page.locator('button[data-facet=schema]').count(), 2);
+    await page.click('a[data-more=schema]');
+    await page.waitForURL(/facet_size%3Aschema=22|facet_size:schema=22/);
+    await page.locator('button[data-facet=schema][data-value=Email]').waitFor();
     const before = await page.textContent('#result-count');
     const facet = page.locator('button[data-facet=schema][data-value=Email]');
     await facet.click();

@@ -43,7 +43,7 @@ export function apiQuery(query, { facets = true, limit = LIMIT } = {}) {
   if (facets) {
     for (const f of FACETS) {
       q.append('facet', f.field);
-      q.set(`facet_size:${f.field}`, '10');
+      q.set(`facet_size:${f.field}`, String(Math.min(Number(query.get(`facet_size:${f.field}`)) || 10, 100)));
       if (f.interval) q.set(`facet_interval:${f.field}`, f.interval);
     }
   }
@@ -54,6 +54,12 @@ function withParams(query, change) {
   const next = new URLSearchParams(query);
   change(next);
   next.delete('offset');
+  return `/search?${next}`;
+}
+
+function withSize(query, field, size) {
+  const next = new URLSearchParams(query);
+  next.set(`facet_size:${field}`, String(size));
   return `/search?${next}`;
 }
 
@@ -173,7 +179,10 @@ function renderFacets(ctx, side, facets, model) {
           type: 'button', 'aria-pressed': String(on), 'data-facet': f.field, 'data-value': v.id,
           onclick: () => ctx.navigate(toggleFilter(query, f.field, String(v.id))),
         }, h('span', null, label), h('span', { class: 'count' }, fmt.n(v.count))));
-      }))));
+      })),
+      // Ten values first; the rest on request, kept in the URL like everything else.
+      values.length >= Number(query.get(`facet_size:${f.field}`) || 10)
+        ? h('a', { href: withSize(query, f.field, Number(query.get(`facet_size:${f.field}`) || 10) + 20), 'data-more': f.field }, `Show more ${f.label.toLowerCase()}`) : null));
   }
   clear(side, blocks.length ? blocks : h('p', { class: 'muted' }, 'No filters for these results.'));
 }
