@@ -10,7 +10,11 @@ use unicode_script::UnicodeScript;
 
 /// FtM's `sanitize_text`: NFC, remove unsafe characters, strip; `None` when nothing is left.
 pub(crate) fn sanitize_text(raw: &str) -> Option<String> {
-    let nfc: Cow<'_, str> = if raw.is_ascii() {
+    // Most values are ASCII or already NFC: the quick check avoids rebuilding them.
+    let nfc: Cow<'_, str> = if raw.is_ascii()
+        || unicode_normalization::is_nfc_quick(raw.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
         Cow::Borrowed(raw)
     } else {
         Cow::Owned(raw.nfc().collect())
@@ -28,7 +32,12 @@ pub(crate) fn sanitize_text(raw: &str) -> Option<String> {
 /// controls (except tab, line feed and carriage return), zero-width and bidi formatting
 /// characters, soft hyphens, BOMs and surrogates are deleted.
 pub(crate) fn remove_unsafe_chars(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| unsafe_char(c).is_some()) {
+    let clean = if text.is_ascii() {
+        text.bytes().all(|b| unsafe_char(char::from(b)).is_none())
+    } else {
+        !text.chars().any(|c| unsafe_char(c).is_some())
+    };
+    if clean {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
