@@ -585,7 +585,22 @@ async fn count_and_facets_only(b: Backend) {
     );
 }
 
+async fn sorting_on_a_property_nobody_has(b: Backend) {
+    let index = fixture(&b).await;
+    let r = run(
+        &index,
+        &[
+            ("filter:schema", "Company"),
+            ("sort", "properties.swiftBic:desc"),
+        ],
+    )
+    .await;
+    // Every value is missing: the id decides.
+    assert_eq!(ids(&r), ["c1", "c2", "c3"]);
+}
+
 backend_tests!(
+    sorting_on_a_property_nobody_has,
     filters,
     facet_counts_and_options,
     a_filter_does_not_narrow_its_own_facet,

@@ -65,7 +65,14 @@ pub fn sort(query: &SearchQuery) -> Vec<Value> {
                     } else {
                         "min"
                     };
-                    keys.push(json!({path: {"order": order, "mode": mode, "missing": "_last"}}));
+                    // A property no entity has yet is not in the mapping; sorting on it must
+                    // still work (everything is missing), as with Tantivy.
+                    keys.push(json!({path: {
+                        "order": order,
+                        "mode": mode,
+                        "missing": "_last",
+                        "unmapped_type": "keyword",
+                    }}));
                 }
             }
         }
