@@ -72,6 +72,9 @@ class AlephServer:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # Prometheus metrics on a port of their own (`/metrics`).
+        self.metrics_port = free_port()
+        self.metrics_url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         self.api_key = None
         self.proc = None
         self._lines = queue.Queue()
@@ -95,7 +98,8 @@ class AlephServer:
         log = open(self.data_dir / "server.log", "wb")
         self.proc = subprocess.Popen(
             [self.aleph, "serve", "--data-dir", str(self.data_dir),
-             "--bind", f"127.0.0.1:{self.port}"],
+             "--bind", f"127.0.0.1:{self.port}",
+             "--metrics-bind", f"127.0.0.1:{self.metrics_port}"],
             stdout=subprocess.PIPE,
             stderr=log,
             env=self._env(),

@@ -30,8 +30,11 @@ enum Command {
     Status(commands::processing::StatusArgs),
     /// Queue failed files again (by error class, stage, or older processor version).
     Retry(commands::processing::RetryArgs),
-    /// Bring the database schema up to date (also done at every start).
-    Upgrade(commands::serve::DataArgs),
+    /// Bring the database schema up to date (also done at every start); `--check` only
+    /// tells which migrations would run.
+    Upgrade(commands::serve::UpgradeArgs),
+    /// Read the audit log: who logged in, searched, viewed, downloaded, exported, changed.
+    Audit(commands::audit::AuditArgs),
     /// Load FtM JSON lines into a collection (created if missing), store and index.
     LoadEntities(commands::data::LoadArgs),
     /// Search the local index and print results and facets.
@@ -95,6 +98,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
         match command {
             Command::Serve(args) => commands::serve::serve(args).await,
             Command::Upgrade(args) => commands::serve::upgrade(args).await,
+            Command::Audit(args) => commands::audit::run(args).await,
             Command::Worker(args) => commands::serve::worker(args).await,
             Command::Status(args) => commands::processing::status(args).await,
             Command::Retry(args) => commands::processing::retry(args).await,

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use store::{NewAuditEntry, Store};
+use store::{NewAuditEntry, Store, Timestamp};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::state::AppState;
@@ -129,6 +129,18 @@ pub fn spawn_pruner(
     }))
 }
 
+/// An RFC 3339 time, or a date meaning its midnight (UTC).
+pub fn parse_time(raw: &str) -> Option<Timestamp> {
+    let raw = raw.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
 /// The client's address, for handlers that have no [`crate::auth::Actor`] (logins,
 /// downloads authorised by a token).
 pub struct ClientAddress(pub Option<String>);
@@ -186,6 +198,21 @@ mod tests {
                 .insert(ConnectInfo(p.parse::<SocketAddr>().unwrap()));
         }
         parts
+    }
+
+    #[test]
+    fn times_and_dates() {
+        assert_eq!(
+            parse_time("2026-11-28").unwrap().to_rfc3339(),
+            "2026-11-28T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_time("2026-11-28T10:00:00+01:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-28T09:00:00+00:00"
+        );
+        assert!(parse_time("yesterday").is_none());
     }
 
     #[test]

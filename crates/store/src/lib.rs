@@ -112,6 +112,19 @@ pub async fn open(uri: &str) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::open(sqlite_path(uri)?).await?))
 }
 
+/// Open the store a URI names without migrating it, for `aleph upgrade --check`: `None`
+/// when a SQLite file does not exist yet (nothing is created).
+pub async fn open_unmigrated(uri: &str) -> Result<Option<Arc<dyn Store>>> {
+    if uri.starts_with("postgres://") || uri.starts_with("postgresql://") {
+        return Ok(Some(Arc::new(PgStore::connect(uri, None).await?)));
+    }
+    let path = sqlite_path(uri)?;
+    if !path.is_file() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(SqliteStore::open_unmigrated(path).await?)))
+}
+
 fn sqlite_path(uri: &str) -> Result<std::path::PathBuf> {
     let path = match uri.strip_prefix("sqlite://") {
         Some(rest) => rest,

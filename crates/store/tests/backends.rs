@@ -10,6 +10,11 @@ mod sqlite {
 
     suite!(crate::common::Sqlite);
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_earlier_version_upgrades_with_data_intact() {
+        crate::suite::upgrades::every_earlier_sqlite_version_upgrades_with_data_intact().await;
+    }
+
     #[tokio::test]
     async fn unwritable_path_is_unavailable() {
         let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 //! One module per command group; each parses its own arguments and returns an exit code.
 
 pub mod admin;
+pub mod audit;
 pub mod client;
 pub mod crawldir;
 pub mod data;

@@ -15,7 +15,27 @@ pub struct ServeArgs {
     #[arg(long, env = "ALEPH_WORKERS")]
     pub workers: Option<usize>,
     #[command(flatten)]
+    pub metrics: MetricsArgs,
+    #[command(flatten)]
     pub data: DataArgs,
+}
+
+#[derive(Args)]
+pub struct MetricsArgs {
+    /// Where to serve Prometheus metrics (`/metrics`): a port (all interfaces), an
+    /// address:port, or 0 for none.
+    #[arg(long, env = "ALEPH_METRICS_BIND", default_value = "127.0.0.1:9100")]
+    pub metrics_bind: String,
+}
+
+impl MetricsArgs {
+    /// Serve metrics in the background, if asked to.
+    async fn spawn(&self, state: &server::AppState) -> anyhow::Result<()> {
+        if let Some(bind) = server::metrics::parse_bind(&self.metrics_bind)? {
+            server::metrics::spawn(state.clone(), bind).await;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args)]
@@ -23,6 +43,8 @@ pub struct WorkerArgs {
     /// Files processed at once (default: one per core).
     #[arg(long, short = 'c')]
     pub concurrency: Option<usize>,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -63,6 +85,7 @@ pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     // analyses files and leaves their indexing to it.
     let state = args.data.open_read_only().await?;
     let concurrency = args.concurrency.unwrap_or_else(cores).max(1);
+    args.metrics.spawn(&state).await?;
     let (stop, handle) = spawn_workers(&state, concurrency, false)?;
     println!("worker running with {concurrency} slots; Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;
@@ -113,6 +136,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         println!("  password: {}", admin.password);
         println!("  API key:  {}", admin.api_key);
     }
+    args.metrics.spawn(&state).await?;
+    server::audit::spawn_pruner(state.store.clone(), state.settings.audit_retention_days);
     let workers = args.workers.unwrap_or_else(cores);
     // The server always indexes (it owns the index); `--workers` sets its file slots.
     let background = Some(spawn_workers(&state, workers, true)?);
@@ -128,10 +153,60 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn upgrade(args: DataArgs) -> anyhow::Result<ExitCode> {
-    let settings = server::Settings::from_env(Some(args.data_dir.clone()))?;
-    let store = store::open(&settings.database_uri).await?;
+#[derive(Args)]
+pub struct UpgradeArgs {
+    /// Only tell which migrations would run, changing nothing. Exits with 0 when the
+    /// schema is up to date and 1 when migrations would run.
+    #[arg(long)]
+    pub check: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+}
+
+pub async fn upgrade(args: UpgradeArgs) -> anyhow::Result<ExitCode> {
+    let settings = server::Settings::from_env(Some(args.data.data_dir.clone()))?;
+    if args.check {
+        return check_upgrade(&settings.database_uri).await;
+    }
+    let Some(store) = store::open_unmigrated(&settings.database_uri).await? else {
+        store::open(&settings.database_uri).await?;
+        println!(
+            "created a new database at schema version {}",
+            store::LATEST_VERSION
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
     let done = store.migrate().await?;
-    println!("database schema: {done:?}");
+    if done.from == done.to {
+        println!("database schema is up to date (version {})", done.to);
+    } else {
+        println!(
+            "database schema upgraded from version {} to {}",
+            done.from, done.to
+        );
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn check_upgrade(uri: &str) -> anyhow::Result<ExitCode> {
+    let Some(store) = store::open_unmigrated(uri).await? else {
+        println!("no database at {uri} yet: every migration runs on first start");
+        for m in store::pending(0)? {
+            println!("  {:>3}  {}", m.version, m.name);
+        }
+        return Ok(ExitCode::from(1));
+    };
+    let current = store.schema_version().await?;
+    let pending = store::pending(current)?;
+    if pending.is_empty() {
+        println!("database schema is up to date (version {current})");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "database schema is at version {current}; `aleph upgrade` (or the next start) would run:"
+    );
+    for m in &pending {
+        println!("  {:>3}  {}", m.version, m.name);
+    }
+    Ok(ExitCode::from(1))
 }

@@ -5,6 +5,7 @@ use axum::extract::State;
 use serde_json::{Map, Value, json};
 use store::{AuditEntry, AuditQuery, Timestamp};
 
+use crate::audit::parse_time;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{Envelope, PageRequest};
@@ -50,18 +51,6 @@ pub async fn list(
     ))
 }
 
-/// An RFC 3339 time, or a date meaning its midnight (UTC).
-pub fn parse_time(raw: &str) -> Option<Timestamp> {
-    let raw = raw.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
-        return Some(t.with_timezone(&chrono::Utc));
-    }
-    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-}
-
 fn time(params: &Params, key: &str) -> ApiResult<Option<Timestamp>> {
     params
         .get(key)
@@ -84,24 +73,4 @@ fn entry_json(e: &AuditEntry) -> Value {
         "detail": e.detail,
         "address": e.address,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_and_dates() {
-        assert_eq!(
-            parse_time("2026-11-28").unwrap().to_rfc3339(),
-            "2026-11-28T00:00:00+00:00"
-        );
-        assert_eq!(
-            parse_time("2026-11-28T10:00:00+01:00")
-                .unwrap()
-                .to_rfc3339(),
-            "2026-11-28T09:00:00+00:00"
-        );
-        assert!(parse_time("yesterday").is_none());
-    }
 }

@@ -10,6 +10,7 @@ pub mod entitysets;
 pub mod jobs;
 pub mod migrations;
 pub mod roles;
+pub mod upgrades;
 pub mod xref;
 
 use ftm::Entity;
