@@ -5,6 +5,7 @@
 //! order. Values the types refuse and entities without an id are reported on standard
 //! error, as FtM logs them.
 
+mod load;
 mod sources;
 mod sql;
 mod values;
@@ -20,6 +21,7 @@ use ftm::jsonl::write_entity;
 use ftm::mapping::{MapWarning, MappingFile, QueryMapping, SourceSpec};
 use rayon::prelude::*;
 
+use super::serve::DataArgs;
 use crate::io::open_output;
 
 /// Records mapped together on all cores.
@@ -45,6 +47,16 @@ pub struct MapArgs {
     /// Do not print each dropped value or skipped entity, only their numbers.
     #[arg(short, long)]
     quiet: bool,
+    /// Load the entities into this collection of the data directory (created if missing)
+    /// instead of writing them out. They are signed with the collection's namespace, and
+    /// running the same mapping again replaces what it wrote before.
+    #[arg(short = 'f', long, conflicts_with_all = ["outfile", "no_sign", "sign"])]
+    foreign_id: Option<String>,
+    /// Label of the collection when `--foreign-id` creates it.
+    #[arg(long, requires = "foreign_id")]
+    label: Option<String>,
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 /// What one run did, for the closing summary.
@@ -57,6 +69,9 @@ struct Tally {
 }
 
 pub fn run(args: MapArgs) -> anyhow::Result<ExitCode> {
+    if args.foreign_id.is_some() {
+        return load::run(args);
+    }
     let file = MappingFile::load(&args.mapping)?;
     let mut out = open_output(&args.outfile)?;
     let mut tally = Tally::default();

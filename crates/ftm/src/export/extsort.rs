@@ -11,7 +11,7 @@ const MAX_FAN_IN: usize = 128;
 
 /// Collects lines (without newlines), spilling sorted runs of at most `limit` bytes to
 /// files in `dir`.
-pub(super) struct ExternalSorter {
+pub struct ExternalSorter {
     dir: PathBuf,
     limit: usize,
     chunk: Vec<Vec<u8>>,
@@ -21,7 +21,7 @@ pub(super) struct ExternalSorter {
 }
 
 impl ExternalSorter {
-    pub(super) fn new(dir: &Path, limit: usize) -> ExternalSorter {
+    pub fn new(dir: &Path, limit: usize) -> ExternalSorter {
         ExternalSorter {
             dir: dir.to_path_buf(),
             limit,
@@ -33,7 +33,7 @@ impl ExternalSorter {
     }
 
     /// Add a line; it must not contain `\n`.
-    pub(super) fn push(&mut self, line: Vec<u8>) -> io::Result<()> {
+    pub fn push(&mut self, line: Vec<u8>) -> io::Result<()> {
         debug_assert!(!line.contains(&b'\n'));
         self.chunk_bytes += line.len() + 32;
         self.chunk.push(line);
@@ -66,7 +66,7 @@ impl ExternalSorter {
     }
 
     /// All lines, sorted bytewise.
-    pub(super) fn finish(mut self) -> io::Result<Merge> {
+    pub fn finish(mut self) -> io::Result<Merge> {
         if self.runs.is_empty() {
             self.chunk.sort_unstable();
             return Ok(Merge::memory(std::mem::take(&mut self.chunk)));
@@ -92,7 +92,7 @@ impl ExternalSorter {
 }
 
 /// The merged, sorted lines.
-pub(super) struct Merge {
+pub struct Merge {
     readers: Vec<BufReader<File>>,
     heap: BinaryHeap<Reverse<(Vec<u8>, usize)>>,
     memory: std::vec::IntoIter<Vec<u8>>,
@@ -129,7 +129,7 @@ impl Merge {
         Ok(())
     }
 
-    pub(super) fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
+    pub fn next_line(&mut self) -> io::Result<Option<Vec<u8>>> {
         if self.readers.is_empty() {
             return Ok(self.memory.next());
         }

@@ -12,7 +12,7 @@ pub mod csv;
 pub mod cypher;
 #[cfg(feature = "excel")]
 pub mod excel;
-mod extsort;
+pub mod extsort;
 pub mod gexf;
 pub mod graph;
 pub mod neo4j;
