@@ -8,11 +8,11 @@ const LIMIT = 20;
 const FACETS = [
   { field: 'schema', label: 'Type' },
   { field: 'collection_id', label: 'Collection' },
-  { field: 'dates', label: 'Dates', interval: 'year' },
+  { field: 'dates', label: 'Dates', interval: 'year', heavy: true },
   { field: 'countries', label: 'Countries' },
   { field: 'languages', label: 'Languages' },
-  { field: 'emails', label: 'E-mails' },
-  { field: 'phones', label: 'Phones' },
+  { field: 'emails', label: 'E-mails', heavy: true },
+  { field: 'phones', label: 'Phones', heavy: true },
   { field: 'names', label: 'Names' },
   { field: 'properties.peopleMentioned', label: 'People mentioned' },
   { field: 'properties.companiesMentioned', label: 'Companies mentioned' },
@@ -31,7 +31,10 @@ function facetLabel(field) {
 }
 
 // The API request for a page URL: the user's parameters plus paging, facets, highlights.
-export function apiQuery(query, { facets = true, limit = LIMIT } = {}) {
+// Facets come in two requests: the results with the cheap facets, then (limit=0) the
+// ones that count over every matching document (the date histogram, e-mails, phones),
+// which take far longer on a big index and must not hold the results back.
+export function apiQuery(query, { facets = true, limit = LIMIT, heavy = false } = {}) {
   const q = new URLSearchParams();
   for (const [k, v] of query) {
     if (k === 'q' || k === 'sort' || k === 'offset' || k.startsWith('filter:') || k.startsWith('exclude:')) q.append(k, v);
@@ -42,6 +45,7 @@ export function apiQuery(query, { facets = true, limit = LIMIT } = {}) {
   q.set('highlight_count', '3');
   if (facets) {
     for (const f of FACETS) {
+      if (Boolean(f.heavy) !== heavy) continue;
       q.append('facet', f.field);
       q.set(`facet_size:${f.field}`, String(Math.min(Number(query.get(`facet_size:${f.field}`)) || 10, 100)));
       if (f.interval) q.set(`facet_interval:${f.field}`, f.interval);
@@ -114,7 +118,14 @@ export async function searchView(ctx) {
 
   const [model, data] = await Promise.all([getModel(), api('entities', { query: apiQuery(query) })]);
   if (!ctx.alive()) return;
-  renderFacets(ctx, side, data.facets || {}, model);
+  const heavy = api('entities', { query: apiQuery(query, { heavy: true, limit: 0 }) }).catch(() => ({ facets: {} }));
+  const facets = { ...(data.facets || {}) };
+  renderFacets(ctx, side, facets, model);
+  heavy.then((more) => {
+    if (!ctx.alive()) return;
+    Object.assign(facets, more.facets || {});
+    renderFacets(ctx, side, facets, model);
+  });
   renderResults(ctx, results, data, model);
   results.removeAttribute('aria-busy');
   announce(`${fmt.n(data.total)} results`);
