@@ -11,6 +11,7 @@ mod openapi;
 mod processing;
 mod roles;
 mod system;
+mod xref;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -55,6 +56,14 @@ pub fn router() -> Router<AppState> {
             post(processing::reingest),
         )
         .route("/api/2/status", get(processing::dashboard))
+        .route(
+            "/api/2/collections/{id}/xref",
+            get(xref::list).post(xref::trigger),
+        )
+        .route("/api/2/collections/{id}/xref.xlsx", get(xref::export))
+        .route("/api/2/profiles/_pairwise", post(xref::pairwise))
+        .route("/api/2/profiles/{id}", get(xref::profile))
+        .route("/api/2/match", post(xref::match_entity))
         .route(
             "/api/2/collections/{id}/_stream",
             get(bulk::stream_collection),

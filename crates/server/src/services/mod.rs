@@ -6,3 +6,4 @@ pub mod pipeline;
 pub mod reindex;
 pub mod status;
 pub mod upload;
+pub mod xref;

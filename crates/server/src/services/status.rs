@@ -13,9 +13,17 @@ use crate::state::AppState;
 /// stages: [{job_id, stage, pending, running, finished}]}`. Like Aleph, only stages with
 /// work queued or running are listed; an idle collection shows zeros and null times.
 /// `finished` counts everything that stage has finished (succeeded, failed or dead).
+/// A collection that was cross-referenced also gets `xref`: the run's state, progress
+/// and estimated time left.
 pub async fn collection_status(state: &AppState, collection_id: i64) -> ApiResult<Value> {
     let counts = state.store.job_counts(Some(collection_id)).await?;
-    Ok(aleph_status(&counts))
+    let mut status = aleph_status(&counts);
+    // Cross-referencing runs in batches of one job: its own progress says how far it is.
+    let xref = crate::services::xref::progress(&state.store, collection_id).await?;
+    if !xref.is_null() {
+        status["xref"] = xref;
+    }
+    Ok(status)
 }
 
 pub fn aleph_status(counts: &[StageCounts]) -> Value {

@@ -4,7 +4,7 @@
 //! works. If the worker dies, the lease runs out and the job goes back to the queue by
 //! itself (the store does that when anyone claims). Ingest jobs run several at a time, each
 //! in its own child process; index jobs are taken in batches so that one index commit
-//! covers many documents. Any number of workers, in the server or in `aleph worker`
+//! covers many documents; cross-referencing runs one collection at a time. Any number of workers, in the server or in `aleph worker`
 //! processes on other machines, can share one store.
 
 pub mod sandbox;
@@ -30,6 +30,8 @@ pub struct WorkerOptions {
     /// Whether this worker runs index jobs. With the embedded index only the process that
     /// owns the index writer (the server) may.
     pub index: bool,
+    /// Whether this worker runs cross-referencing jobs.
+    pub xref: bool,
     /// How long a claimed job is ours without a heartbeat.
     pub lease: Duration,
     /// How long to wait before asking for work again when there was none.
@@ -49,6 +51,7 @@ impl WorkerOptions {
             name: format!("{host}:{}:{}", std::process::id(), rand::random::<u32>()),
             concurrency,
             index: true,
+            xref: true,
             lease: Duration::from_secs(120),
             idle_poll: Duration::from_millis(500),
             index_batch: 500,
@@ -69,6 +72,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     };
     let mut tasks = JoinSet::new();
     let mut index_running = false;
+    let mut xref_running = false;
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
     let liveness = WorkerLabels {
         worker: options.name.clone(),
@@ -86,8 +90,10 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
             .get_or_create(&liveness)
             .set(i64::try_from(options.concurrency - slots.available_permits()).unwrap_or(0));
         while let Some(done) = tasks.try_join_next() {
-            if let Ok(TaskKind::Index) = done {
-                index_running = false;
+            match done {
+                Ok(TaskKind::Index) => index_running = false,
+                Ok(TaskKind::Xref) => xref_running = false,
+                _ => {}
             }
         }
         let mut claimed_any = false;
@@ -181,13 +187,43 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::warn!("cannot claim index jobs: {e}"),
             }
         }
+        // Cross-referencing: one run at a time, checkpointed batch by batch, so a run
+        // whose worker dies is picked up where it stopped.
+        if options.xref && !xref_running {
+            match state
+                .store
+                .claim(&options.name, &[Stage::XREF.as_str()], 1, options.lease)
+                .await
+            {
+                Ok(jobs) => {
+                    for job in jobs {
+                        claimed_any = true;
+                        xref_running = true;
+                        let (state, options) = (state.clone(), options.clone());
+                        tasks.spawn(async move {
+                            let started = std::time::Instant::now();
+                            let outcome = with_heartbeat(&state, &options, &[job.id], async {
+                                crate::services::xref::run_job(&state.store, &job).await
+                            })
+                            .await;
+                            let elapsed = started.elapsed();
+                            finish(&state, &options, &job, Some(outcome), elapsed, None).await;
+                            TaskKind::Xref
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!("cannot claim xref jobs: {e}"),
+            }
+        }
         if !claimed_any {
             tokio::select! {
                 _ = tokio::time::sleep(options.idle_poll) => {}
                 _ = shutdown.changed() => {}
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Ok(TaskKind::Index) = done {
-                        index_running = false;
+                    match done {
+                        Ok(TaskKind::Index) => index_running = false,
+                        Ok(TaskKind::Xref) => xref_running = false,
+                        _ => {}
                     }
                 }
             }
@@ -201,6 +237,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
 enum TaskKind {
     File,
     Index,
+    Xref,
 }
 
 /// Run `work` while renewing the lease of `job_ids` every third of the lease time.

@@ -21,3 +21,4 @@ mod openapi;
 mod paging;
 mod roles;
 mod search;
+mod xref;
