@@ -2,7 +2,7 @@
 // first (each a Folder document, its children get `parent_id`), then files go up four at
 // a time, each with its own progress and error, and the failed ones can be sent again.
 import { upload, api } from './api.js';
-import { h, clear, fmt, announce } from './dom.js';
+import { h, clear, announce } from './dom.js';
 
 const PARALLEL = 4;
 
@@ -50,7 +50,6 @@ export function uploader(collection, { parentId = null, onUploaded } = {}) {
   const box = h('section', { 'aria-labelledby': 'upload-h' }, h('h2', { id: 'upload-h' }, 'Upload documents'), zone, summary, retry, list);
   let items = [];
   const folders = new Map(); // relative folder path → document id
-  const maxBytes = null;
 
   function keyClick(e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); e.target.click(); } }
 
@@ -98,7 +97,6 @@ export function uploader(collection, { parentId = null, onUploaded } = {}) {
     item.stateEl.textContent = 'uploading';
     item.row.className = '';
     try {
-      if (maxBytes && item.file.size > maxBytes) throw new Error(`larger than the limit (${fmt.bytes(maxBytes)})`);
       const cut = item.path.lastIndexOf('/');
       const parent = await folderId(cut >= 0 ? item.path.slice(0, cut) : '');
       const meta = { file_name: item.file.name, foreign_id: item.path };
