@@ -132,6 +132,18 @@ try {
     await page.locator('#logout').waitFor();
   });
 
+  await step('the start page and the syntax help', async () => {
+    await page.goto(`${base}/`);
+    await page.click('text=Search syntax and keyboard shortcuts');
+    await page.waitForURL(/\/help\/search$/);
+    await page.locator('h2', { hasText: 'Keyboard shortcuts' }).waitFor();
+    await checkA11y(page, 'help');
+    // `/` jumps to the search box from anywhere.
+    await page.locator('body').press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'bar-q');
+    await page.goto(`${base}/collections`);
+  });
+
   await step('create a collection', async () => {
     await page.click('text=New collection');
     await page.waitForURL(/\/collections\/new$/);

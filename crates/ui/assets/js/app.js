@@ -100,7 +100,7 @@ async function homeView(ctx) {
   clear(ctx.main,
     h('h1', null, 'Search and read your documents'),
     h('p', { class: 'muted' }, 'Upload documents into a collection, watch them being processed, then search, read and cross-reference them.'),
-    box, h('p', null, h('a', { href: '/help/search' }, 'Search syntax')),
+    box, h('p', null, h('a', { href: '/help/search' }, 'Search syntax and keyboard shortcuts')),
     s ? h('p', { class: 'actions' }, h('a', { class: 'button primary', href: '/collections/new' }, 'New collection'),
       h('a', { class: 'button', href: '/collections' }, 'Your collections'))
       : h('p', null, h('a', { href: '/login' }, 'Sign in'), ' to see your collections.'),

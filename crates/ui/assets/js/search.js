@@ -93,10 +93,19 @@ export function syntaxHelp() {
 }
 
 export async function helpView(ctx) {
-  ctx.title('Search syntax');
+  ctx.title('Search syntax and shortcuts');
   const help = syntaxHelp();
   help.open = true;
-  clear(ctx.main, h('h1', null, 'Search syntax'), help);
+  const key = (k, what) => h('tr', null, h('td', null, h('kbd', null, k)), h('td', null, what));
+  clear(ctx.main, h('h1', null, 'Search syntax and shortcuts'), help,
+    h('h2', null, 'Keyboard shortcuts'),
+    h('p', { class: 'muted' }, 'They work anywhere outside a text field.'),
+    h('table', { class: 'data', style: { maxWidth: '560px' } }, h('tbody', null,
+      key('/', 'jump to the search box'),
+      key('j / k', 'next and previous search result, or cross-reference pair'),
+      key('y / n / u', 'judge the focused pair: same, not same, unsure (again to clear)'),
+      key('← / →', 'previous and next page of a PDF'),
+      key('Enter', 'open the focused link; expand the focused network node'))));
 }
 
 export async function searchView(ctx) {
