@@ -113,26 +113,24 @@ done
 
 echo
 echo "baselines"
+# Baselines: wall seconds, then CPU seconds (user + system) of the whole loop.
+timed() {
+    local label=$1
+    shift
+    /usr/bin/time -f "%e %U %S" -o "$work/baseline.time" bash -c "$@"
+    read -r wall user sys <"$work/baseline.time"
+    echo -e "$label\t$wall s wall\t$(python3 -c "print(f'{$user + $sys:.1f}')") s CPU" | tee -a "$results"
+}
+export work slots
 if [[ " $only " == *" pdf "* ]]; then
-    out=$(mktemp -d)
-    t0=$(now)
-    for f in "$work"/corpus/pdf/*.pdf; do pdftotext "$f" "$out/$(basename "$f" .pdf).txt"; done
-    t1=$(now)
-    echo -e "pdftotext, one process per file, one at a time\t$(elapsed "$t0" "$t1") s" | tee -a "$results"
-    t0=$(now)
-    find "$work/corpus/pdf" -name '*.pdf' -print0 | xargs -0 -P "$slots" -I{} sh -c 'pdftotext "$1" /dev/null' _ {}
-    t1=$(now)
-    echo -e "pdftotext, $slots at a time\t$(elapsed "$t0" "$t1") s" | tee -a "$results"
-    rm -rf "$out"
+    timed "pdftotext, one process per file, one at a time" \
+        'for f in "$work"/corpus/pdf/*.pdf; do pdftotext "$f" /dev/null; done'
+    timed "pdftotext, $slots at a time" \
+        'find "$work/corpus/pdf" -name "*.pdf" -print0 | xargs -0 -P "$slots" -I{} pdftotext {} /dev/null'
 fi
 if [[ " $only " == *" ocr "* ]]; then
-    t0=$(now)
-    for f in "$work"/ocr/*.png; do tesseract "$f" - -l eng >/dev/null 2>&1; done
-    t1=$(now)
-    echo -e "tesseract, one at a time (its own threads)\t$(elapsed "$t0" "$t1") s" | tee -a "$results"
-    t0=$(now)
-    find "$work/ocr" -name '*.png' -print0 |
-        OMP_THREAD_LIMIT=1 xargs -0 -P "$slots" -I{} sh -c 'tesseract "$1" - -l eng >/dev/null 2>&1' _ {}
-    t1=$(now)
-    echo -e "tesseract, $slots at a time, one thread each\t$(elapsed "$t0" "$t1") s" | tee -a "$results"
+    timed "tesseract, one at a time (its own threads)" \
+        'for f in "$work"/ocr/*.png; do tesseract "$f" - -l eng >/dev/null 2>&1; done'
+    timed "tesseract, $slots at a time, one thread each" \
+        'find "$work/ocr" -name "*.png" -print0 | OMP_THREAD_LIMIT=1 xargs -0 -P "$slots" -I{} sh -c "tesseract {} - -l eng >/dev/null 2>&1"'
 fi
