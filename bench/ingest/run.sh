@@ -41,7 +41,8 @@ pipeline() {
     local t0 t1
     t0=$(now)
     /usr/bin/time -f "%e %U %S %M" -o "$data/crawl.time" \
-        "$aleph" crawldir "$dir" -f "$name" --data-dir "$data/d" >"$data/crawl.log" 2>&1
+        "$aleph" crawldir "$dir" -f "$name" --data-dir "$data/d" --manifest "$data/manifest.json" \
+        >"$data/crawl.log" 2>&1
     ALEPH_WORKERS=0 RUST_LOG=warn /usr/bin/time -f "%e %U %S %M" -o "$data/serve.time" \
         "$aleph" serve --workers 0 --bind "127.0.0.1:$port" --data-dir "$data/d" >"$data/serve.log" 2>&1 &
     local serve_time=$!
