@@ -36,7 +36,7 @@ python3 "$here/make_pairs.py" --seed "$seed" --out "$out" | tee "$out/set.json"
 (cd "$root" && cargo build --release -q -p xref --example xref_bench)
 taskset -c 0 "$CARGO_TARGET_DIR/release/examples/xref_bench" \
     --entities "$out/entities.ftm.json" --pairs "$out/pairs.tsv" \
-    --scores "$out/scores-xref.tsv" --timing "$out/timing-xref.json" --no-blocking \
+    --scores "$out/scores-xref.tsv" --timing "$out/timing-xref.json" --rounds 20 --no-blocking \
     | tee "$out/xref.txt"
 for matcher in compare logic-v1; do
     taskset -c 0 "$venv/bin/python" "$here/score_python.py" --matcher "$matcher" \
