@@ -64,6 +64,9 @@ enum Command {
     Ftm(commands::ftm::FtmCommand),
     /// Run a mapping file over CSV files or SQL tables into FtM JSON lines, like `ftm map`.
     Map(commands::mapping::MapArgs),
+    /// Cross-reference a collection against others (all by default) and print or export
+    /// the matches: `aleph xref leak --against sanctions --format csv`.
+    Xref(commands::xref::XrefArgs),
     /// Export FtM JSON lines as CSV, Excel, Cypher, Neo4j CSV, GEXF or RDF, like `ftm export-*`.
     #[command(subcommand)]
     Export(commands::export::ExportCommand),
@@ -111,6 +114,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Command::User(cmd) => commands::admin::user(cmd).await,
             Command::Group(cmd) => commands::admin::group(cmd).await,
             Command::Collection(cmd) => commands::admin::collection(cmd).await,
+            Command::Xref(args) => commands::xref::run(args).await,
             Command::Ftm(_) | Command::Map(_) | Command::Export(_) | Command::IngestFile => {
                 Ok(ExitCode::SUCCESS)
             }

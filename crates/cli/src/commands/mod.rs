@@ -10,3 +10,4 @@ pub mod ftm;
 pub mod mapping;
 pub mod processing;
 pub mod serve;
+pub mod xref;
