@@ -80,7 +80,7 @@ async function checkA11y(page, name) {
   await page.addScriptTag({ path: axePath });
   const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  a11y.push(`${name}: ${result.violations.length} violations, ${bad.length} serious or critical`);
+  a11y.push(`${name}: ${result.violations.length} violations (${result.violations.map((v) => `${v.id}/${v.impact}`).join(', ') || 'none'}), ${bad.length} serious or critical`);
   assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`), [], `accessibility of ${name}`);
 }
 

@@ -92,7 +92,7 @@ function renderNav() {
 async function homeView(ctx) {
   ctx.title('');
   const s = session.get();
-  const box = h('form', { class: 'search-form', role: 'search', action: '/search', method: 'get' },
+  const box = h('form', { class: 'search-form', role: 'search', 'aria-label': 'Search', action: '/search', method: 'get' },
     h('label', { class: 'sr-only', for: 'home-q' }, 'Search'),
     h('input', { id: 'home-q', name: 'q', type: 'search', placeholder: 'Search companies, people and documents' }),
     h('button', { class: 'primary', type: 'submit' }, 'Search'));

@@ -58,7 +58,7 @@ export async function collectionView(ctx) {
     collection.summary ? h('p', { class: 'reading' }, collection.summary) : null,
     meta,
     h('div', { class: 'actions' },
-      h('form', { class: 'search-form', role: 'search', action: '/search', method: 'get' },
+      h('form', { class: 'search-form', role: 'search', 'aria-label': 'Search this collection', action: '/search', method: 'get' },
         h('input', { type: 'hidden', name: 'filter:collection_id', value: collection.id }),
         h('label', { class: 'sr-only', for: 'collection-q' }, 'Search this collection'),
         h('input', { id: 'collection-q', name: 'q', type: 'search', placeholder: 'Search this collection' }),

@@ -13,7 +13,7 @@ export async function collectionsView(ctx) {
   clear(ctx.main,
     h('div', { class: 'resultline' }, h('h1', null, 'Collections'),
       h('a', { class: 'button primary', href: '/collections/new' }, 'New collection')),
-    h('form', { class: 'search-form', role: 'search', action: '/collections', method: 'get' },
+    h('form', { class: 'search-form', role: 'search', 'aria-label': 'Search collections', action: '/collections', method: 'get' },
       h('label', { class: 'sr-only', for: 'collections-q' }, 'Search collections'),
       h('input', { id: 'collections-q', name: 'q', type: 'search', value: q, placeholder: 'Search collections…' }),
       h('button', { type: 'submit' }, 'Search')),

@@ -114,7 +114,7 @@ export async function searchView(ctx) {
   ctx.title(q ? `Search: ${q}` : 'Search');
   const input = h('input', { id: 'search-q', name: 'q', type: 'search', value: q, 'aria-label': 'Search query', placeholder: 'Search companies, people and documents' });
   const hidden = [...query].filter(([k]) => k !== 'q' && k !== 'offset').map(([k, v]) => h('input', { type: 'hidden', name: k, value: v }));
-  const form = h('form', { class: 'search-form', role: 'search', action: '/search', method: 'get' }, input, hidden,
+  const form = h('form', { class: 'search-form', role: 'search', 'aria-label': 'Search', action: '/search', method: 'get' }, input, hidden,
     h('button', { class: 'primary', type: 'submit' }, 'Search'));
   const side = h('aside', { class: 'side collapsed', 'aria-label': 'Filters', id: 'facets' }, h('p', { class: 'muted' }, 'Loading filters…'));
   const toggle = h('button', { type: 'button', class: 'filters-toggle', 'aria-controls': 'facets', 'aria-expanded': 'false',

@@ -61,7 +61,7 @@ async function pdfViewer(ctx, box, entity) {
   const prev = h('button', { type: 'button', onclick: () => go(page - 1), 'aria-label': 'Previous page' }, '←');
   const next = h('button', { type: 'button', onclick: () => go(page + 1), 'aria-label': 'Next page' }, '→');
   number.addEventListener('change', () => go(Number(number.value)));
-  const search = h('form', { class: 'search-form', role: 'search', onsubmit(e) {
+  const search = h('form', { class: 'search-form', role: 'search', 'aria-label': 'Search in this document', onsubmit(e) {
     e.preventDefault();
     const p = new URLSearchParams(location.search); p.set('q', searchInput.value); p.delete('page');
     ctx.navigate(`${location.pathname}?${p}`, { replace: true });

@@ -62,7 +62,7 @@ export async function xrefView(ctx) {
 function side(entity, model, label) {
   return h('div', null,
     h('p', { class: 'muted', style: { margin: 0 } }, label, entity.collection ? [' · ', h('a', { href: `/collections/${entity.collection.id}` }, entity.collection.label)] : null),
-    h('h3', { style: { marginTop: '2px' } }, h('a', { href: `/entities/${encodeURIComponent(entity.id)}` }, caption(entity))),
+    h('h2', { style: { marginTop: '2px', fontSize: '15px' } }, h('a', { href: `/entities/${encodeURIComponent(entity.id)}` }, caption(entity))),
     h('span', { class: 'schema', style: { '--c': model.colour(entity.schema) } }, model.label(entity.schema)));
 }
 
