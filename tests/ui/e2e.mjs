@@ -241,6 +241,14 @@ try {
     await page.waitForURL(/\/entities\/.+\?q=/);
     await page.locator('#page-text mark', { hasText: /zanzibar/i }).first().waitFor();
     assert.equal(await page.inputValue('#page-number'), '2', 'the hit is on page 2');
+    // The browser's own PDF viewer, on the same page, from a copy of the archived file.
+    await page.click('#show-pdf');
+    await page.waitForFunction(() => /^blob:.*#page=2$/.test(document.querySelector('iframe.doc')?.getAttribute('src') || ''));
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForFunction(() => document.querySelector('#page-number').value === '1');
+    await page.locator('#page-text', { hasText: 'Annual report of the Harbour Trading Company' }).waitFor();
+    await page.keyboard.press('ArrowRight');
+    await page.locator('#page-text mark', { hasText: /zanzibar/i }).first().waitFor();
     await shot(page, '06-pdf-page');
     await checkA11y(page, 'pdf viewer');
   });
