@@ -159,7 +159,7 @@ try {
   await step('upload a folder of mixed files and watch processing end', async () => {
     const folder = writeFixtures(work);
     await page.setInputFiles('#upload-folder', folder);
-    await page.locator('#upload-summary', { hasText: /6 of 6 files uploaded\./ }).waitFor({ timeout: 60000 });
+    await page.locator('#upload-summary', { hasText: /7 of 7 files uploaded\./ }).waitFor({ timeout: 60000 });
     // Processing runs in the server's workers; the status panel polls until it is idle.
     await page.locator('.status-box[data-state=idle]', { hasText: 'Done' }).waitFor({ timeout: 120000 });
     await page.locator('#documents a', { hasText: 'evidence' }).waitFor({ timeout: 30000 });
@@ -182,7 +182,7 @@ try {
     });
     await page.dispatchEvent('#dropzone', 'dragenter', { dataTransfer: transfer });
     await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: transfer });
-    await page.locator('#upload-summary', { hasText: /7 of 7 files uploaded\./ }).waitFor({ timeout: 60000 });
+    await page.locator('#upload-summary', { hasText: /8 of 8 files uploaded\./ }).waitFor({ timeout: 60000 });
     await page.locator('#documents a', { hasText: 'dropped-memo.txt' }).waitFor({ timeout: 60000 });
   });
 
@@ -193,7 +193,7 @@ try {
       return dt;
     });
     await page.dispatchEvent('#dropzone', 'drop', { dataTransfer: transfer });
-    await page.locator('#upload-summary', { hasText: /8 of 8 files uploaded\./ }).waitFor({ timeout: 60000 });
+    await page.locator('#upload-summary', { hasText: /9 of 9 files uploaded\./ }).waitFor({ timeout: 60000 });
     const row = page.locator('#failures tbody tr', { hasText: 'broken.pdf' });
     await row.waitFor({ timeout: 60000 });
     const reason = (await row.locator('td').nth(2).textContent()).trim();
@@ -266,7 +266,7 @@ try {
     await facet.click();
     await page.waitForURL(/filter%3Aschema=Email|filter:schema=Email/);
     await page.locator('.chip', { hasText: 'Type' }).waitFor();
-    await page.locator('.result .title a', { hasText: 'Quarterly shipment figures' }).waitFor();
+    await page.locator('.result .title a', { hasText: /^Quarterly shipment figures$/ }).waitFor();
     assert.notEqual(await page.textContent('#result-count'), before);
     await shot(page, '07-search-facet');
     await page.locator('.chip', { hasText: 'Type' }).locator('button').click();
@@ -277,9 +277,10 @@ try {
 
   await step('open an e-mail and its attachment', async () => {
     await page.goto(`${base}/search?filter:collection_id=${collectionId}&filter:schema=Email`);
-    await page.locator('.result .title a', { hasText: 'Quarterly shipment figures' }).click();
+    await page.locator('.result .title a', { hasText: /^Quarterly shipment figures$/ }).click();
     await page.locator('.email-head', { hasText: 'Quarterly shipment figures' }).waitFor();
     await page.locator('#children a', { hasText: 'figures.txt' }).waitFor();
+    await page.locator('#thread a', { hasText: 'Re: Quarterly shipment figures' }).waitFor();
     await shot(page, '08-email');
     await checkA11y(page, 'email');
     await page.locator('#children a', { hasText: 'figures.txt' }).click();

@@ -1,5 +1,5 @@
 // The mixed folder the browser test uploads: a two-page PDF (the phrase on page 2), an
-// e-mail with an attachment, a CSV table of 120 rows, an HTML page, an image and a text file.
+// e-mail with an attachment and its reply, a CSV table of 120 rows, an HTML page, an image and a text file.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -53,6 +53,19 @@ const EMAIL = [
   '',
 ].join('\r\n');
 
+const REPLY = [
+  'From: Bob Example <bob@example.net>',
+  'To: Alice Example <alice@example.org>',
+  'Subject: Re: Quarterly shipment figures',
+  'Date: Wed, 4 Mar 2020 09:00:00 +0000',
+  'Message-ID: <fig-2@example.net>',
+  'In-Reply-To: <fig-1@example.org>',
+  'Content-Type: text/plain; charset=utf-8',
+  '',
+  'Thanks Alice, received.',
+  '',
+].join('\r\n');
+
 export function writeFixtures(root) {
   const dir = join(root, 'evidence');
   mkdirSync(join(dir, 'reports'), { recursive: true });
@@ -60,6 +73,7 @@ export function writeFixtures(root) {
   writeFileSync(join(dir, 'reports', 'annual-report.pdf'),
     pdf(['Annual report of the Harbour Trading Company', `Page two mentions the ${PHRASE} in detail`]));
   writeFileSync(join(dir, 'mail', 'figures.eml'), EMAIL);
+  writeFileSync(join(dir, 'mail', 'reply.eml'), REPLY);
   const rows = ['name,country,amount'];
   for (let i = 1; i <= 120; i += 1) rows.push(`Vessel ${i},${i % 2 ? 'de' : 'fr'},${i * 100}`);
   writeFileSync(join(dir, 'vessels.csv'), `${rows.join('\n')}\n`);

@@ -127,8 +127,29 @@ async function emailViewer(ctx, box, entity, model) {
   const body = p.bodyHtml ? htmlFrame(p.bodyHtml.join('\n'), 'Message body')
     : p.bodyText ? textBlock(p.bodyText.join('\n\n'), ctx.query.get('q')) : h('p', { class: 'muted' }, 'No message body.');
   const attachments = h('section', null);
-  clear(box, h('h2', null, 'Message'), head, body, attachments);
-  await folderViewer(ctx, attachments, entity, model, 'Attachments');
+  const thread = h('section', { id: 'thread' });
+  clear(box, h('h2', null, 'Message'), head, body, attachments, thread);
+  await Promise.all([folderViewer(ctx, attachments, entity, model, 'Attachments'), threadOf(ctx, thread, entity)]);
+}
+
+// The messages this one answers and the answers to it, by Message-ID and In-Reply-To.
+async function threadOf(ctx, box, entity) {
+  const p = entity.properties || {};
+  const collection = entity.collection && entity.collection.id;
+  const ask = async (prop, values) => {
+    if (!values || !values.length) return [];
+    const query = new URLSearchParams({ 'filter:schema': 'Email', limit: '20' });
+    if (collection) query.set('filter:collection_id', collection);
+    for (const v of values) query.append(`filter:properties.${prop}`, String(v));
+    return (await api('entities', { query }).catch(() => ({ results: [] }))).results.filter((e) => e.id !== entity.id);
+  };
+  const [parents, replies] = await Promise.all([ask('messageId', p.inReplyTo), ask('inReplyTo', p.messageId)]);
+  if (!ctx.alive() || (!parents.length && !replies.length)) return;
+  const item = (e) => h('li', null, h('a', { href: `/entities/${encodeURIComponent(e.id)}` }, caption(e)),
+    e.properties && e.properties.date ? h('span', { class: 'muted' }, ` · ${e.properties.date[0]}`) : null);
+  clear(box, h('h2', null, 'Thread'),
+    parents.length ? [h('h3', null, 'In reply to'), h('ul', null, parents.map(item))] : null,
+    replies.length ? [h('h3', null, 'Replies'), h('ul', null, uniqueById(replies).map(item))] : null);
 }
 
 function htmlViewer(box, entity) {
