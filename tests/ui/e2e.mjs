@@ -281,6 +281,8 @@ try {
     await page.locator('.email-head', { hasText: 'Quarterly shipment figures' }).waitFor();
     await page.locator('#children a', { hasText: 'figures.txt' }).waitFor();
     await page.locator('#thread a', { hasText: 'Re: Quarterly shipment figures' }).waitFor();
+    // Its neighbour in the folder is one link away.
+    await page.locator('#doc-nav a[rel=next]', { hasText: 'Re: Quarterly shipment figures' }).waitFor();
     await shot(page, '08-email');
     await checkA11y(page, 'email');
     await page.locator('#children a', { hasText: 'figures.txt' }).click();

@@ -35,11 +35,27 @@ export async function entityView(ctx) {
       h('aside', { class: 'side', 'aria-label': 'Properties' }, h('h2', { style: { marginTop: 0 } }, 'Properties'), propertyTable(entity, model)),
       content));
   if (isDoc) {
+    if (parent && typeof parent === 'object') siblings(ctx, entity, parent);
     await viewer(ctx, content, entity, model);
   } else {
     await thingSections(ctx, content, entity, model);
   }
   return undefined;
+}
+
+// Previous and next document in the same folder, in the folder's order (by name).
+async function siblings(ctx, entity, parent) {
+  const query = new URLSearchParams({ 'filter:properties.parent': parent.id, 'filter:schemata': 'Document', limit: '500', sort: 'caption:asc' });
+  const data = await api('entities', { query }).catch(() => null);
+  if (!ctx.alive() || !data) return;
+  const list = data.results;
+  const i = list.findIndex((e) => e.id === entity.id);
+  if (i < 0 || list.length < 2) return;
+  const link = (e, rel, text) => (e ? h('a', { href: `/entities/${encodeURIComponent(e.id)}`, rel }, text, ' ', caption(e)) : null);
+  const nav = h('nav', { class: 'actions', 'aria-label': 'Documents in this folder', id: 'doc-nav' },
+    link(list[i - 1], 'prev', '←'), h('span', { class: 'muted' }, `${i + 1} of ${list.length} in ${caption(parent)}`), link(list[i + 1], 'next', '→'));
+  const h1 = ctx.main.querySelector('h1');
+  if (h1) h1.after(nav);
 }
 
 export function propertyTable(entity, model) {
