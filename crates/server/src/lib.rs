@@ -191,6 +191,7 @@ pub async fn serve(state: AppState, bind: SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("listening on http://{bind}");
+    services::notifications::start_background(&state)?;
     // The peer address goes into the audit log.
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)

@@ -178,7 +178,7 @@ pub async fn nested_entities(
 
 /// Facets in Aleph's shape, with labels for schemata, countries, languages and
 /// collections.
-async fn facet_json(
+pub(crate) async fn facet_json(
     state: &AppState,
     actor: &Actor,
     facets: &std::collections::BTreeMap<String, FacetResult>,

@@ -120,8 +120,23 @@ pub async fn upload(
     let collection = writable(&state, &actor, &id).await?;
     let index = params.bool("index", true)?;
     let Upload { meta, file } = read_upload(&state, request).await?;
+    let is_file = file.is_some();
     let content = file.map_or(Content::Folder, Content::File);
     let added = upload::add(&state, &collection, &meta, content, index).await?;
+    if is_file {
+        let params = json!({"document": added.entity_id})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        crate::services::notifications::collection_event_logged(
+            &state.store,
+            collection.id,
+            actor.id(),
+            crate::services::notifications::Event::IngestDocument,
+            params,
+        )
+        .await;
+    }
     Ok((
         StatusCode::CREATED,
         Json(json!({"status": "ok", "id": added.entity_id})),

@@ -1,11 +1,13 @@
 //! The HTTP routes, one module per area of Aleph's API. Handlers are thin: they read the
 //! request, check permissions, call the store, index or a service, and serialise.
 
+mod alerts;
 mod archive;
 mod audit;
 mod bulk;
 mod collections;
 mod entities;
+mod entitysets;
 mod ingest;
 mod openapi;
 mod processing;
@@ -105,6 +107,33 @@ pub fn router() -> Router<AppState> {
                 .post(roles::set_permissions)
                 .put(roles::set_permissions),
         )
+        .route(
+            "/api/2/entitysets",
+            get(entitysets::list).post(entitysets::create),
+        )
+        .route(
+            "/api/2/entitysets/{id}",
+            get(entitysets::view)
+                .post(entitysets::update)
+                .put(entitysets::update)
+                .delete(entitysets::delete),
+        )
+        .route(
+            "/api/2/entitysets/{id}/entities",
+            get(entitysets::entities).post(entitysets::add_entity),
+        )
+        .route(
+            "/api/2/entitysets/{id}/items",
+            get(entitysets::items).post(entitysets::judge_item),
+        )
+        .route("/api/2/entitysets/{id}/_stream", get(entitysets::stream))
+        .route("/api/2/alerts", get(alerts::list).post(alerts::create))
+        .route(
+            "/api/2/alerts/{id}",
+            get(alerts::view).delete(alerts::delete),
+        )
+        .route("/api/2/notifications", get(alerts::notifications))
+        .route("/api/2/notifications/mark_read", post(alerts::mark_read))
         .layer(axum::middleware::map_response(
             crate::error::json_rejections,
         ))

@@ -341,7 +341,8 @@ pub async fn set_permissions(
         }
         changes.push((role_id, access));
     }
-    for (role_id, access) in changes {
+    let before = state.store.permissions(collection.id).await?;
+    for &(role_id, access) in &changes {
         state
             .store
             .set_permission(collection.id, role_id, access)
@@ -355,6 +356,35 @@ pub async fn set_permissions(
                     json!({"role_id": role_id, "read": access.read(), "write": access.write()}),
                 ),
         );
+    }
+    // Tell those who could not read the collection before that they now can.
+    let granted: Vec<i64> = changes
+        .iter()
+        .filter(|(role_id, access)| {
+            *access != Access::None
+                && !before
+                    .iter()
+                    .any(|p| p.role_id == *role_id && p.access != Access::None)
+        })
+        .map(|(role_id, _)| *role_id)
+        .collect();
+    for role_id in granted {
+        let params = json!({"role": role_id})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        if let Err(e) = crate::services::notifications::notify_roles(
+            &state.store,
+            &[role_id],
+            collection.id,
+            actor.id(),
+            crate::services::notifications::Event::GrantCollection,
+            params,
+        )
+        .await
+        {
+            tracing::warn!("cannot notify about a permission grant: {}", e.message);
+        }
     }
     Ok((StatusCode::OK, Json(json!({"status": "ok"}))).into_response())
 }

@@ -123,7 +123,8 @@ pub fn prepare(
 }
 
 /// Write prepared entities into a collection, index the merged result and commit the
-/// index so they are searchable when this returns. Returns the ids.
+/// index so they are searchable when this returns, then run the alerts on them. Returns
+/// the ids.
 pub async fn write(
     store: &Arc<dyn Store>,
     index: &Arc<dyn SearchIndex>,
@@ -133,6 +134,7 @@ pub async fn write(
 ) -> ApiResult<Vec<String>> {
     let ids = write_uncommitted(store, index, collection_id, origin, entities).await?;
     index.commit().await?;
+    crate::services::alerts::after_index(store, index, collection_id, &ids).await;
     Ok(ids)
 }
 

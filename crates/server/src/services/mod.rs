@@ -1,7 +1,11 @@
 //! The service layer: what handlers and commands do, without HTTP.
 
+pub mod alerts;
 pub mod entities;
+pub mod entitysets;
+pub mod mail;
 pub mod mappings;
+pub mod notifications;
 pub mod pipeline;
 pub mod reindex;
 pub mod status;

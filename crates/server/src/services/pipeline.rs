@@ -564,11 +564,16 @@ fn additions(before: &Entity, after: &Entity) -> Result<Option<Entity>, ftm::Ent
 }
 
 /// Run a batch of `index` jobs with one index commit. Returns each job's outcome.
+/// Once committed, the alerts run on what the batch indexed.
 pub async fn run_index(state: &AppState, jobs: &[Job]) -> Vec<JobOutcome> {
     let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut indexed: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
     for job in jobs {
         outcomes.push(match index_one(state, job).await {
-            Ok(()) => succeeded(),
+            Ok(ids) => {
+                indexed.entry(job.collection_id).or_default().extend(ids);
+                succeeded()
+            }
             Err(e) => infrastructure(e),
         });
     }
@@ -576,12 +581,16 @@ pub async fn run_index(state: &AppState, jobs: &[Job]) -> Vec<JobOutcome> {
         let message = format!("index commit failed: {e}");
         return jobs.iter().map(|_| infrastructure(&message)).collect();
     }
+    for (collection_id, ids) in indexed {
+        crate::services::alerts::after_index(&state.store, &state.index, collection_id, &ids).await;
+    }
     outcomes
 }
 
-async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<()> {
+/// Index a document and what was extracted from it; returns the ids indexed.
+async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<Vec<String>> {
     let Some(entity_id) = &job.entity_id else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let mut ids: Vec<String> = vec![entity_id.clone()];
     for origin in [ingest_origin(entity_id), analyze_origin(entity_id)] {
@@ -617,5 +626,5 @@ async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<()> {
     if !stale.is_empty() {
         state.index.delete_entities(stale).await?;
     }
-    Ok(())
+    Ok(ids)
 }

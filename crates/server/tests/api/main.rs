@@ -7,6 +7,7 @@
 
 mod common;
 
+mod alerts;
 mod archive;
 mod audit;
 mod auth;
@@ -15,6 +16,7 @@ mod base;
 mod bulk;
 mod collections;
 mod entities;
+mod entitysets;
 mod ingest;
 mod malformed;
 mod openapi;

@@ -1,0 +1,394 @@
+//! Notifications: the events users are told about, who is told, and the JSON shape of
+//! `GET /api/2/notifications`.
+//!
+//! Collection events go to the users who work in the collection: those granted access
+//! directly or through a group. Public access (the guest and logged-in system roles) does
+//! not subscribe the whole instance. The user who caused an event is not told about it.
+//! Every notification names its collection, so a reader who loses access stops seeing it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+use store::{Access, NewNotification, Notification, Role, RoleKind, Store};
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::serialize::{Serializer, clean, datetime};
+use crate::services::entitysets::find_entities;
+use crate::state::AppState;
+
+/// What a notification is about. The names and templates follow Aleph's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// New entities match a saved search.
+    MatchAlert,
+    /// Someone uploaded a document into a collection.
+    IngestDocument,
+    /// A collection's processing queue ran empty (with how many files failed).
+    ProcessingFinished,
+    /// Cross-referencing of a collection finished.
+    XrefFinished,
+    /// Someone was given access to a collection.
+    GrantCollection,
+}
+
+impl Event {
+    pub const ALL: [Event; 5] = [
+        Event::MatchAlert,
+        Event::IngestDocument,
+        Event::ProcessingFinished,
+        Event::XrefFinished,
+        Event::GrantCollection,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Event::MatchAlert => "match_alert",
+            Event::IngestDocument => "ingest_document",
+            Event::ProcessingFinished => "processing_finished",
+            Event::XrefFinished => "xref_finished",
+            Event::GrantCollection => "grant_collection",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Event> {
+        Event::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Event::MatchAlert => "Alert notification",
+            Event::IngestDocument => "Upload a document",
+            Event::ProcessingFinished => "Processing finished",
+            Event::XrefFinished => "Cross-referencing finished",
+            Event::GrantCollection => "Grant access to investigation",
+        }
+    }
+
+    pub fn template(self) -> &'static str {
+        match self {
+            Event::MatchAlert => "{{entity}} matches your alert for {{alert}}",
+            Event::IngestDocument => "{{actor}} added {{document}} to {{collection}}",
+            Event::ProcessingFinished => {
+                "Processing of {{collection}} finished: {{processed}} files, {{failed}} failed"
+            }
+            Event::XrefFinished => "Cross-referencing of {{collection}} finished",
+            Event::GrantCollection => "{{actor}} gave {{role}} access to {{collection}}",
+        }
+    }
+
+    /// The object-valued parameters and their types; other parameters are plain values.
+    pub fn params(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Event::MatchAlert => &[
+                ("entity", "entity"),
+                ("alert", "alert"),
+                ("collection", "collection"),
+            ],
+            Event::IngestDocument => &[("document", "entity"), ("collection", "collection")],
+            Event::ProcessingFinished | Event::XrefFinished => &[("collection", "collection")],
+            Event::GrantCollection => &[("collection", "collection"), ("role", "role")],
+        }
+    }
+}
+
+/// Whether a user gets notifications by email as well.
+pub fn wants_email(role: &Role) -> bool {
+    role.email.is_some() && !role.is_muted
+}
+
+/// The active users among these roles (groups stand for their members).
+async fn users_of(store: &Arc<dyn Store>, role_ids: &[i64]) -> ApiResult<Vec<Role>> {
+    let mut seen = BTreeSet::new();
+    let mut users = Vec::new();
+    for &role_id in role_ids {
+        let role = match store.role(role_id).await {
+            Ok(role) => role,
+            Err(store::StoreError::NotFound { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let members = match role.kind {
+            RoleKind::User => vec![role],
+            RoleKind::Group => store.members_of(role.id).await?,
+            RoleKind::System => Vec::new(),
+        };
+        for member in members {
+            if member.kind == RoleKind::User && !member.is_blocked && seen.insert(member.id) {
+                users.push(member);
+            }
+        }
+    }
+    Ok(users)
+}
+
+/// Tell `role_ids` (users, or groups for their members) about an event on a collection,
+/// except the actor. Returns how many were told.
+pub async fn notify_roles(
+    store: &Arc<dyn Store>,
+    role_ids: &[i64],
+    collection_id: i64,
+    actor_id: Option<i64>,
+    event: Event,
+    params: Map<String, Value>,
+) -> ApiResult<u64> {
+    let users = users_of(store, role_ids).await?;
+    let batch: Vec<NewNotification> = users
+        .iter()
+        .filter(|u| Some(u.id) != actor_id)
+        .map(|u| {
+            let mut n = NewNotification::new(u.id, event.name());
+            n.actor_id = actor_id;
+            n.collection_id = Some(collection_id);
+            n.params = params.clone();
+            n.email = wants_email(u);
+            n
+        })
+        .collect();
+    Ok(store.notify(&batch).await?)
+}
+
+/// Tell everyone who works in a collection about an event, except the actor.
+pub async fn collection_event(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    actor_id: Option<i64>,
+    event: Event,
+    params: Map<String, Value>,
+) -> ApiResult<u64> {
+    let roles: Vec<i64> = store
+        .permissions(collection_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.access != Access::None)
+        .map(|p| p.role_id)
+        .collect();
+    notify_roles(store, &roles, collection_id, actor_id, event, params).await
+}
+
+/// [`collection_event`] for callers that must not fail because of it: errors are logged.
+pub async fn collection_event_logged(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    actor_id: Option<i64>,
+    event: Event,
+    params: Map<String, Value>,
+) {
+    if let Err(e) = collection_event(store, collection_id, actor_id, event, params).await {
+        tracing::warn!(
+            collection_id,
+            "cannot notify about {}: {}",
+            event.name(),
+            e.message
+        );
+    }
+}
+
+/// Notifications in Aleph's shape: `{id, event: {name, title, template, params}, params:
+/// {actor, <name>: object}, read, created_at}`, with the referenced objects resolved as the
+/// caller may see them (an entity the caller cannot read stays a bare id).
+pub async fn notifications_json(
+    state: &AppState,
+    actor: &Actor,
+    items: &[Notification],
+) -> ApiResult<Vec<Value>> {
+    let entity_ids: Vec<String> = items
+        .iter()
+        .flat_map(|n| {
+            let event = Event::parse(&n.event);
+            event
+                .map(|e| e.params())
+                .unwrap_or_default()
+                .iter()
+                .filter(|(_, kind)| *kind == "entity")
+                .filter_map(|(name, _)| n.params.get(*name).and_then(Value::as_str))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let entities = find_entities(state, &actor.scope(), &entity_ids).await?;
+    let mut ser = Serializer::new(state, actor).await?;
+    let mut roles: HashMap<i64, Option<Value>> = HashMap::new();
+    let empty = HashMap::new();
+    let mut out = Vec::with_capacity(items.len());
+    for n in items {
+        let event = Event::parse(&n.event);
+        let mut params = Map::new();
+        if let Some(actor_id) = n.actor_id {
+            params.insert(
+                "actor".into(),
+                role_json(state, &ser, &mut roles, actor_id).await,
+            );
+        }
+        for (name, value) in &n.params {
+            let kind = event.and_then(|e| {
+                e.params()
+                    .iter()
+                    .find(|(p, _)| p == name)
+                    .map(|(_, kind)| *kind)
+            });
+            let resolved = match kind {
+                Some("entity") => match value.as_str().and_then(|id| entities.get(id)) {
+                    Some(view) => ser.entity(view, &empty).await,
+                    None => value.clone(),
+                },
+                Some("collection") => match n.collection_id {
+                    Some(cid) => ser.collection_by_id(cid).await.unwrap_or(Value::Null),
+                    None => value.clone(),
+                },
+                Some("role") => match value.as_i64() {
+                    Some(role_id) => role_json(state, &ser, &mut roles, role_id).await,
+                    None => value.clone(),
+                },
+                Some("alert") => json!({
+                    "id": value.as_i64().map(|id| id.to_string()),
+                    "query": n.params.get("query"),
+                }),
+                _ => value.clone(),
+            };
+            params.insert(name.clone(), resolved);
+        }
+        if let (Some(cid), false) = (n.collection_id, params.contains_key("collection")) {
+            params.insert(
+                "collection".into(),
+                ser.collection_by_id(cid).await.unwrap_or(Value::Null),
+            );
+        }
+        let event_json = match event {
+            Some(e) => json!({
+                "name": e.name(),
+                "title": e.title(),
+                "template": e.template(),
+                "params": e.params().iter().map(|(p, k)| (p.to_string(), json!(k))).collect::<Map<_, _>>(),
+            }),
+            None => json!({"name": n.event}),
+        };
+        out.push(clean(json!({
+            "id": n.id.to_string(),
+            "event": event_json,
+            "params": Value::Object(params),
+            "read": n.read_at.is_some(),
+            "created_at": datetime(&n.created_at),
+        })));
+    }
+    Ok(out)
+}
+
+async fn role_json(
+    state: &AppState,
+    ser: &Serializer<'_>,
+    cache: &mut HashMap<i64, Option<Value>>,
+    role_id: i64,
+) -> Value {
+    if let Some(found) = cache.get(&role_id) {
+        return found.clone().unwrap_or(Value::Null);
+    }
+    let value = state
+        .store
+        .role(role_id)
+        .await
+        .ok()
+        .map(|r| ser.role_nested(&r));
+    cache.insert(role_id, value.clone());
+    value.unwrap_or(Value::Null)
+}
+
+/// The plain-text line of a notification for an email, with labels in place of objects.
+pub fn render_text(event: Event, labels: &Map<String, Value>) -> String {
+    let mut text = event.template().to_string();
+    for (name, value) in labels {
+        let label = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        text = text.replace(&format!("{{{{{name}}}}}"), &label);
+    }
+    text
+}
+
+/// Watches the job ledger and tells a collection's users when its processing queue runs
+/// empty, with how many files were processed and how many failed. Run by one process
+/// (`aleph serve`); the ledger is read every `interval`.
+pub async fn watch_processing(store: Arc<dyn Store>, interval: std::time::Duration) {
+    let mut busy: BTreeSet<i64> = BTreeSet::new();
+    loop {
+        match store.job_counts(None).await {
+            Ok(counts) => {
+                for (collection_id, processed, failed) in finished_collections(&counts, &mut busy) {
+                    let params = json!({"processed": processed, "failed": failed})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default();
+                    collection_event_logged(
+                        &store,
+                        collection_id,
+                        None,
+                        Event::ProcessingFinished,
+                        params,
+                    )
+                    .await;
+                }
+            }
+            Err(e) => tracing::warn!("cannot read job counts: {e}"),
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// The collections that were busy and now have nothing queued or running, with their
+/// processed and failed file counts (the ingest stage's); `busy` is updated.
+pub fn finished_collections(
+    counts: &[store::StageCounts],
+    busy: &mut BTreeSet<i64>,
+) -> Vec<(i64, u64, u64)> {
+    let mut unfinished: HashMap<i64, u64> = HashMap::new();
+    let mut files: HashMap<i64, (u64, u64)> = HashMap::new();
+    for c in counts {
+        *unfinished.entry(c.collection_id).or_default() += c.queued + c.running;
+        if c.stage == store::Stage::INGEST {
+            let entry = files.entry(c.collection_id).or_default();
+            entry.0 += c.succeeded;
+            entry.1 += c.failed + c.dead;
+        }
+    }
+    let mut done = Vec::new();
+    for (&collection_id, &open) in &unfinished {
+        if open > 0 {
+            busy.insert(collection_id);
+        } else if busy.remove(&collection_id) {
+            let (ok, failed) = files.get(&collection_id).copied().unwrap_or_default();
+            done.push((collection_id, ok + failed, failed));
+        }
+    }
+    // A collection whose jobs were all deleted is no longer busy either.
+    busy.retain(|id| unfinished.contains_key(id));
+    done.sort_unstable();
+    done
+}
+
+/// How often the job ledger is read for finished processing.
+pub const PROCESSING_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Start what `aleph serve` runs beside the API for notifications: the processing watcher
+/// and, when SMTP is configured, the mailer. Bad mail settings stop the start.
+pub fn start_background(state: &AppState) -> anyhow::Result<()> {
+    tokio::spawn(watch_processing(
+        state.store.clone(),
+        PROCESSING_WATCH_INTERVAL,
+    ));
+    if let Some(config) = crate::services::mail::SmtpConfig::from_env()? {
+        let mailer = crate::services::mail::Mailer::new(
+            &config,
+            state.store.clone(),
+            &state.settings.ui_url,
+            &state.settings.app_title,
+        )?;
+        tracing::info!(
+            "notification emails go through {}:{}",
+            config.host,
+            config.port
+        );
+        tokio::spawn(mailer.run());
+    }
+    Ok(())
+}
