@@ -676,3 +676,68 @@ fn prefix(prefix: &str) -> Option<Value> {
         "analyzer": super::mapping::ANALYZER,
     }}}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compiled(pairs: &[(&str, &str)]) -> Compiled {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        compile(
+            &ReadScope::collections([1, 2]),
+            &SearchQuery::from_params(&pairs).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn wildcards_escape_literals() {
+        let parts = [
+            WildcardPart::Literal("a*b?".to_string()),
+            WildcardPart::AnyChars,
+            WildcardPart::AnyChar,
+        ];
+        assert_eq!(lucene_wildcard(&parts, false), r"a\*b\?*?");
+        // Over analyzed text the literal is folded like the indexed words.
+        let parts = [
+            WildcardPart::Literal("Мü".to_string()),
+            WildcardPart::AnyChars,
+        ];
+        assert_eq!(lucene_wildcard(&parts, true), "mu*");
+    }
+
+    #[test]
+    fn the_scope_is_always_a_filter() {
+        let c = compiled(&[("q", "putin")]);
+        let hits = c.hits();
+        assert_eq!(
+            hits["bool"]["filter"][0],
+            json!({"terms": {"collection_id": [1, 2]}})
+        );
+    }
+
+    #[test]
+    fn faceted_filters_become_post_filters() {
+        let c = compiled(&[
+            ("filter:countries", "RU"),
+            ("filter:schema", "Person"),
+            ("facet", "countries"),
+        ]);
+        let base = c.base().to_string();
+        assert!(!base.contains("countries"), "{base}");
+        assert!(c.post_filter(None).unwrap().to_string().contains("\"ru\""));
+        // The facet on countries does not see its own filter.
+        assert!(c.post_filter(Some(Field::Group("countries"))).is_none());
+    }
+
+    #[test]
+    fn date_ranges_are_iso_instants() {
+        let c = compiled(&[("filter:gte:dates", "2010"), ("filter:lt:dates", "2011")]);
+        let text = c.base().to_string();
+        assert!(text.contains("\"gte\":\"2010-01-01T00:00:00Z\""), "{text}");
+        assert!(text.contains("\"lt\":\"2011-01-01T00:00:00Z\""), "{text}");
+    }
+}
