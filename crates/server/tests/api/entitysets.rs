@@ -404,10 +404,20 @@ async fn items_from_unreadable_collections_stay_hidden() {
         .expect(StatusCode::OK);
     let as_admin = app.get(&items_uri).auth(&app.admin).send().await.json();
     assert_eq!(as_admin["results"].as_array().unwrap().len(), 2);
+    assert_eq!(as_admin["total"], 2);
+    let paged = app
+        .get(&format!("{items_uri}?limit=1&offset=1"))
+        .auth(&app.admin)
+        .send()
+        .await
+        .json();
+    assert_eq!(paged["results"].as_array().unwrap().len(), 1);
+    assert_eq!(paged["total"], 2);
 
     // Alice sees neither the item nor the entity, in any answer.
     let items = app.get(&items_uri).auth(&alice).send().await.json();
     assert_eq!(ids(&items, "entity_id"), std::slice::from_ref(&visible));
+    assert_eq!(items["total"], 1, "hidden items do not count");
     let entities = app
         .get(&format!("/api/2/entitysets/{set_id}/entities"))
         .auth(&alice)
