@@ -76,6 +76,11 @@ pub struct CollectionLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PurgeLabels {
+    pub collection_id: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct WorkerLabels {
     pub worker: String,
 }
@@ -109,6 +114,7 @@ pub struct Metrics {
     pub worker_last_poll: Family<WorkerLabels, Gauge<f64, AtomicU64>>,
     pub worker_busy: Family<WorkerLabels, Gauge>,
     pub audit_dropped: Counter,
+    pub index_purge_remaining: Family<PurgeLabels, Gauge>,
     sizes_at: Mutex<Option<Instant>>,
 }
 
@@ -130,6 +136,7 @@ impl Metrics {
             worker_last_poll: Family::default(),
             worker_busy: Family::default(),
             audit_dropped: Counter::default(),
+            index_purge_remaining: Family::default(),
             sizes_at: Mutex::new(None),
             registry: Registry::default(),
         };
@@ -202,6 +209,11 @@ impl Metrics {
             "aleph_audit_dropped",
             "Audit entries dropped because the writer could not keep up",
             m.audit_dropped.clone(),
+        );
+        registry.register(
+            "aleph_index_purge_remaining",
+            "Documents of a deleted collection still to be removed from the index",
+            m.index_purge_remaining.clone(),
         );
         Metrics { registry, ..m }
     }

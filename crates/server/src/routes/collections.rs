@@ -399,6 +399,9 @@ pub async fn delete(
     } else {
         DeleteMode::Soft
     };
+    // Aleph's `sync` flag: we always answer once the index is clean (admins search every
+    // collection, so a deleted one must not linger there), but the flag is still checked.
+    params.bool("sync", false)?;
     state.store.delete_collection(collection.id, mode).await?;
     state.audit.record(
         actor
@@ -407,9 +410,36 @@ pub async fn delete(
             .target(collection.foreign_id.clone())
             .detail(json!({"keep_metadata": mode == DeleteMode::Contents})),
     );
-    state.index.delete_collection(collection.id).await?;
-    state.index.commit().await?;
+    let purge = services::purge::PurgeOptions::from_env();
+    purge_index(&*state.index, collection.id, &purge).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Purge a collection from the index, with its progress in the log and the metrics.
+async fn purge_index(
+    index: &dyn index::SearchIndex,
+    id: i64,
+    options: &services::purge::PurgeOptions,
+) -> Result<(), index::IndexError> {
+    let metrics = crate::metrics::global();
+    let labels = crate::metrics::PurgeLabels {
+        collection_id: id.to_string(),
+    };
+    let result = services::purge::purge_collection(index, id, options, |p| {
+        let remaining = p.total.saturating_sub(p.removed);
+        metrics
+            .index_purge_remaining
+            .get_or_create(&labels)
+            .set(i64::try_from(remaining).unwrap_or(i64::MAX));
+        tracing::info!(
+            "collection {id}: {} of {} documents removed from the index",
+            p.removed,
+            p.total
+        );
+    })
+    .await;
+    metrics.index_purge_remaining.remove(&labels);
+    result.map(|_| ())
 }
 
 pub async fn touch(

@@ -7,6 +7,7 @@ pub mod mail;
 pub mod mappings;
 pub mod notifications;
 pub mod pipeline;
+pub mod purge;
 pub mod reindex;
 pub mod status;
 pub mod upload;

@@ -21,6 +21,7 @@ mod ingest;
 mod malformed;
 mod openapi;
 mod paging;
+mod purge;
 mod roles;
 mod search;
 mod xref;
