@@ -96,6 +96,7 @@ async fn documents_naming_a_watchlist_person_link_to_them_in_either_script() {
             "/api/2/entities",
             &[
                 ("filter:collection_id", leak_id.as_str()),
+                ("filter:schemata", "Document"),
                 ("filter:peopleMentioned", "Viktor Yanukovych"),
             ],
         )

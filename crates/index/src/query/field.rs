@@ -163,7 +163,13 @@ impl Field {
                     let (key, kind) = PROPERTIES.get_key_value(prop)?;
                     return kind.is_numeric().then_some(Field::Numeric(key));
                 }
-                return type_groups().find(|g| *g == name).map(Field::Group);
+                if let Some(group) = type_groups().find(|g| *g == name) {
+                    return Some(Field::Group(group));
+                }
+                // A bare property name (`filter:peopleMentioned=…`) means the property:
+                // type groups take precedence, and no property shares a group's name.
+                let (key, _) = PROPERTIES.get_key_value(name)?;
+                return Some(Field::Property(key));
             }
         };
         Some(field)
@@ -256,6 +262,13 @@ mod tests {
         assert_eq!(Field::parse("numeric.email"), None);
         assert_eq!(Field::parse("properties.nonsense"), None);
         assert_eq!(Field::parse("http"), None);
+        // Bare property names are the property; type groups keep their meaning.
+        assert_eq!(
+            Field::parse("peopleMentioned"),
+            Some(Field::Property("peopleMentioned"))
+        );
+        assert_eq!(Field::parse("email"), Some(Field::Property("email")));
+        assert_eq!(Field::parse("emails"), Some(Field::Group("emails")));
     }
 
     #[test]

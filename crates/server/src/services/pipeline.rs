@@ -473,9 +473,10 @@ fn next_job(stage: Stage, job: &Job, entity_id: &str) -> NewJob {
 pub async fn run_analyze(
     state: &AppState,
     analyzer: &Arc<analyze::Analyzer>,
+    known: Arc<analyze::known::KnownNames>,
     job: &Job,
 ) -> JobOutcome {
-    match analyze_document(state, analyzer, job).await {
+    match analyze_document(state, analyzer, known, job).await {
         Ok(outcome) => outcome,
         Err(e) => infrastructure(e),
     }
@@ -484,6 +485,7 @@ pub async fn run_analyze(
 async fn analyze_document(
     state: &AppState,
     analyzer: &Arc<analyze::Analyzer>,
+    known: Arc<analyze::known::KnownNames>,
     job: &Job,
 ) -> anyhow::Result<JobOutcome> {
     let Some(entity_id) = job.entity_id.clone() else {
@@ -508,6 +510,7 @@ async fn analyze_document(
     let context = analyze::Context {
         collection_countries: collection.countries.clone(),
         collection_languages: collection.languages.clone(),
+        known: (!known.is_empty()).then_some(known),
         ..analyze::Context::default()
     };
     let analyzer = analyzer.clone();
@@ -524,7 +527,7 @@ async fn analyze_document(
             // Mentions are new entities of this collection: their ids are signed like
             // every other id in it.
             for mention in &analysis.mentions {
-                out.push(namespace.apply(mention)?);
+                out.push(sign_mention(&namespace, mention)?);
             }
         }
         Ok::<_, anyhow::Error>(out)
@@ -545,6 +548,24 @@ async fn analyze_document(
             .await?;
     }
     Ok(succeeded())
+}
+
+/// Sign a mention's ids with its collection's namespace, except a `resolved` link to a
+/// known entity of the gazetteer: that id is already signed by the entity's own
+/// collection (hash-resolved names are bare hex and never contain a dot).
+fn sign_mention(namespace: &ftm::Namespace, mention: &Entity) -> Result<Entity, ftm::EntityError> {
+    let known: Vec<String> = mention
+        .get("resolved")
+        .iter()
+        .filter(|r| r.contains('.'))
+        .cloned()
+        .collect();
+    let mut signed = namespace.apply(mention)?;
+    if !known.is_empty() {
+        signed.pop("resolved");
+        signed.add_all("resolved", &known)?;
+    }
+    Ok(signed)
 }
 
 /// A fragment with only the values analysis added to `before` (so the store does not keep

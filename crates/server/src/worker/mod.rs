@@ -40,6 +40,8 @@ pub struct WorkerOptions {
     pub index_batch: u32,
     pub pipeline: PipelineConfig,
     pub analyzer: Arc<analyze::Analyzer>,
+    /// The instance's known people and organisations, looked for in documents.
+    pub gazetteer: Arc<crate::services::gazetteer::Gazetteer>,
 }
 
 impl WorkerOptions {
@@ -57,6 +59,7 @@ impl WorkerOptions {
             index_batch: 500,
             pipeline,
             analyzer: Arc::new(analyze::Analyzer::default()),
+            gazetteer: Arc::default(),
         }
     }
 }
@@ -118,9 +121,14 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                             let (outcome, facts) =
                                 with_heartbeat(&state, &options, &[job.id], async {
                                     if job.stage == Stage::ANALYZE {
-                                        let outcome =
-                                            pipeline::run_analyze(&state, &options.analyzer, &job)
-                                                .await;
+                                        let known = options.gazetteer.current(&state).await;
+                                        let outcome = pipeline::run_analyze(
+                                            &state,
+                                            &options.analyzer,
+                                            known,
+                                            &job,
+                                        )
+                                        .await;
                                         (outcome, None)
                                     } else {
                                         let (outcome, facts) = pipeline::run_ingest_observed(
