@@ -27,7 +27,7 @@ const SOURCE_FIELDS: &[&str] = &[
     "created_at",
     "updated_at",
     "origin",
-    "stored",
+    "stored.entity",
 ];
 
 /// Whether the query has text to score.
@@ -155,7 +155,12 @@ pub fn body(query: &SearchQuery, compiled: &Compiled, hits: bool) -> Value {
         body.insert("size".into(), json!(page.limit));
         body.insert("sort".into(), json!(sort(query)));
         body.insert("track_scores".into(), json!(is_scored(query)));
-        body.insert("_source".into(), json!(SOURCE_FIELDS));
+        // `indexText` (the pages of a document) travels only when it is highlighted.
+        let mut source: Vec<&str> = SOURCE_FIELDS.to_vec();
+        if query.highlight.is_some() {
+            source.push("stored.index_text");
+        }
+        body.insert("_source".into(), json!(source));
     } else {
         body.insert("size".into(), json!(0));
     }
