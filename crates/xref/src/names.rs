@@ -218,9 +218,10 @@ fn token_similarity(a: &Token, b: &Token) -> (f32, f32) {
     }
     // Folding spellings can move a typo's letters apart ("Sophie" and "Sohpie" are one
     // transposition apart, "sofie" and "sohpie" two edits), so the written form gets a
-    // second chance at the typo limit.
+    // second chance at the typo limit, if they start alike (most pairs of tokens do not,
+    // and this is the inner loop of every comparison).
     let d = osa_distance(a.loose.as_bytes(), b.loose.as_bytes(), limit).or_else(|| {
-        (typo_limit > 0)
+        (typo_limit > 0 && a.text.as_bytes().first() == b.text.as_bytes().first())
             .then(|| osa_distance(a.text.as_bytes(), b.text.as_bytes(), typo_limit))
             .flatten()
     });
