@@ -106,39 +106,61 @@ fn validate(args: &StreamArgs) -> anyhow::Result<ExitCode> {
         strict: args.strict,
         count: 0,
     };
-    let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH_LINES);
-    loop {
-        batch.clear();
-        while batch.len() < BATCH_LINES {
-            match reader.next_line().context("reading input")? {
-                Some((line, bytes)) => batch.push((line, bytes.to_vec())),
-                None => break,
+    // Reading, cleaning and writing overlap: a thread reads the next batches of lines
+    // while the cores clean this one; the output keeps the input's order.
+    let (batches, received) = std::sync::mpsc::sync_channel::<io::Result<Vec<(u64, Vec<u8>)>>>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            loop {
+                let mut batch = Vec::with_capacity(BATCH_LINES);
+                let mut error = None;
+                while batch.len() < BATCH_LINES {
+                    match reader.next_line() {
+                        Ok(Some((line, bytes))) => batch.push((line, bytes.to_vec())),
+                        Ok(None) => break,
+                        Err(e) => {
+                            error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                let last = batch.len() < BATCH_LINES || error.is_some();
+                if !batch.is_empty() && batches.send(Ok(batch)).is_err() {
+                    return;
+                }
+                if let Some(e) = error {
+                    let _ = batches.send(Err(e));
+                }
+                if last {
+                    return;
+                }
+            }
+        });
+        for batch in received {
+            let batch = batch.context("reading input")?;
+            let results: Vec<Result<Vec<u8>, LineError>> = batch
+                .par_iter()
+                .map(|(line, bytes)| {
+                    let mut entity = parse_line(*line, bytes, false)?;
+                    entity.clean_again().map_err(|source| LineError::Entity {
+                        line: *line,
+                        source,
+                    })?;
+                    let mut buf = Vec::with_capacity(bytes.len());
+                    write_entity(&mut buf, &entity)
+                        .map_err(|_| LineError::MissingId { line: *line })?;
+                    Ok(buf)
+                })
+                .collect();
+            for result in results {
+                match result {
+                    Ok(buf) => write_or_stop(&mut out, &buf)?,
+                    Err(err) => problems.report(&err)?,
+                }
             }
         }
-        if batch.is_empty() {
-            break;
-        }
-        let results: Vec<Result<Vec<u8>, LineError>> = batch
-            .par_iter()
-            .map(|(line, bytes)| {
-                let mut entity = parse_line(*line, bytes, false)?;
-                entity.clean_again().map_err(|source| LineError::Entity {
-                    line: *line,
-                    source,
-                })?;
-                let mut buf = Vec::with_capacity(bytes.len());
-                write_entity(&mut buf, &entity)
-                    .map_err(|_| LineError::MissingId { line: *line })?;
-                Ok(buf)
-            })
-            .collect();
-        for result in results {
-            match result {
-                Ok(buf) => write_or_stop(&mut out, &buf)?,
-                Err(err) => problems.report(&err)?,
-            }
-        }
-    }
+        Ok::<_, anyhow::Error>(())
+    })?;
     finish(&mut out)?;
     Ok(problems.exit_code())
 }
