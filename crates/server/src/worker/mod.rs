@@ -4,8 +4,9 @@
 //! works. If the worker dies, the lease runs out and the job goes back to the queue by
 //! itself (the store does that when anyone claims). Ingest jobs run several at a time, each
 //! in its own child process; index jobs are taken in batches so that one index commit
-//! covers many documents; cross-referencing runs one collection at a time. Any number of workers, in the server or in `aleph worker`
-//! processes on other machines, can share one store.
+//! covers many documents; cross-referencing runs one collection at a time. Any number of
+//! workers, in the server or in `aleph worker` processes on other machines, can share one
+//! store.
 
 pub mod sandbox;
 
