@@ -10,7 +10,9 @@
 //!   microsecond instead of re-normalising names for every pair, as FtM's `compare`
 //!   does.
 //! - [`Matcher`]: the pairwise score in [0, 1], a logistic sum of named features, each
-//!   reported with its value, weight and contribution ([`Match::explain`]).
+//!   reported with its value, weight and contribution ([`Match::explain`]);
+//!   [`Matcher::score_value`] is the same number without building the explanation, for
+//!   the many candidates a run discards.
 //! - [`Prepared::blocking_keys`] and [`Blocker`]: candidate generation. The keys are
 //!   plain strings (`n:putin`, `p:ptn`, `i:529900T8BM49AURSDO55`), good for the in-memory
 //!   inverted index here or a keyword field of the search index.
