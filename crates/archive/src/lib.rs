@@ -3,10 +3,12 @@
 //! Aleph keys every uploaded file, derived PDF and normalised CSV by SHA-1
 //! (`contentHash`, `pdfHash`, `csvHash`); the same file uploaded twice is stored once.
 //! [`Archive`] is the interface the server and workers use; [`FileArchive`] keeps blobs
-//! in a directory (`ab/cd/abcd…`). An S3 backend implements the same trait.
+//! in a directory (`ab/cd/abcd…`); [`S3Archive`] keeps them in an S3-compatible bucket.
 //!
 //! Writes are atomic: a blob is written to a temporary file beside its final place, its
 //! hash checked, then renamed, so a crash never leaves a truncated blob under a valid key.
+
+mod s3;
 
 use std::path::{Path, PathBuf};
 
@@ -23,7 +25,12 @@ pub enum ArchiveError {
     InvalidHash(String),
     #[error("archive I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The object store (S3) refused or failed a request.
+    #[error("archive storage error: {0}")]
+    Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
+
+pub use s3::{S3Archive, S3Config};
 
 pub type Result<T> = std::result::Result<T, ArchiveError>;
 
