@@ -16,8 +16,11 @@ pub struct Settings {
     /// `http(s)://` cluster URI (OpenSearch; a path names the index alias), or a directory
     /// for the embedded Tantivy index.
     pub index_path: PathBuf,
-    /// `ARCHIVE_PATH`: the blob archive directory.
+    /// `ARCHIVE_PATH`: the blob archive directory (with `ARCHIVE_TYPE=s3`, the local spool
+    /// for uploads and cache of downloaded copies).
     pub archive_path: PathBuf,
+    /// `ARCHIVE_TYPE=s3`: keep blobs in this bucket instead of under `archive_path`.
+    pub archive_s3: Option<archive::S3Config>,
     /// `ALEPH_SECRET_KEY`: signs archive tokens.
     pub secret_key: String,
     /// `ALEPH_UI_URL`: the public base URL; `next`/`previous` links and `links.*` use it.
@@ -62,6 +65,7 @@ impl Settings {
         let archive_path = env("ARCHIVE_PATH")
             .map(PathBuf::from)
             .unwrap_or_else(|| data_dir.join("archive"));
+        let archive_s3 = archive_s3_from(env)?;
         let secret_key = match env("ALEPH_SECRET_KEY") {
             Some(key) => key,
             None => load_or_create_secret(&data_dir)?,
@@ -78,6 +82,7 @@ impl Settings {
             database_uri,
             index_path,
             archive_path,
+            archive_s3,
             secret_key,
             ui_url,
             require_logged_in: env_bool("ALEPH_REQUIRE_LOGGED_IN"),
@@ -97,6 +102,25 @@ impl Settings {
     }
 }
 
+/// The bucket named by Aleph's variables when `ARCHIVE_TYPE` is `s3` (`file`, the default,
+/// gives `None`).
+fn archive_s3_from(
+    env: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<archive::S3Config>> {
+    match env("ARCHIVE_TYPE").as_deref().map(str::trim) {
+        None | Some("file") => Ok(None),
+        Some("s3") => Ok(Some(archive::S3Config {
+            bucket: env("ARCHIVE_BUCKET")
+                .context("ARCHIVE_TYPE=s3 needs ARCHIVE_BUCKET (the bucket name)")?,
+            endpoint: env("ARCHIVE_ENDPOINT_URL").or_else(|| env("AWS_ENDPOINT_URL")),
+            region: env("AWS_REGION"),
+            access_key_id: env("AWS_ACCESS_KEY_ID"),
+            secret_access_key: env("AWS_SECRET_ACCESS_KEY"),
+        })),
+        Some(other) => anyhow::bail!("ARCHIVE_TYPE={other:?} is not supported (use file or s3)"),
+    }
+}
+
 /// A random key kept in the data directory, so that tokens survive restarts without any
 /// configuration.
 fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<String> {
@@ -110,4 +134,59 @@ fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<String> {
     let key = hex::encode(rand::random::<[u8; 32]>());
     std::fs::write(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(key)
+}
+
+#[cfg(test)]
+mod archive_type_tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn archive_type_selects_the_backend() {
+        assert!(archive_s3_from(vars(&[])).unwrap().is_none());
+        assert!(
+            archive_s3_from(vars(&[("ARCHIVE_TYPE", "file")]))
+                .unwrap()
+                .is_none()
+        );
+        let s3 = archive_s3_from(vars(&[
+            ("ARCHIVE_TYPE", "s3"),
+            ("ARCHIVE_BUCKET", "blobs"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9000"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "id"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(s3.bucket, "blobs");
+        assert_eq!(s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(s3.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(s3.access_key_id.as_deref(), Some("id"));
+        assert_eq!(s3.secret_access_key.as_deref(), Some("secret"));
+        // Aleph's own name for the endpoint wins over the SDK-wide one.
+        let s3 = archive_s3_from(vars(&[
+            ("ARCHIVE_TYPE", "s3"),
+            ("ARCHIVE_BUCKET", "b"),
+            ("ARCHIVE_ENDPOINT_URL", "http://a:1"),
+            ("AWS_ENDPOINT_URL", "http://b:2"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(s3.endpoint.as_deref(), Some("http://a:1"));
+        assert!(archive_s3_from(vars(&[("ARCHIVE_TYPE", "s3")])).is_err());
+        assert!(archive_s3_from(vars(&[("ARCHIVE_TYPE", "gs")])).is_err());
+    }
 }

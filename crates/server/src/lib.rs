@@ -94,20 +94,22 @@ pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<Ap
         ),
         None => Arc::new(open_tantivy(&settings, mode)?),
     };
-    let archive = archive::FileArchive::open(&settings.archive_path).with_context(|| {
-        format!(
-            "cannot open the archive {}",
-            settings.archive_path.display()
-        )
-    })?;
+    let archive: Arc<dyn archive::Archive> = match &settings.archive_s3 {
+        Some(s3) => Arc::new(
+            archive::S3Archive::open(s3, &settings.archive_path)
+                .with_context(|| format!("cannot open the S3 archive in bucket {}", s3.bucket))?,
+        ),
+        None => Arc::new(
+            archive::FileArchive::open(&settings.archive_path).with_context(|| {
+                format!(
+                    "cannot open the archive {}",
+                    settings.archive_path.display()
+                )
+            })?,
+        ),
+    };
     let system_roles = store.system_roles().await?;
-    Ok(AppState::new(
-        store,
-        index,
-        Arc::new(archive),
-        settings,
-        system_roles,
-    ))
+    Ok(AppState::new(store, index, archive, settings, system_roles))
 }
 
 /// `ALEPH_INDEX_URI` (or `ALEPH_ELASTICSEARCH_URI`) when it names a cluster over HTTP.

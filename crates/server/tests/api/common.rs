@@ -44,6 +44,7 @@ pub fn settings(dir: &std::path::Path) -> Settings {
         database_uri: dir.join("aleph.db").display().to_string(),
         index_path: dir.join("index"),
         archive_path: dir.join("archive"),
+        archive_s3: None,
         secret_key: "test-secret".into(),
         ui_url: UI_URL.into(),
         require_logged_in: false,
