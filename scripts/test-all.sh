@@ -40,6 +40,19 @@ step "starting OpenSearch"
 eval "$(scripts/opensearch-test-node.sh start)"
 trap 'scripts/opensearch-test-node.sh stop >/dev/null 2>&1 || true; scripts/pg-test-server.sh stop >/dev/null 2>&1 || true' EXIT
 
+# --- a throwaway S3 server on loopback (the archive crate's S3 backend) ---------------------
+step "starting an S3 server (moto)"
+s3_port=$("$ALEPH_TEST_VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$ALEPH_TEST_VENV/bin/moto_server" -H 127.0.0.1 -p "$s3_port" >"${TMPDIR:-/tmp}/aleph-test-moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; scripts/opensearch-test-node.sh stop >/dev/null 2>&1 || true; scripts/pg-test-server.sh stop >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 1 60); do
+    curl -sf -o /dev/null "http://127.0.0.1:$s3_port/" && break
+    sleep 0.5
+done
+curl -sf -o /dev/null "http://127.0.0.1:$s3_port/" || { echo "moto_server did not start" >&2; exit 1; }
+export ALEPH_TEST_S3_URL="http://127.0.0.1:$s3_port"
+
 # --- Rust -----------------------------------------------------------------------------------
 step "cargo fmt --check"
 cargo fmt --all -- --check
