@@ -58,7 +58,10 @@ fn s3_url() -> Option<String> {
     match std::env::var("ALEPH_TEST_S3_URL") {
         Ok(url) if !url.trim().is_empty() => Some(url.trim().trim_end_matches('/').to_string()),
         _ => {
-            eprintln!(
+            // Straight to stderr, which the test harness does not capture, so that the
+            // missing half is seen.
+            let _ = writeln!(
+                std::io::stderr(),
                 "\n*** ALEPH_TEST_S3_URL is not set: the S3 half of the archive tests did not \
                  run (scripts/test-all.sh starts a server and sets it) ***\n"
             );
