@@ -278,23 +278,8 @@ impl Analyzer {
         let Some(key) = PropertyType::Name.node_id(&value) else {
             return;
         };
-        let i = match index.get(&(prop, key.clone())) {
-            Some(&i) => i,
-            None => {
-                if names.len() >= MAX_TAGS {
-                    return;
-                }
-                names.push(NameTag {
-                    prop,
-                    key: key.clone(),
-                    values: Vec::new(),
-                    companies: 0,
-                    organizations: 0,
-                    known: None,
-                });
-                index.insert((prop, key), names.len() - 1);
-                names.len() - 1
-            }
+        let Some(i) = tag_slot(names, index, prop, key) else {
+            return;
         };
         let tag = &mut names[i];
         if !tag.values.contains(&value) {
@@ -306,6 +291,32 @@ impl Analyzer {
             _ => {}
         }
     }
+}
+
+/// The position of the tag of `(prop, key)`, created if new; `None` once [`MAX_TAGS`]
+/// names are held.
+fn tag_slot(
+    names: &mut Vec<NameTag>,
+    index: &mut HashMap<(&'static str, String), usize>,
+    prop: &'static str,
+    key: String,
+) -> Option<usize> {
+    if let Some(&i) = index.get(&(prop, key.clone())) {
+        return Some(i);
+    }
+    if names.len() >= MAX_TAGS {
+        return None;
+    }
+    names.push(NameTag {
+        prop,
+        key: key.clone(),
+        values: Vec::new(),
+        companies: 0,
+        organizations: 0,
+        known: None,
+    });
+    index.insert((prop, key), names.len() - 1);
+    Some(names.len() - 1)
 }
 
 /// Record a gazetteer hit as a name tag resolved to its entity; a name the recogniser
@@ -331,27 +342,15 @@ fn collect_known(
     let spelled_key = spelled
         .as_deref()
         .and_then(|s| PropertyType::Name.node_id(s));
-    let existing = index
-        .get(&(prop, key.clone()))
-        .or_else(|| spelled_key.and_then(|k| index.get(&(prop, k))))
-        .copied();
-    let i = match existing {
-        Some(i) => i,
-        None => {
-            if names.len() >= MAX_TAGS {
-                return;
-            }
-            names.push(NameTag {
-                prop,
-                key: key.clone(),
-                values: Vec::new(),
-                companies: 0,
-                organizations: 0,
-                known: None,
-            });
-            index.insert((prop, key), names.len() - 1);
-            names.len() - 1
-        }
+    // The caption's key first, then the spelling the text matched, then a new tag.
+    let slot = match index.get(&(prop, key.clone())) {
+        Some(&i) => Some(i),
+        None => spelled_key
+            .and_then(|k| index.get(&(prop, k)).copied())
+            .or_else(|| tag_slot(names, index, prop, key)),
+    };
+    let Some(i) = slot else {
+        return;
     };
     let tag = &mut names[i];
     if tag.known.is_none() {
