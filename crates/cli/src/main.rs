@@ -45,6 +45,9 @@ enum Command {
     Client(commands::client::ClientArgs),
     /// Rebuild the search index from the store.
     Reindex(commands::data::ReindexArgs),
+    /// Move an embedded instance onto PostgreSQL, OpenSearch and S3 (resumable; checks
+    /// the counts at the end).
+    Migrate(commands::migrate::MigrateArgs),
     /// Create a user and print their API key.
     Createuser(commands::admin::CreateUserArgs),
     /// Manage users: list, block, unblock, make-admin, remove-admin, reset-api-key.
@@ -110,6 +113,7 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
             Command::Crawldir(args) => commands::crawldir::crawldir(args).await,
             Command::Client(args) => commands::client::run(args).await,
             Command::Reindex(args) => commands::data::reindex_command(args).await,
+            Command::Migrate(args) => commands::migrate::run(args).await,
             Command::Createuser(args) => commands::admin::create_user(args).await,
             Command::User(cmd) => commands::admin::user(cmd).await,
             Command::Group(cmd) => commands::admin::group(cmd).await,

@@ -8,6 +8,7 @@ pub mod data;
 pub mod export;
 pub mod ftm;
 pub mod mapping;
+pub mod migrate;
 pub mod processing;
 pub mod serve;
 pub mod xref;
