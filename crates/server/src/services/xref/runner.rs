@@ -1,0 +1,555 @@
+//! A run: passes of sources against targets, batch by batch, with a checkpoint saved
+//! with every batch.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use store::{
+    CollectionQuery, CollectionScope, EntityFilter, EntityKey, Job, JobOutcome, NewJob, Stage,
+    Store, StoredEntity, XrefMatch, XrefRun, XrefRunState,
+};
+use xref::{Blocker, BlockerConfig, Matcher, Prepared};
+
+use super::matching::{countries, prepare, union};
+use super::{DEFAULT_BATCH, JOB_ENTITY, KEEP_ABOVE, WATERMARK_MARGIN_SECONDS, XrefError};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The collections to match against; `None` for every live collection (read
+    /// permissions are applied when results are read, as Aleph does).
+    pub against: Option<Vec<i64>>,
+    /// Start over instead of resuming or running incrementally.
+    pub full: bool,
+    pub batch_size: u32,
+    /// Store matches scoring above this.
+    pub keep_above: f64,
+    /// Stop after this many batches (the run stays resumable); `None` to finish.
+    pub max_batches: Option<u64>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            against: None,
+            full: false,
+            batch_size: DEFAULT_BATCH,
+            keep_above: KEEP_ABOVE,
+            max_batches: None,
+        }
+    }
+}
+
+/// What one call did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// `full`, `incremental` or `resumed`.
+    pub mode: &'static str,
+    pub batches: u64,
+    /// Target entities streamed by this call.
+    pub scanned: u64,
+    /// Matches written by this call.
+    pub written: u64,
+    /// Sources (entities and mentions) matched from.
+    pub sources: u64,
+    pub completed: bool,
+}
+
+/// One pass: some sources against some targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Pass {
+    /// Only sources changed at or after this (microseconds); all if `None`.
+    sources_since: Option<i64>,
+    targets: Vec<i64>,
+    /// Only target entities changed at or after this; all if `None`.
+    targets_since: Option<i64>,
+}
+
+/// Where a run stands; saved with every batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Cursor {
+    passes: Vec<Pass>,
+    pass: usize,
+    target: usize,
+    /// The last target entity handled in the current target collection.
+    after: Option<String>,
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// Queue a run of a collection's xref (once: a queued run is not queued again).
+pub async fn enqueue(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    against: Option<Vec<i64>>,
+    full: bool,
+) -> Result<i64, XrefError> {
+    let job = NewJob::new(collection_id, Stage::XREF)
+        .entity(JOB_ENTITY)
+        .payload(json!({"against": against, "full": full}));
+    let ids = store.enqueue(&[job]).await?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| XrefError::Invalid("the xref job was not queued".into()))
+}
+
+/// Run an `xref` job from the ledger. A retried job resumes from the checkpoint.
+pub async fn run_job(store: &Arc<dyn Store>, job: &Job) -> JobOutcome {
+    let against = job.payload.get("against").and_then(|v| {
+        v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_i64).collect::<Vec<_>>())
+    });
+    // Only the first attempt may start over: a retry continues what the crash left.
+    let full = job.attempts <= 1
+        && job
+            .payload
+            .get("full")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+    let options = RunOptions {
+        against,
+        full,
+        ..RunOptions::default()
+    };
+    match run(store, job.collection_id, &options).await {
+        Ok(summary) => {
+            tracing::info!(collection = job.collection_id, ?summary, "xref run done");
+            JobOutcome::Succeeded {
+                processor_version: Some(xref::METHOD.to_string()),
+            }
+        }
+        Err(XrefError::Store(store::StoreError::NotFound { .. })) => JobOutcome::Succeeded {
+            processor_version: Some(xref::METHOD.to_string()),
+        },
+        Err(e) => JobOutcome::Failed {
+            class: "xref".to_string(),
+            message: e.to_string(),
+            retry: matches!(e, XrefError::Store(ref s) if s.is_transient()),
+            processor_version: Some(xref::METHOD.to_string()),
+        },
+    }
+}
+
+/// Every live collection's id, in order.
+async fn live_collections(store: &Arc<dyn Store>) -> Result<Vec<i64>, XrefError> {
+    let mut ids = Vec::new();
+    let mut query = CollectionQuery::new(CollectionScope::All);
+    query.limit = 1000;
+    loop {
+        let page = store.list_collections(&query).await?;
+        let n = page.items.len();
+        ids.extend(page.items.into_iter().map(|c| c.id));
+        if n < query.limit as usize {
+            break;
+        }
+        query.offset += n as u64;
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Run (or resume, or continue incrementally) a collection's xref.
+pub async fn run(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    options: &RunOptions,
+) -> Result<RunSummary, XrefError> {
+    store.collection(collection_id).await?;
+    let live = live_collections(store).await?;
+    let against: Vec<i64> = match &options.against {
+        Some(ids) => {
+            let wanted: BTreeSet<i64> = ids.iter().copied().collect();
+            if let Some(missing) = wanted.iter().find(|id| !live.contains(id)) {
+                return Err(XrefError::Invalid(format!("no collection {missing}")));
+            }
+            wanted.into_iter().collect()
+        }
+        None => live,
+    };
+    let now = store::now();
+    let previous = store.xref_run(collection_id).await?;
+    let resumable = previous.as_ref().and_then(|r| {
+        let cursor: Cursor = serde_json::from_value(r.cursor.clone()).ok()?;
+        (r.state == XrefRunState::Running && r.against == against).then_some(cursor)
+    });
+    let (mut run, mut cursor, mode) = match (previous, resumable) {
+        (Some(run), Some(cursor)) if !options.full => (run, cursor, "resumed"),
+        (Some(old), _)
+            if !options.full && old.state == XrefRunState::Completed && old.watermark.is_some() =>
+        {
+            let since = old.watermark.map(micros);
+            let kept: Vec<i64> = against
+                .iter()
+                .copied()
+                .filter(|c| old.against.contains(c))
+                .collect();
+            let added: Vec<i64> = against
+                .iter()
+                .copied()
+                .filter(|c| !old.against.contains(c))
+                .collect();
+            let mut passes = vec![
+                Pass {
+                    sources_since: since,
+                    targets: kept.clone(),
+                    targets_since: None,
+                },
+                Pass {
+                    sources_since: None,
+                    targets: kept,
+                    targets_since: since,
+                },
+            ];
+            if !added.is_empty() {
+                passes.push(Pass {
+                    sources_since: None,
+                    targets: added,
+                    targets_since: None,
+                });
+            }
+            let run = new_run(collection_id, &against, now, old.watermark);
+            let cursor = Cursor {
+                passes,
+                pass: 0,
+                target: 0,
+                after: None,
+            };
+            (run, cursor, "incremental")
+        }
+        _ => {
+            let run = new_run(collection_id, &against, now, None);
+            let cursor = Cursor {
+                passes: vec![Pass {
+                    sources_since: None,
+                    targets: against.clone(),
+                    targets_since: None,
+                }],
+                pass: 0,
+                target: 0,
+                after: None,
+            };
+            (run, cursor, "full")
+        }
+    };
+    if mode != "resumed" {
+        run.total = estimate_total(store, &cursor).await?;
+        run.cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
+        store.begin_xref_run(&run, mode == "full").await?;
+    }
+
+    let matcher = Arc::new(Matcher::new());
+    let mut summary = RunSummary {
+        mode,
+        batches: 0,
+        scanned: 0,
+        written: 0,
+        sources: 0,
+        completed: false,
+    };
+    let mut loaded: Option<(Option<i64>, Arc<Sources>)> = None;
+    while cursor.pass < cursor.passes.len() {
+        let pass = cursor.passes[cursor.pass].clone();
+        if cursor.target >= pass.targets.len() {
+            cursor.pass += 1;
+            cursor.target = 0;
+            cursor.after = None;
+            continue;
+        }
+        let sources = match &loaded {
+            Some((since, sources)) if *since == pass.sources_since => sources.clone(),
+            _ => {
+                let sources = Arc::new(
+                    Sources::load(store, collection_id, pass.sources_since.map(from_micros))
+                        .await?,
+                );
+                summary.sources = summary.sources.max(sources.items.len() as u64);
+                loaded = Some((pass.sources_since, sources.clone()));
+                sources
+            }
+        };
+        if sources.items.is_empty() {
+            // Nothing to match from: the pass is done.
+            cursor.pass += 1;
+            cursor.target = 0;
+            cursor.after = None;
+            continue;
+        }
+        let target = pass.targets[cursor.target];
+        let mut filter = EntityFilter::collection(target);
+        if let Some(since) = pass.targets_since {
+            filter = filter.updated_since(from_micros(since));
+        }
+        let after = cursor.after.clone().map(|entity_id| EntityKey {
+            collection_id: target,
+            entity_id,
+        });
+        let page = match store
+            .entity_page(filter, after.as_ref(), options.batch_size.max(1))
+            .await
+        {
+            Ok(page) => page,
+            // The target was deleted while we ran: skip it.
+            Err(store::StoreError::NotFound { .. }) => {
+                cursor.target += 1;
+                cursor.after = None;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let entities = page.batch.entities;
+        let scanned = entities.len() as u64;
+        let matches = {
+            let (sources, matcher) = (sources.clone(), matcher.clone());
+            let keep_above = options.keep_above;
+            tokio::task::spawn_blocking(move || {
+                score_batch(&sources, &matcher, target, &entities, keep_above, now)
+            })
+            .await
+            .map_err(|e| XrefError::Task(e.to_string()))?
+        };
+        match page.next {
+            Some(next) => cursor.after = Some(next.entity_id),
+            None => {
+                cursor.target += 1;
+                cursor.after = None;
+            }
+        }
+        run.processed += scanned;
+        run.total = run.total.max(run.processed);
+        run.updated_at = store::now();
+        run.cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
+        let written = store.save_xref_batch(&run, &matches).await?;
+        run.matches += written;
+        summary.batches += 1;
+        summary.scanned += scanned;
+        summary.written += written;
+        if options
+            .max_batches
+            .is_some_and(|max| summary.batches >= max)
+        {
+            return Ok(summary);
+        }
+    }
+    run.state = XrefRunState::Completed;
+    run.total = run.processed;
+    run.updated_at = store::now();
+    run.finished_at = Some(run.updated_at);
+    run.watermark = Some(run.started_at - Duration::seconds(WATERMARK_MARGIN_SECONDS));
+    run.cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
+    store.save_xref_batch(&run, &[]).await?;
+    summary.completed = true;
+    Ok(summary)
+}
+
+fn new_run(
+    collection_id: i64,
+    against: &[i64],
+    now: DateTime<Utc>,
+    watermark: Option<DateTime<Utc>>,
+) -> XrefRun {
+    XrefRun {
+        collection_id,
+        state: XrefRunState::Running,
+        against: against.to_vec(),
+        cursor: Value::Null,
+        processed: 0,
+        total: 0,
+        matches: 0,
+        started_at: now,
+        updated_at: now,
+        finished_at: None,
+        watermark,
+    }
+}
+
+/// The target entities the passes will stream, where that is known in advance (passes
+/// over changed entities only are counted as they go).
+async fn estimate_total(store: &Arc<dyn Store>, cursor: &Cursor) -> Result<u64, XrefError> {
+    let mut total = 0;
+    for pass in &cursor.passes {
+        if pass.targets_since.is_some() {
+            continue;
+        }
+        for &target in &pass.targets {
+            total += store.count_entities(target).await?;
+        }
+    }
+    Ok(total)
+}
+
+/// One thing matched from: an entity or a mention of the collection.
+struct Source {
+    id: String,
+    prepared: Prepared,
+    mention: bool,
+    countries: Vec<String>,
+}
+
+/// The collection's side of a run, indexed by blocking keys.
+struct Sources {
+    collection_id: i64,
+    items: Vec<Source>,
+    blocker: Blocker,
+}
+
+impl Sources {
+    async fn load(
+        store: &Arc<dyn Store>,
+        collection_id: i64,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<Sources, XrefError> {
+        let mut filter = EntityFilter::collection(collection_id);
+        if let Some(since) = since {
+            filter = filter.updated_since(since);
+        }
+        let mut items = Vec::new();
+        let mut after: Option<EntityKey> = None;
+        loop {
+            let page = store
+                .entity_page(filter, after.as_ref(), DEFAULT_BATCH)
+                .await?;
+            for stored in &page.batch.entities {
+                if let Some((prepared, mention)) = prepare(&stored.entity) {
+                    items.push(Source {
+                        id: stored.entity.id().unwrap_or_default().to_string(),
+                        prepared,
+                        mention,
+                        countries: countries(&stored.entity),
+                    });
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let (blocker, items) = tokio::task::spawn_blocking(move || {
+            let mut blocker = Blocker::new(BlockerConfig::default());
+            for item in &items {
+                blocker.add(&item.prepared);
+            }
+            (blocker, items)
+        })
+        .await
+        .map_err(|e| XrefError::Task(e.to_string()))?;
+        Ok(Sources {
+            collection_id,
+            items,
+            blocker,
+        })
+    }
+}
+
+/// Score one page of target entities against the sources.
+fn score_batch(
+    sources: &Sources,
+    matcher: &Matcher,
+    target_collection: i64,
+    targets: &[StoredEntity],
+    keep_above: f64,
+    now: DateTime<Utc>,
+) -> Vec<XrefMatch> {
+    let mut out = Vec::new();
+    for stored in targets {
+        let entity = &stored.entity;
+        let Some(target_id) = entity.id() else {
+            continue;
+        };
+        let Some((prepared, target_mention)) = prepare(entity) else {
+            continue;
+        };
+        let target_countries = countries(entity);
+        for (index, _) in sources.blocker.query(&prepared) {
+            let Some(source) = sources.items.get(index) else {
+                continue;
+            };
+            if source.mention && target_mention {
+                continue;
+            }
+            if target_collection == sources.collection_id && source.id == target_id {
+                continue;
+            }
+            let Some(scored) = matcher.score_prepared(&source.prepared, &prepared) else {
+                continue;
+            };
+            if scored.score <= keep_above {
+                continue;
+            }
+            out.push(XrefMatch {
+                collection_id: sources.collection_id,
+                entity_id: source.id.clone(),
+                match_collection_id: target_collection,
+                match_id: target_id.to_string(),
+                score: scored.score.clamp(0.0, 1.0),
+                schema: entity.schema().name().to_string(),
+                countries: union(&source.countries, &target_countries),
+                method: scored.method.to_string(),
+                explanation: serde_json::to_value(&scored).unwrap_or(Value::Null),
+                created_at: now,
+            });
+        }
+    }
+    out
+}
+
+/// The progress of a collection's xref for its status: `null` without a run.
+pub async fn progress(store: &Arc<dyn Store>, collection_id: i64) -> Result<Value, XrefError> {
+    let Some(run) = store.xref_run(collection_id).await? else {
+        return Ok(Value::Null);
+    };
+    Ok(progress_json(&run, Utc::now()))
+}
+
+/// A run's progress with an estimate of the time left from its rate so far.
+pub fn progress_json(run: &XrefRun, now: DateTime<Utc>) -> Value {
+    let running = run.state == XrefRunState::Running;
+    let elapsed = (now - run.started_at).num_milliseconds().max(1) as f64 / 1000.0;
+    let rate = run.processed as f64 / elapsed;
+    let left = run.total.saturating_sub(run.processed);
+    let eta = (running && rate > 0.0).then(|| (left as f64 / rate).round() as u64);
+    let percent = if run.total == 0 {
+        if running { 0.0 } else { 100.0 }
+    } else {
+        (run.processed as f64 * 1000.0 / run.total as f64).round() / 10.0
+    };
+    json!({
+        "state": run.state.as_str(),
+        "processed": run.processed,
+        "total": run.total,
+        "percent": percent,
+        "matches": run.matches,
+        "against": run.against.iter().map(i64::to_string).collect::<Vec<_>>(),
+        "started_at": crate::serialize::datetime(&run.started_at),
+        "updated_at": crate::serialize::datetime(&run.updated_at),
+        "finished_at": run.finished_at.as_ref().map(crate::serialize::datetime),
+        "eta_seconds": eta,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_estimates_time_left_while_running() {
+        let start = Utc::now() - Duration::seconds(100);
+        let mut run = new_run(1, &[2], start, None);
+        run.total = 1000;
+        run.processed = 250;
+        let p = progress_json(&run, start + Duration::seconds(100));
+        assert_eq!(p["percent"], 25.0);
+        assert_eq!(p["eta_seconds"], 300);
+        run.state = XrefRunState::Completed;
+        assert_eq!(progress_json(&run, Utc::now())["eta_seconds"], Value::Null);
+    }
+}
