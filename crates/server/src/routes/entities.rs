@@ -428,3 +428,30 @@ pub async fn delete(
     state.index.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// `GET /entities/{id}/expand`: the entities on the other side of each entity-typed
+/// property, both directions, as far as the caller can read them.
+pub async fn expand(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let collection = locate(&state, &actor, &id).await?;
+    Ok(Json(
+        crate::services::neighbours::expand(&state, &actor, &collection, &id, &params).await?,
+    ))
+}
+
+/// `GET /entities/{id}/similar`: candidates scored by the xref matcher.
+pub async fn similar(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Map<String, Value>>> {
+    let collection = locate(&state, &actor, &id).await?;
+    Ok(Json(
+        crate::services::neighbours::similar(&state, &actor, &collection, &id, &params).await?,
+    ))
+}

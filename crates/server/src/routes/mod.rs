@@ -1,12 +1,13 @@
 //! The HTTP routes, one module per area of Aleph's API. Handlers are thin: they read the
 //! request, check permissions, call the store, index or a service, and serialise.
 
+mod admin;
 mod alerts;
 mod archive;
 mod audit;
 mod bulk;
 mod collections;
-mod entities;
+pub(crate) mod entities;
 mod entitysets;
 mod ingest;
 mod openapi;
@@ -16,7 +17,7 @@ mod system;
 mod xref;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::state::AppState;
 
@@ -86,6 +87,8 @@ pub fn router() -> Router<AppState> {
                 .put(entities::upsert)
                 .delete(entities::delete),
         )
+        .route("/api/2/entities/{id}/expand", get(entities::expand))
+        .route("/api/2/entities/{id}/similar", get(entities::similar))
         .route("/api/2/documents/{id}", get(entities::view))
         .route("/api/2/archive", get(archive::download))
         .route("/api/2/sessions/login", post(roles::login))
@@ -99,7 +102,19 @@ pub fn router() -> Router<AppState> {
             "/api/2/roles/{id}/generate_api_key",
             post(roles::generate_api_key),
         )
-        .route("/api/2/groups", get(roles::groups))
+        .route("/api/2/roles", get(admin::list))
+        .route(
+            "/api/2/groups",
+            get(roles::groups).post(admin::create_group),
+        )
+        .route(
+            "/api/2/groups/{id}/members",
+            get(admin::members).post(admin::add_member),
+        )
+        .route(
+            "/api/2/groups/{id}/members/{role_id}",
+            delete(admin::remove_member),
+        )
         .route("/api/2/audit", get(audit::list))
         .route(
             "/api/2/collections/{id}/permissions",

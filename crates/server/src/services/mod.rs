@@ -6,6 +6,7 @@ pub mod entitysets;
 pub mod gazetteer;
 pub mod mail;
 pub mod mappings;
+pub mod neighbours;
 pub mod notifications;
 pub mod pipeline;
 pub mod purge;

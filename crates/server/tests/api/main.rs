@@ -7,6 +7,7 @@
 
 mod common;
 
+mod admin;
 mod alerts;
 mod archive;
 mod audit;
@@ -19,6 +20,7 @@ mod entities;
 mod entitysets;
 mod ingest;
 mod malformed;
+mod neighbours;
 mod openapi;
 mod paging;
 mod purge;

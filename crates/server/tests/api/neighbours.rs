@@ -1,0 +1,213 @@
+//! `GET /entities/{id}/expand` and `GET /entities/{id}/similar`: the neighbourhood of an
+//! entity, grouped by property, and its likely duplicates, never past what the caller reads.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::TestApp;
+
+/// The signed id of the entity whose plain id is `plain`, looked up through search.
+async fn signed(app: &TestApp, user: &crate::common::User, plain: &str) -> String {
+    let found = app
+        .get("/api/2/entities?filter:schemata=Thing&filter:schemata=Interval&limit=100")
+        .auth(user)
+        .send()
+        .await
+        .json();
+    found["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .find(|id| id.split('.').next() == Some(plain))
+        .unwrap_or_else(|| panic!("{plain} not found in {found}"))
+}
+
+fn group<'a>(body: &'a Value, property: &str) -> Option<&'a Value> {
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["property"] == property)
+}
+
+#[tokio::test]
+async fn expand_groups_both_directions_by_property_and_hides_unreadable_entities() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let cid = app.collection(&alice, "registry").await;
+    let entities = json!([
+        {"id": "ann", "schema": "Person", "properties": {"name": ["Ann Owner"]}},
+        {"id": "acme", "schema": "Company", "properties": {"name": ["Acme Ltd"]}},
+        {"id": "beta", "schema": "Company", "properties": {"name": ["Beta GmbH"]}},
+        {"id": "own1", "schema": "Ownership", "properties": {"owner": ["ann"], "asset": ["acme"], "percentage": ["60"]}},
+        {"id": "own2", "schema": "Ownership", "properties": {"owner": ["ann"], "asset": ["beta"]}},
+        {"id": "dir1", "schema": "Directorship", "properties": {"director": ["ann"], "organization": ["acme"]}},
+    ]);
+    app.bulk(&alice, cid, &entities).await;
+    // Bob's own collection refers to Ann too; Alice cannot read it.
+    let secret = app.collection(&bob, "secret").await;
+    let ann = signed(&app, &alice, "ann").await;
+    // A Family in Bob's collection that names Ann on both sides (references through
+    // `POST /entities` are kept as given).
+    let fam = json!({"schema": "Family", "collection_id": secret.to_string(),
+        "properties": {"person": [ann.clone()], "relative": [ann.clone()]}});
+    app.post("/api/2/entities?validate=false")
+        .auth(&app.admin)
+        .json(&fam)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+
+    let uri = format!("/api/2/entities/{ann}/expand");
+    app.get(&uri).send().await.expect(StatusCode::FORBIDDEN);
+    let body = app.get(&uri).auth(&alice).send().await.json();
+    assert_eq!(body["status"], "ok", "{body}");
+    let owned = group(&body, "ownershipOwner").expect("ownerships");
+    assert_eq!(owned["count"], 2, "{body}");
+    let entities = owned["entities"].as_array().unwrap();
+    assert!(entities.iter().all(|e| e["schema"] == "Ownership"));
+    // The relationship names its other end as a nested entity.
+    let assets: Vec<&str> = entities
+        .iter()
+        .map(|e| {
+            e["properties"]["asset"][0]["properties"]["name"][0]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        assets.contains(&"Acme Ltd") && assets.contains(&"Beta GmbH"),
+        "{assets:?}"
+    );
+    assert_eq!(group(&body, "directorshipDirector").unwrap()["count"], 1);
+    // Nothing from Bob's collection, not even a count.
+    assert!(group(&body, "familyPerson").is_none(), "{body}");
+    assert!(group(&body, "familyRelative").is_none(), "{body}");
+    assert_eq!(body["total"], 2, "{body}");
+
+    // The admin reads everything, Bob's Family included.
+    let all = app.get(&uri).auth(&app.admin).send().await.json();
+    assert_eq!(group(&all, "familyPerson").unwrap()["count"], 1, "{all}");
+    assert_eq!(group(&all, "familyRelative").unwrap()["count"], 1, "{all}");
+
+    // filter:property and limit.
+    let one = app
+        .get(&format!("{uri}?filter:property=ownershipOwner&limit=1"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(one["total"], 1, "{one}");
+    assert_eq!(one["results"][0]["count"], 2);
+    assert_eq!(one["results"][0]["entities"].as_array().unwrap().len(), 1);
+
+    // Outgoing references: the Ownership's own owner and asset.
+    let own1 = signed(&app, &alice, "own1").await;
+    let out = app
+        .get(&format!("/api/2/entities/{own1}/expand"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    let owner = group(&out, "owner").expect("owner");
+    assert_eq!(owner["count"], 1);
+    assert_eq!(owner["entities"][0]["id"], ann);
+    assert_eq!(
+        group(&out, "asset").unwrap()["entities"][0]["properties"]["name"][0],
+        "Acme Ltd"
+    );
+    app.get(&format!("{uri}?limit=many"))
+        .auth(&alice)
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    app.get("/api/2/entities/nothing-here/expand")
+        .auth(&alice)
+        .send()
+        .await
+        .expect(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn similar_scores_readable_candidates_and_shows_decisions() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let leak = app.collection(&alice, "leak").await;
+    let list = app.collection(&alice, "list").await;
+    let secret = app.collection(&bob, "hidden").await;
+    let person = |id: &str, name: &str| {
+        json!({"id": id, "schema": "Person", "properties": {
+            "name": [name], "birthDate": ["1961-03-02"], "nationality": ["ru"]}})
+    };
+    app.bulk(
+        &alice,
+        leak,
+        &json!([person("a1", "Viktor Petrovich Ivanov")]),
+    )
+    .await;
+    app.bulk(
+        &alice,
+        list,
+        &json!([person("l1", "Viktor Petrovich Ivanov"),
+                {"id": "l2", "schema": "Company", "properties": {"name": ["Unrelated Shipping"]}}]),
+    )
+    .await;
+    app.bulk(
+        &bob,
+        secret,
+        &json!([person("s1", "Viktor Petrovich Ivanov")]),
+    )
+    .await;
+    let a1 = signed(&app, &alice, "a1").await;
+    let l1 = signed(&app, &alice, "l1").await;
+    let uri = format!("/api/2/entities/{a1}/similar");
+    app.get(&uri)
+        .auth(&bob)
+        .send()
+        .await
+        .expect(StatusCode::FORBIDDEN);
+
+    let body = app.get(&uri).auth(&alice).send().await.json();
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(body["total"], 1, "{body}");
+    assert_eq!(results.len(), 1);
+    let first = &results[0];
+    assert_eq!(first["entity"]["id"], l1, "{body}");
+    assert!(first["score"].as_f64().unwrap() > 0.5, "{first}");
+    assert_eq!(first["judgement"], "no_judgement");
+    assert_eq!(first["writeable"], true);
+    // Never the entity itself, never Bob's collection.
+    assert!(results.iter().all(|r| r["entity"]["id"] != a1.as_str()));
+    assert!(
+        results
+            .iter()
+            .all(|r| r["entity"]["collection"]["id"] != secret.to_string().as_str())
+    );
+
+    // The admin also sees Bob's copy.
+    let all = app.get(&uri).auth(&app.admin).send().await.json();
+    assert_eq!(all["total"], 2, "{all}");
+
+    // A decision shows up as the pair's judgement.
+    app.post("/api/2/profiles/_pairwise")
+        .auth(&alice)
+        .json(&json!({"entity_id": a1, "match_id": l1, "judgement": "negative"}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let body = app.get(&uri).auth(&alice).send().await.json();
+    let judged: Vec<&Value> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["entity"]["id"] == l1.as_str())
+        .collect();
+    // A negative pair may be dropped by the matcher or shown as judged; never unjudged.
+    assert!(
+        judged.iter().all(|r| r["judgement"] == "negative"),
+        "{body}"
+    );
+}
