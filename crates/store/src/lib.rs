@@ -28,6 +28,9 @@
 //! fragments in one transaction, for re-ingesting a document). Streams walk the primary key in order with keyset
 //! paging, so a collection is never held in memory.
 //!
+//! Exports ([`Export`]) are files made for a user from a search or a cross-reference;
+//! the export row is its own work item, claimed by workers under a lease like a job.
+//!
 //! An append-only audit log ([`AuditEntry`]) records who read, searched, exported and
 //! changed what, and is pruned by age.
 //!
@@ -48,6 +51,7 @@ mod collections;
 mod documents;
 mod entitysets;
 mod error;
+mod exports;
 mod fragments;
 mod jobs;
 mod migrations;
@@ -76,6 +80,10 @@ pub use crate::entitysets::{
     MAX_ENTITYSET_TEXT, NewEntitySet, NewEntitySetItem,
 };
 pub use crate::error::{Result, StoreError};
+pub use crate::exports::{
+    EXPORT_LEASE_EXPIRED, Export, ExportContent, ExportOperation, ExportOutcome, ExportStatus,
+    MAX_EXPORT_TEXT, NewExport,
+};
 pub use crate::fragments::{
     BrokenEntity, EntityBatch, EntityFilter, EntityKey, EntityPage, EntityScope, MAX_ENTITY_ID_LEN,
     MAX_ORIGIN_LEN, SkippedFragment, StoredEntity,

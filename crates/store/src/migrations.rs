@@ -43,6 +43,11 @@ pub(crate) const SQLITE: &[Step] = &[
         name: "entitysets_alerts",
         sql: include_str!("../migrations/sqlite/006_entitysets_alerts.sql"),
     },
+    Step {
+        version: 7,
+        name: "exports",
+        sql: include_str!("../migrations/sqlite/007_exports.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Step] = &[
@@ -76,10 +81,15 @@ pub(crate) const POSTGRES: &[Step] = &[
         name: "entitysets_alerts",
         sql: include_str!("../migrations/postgres/006_entitysets_alerts.sql"),
     },
+    Step {
+        version: 7,
+        name: "exports",
+        sql: include_str!("../migrations/postgres/007_exports.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: u32 = 6;
+pub const LATEST_VERSION: u32 = 7;
 
 /// A migration that would run, as `aleph upgrade --check` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

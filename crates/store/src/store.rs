@@ -274,6 +274,51 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Take notifications out of the email outbox (sent, or given up on).
     async fn emails_done(&self, ids: &[i64]) -> Result<()>;
 
+    // --- exports --------------------------------------------------------------------------
+
+    /// Create a pending export for a user (and a live collection, if given).
+    async fn create_export(&self, new: crate::NewExport) -> Result<crate::Export>;
+    /// One export, deleted or not.
+    async fn export(&self, id: i64) -> Result<crate::Export>;
+    /// A user's exports that are not deleted, newest first, with the total.
+    async fn list_exports(
+        &self,
+        creator_id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::Export>>;
+    /// Take up to `limit` pending exports, oldest first, whose lease is free or ran out:
+    /// each is leased to `worker` with one more attempt. A pending export whose lease ran
+    /// out with no attempts left becomes failed first. Many workers never take the same one.
+    async fn claim_exports(
+        &self,
+        worker: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<crate::Export>>;
+    /// Extend the lease of the exports `worker` still holds; returns those ids.
+    async fn heartbeat_exports(
+        &self,
+        worker: &str,
+        ids: &[i64],
+        lease: Duration,
+    ) -> Result<Vec<i64>>;
+    /// Record how `worker`'s attempt ended; `None` when the worker no longer holds the
+    /// export (nothing changes), else the export as it is now.
+    async fn finish_export(
+        &self,
+        worker: &str,
+        id: i64,
+        outcome: crate::ExportOutcome,
+    ) -> Result<Option<crate::Export>>;
+    /// Up to `limit` exports that are not deleted and whose `expires_at` has passed.
+    async fn expired_exports(&self, now: Timestamp, limit: u32) -> Result<Vec<crate::Export>>;
+    /// Mark an export deleted (its content was removed); true if it was not already.
+    async fn delete_export(&self, id: i64) -> Result<bool>;
+    /// Whether another live export or a document holds this content hash, so that purging
+    /// one export must keep the blob.
+    async fn export_content_shared(&self, hash: &str, except_id: i64) -> Result<bool>;
+
     // --- jobs -----------------------------------------------------------------------------
 
     /// Queue jobs in live collections, all or none; returns their ids in order. A job for

@@ -10,6 +10,7 @@ mod collections;
 mod documents;
 mod entities;
 mod entitysets;
+mod exports;
 mod jobs;
 mod roles;
 mod schema;
@@ -624,6 +625,80 @@ impl Store for PgStore {
             return Ok(());
         }
         alerts::emails_done(&self.client().await?, ids).await
+    }
+
+    async fn create_export(&self, new: crate::NewExport) -> Result<crate::Export> {
+        let new = new.validated()?;
+        in_tx!(self, |tx| exports::create(&tx, &new, now()).await?)
+    }
+
+    async fn export(&self, id: i64) -> Result<crate::Export> {
+        exports::get(&self.client().await?, id).await
+    }
+
+    async fn list_exports(
+        &self,
+        creator_id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::Export>> {
+        in_snapshot!(self, |tx| exports::list(&tx, creator_id, limit, offset)
+            .await?)
+    }
+
+    async fn claim_exports(
+        &self,
+        worker: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<crate::Export>> {
+        let lease_us = crate::exports::check_lease(worker, lease)?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        in_tx!(self, |tx| exports::claim(
+            &tx,
+            worker,
+            limit,
+            lease_us,
+            now()
+        )
+        .await?)
+    }
+
+    async fn heartbeat_exports(
+        &self,
+        worker: &str,
+        ids: &[i64],
+        lease: Duration,
+    ) -> Result<Vec<i64>> {
+        let lease_us = crate::exports::check_lease(worker, lease)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        exports::heartbeat(&self.client().await?, worker, ids, lease_us, now()).await
+    }
+
+    async fn finish_export(
+        &self,
+        worker: &str,
+        id: i64,
+        outcome: crate::ExportOutcome,
+    ) -> Result<Option<crate::Export>> {
+        in_tx!(self, |tx| exports::finish(&tx, worker, id, &outcome, now())
+            .await?)
+    }
+
+    async fn expired_exports(&self, at: Timestamp, limit: u32) -> Result<Vec<crate::Export>> {
+        exports::expired(&self.client().await?, at, limit).await
+    }
+
+    async fn delete_export(&self, id: i64) -> Result<bool> {
+        in_tx!(self, |tx| exports::delete(&tx, id, now()).await?)
+    }
+
+    async fn export_content_shared(&self, hash: &str, except_id: i64) -> Result<bool> {
+        exports::content_shared(&self.client().await?, hash, except_id).await
     }
 
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {

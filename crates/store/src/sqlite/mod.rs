@@ -12,6 +12,7 @@ mod collections;
 mod documents;
 mod entities;
 mod entitysets;
+mod exports;
 mod jobs;
 mod roles;
 mod schema;
@@ -625,6 +626,83 @@ impl Store for SqliteStore {
         }
         let ids = ids.to_vec();
         self.write(move |c| alerts::emails_done(c, &ids)).await
+    }
+
+    async fn create_export(&self, new: crate::NewExport) -> Result<crate::Export> {
+        let new = new.validated()?;
+        self.write(move |c| exports::create(c, &new, now())).await
+    }
+
+    async fn export(&self, id: i64) -> Result<crate::Export> {
+        self.read(move |c| exports::get(c, id)).await
+    }
+
+    async fn list_exports(
+        &self,
+        creator_id: i64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Page<crate::Export>> {
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            exports::list(&tx, creator_id, limit, offset)
+        })
+        .await
+    }
+
+    async fn claim_exports(
+        &self,
+        worker: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<crate::Export>> {
+        let lease_us = crate::exports::check_lease(worker, lease)?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let worker = worker.to_string();
+        self.write(move |c| exports::claim(c, &worker, limit, lease_us, now()))
+            .await
+    }
+
+    async fn heartbeat_exports(
+        &self,
+        worker: &str,
+        ids: &[i64],
+        lease: Duration,
+    ) -> Result<Vec<i64>> {
+        let lease_us = crate::exports::check_lease(worker, lease)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (worker, ids) = (worker.to_string(), ids.to_vec());
+        self.write(move |c| exports::heartbeat(c, &worker, &ids, lease_us, now()))
+            .await
+    }
+
+    async fn finish_export(
+        &self,
+        worker: &str,
+        id: i64,
+        outcome: crate::ExportOutcome,
+    ) -> Result<Option<crate::Export>> {
+        let worker = worker.to_string();
+        self.write(move |c| exports::finish(c, &worker, id, &outcome, now()))
+            .await
+    }
+
+    async fn expired_exports(&self, at: Timestamp, limit: u32) -> Result<Vec<crate::Export>> {
+        self.read(move |c| exports::expired(c, at, limit)).await
+    }
+
+    async fn delete_export(&self, id: i64) -> Result<bool> {
+        self.write(move |c| exports::delete(c, id, now())).await
+    }
+
+    async fn export_content_shared(&self, hash: &str, except_id: i64) -> Result<bool> {
+        let hash = hash.to_string();
+        self.read(move |c| exports::content_shared(c, &hash, except_id))
+            .await
     }
 
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {

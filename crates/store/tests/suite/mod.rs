@@ -7,6 +7,7 @@ pub mod collections;
 pub mod documents;
 pub mod entities;
 pub mod entitysets;
+pub mod exports;
 pub mod jobs;
 pub mod migrations;
 pub mod roles;
@@ -46,6 +47,10 @@ macro_rules! suite {
             entitysets::entityset_items_are_judged_and_removed,
             alerts::alerts_crud,
             alerts::notifications_once_per_alert_and_entity,
+            exports::exports_are_listed_per_creator_newest_first,
+            exports::exports_are_claimed_once_and_finished_by_their_holder,
+            exports::exports_whose_workers_die_are_retried_then_failed,
+            exports::expired_exports_are_found_and_deleted,
             jobs::enqueue_claim_complete,
             jobs::concurrent_claimers_never_share_a_job,
             jobs::expired_leases_return_jobs_to_the_queue,

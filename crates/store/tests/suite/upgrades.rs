@@ -155,6 +155,27 @@ async fn check(store: &SqliteStore, version: u32) {
         .unwrap();
     assert_eq!(notes.total, 0);
 
+    // Version 7: exports.
+    let exports = store.list_exports(user.id, 10, 0).await.unwrap();
+    if version >= 7 {
+        assert_eq!(exports.total, 2, "{at}");
+        let [xref, search] = &exports.items[..] else {
+            panic!("{at}: two exports expected");
+        };
+        assert_eq!(search.label, "Old search");
+        assert_eq!(search.status, store::ExportStatus::Successful);
+        assert_eq!(
+            search.content.as_ref().map(|c| c.file_size),
+            Some(3),
+            "{at}"
+        );
+        assert_eq!(xref.operation, store::ExportOperation::Xref);
+        assert_eq!(xref.collection_id, Some(c.id));
+        assert_eq!(xref.status, store::ExportStatus::Pending);
+    } else {
+        assert_eq!(exports.total, 0, "{at}");
+    }
+
     // The current code writes on top of the old data, and deleting the collection takes
     // everything of it in one transaction.
     let new_id = store
