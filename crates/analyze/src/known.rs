@@ -4,7 +4,9 @@
 //!
 //! Names and text are reduced to the same form: [`fold`] (ASCII, lowercase, one space
 //! between words) and then a spelling skeleton that makes common transliteration variants
-//! meet (`Yanukovych`, `Ianukovich` and `Янукович` all become `ianukovich`). One
+//! meet (`Yanukovych`, `Ianukovich` and `Янукович` all become `ianukovich`), and
+//! finally common case endings are cut from long words, so inflected forms meet the
+//! list's form (`Виктору Януковичу`, `Angela Merkels`; see [`ENDINGS`]). One
 //! Aho–Corasick automaton over the skeletons of every name finds all of them in one pass
 //! over a document, whatever the number of names; matches must start and end on word
 //! boundaries.
@@ -68,7 +70,7 @@ impl KnownNames {
             let person = entity.schema == "Person";
             let mut used = false;
             for name in names {
-                let key = skeleton(&fold(&name));
+                let key = stem_words(&skeleton(&fold(&name)));
                 let letters = key.chars().filter(|c| *c != ' ').count();
                 let words = key.split(' ').count();
                 // A single word is never enough for a person (`Smith`); for other
@@ -124,7 +126,7 @@ impl KnownNames {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
-        let folded = format!(" {} ", skeleton(&fold(text)));
+        let folded = format!(" {} ", stem_words(&skeleton(&fold(text))));
         let mut hits: Vec<KnownHit> = Vec::new();
         // Patterns carry their bounding spaces, so consecutive names share one space:
         // search overlapping starts by hand, one byte after each match's first space.
@@ -147,6 +149,35 @@ impl KnownNames {
         }
         hits
     }
+}
+
+/// Case endings cut from the end of a word, in skeleton form, longest first: Russian
+/// declension of names (`-а`, `-у`, `-е`, `-ом`, `-ым`, `-ого`, `-ому`, `-ой`, `-ою`…)
+/// and the German and English genitive `s` (`Merkels`, `Merkel's`). Both the list's names
+/// and the text are cut alike, so a name in the nominative meets its other cases.
+const ENDINGS: [&str; 15] = [
+    "ogo", "ego", "omu", "emu", "oiu", "eiu", "om", "em", "oi", "ei", "im", "a", "u", "e", "s",
+];
+/// The fewest letters left after cutting an ending: shorter words are kept whole, so
+/// short names are never confused (`Ivan`/`Ivana`, `Olga Sova`/`Olga Sovu`).
+const MIN_STEM: usize = 5;
+
+/// Cut one case ending from each word of a skeleton that keeps [`MIN_STEM`] letters.
+fn stem_words(skeleton: &str) -> String {
+    let mut out = String::with_capacity(skeleton.len());
+    for (i, word) in skeleton.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let letters = word.bytes().all(|b| b.is_ascii_lowercase());
+        let stem = ENDINGS
+            .iter()
+            .filter(|_| letters)
+            .find_map(|e| word.strip_suffix(e).filter(|s| s.len() >= MIN_STEM))
+            .unwrap_or(word);
+        out.push_str(stem);
+    }
+    out
 }
 
 /// Make common transliteration variants of folded text meet: `y`/`j` become `i`,
@@ -210,12 +241,49 @@ mod tests {
     fn names_are_found_across_scripts_and_spellings() {
         let known = names(&[("yan", "Person", &["Viktor Yanukovych"])]);
         assert_eq!(ids(&known, "Payments to Viktor Yanukovych, 2013."), ["yan"]);
-        assert_eq!(
-            ids(&known, "Платежи Виктору Януковичу"),
-            Vec::<String>::new()
-        );
         assert_eq!(ids(&known, "Виктор Янукович подписал"), ["yan"]);
         assert_eq!(ids(&known, "VIKTOR IANUKOVICH"), ["yan"]);
+    }
+
+    #[test]
+    fn inflected_forms_are_found() {
+        let known = names(&[
+            ("yan", "Person", &["Viktor Yanukovych"]),
+            ("am", "Person", &["Angela Merkel"]),
+            ("gaz", "Company", &["Gazprombank"]),
+        ]);
+        assert_eq!(ids(&known, "Платежи Виктору Януковичу"), ["yan"]);
+        assert_eq!(ids(&known, "деньги Виктора Януковича"), ["yan"]);
+        assert_eq!(ids(&known, "с Виктором Януковичем"), ["yan"]);
+        assert_eq!(ids(&known, "Angela Merkels Sprecher"), ["am"]);
+        assert_eq!(ids(&known, "Angela Merkel's spokesman"), ["am"]);
+        assert_eq!(ids(&known, "кредит Газпромбанку"), ["gaz"]);
+        assert_eq!(ids(&known, "счета в Газпромбанке"), ["gaz"]);
+    }
+
+    #[test]
+    fn short_names_get_no_case_endings() {
+        let known = names(&[
+            ("iv", "Person", &["Ivan Sova"]),
+            ("ol", "Person", &["Olga Rudenko"]),
+        ]);
+        // `Ivana Sovu` would be `Ivan Sova` inflected, but also another person: short
+        // words must match as written.
+        assert!(ids(&known, "Ivana Sovu").is_empty());
+        assert!(ids(&known, "Ivan Sovu").is_empty());
+        assert_eq!(ids(&known, "Ivan Sova"), ["iv"]);
+        // A long word keeps its ending check: `Rudenka` is not `Rudenko`.
+        assert!(ids(&known, "Olga Rudenka").is_empty());
+        assert_eq!(ids(&known, "Olga Rudenko"), ["ol"]);
+        // A word that merely starts like a name is no inflection of it.
+        assert!(ids(&known, "Angela Merkelbach").is_empty());
+    }
+
+    #[test]
+    fn endings_are_cut_from_long_words_only() {
+        assert_eq!(stem_words("ianukovichu viktoru"), "ianukovich viktor");
+        assert_eq!(stem_words("merkels ivana sova"), "merkel ivana sova");
+        assert_eq!(stem_words("rotenbergom 2019a"), "rotenberg 2019a");
     }
 
     #[test]

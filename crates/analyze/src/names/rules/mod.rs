@@ -88,6 +88,9 @@ fn classify(text: &str, tokens: &[Token], i: usize) -> Class {
     let lex = lexicon();
     let t = &tokens[i];
     match t.kind {
+        // Code-like words (`DE89`, `GB82`, `A4`) are parts of identifiers, never of names:
+        // `IBAN DE89 3704…` is no person.
+        Kind::Word if t.folded.bytes().any(|b| b.is_ascii_digit()) => Class::Stop,
         Kind::Word if t.is_capitalized() => {
             if lex.is_title(&t.folded) {
                 Class::Title

@@ -156,6 +156,11 @@ impl Pass<'_> {
                 words += 1;
                 last = Some(k);
                 saw_surname |= gaz.is_surname(&t.folded) && !gaz.is_given_name(&t.folded);
+                // A German genitive (`Angela Merkels Sprecher`) ends the name: the
+                // capitalised word after it is a noun.
+                if words >= 2 && self.is_genitive_before_noun(k) {
+                    break;
+                }
             } else if self.is(k, Class::Dotted) && t.is_initials(self.text) {
                 // A middle initial counts only with a name after it.
             } else if self.is(k, Class::Connector) && lex.is_person_particle(&t.folded) {
@@ -185,6 +190,22 @@ impl Pass<'_> {
         }
         let last = last?;
         (words >= 2).then_some(last)
+    }
+
+    /// `Merkels` in `Angela Merkels Sprecher`: an unknown word in `s` followed by an
+    /// unknown capitalised word (a German noun). Known names in `s` (`Ramos`, `Andreas`)
+    /// or a known name after it keep the name going.
+    fn is_genitive_before_noun(&self, k: usize) -> bool {
+        let gaz = gazetteer();
+        let known = |f: &str| gaz.is_surname(f) || gaz.is_given_name(f);
+        let t = &self.tokens[k];
+        let next = k + 1;
+        t.folded.len() > 4
+            && t.folded.ends_with('s')
+            && !known(&t.folded)
+            && self.is(next, Class::Name)
+            && !self.tokens[next].newline_before
+            && !known(&self.tokens[next].folded)
     }
 
     /// A given name at token `i`, Russian case endings allowed (`Михаила`, `Дональдом`).
@@ -262,6 +283,45 @@ fn is_roman_numeral(word: &str) -> bool {
 mod tests {
     use super::super::super::NameKind;
     use super::super::tests::{has, names};
+
+    #[test]
+    fn identifiers_are_not_names() {
+        for text in [
+            "Konto IBAN DE89 3704 0044 0532 0130 00 bei der Bank",
+            "IBAN GB82 WEST 1234 5698 7654 32",
+            "счёт LV80 BANK 0000 4351 9500 1 в Риге",
+        ] {
+            let found = names(text);
+            assert!(
+                found.iter().all(|(k, _)| *k != NameKind::Person),
+                "{text}: {found:?}"
+            );
+            assert!(
+                found
+                    .iter()
+                    .all(|(_, n)| !n.contains("IBAN") && !n.contains("80"))
+            );
+        }
+    }
+
+    #[test]
+    fn a_german_genitive_ends_the_name() {
+        assert_eq!(
+            names("Angela Merkels Sprecher bestätigte das Treffen."),
+            [(NameKind::Person, "Angela Merkels".to_owned())]
+        );
+        // Known names that end in `s` are no genitive.
+        assert!(has(
+            "Ayer Carlos Santos Rivera firmó.",
+            NameKind::Person,
+            "Carlos Santos Rivera"
+        ));
+        assert!(has(
+            "Jonas Andreas Müller kam.",
+            NameKind::Person,
+            "Jonas Andreas Müller"
+        ));
+    }
 
     #[test]
     fn people() {
