@@ -94,7 +94,7 @@ impl Gazetteer {
             if lock(&self.inner).built.as_ref() == Some(&fingerprint) {
                 return Ok::<_, anyhow::Error>(None);
             }
-            let known = build(state).await?;
+            let known = build(state, &fingerprint).await?;
             Ok(Some((fingerprint, known)))
         }
         .await;
@@ -137,9 +137,10 @@ fn derived_from_files(origins: &[String]) -> bool {
             .all(|o| o.starts_with("ingest:") || o.starts_with("analyze:"))
 }
 
-/// Build the gazetteer from every live collection's matchable legal entities.
-pub async fn build(state: &AppState) -> anyhow::Result<KnownNames> {
-    let counts = state.index.collection_counts(&ReadScope::All).await?;
+/// Build the gazetteer from the matchable legal entities of the collections in `counts`
+/// (the index's per-collection counts, which the caller has read already as the
+/// fingerprint of this build).
+pub async fn build(state: &AppState, counts: &Fingerprint) -> anyhow::Result<KnownNames> {
     let mut items: Vec<(KnownEntity, Vec<String>)> = Vec::new();
     for &collection_id in counts.keys() {
         let params = [
