@@ -15,7 +15,7 @@ use crate::names::best_name_pair;
 use crate::prepared::DateKind;
 
 /// Identifies the scoring method in stored results, so old scores can be told from new.
-pub const METHOD: &str = "xref-v1";
+pub const METHOD: &str = "xref-v2";
 
 /// The weight of every feature, in log-odds units. Positive weights are evidence for a
 /// match, negative ones against it.

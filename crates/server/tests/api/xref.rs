@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use server::services::xref::{self as service, RunOptions};
+use server::services::xref::{self as service, Route, RunOptions};
 use store::{Access, JobOutcome, Stage, XrefQuery, XrefRunState};
 
 use crate::common::{TestApp, User};
@@ -630,4 +630,185 @@ async fn match_by_example_uses_the_matcher_within_readable_collections() {
         .send()
         .await
         .expect(StatusCode::BAD_REQUEST);
+}
+
+/// Every stored match of a collection (any score, any target) with its score.
+async fn scored_pairs(
+    store: &std::sync::Arc<dyn store::Store>,
+    collection_id: i64,
+) -> BTreeSet<(String, i64, String, String, String)> {
+    let mut q = XrefQuery::collection(collection_id);
+    q.limit = 1000;
+    store
+        .xref_matches(&q)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|i| {
+            let m = i.matched;
+            (
+                short(&m.entity_id),
+                m.match_collection_id,
+                short(&m.match_id),
+                format!("{:.6}", m.score),
+                m.method,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_index_route_finds_the_same_matches_as_the_memory_route() {
+    let w = world().await;
+    let store = &w.app.state.store;
+    let memory = service::run(
+        store,
+        w.leak,
+        &RunOptions {
+            route: Some(Route::Memory),
+            ..RunOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((memory.route, memory.completed), ("memory", true));
+    let by_memory = scored_pairs(store, w.leak).await;
+    // Both mention directions and a plain pair are among them.
+    let names: BTreeSet<(String, String)> = by_memory
+        .iter()
+        .map(|(a, _, b, _, _)| (a.clone(), b.clone()))
+        .collect();
+    for expected in [
+        pair("a-putin", "s-putin"),
+        pair("a-mention", "s-yanukovych"),
+        pair("a-other", "s-mention"),
+    ] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    assert!(by_memory.iter().all(|p| p.4 == xref::METHOD));
+
+    let index_options = RunOptions {
+        full: true,
+        route: Some(Route::Index),
+        index: Some(w.app.state.index.clone()),
+        batch_size: 2,
+        ..RunOptions::default()
+    };
+    let by_index_run = service::run(store, w.leak, &index_options).await.unwrap();
+    assert_eq!(
+        (by_index_run.route, by_index_run.completed),
+        ("index", true)
+    );
+    assert_eq!(scored_pairs(store, w.leak).await, by_memory);
+
+    // Chosen by size: a collection above the limit takes the index route on its own.
+    let auto = RunOptions {
+        full: true,
+        index: Some(w.app.state.index.clone()),
+        index_route_above: 2,
+        ..RunOptions::default()
+    };
+    let chosen = service::run(store, w.leak, &auto).await.unwrap();
+    assert_eq!(chosen.route, "index");
+    let small = RunOptions {
+        full: true,
+        index: Some(w.app.state.index.clone()),
+        ..RunOptions::default()
+    };
+    assert_eq!(
+        service::run(store, w.leak, &small).await.unwrap().route,
+        "memory"
+    );
+
+    // Incremental on the index route: a new target entity meets the old sources.
+    service::run(store, w.leak, &index_options).await.unwrap();
+    w.app
+        .bulk(
+            &w.bob,
+            w.sanctions,
+            &json!([{"id": "s-roe", "schema": "Person", "properties": {"name": ["Roe, Jane"]}}]),
+        )
+        .await;
+    let more = service::run(
+        store,
+        w.leak,
+        &RunOptions {
+            full: false,
+            ..index_options.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!((more.mode, more.route), ("incremental", "index"));
+    assert!(
+        all_pairs(store, w.leak)
+            .await
+            .contains(&pair("a-other", "s-roe"))
+    );
+}
+
+#[tokio::test]
+async fn a_run_of_a_newer_method_scores_every_pair_again() {
+    let w = world().await;
+    let store = &w.app.state.store;
+    service::run(store, w.leak, &RunOptions::default())
+        .await
+        .unwrap();
+    let before = scored_pairs(store, w.leak).await;
+    assert!(!before.is_empty());
+    // The same method continues incrementally (nothing changed, nothing written).
+    let idle = service::run(store, w.leak, &RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!((idle.mode, idle.written), ("incremental", 0));
+    // Make the last run look as if an older matcher had scored it.
+    let mut run = store.xref_run(w.leak).await.unwrap().unwrap();
+    run.cursor["method"] = json!("xref-v1");
+    store.save_xref_batch(&run, &[]).await.unwrap();
+    let again = service::run(store, w.leak, &RunOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again.mode, "full");
+    assert!(again.written >= before.len() as u64);
+    let after = scored_pairs(store, w.leak).await;
+    assert_eq!(after, before);
+    assert!(after.iter().all(|p| p.4 == xref::METHOD));
+}
+
+#[tokio::test]
+async fn writers_are_told_when_a_run_finishes() {
+    let w = world().await;
+    let (app, alice, bob) = (&w.app, &w.alice, &w.bob);
+    let carol = app.user("carol").await;
+    let dave = app.user("dave").await;
+    app.grant(w.leak, carol.id, Access::Write).await;
+    app.grant(w.leak, dave.id, Access::Read).await;
+    service::run(&app.state.store, w.leak, &RunOptions::default())
+        .await
+        .unwrap();
+    let shown = listing(app, alice, w.leak, "limit=0").await["total"]
+        .as_u64()
+        .unwrap();
+    for (user, told) in [(alice, true), (&carol, true), (&dave, false), (bob, false)] {
+        let resp = app.get("/api/2/notifications").auth(user).send().await;
+        resp.expect(StatusCode::OK);
+        let body = resp.json();
+        let finished: Vec<&Value> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["event"]["name"] == "xref_finished")
+            .collect();
+        assert_eq!(finished.len(), usize::from(told), "{}: {body}", user.email);
+        if told {
+            let n = finished[0];
+            assert_eq!(n["params"]["collection"]["id"], w.leak.to_string(), "{n}");
+            // Each writer's count is what their own listing shows: Carol cannot read
+            // the sanctions list, and nobody but Bob can read his secret one.
+            let theirs = listing(app, user, w.leak, "limit=0").await["total"].clone();
+            assert_eq!(n["params"]["matches"], theirs, "{}: {n}", user.email);
+        }
+    }
+    assert!(shown > 0);
 }

@@ -24,16 +24,21 @@
 //! query by example).
 
 mod api;
+mod candidates;
 mod decisions;
 mod matching;
 mod results;
 mod runner;
 
 pub use api::{match_entity, trigger};
+pub use candidates::Route;
 pub use decisions::{decide, profile};
 pub use matching::{countries, match_example};
 pub use results::{export_xlsx, list};
-pub use runner::{RunOptions, RunSummary, enqueue, progress, progress_json, run, run_job};
+pub use runner::{
+    INDEX_ROUTE_ABOVE, RunOptions, RunSummary, enqueue, progress, progress_json, run, run_job,
+    run_job_with,
+};
 
 use crate::error::ApiError;
 
@@ -58,6 +63,8 @@ pub enum XrefError {
     Invalid(String),
     #[error("scoring failed: {0}")]
     Task(String),
+    #[error("index: {0}")]
+    Index(#[from] index::IndexError),
 }
 
 impl From<XrefError> for ApiError {
@@ -66,6 +73,7 @@ impl From<XrefError> for ApiError {
             XrefError::Store(e) => e.into(),
             XrefError::Invalid(msg) => ApiError::bad_request(msg),
             XrefError::Task(msg) => ApiError::internal(msg),
+            XrefError::Index(e) => e.into(),
         }
     }
 }

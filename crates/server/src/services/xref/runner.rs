@@ -5,19 +5,34 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use ftm::Entity;
+use futures_util::{StreamExt, TryStreamExt};
+use index::{ReadScope, SearchIndex, SearchQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use store::{
-    CollectionQuery, CollectionScope, EntityFilter, EntityKey, Job, JobOutcome, NewJob, Stage,
-    Store, StoredEntity, XrefMatch, XrefRun, XrefRunState,
+    Access, CollectionQuery, CollectionScope, EntityFilter, EntityKey, Job, JobOutcome, NewJob,
+    RoleKind, Stage, Store, StoredEntity, XrefMatch, XrefQuery, XrefRun, XrefRunState,
 };
 use xref::{Blocker, BlockerConfig, Matcher, Prepared};
 
+use super::candidates::{self, Route};
 use super::matching::{countries, prepare, union};
-use super::{DEFAULT_BATCH, JOB_ENTITY, KEEP_ABOVE, WATERMARK_MARGIN_SECONDS, XrefError};
+use super::{
+    DEFAULT_BATCH, JOB_ENTITY, KEEP_ABOVE, SCORE_CUTOFF, WATERMARK_MARGIN_SECONDS, XrefError,
+};
+use crate::services::notifications::{self, Event};
+
+/// Streamed entities per batch on the index route (each asks the index once).
+const INDEX_BATCH: u32 = 250;
+/// Index queries in flight at once on the index route.
+const INDEX_QUERIES_AT_ONCE: usize = 4;
+/// Collections with more entities than this take the index route when the index is
+/// given and no route is asked for.
+pub const INDEX_ROUTE_ABOVE: u64 = 200_000;
 
 /// How to run.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunOptions {
     /// The collections to match against; `None` for every live collection (read
     /// permissions are applied when results are read, as Aleph does).
@@ -29,6 +44,14 @@ pub struct RunOptions {
     pub keep_above: f64,
     /// Stop after this many batches (the run stays resumable); `None` to finish.
     pub max_batches: Option<u64>,
+    /// The search index, for the index route.
+    pub index: Option<Arc<dyn SearchIndex>>,
+    /// The candidate route; `None` chooses by size (see `index_route_above`). A resumed
+    /// run keeps the route it started with.
+    pub route: Option<Route>,
+    /// With no route asked for, collections with more entities than this take the index
+    /// route (when there is an index).
+    pub index_route_above: u64,
 }
 
 impl Default for RunOptions {
@@ -39,6 +62,9 @@ impl Default for RunOptions {
             batch_size: DEFAULT_BATCH,
             keep_above: KEEP_ABOVE,
             max_batches: None,
+            index: None,
+            route: None,
+            index_route_above: INDEX_ROUTE_ABOVE,
         }
     }
 }
@@ -48,6 +74,8 @@ impl Default for RunOptions {
 pub struct RunSummary {
     /// `full`, `incremental` or `resumed`.
     pub mode: &'static str,
+    /// `memory` or `index`.
+    pub route: &'static str,
     pub batches: u64,
     /// Target entities streamed by this call.
     pub scanned: u64,
@@ -73,9 +101,28 @@ struct Pass {
 struct Cursor {
     passes: Vec<Pass>,
     pass: usize,
+    /// The target of the pass (in-memory route) or its stream (index route).
     target: usize,
-    /// The last target entity handled in the current target collection.
+    /// The last entity handled in the current target collection or stream.
     after: Option<String>,
+    /// The matcher's method: a run of another method neither resumes nor continues.
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    route: Route,
+}
+
+impl Cursor {
+    fn new(passes: Vec<Pass>, route: Route) -> Cursor {
+        Cursor {
+            passes,
+            pass: 0,
+            target: 0,
+            after: None,
+            method: Some(xref::METHOD.to_string()),
+            route,
+        }
+    }
 }
 
 fn micros(t: DateTime<Utc>) -> i64 {
@@ -103,7 +150,17 @@ pub async fn enqueue(
 }
 
 /// Run an `xref` job from the ledger. A retried job resumes from the checkpoint.
+/// Without an index, only the in-memory route is available.
 pub async fn run_job(store: &Arc<dyn Store>, job: &Job) -> JobOutcome {
+    run_job_with(store, None, job).await
+}
+
+/// [`run_job`] with the search index, so that large collections take the index route.
+pub async fn run_job_with(
+    store: &Arc<dyn Store>,
+    index: Option<Arc<dyn SearchIndex>>,
+    job: &Job,
+) -> JobOutcome {
     let against = job.payload.get("against").and_then(|v| {
         v.as_array()
             .map(|a| a.iter().filter_map(Value::as_i64).collect::<Vec<_>>())
@@ -115,9 +172,16 @@ pub async fn run_job(store: &Arc<dyn Store>, job: &Job) -> JobOutcome {
             .get("full")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+    let route = job
+        .payload
+        .get("route")
+        .and_then(Value::as_str)
+        .and_then(Route::parse);
     let options = RunOptions {
         against,
         full,
+        index,
+        route,
         ..RunOptions::default()
     };
     match run(store, job.collection_id, &options).await {
@@ -133,7 +197,11 @@ pub async fn run_job(store: &Arc<dyn Store>, job: &Job) -> JobOutcome {
         Err(e) => JobOutcome::Failed {
             class: "xref".to_string(),
             message: e.to_string(),
-            retry: matches!(e, XrefError::Store(ref s) if s.is_transient()),
+            retry: match &e {
+                XrefError::Store(s) => s.is_transient(),
+                XrefError::Index(_) => true,
+                XrefError::Invalid(_) | XrefError::Task(_) => false,
+            },
             processor_version: Some(xref::METHOD.to_string()),
         },
     }
@@ -158,7 +226,14 @@ async fn live_collections(store: &Arc<dyn Store>) -> Result<Vec<i64>, XrefError>
     Ok(ids)
 }
 
-/// Run (or resume, or continue incrementally) a collection's xref.
+/// The method a stored cursor was written with (`None` before methods were recorded).
+fn cursor_method(cursor: &Value) -> Option<&str> {
+    cursor.get("method").and_then(Value::as_str)
+}
+
+/// Run (or resume, or continue incrementally) a collection's xref. A run whose previous
+/// one scored with another [`xref::METHOD`] starts over, so that every stored pair is
+/// scored again by the current matcher.
 pub async fn run(
     store: &Arc<dyn Store>,
     collection_id: i64,
@@ -177,11 +252,25 @@ pub async fn run(
         None => live,
     };
     let now = store::now();
-    let previous = store.xref_run(collection_id).await?;
+    let previous = store
+        .xref_run(collection_id)
+        .await?
+        .filter(|r| cursor_method(&r.cursor) == Some(xref::METHOD));
     let resumable = previous.as_ref().and_then(|r| {
         let cursor: Cursor = serde_json::from_value(r.cursor.clone()).ok()?;
         (r.state == XrefRunState::Running && r.against == against).then_some(cursor)
     });
+    let route = match options.route {
+        Some(route) => route,
+        None => {
+            let big = store.count_entities(collection_id).await? > options.index_route_above;
+            if big && options.index.is_some() {
+                Route::Index
+            } else {
+                Route::Memory
+            }
+        }
+    };
     let (mut run, mut cursor, mode) = match (previous, resumable) {
         (Some(run), Some(cursor)) if !options.full => (run, cursor, "resumed"),
         (Some(old), _)
@@ -218,31 +307,28 @@ pub async fn run(
                 });
             }
             let run = new_run(collection_id, &against, now, old.watermark);
-            let cursor = Cursor {
-                passes,
-                pass: 0,
-                target: 0,
-                after: None,
-            };
-            (run, cursor, "incremental")
+            (run, Cursor::new(passes, route), "incremental")
         }
         _ => {
             let run = new_run(collection_id, &against, now, None);
-            let cursor = Cursor {
-                passes: vec![Pass {
-                    sources_since: None,
-                    targets: against.clone(),
-                    targets_since: None,
-                }],
-                pass: 0,
-                target: 0,
-                after: None,
+            let pass = Pass {
+                sources_since: None,
+                targets: against.clone(),
+                targets_since: None,
             };
-            (run, cursor, "full")
+            (run, Cursor::new(vec![pass], route), "full")
         }
     };
+    let index = match (cursor.route, &options.index) {
+        (Route::Index, None) => {
+            return Err(XrefError::Invalid(
+                "the index route needs the search index".into(),
+            ));
+        }
+        (_, index) => index.clone(),
+    };
     if mode != "resumed" {
-        run.total = estimate_total(store, &cursor).await?;
+        run.total = estimate_total(store, collection_id, &cursor).await?;
         run.cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
         store.begin_xref_run(&run, mode == "full").await?;
     }
@@ -250,6 +336,7 @@ pub async fn run(
     let matcher = Arc::new(Matcher::new());
     let mut summary = RunSummary {
         mode,
+        route: cursor.route.as_str(),
         batches: 0,
         scanned: 0,
         written: 0,
@@ -258,72 +345,36 @@ pub async fn run(
     };
     let mut loaded: Option<(Option<i64>, Arc<Sources>)> = None;
     while cursor.pass < cursor.passes.len() {
-        let pass = cursor.passes[cursor.pass].clone();
-        if cursor.target >= pass.targets.len() {
-            cursor.pass += 1;
-            cursor.target = 0;
-            cursor.after = None;
-            continue;
-        }
-        let sources = match &loaded {
-            Some((since, sources)) if *since == pass.sources_since => sources.clone(),
+        let step = match (cursor.route, &index) {
+            (Route::Index, Some(index)) => {
+                index_step(
+                    store,
+                    index,
+                    &matcher,
+                    collection_id,
+                    &mut cursor,
+                    options,
+                    now,
+                )
+                .await?
+            }
             _ => {
-                let sources = Arc::new(
-                    Sources::load(store, collection_id, pass.sources_since.map(from_micros))
-                        .await?,
-                );
-                summary.sources = summary.sources.max(sources.items.len() as u64);
-                loaded = Some((pass.sources_since, sources.clone()));
-                sources
+                memory_step(
+                    store,
+                    &matcher,
+                    collection_id,
+                    &mut cursor,
+                    &mut loaded,
+                    &mut summary,
+                    options,
+                    now,
+                )
+                .await?
             }
         };
-        if sources.items.is_empty() {
-            // Nothing to match from: the pass is done.
-            cursor.pass += 1;
-            cursor.target = 0;
-            cursor.after = None;
+        let Some((scanned, matches)) = step else {
             continue;
-        }
-        let target = pass.targets[cursor.target];
-        let mut filter = EntityFilter::collection(target);
-        if let Some(since) = pass.targets_since {
-            filter = filter.updated_since(from_micros(since));
-        }
-        let after = cursor.after.clone().map(|entity_id| EntityKey {
-            collection_id: target,
-            entity_id,
-        });
-        let page = match store
-            .entity_page(filter, after.as_ref(), options.batch_size.max(1))
-            .await
-        {
-            Ok(page) => page,
-            // The target was deleted while we ran: skip it.
-            Err(store::StoreError::NotFound { .. }) => {
-                cursor.target += 1;
-                cursor.after = None;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
         };
-        let entities = page.batch.entities;
-        let scanned = entities.len() as u64;
-        let matches = {
-            let (sources, matcher) = (sources.clone(), matcher.clone());
-            let keep_above = options.keep_above;
-            tokio::task::spawn_blocking(move || {
-                score_batch(&sources, &matcher, target, &entities, keep_above, now)
-            })
-            .await
-            .map_err(|e| XrefError::Task(e.to_string()))?
-        };
-        match page.next {
-            Some(next) => cursor.after = Some(next.entity_id),
-            None => {
-                cursor.target += 1;
-                cursor.after = None;
-            }
-        }
         run.processed += scanned;
         run.total = run.total.max(run.processed);
         run.updated_at = store::now();
@@ -348,7 +399,337 @@ pub async fn run(
     run.cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
     store.save_xref_batch(&run, &[]).await?;
     summary.completed = true;
+    notify_finished(store, collection_id, &run).await;
     Ok(summary)
+}
+
+/// Move the cursor to the next stream (or target) of the pass, or the next pass.
+fn next_target(cursor: &mut Cursor, streams: usize) {
+    cursor.target += 1;
+    cursor.after = None;
+    if cursor.target >= streams {
+        cursor.pass += 1;
+        cursor.target = 0;
+    }
+}
+
+/// One batch of the in-memory route: a page of the current target through the sources.
+/// `None` when the cursor only moved on.
+#[allow(clippy::too_many_arguments)]
+async fn memory_step(
+    store: &Arc<dyn Store>,
+    matcher: &Arc<Matcher>,
+    collection_id: i64,
+    cursor: &mut Cursor,
+    loaded: &mut Option<(Option<i64>, Arc<Sources>)>,
+    summary: &mut RunSummary,
+    options: &RunOptions,
+    now: DateTime<Utc>,
+) -> Result<Option<(u64, Vec<XrefMatch>)>, XrefError> {
+    let pass = cursor.passes[cursor.pass].clone();
+    if cursor.target >= pass.targets.len() {
+        cursor.pass += 1;
+        cursor.target = 0;
+        cursor.after = None;
+        return Ok(None);
+    }
+    let sources = match loaded {
+        Some((since, sources)) if *since == pass.sources_since => sources.clone(),
+        _ => {
+            let sources = Arc::new(
+                Sources::load(store, collection_id, pass.sources_since.map(from_micros)).await?,
+            );
+            summary.sources = summary.sources.max(sources.items.len() as u64);
+            *loaded = Some((pass.sources_since, sources.clone()));
+            sources
+        }
+    };
+    if sources.items.is_empty() {
+        // Nothing to match from: the pass is done.
+        cursor.pass += 1;
+        cursor.target = 0;
+        cursor.after = None;
+        return Ok(None);
+    }
+    let target = pass.targets[cursor.target];
+    let mut filter = EntityFilter::collection(target);
+    if let Some(since) = pass.targets_since {
+        filter = filter.updated_since(from_micros(since));
+    }
+    let after = cursor.after.clone().map(|entity_id| EntityKey {
+        collection_id: target,
+        entity_id,
+    });
+    let page = match store
+        .entity_page(filter, after.as_ref(), options.batch_size.max(1))
+        .await
+    {
+        Ok(page) => page,
+        // The target was deleted while we ran: skip it.
+        Err(store::StoreError::NotFound { .. }) => {
+            next_target(cursor, pass.targets.len());
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let entities = page.batch.entities;
+    let scanned = entities.len() as u64;
+    let matches = {
+        let (sources, matcher) = (sources.clone(), matcher.clone());
+        let keep_above = options.keep_above;
+        tokio::task::spawn_blocking(move || {
+            score_batch(&sources, &matcher, target, &entities, keep_above, now)
+        })
+        .await
+        .map_err(|e| XrefError::Task(e.to_string()))?
+    };
+    match page.next {
+        Some(next) => cursor.after = Some(next.entity_id),
+        None => next_target(cursor, pass.targets.len()),
+    }
+    Ok(Some((scanned, matches)))
+}
+
+/// One batch of the index route: a page of the current stream, each entity's candidates
+/// from the index, scored. `None` when the cursor only moved on.
+async fn index_step(
+    store: &Arc<dyn Store>,
+    index: &Arc<dyn SearchIndex>,
+    matcher: &Arc<Matcher>,
+    collection_id: i64,
+    cursor: &mut Cursor,
+    options: &RunOptions,
+    now: DateTime<Utc>,
+) -> Result<Option<(u64, Vec<XrefMatch>)>, XrefError> {
+    let pass = &cursor.passes[cursor.pass];
+    let streams = candidates::streams(
+        collection_id,
+        pass.sources_since,
+        &pass.targets,
+        pass.targets_since,
+    );
+    let Some(stream) = streams.get(cursor.target).cloned() else {
+        cursor.pass += 1;
+        cursor.target = 0;
+        cursor.after = None;
+        return Ok(None);
+    };
+    if stream.query.is_empty() {
+        next_target(cursor, streams.len());
+        return Ok(None);
+    }
+    let mut filter = EntityFilter::collection(stream.collection);
+    if let Some(since) = stream.since {
+        filter = filter.updated_since(from_micros(since));
+    }
+    let after = cursor.after.clone().map(|entity_id| EntityKey {
+        collection_id: stream.collection,
+        entity_id,
+    });
+    let size = options.batch_size.clamp(1, INDEX_BATCH);
+    let page = match store.entity_page(filter, after.as_ref(), size).await {
+        Ok(page) => page,
+        Err(store::StoreError::NotFound { .. }) => {
+            next_target(cursor, streams.len());
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let scanned = page.batch.entities.len() as u64;
+    let scope = ReadScope::collections(stream.query.iter().copied());
+    // Ask the index for every entity's candidates, a few queries at a time.
+    let queries: Vec<(StoredEntity, SearchQuery)> = page
+        .batch
+        .entities
+        .into_iter()
+        .filter_map(|stored| {
+            let mention = stored.entity.schema().name() == "Mention";
+            if stream.mentions_only && !mention {
+                return None;
+            }
+            let query = candidates::candidate_query(&stored.entity, mention)?;
+            Some((stored, query))
+        })
+        .collect();
+    let found: Vec<(StoredEntity, Vec<index::Hit>)> = futures_util::stream::iter(queries)
+        .map(|(stored, query)| {
+            let (index, scope) = (index.clone(), scope.clone());
+            async move {
+                let hits = index.search(&scope, &query).await?.hits;
+                Ok::<_, index::IndexError>((stored, hits))
+            }
+        })
+        .buffered(INDEX_QUERIES_AT_ONCE)
+        .try_collect()
+        .await?;
+    let matches = {
+        let matcher = matcher.clone();
+        let keep_above = options.keep_above;
+        let streamed = stream.collection;
+        let own = stream.streams_own;
+        tokio::task::spawn_blocking(move || {
+            score_hits(
+                &matcher,
+                collection_id,
+                streamed,
+                own,
+                &found,
+                keep_above,
+                now,
+            )
+        })
+        .await
+        .map_err(|e| XrefError::Task(e.to_string()))?
+    };
+    match page.next {
+        Some(next) => cursor.after = Some(next.entity_id),
+        None => next_target(cursor, streams.len()),
+    }
+    Ok(Some((scanned, matches)))
+}
+
+/// Score streamed entities against their index hits. Pairs are always stored from the
+/// collection's side: when the streamed entity is the other side's, the hit is ours.
+fn score_hits(
+    matcher: &Matcher,
+    own_collection: i64,
+    streamed_collection: i64,
+    streams_own: bool,
+    found: &[(StoredEntity, Vec<index::Hit>)],
+    keep_above: f64,
+    now: DateTime<Utc>,
+) -> Vec<XrefMatch> {
+    let mut out = Vec::new();
+    for (stored, hits) in found {
+        let streamed = &stored.entity;
+        let Some(streamed_id) = streamed.id() else {
+            continue;
+        };
+        let Some((streamed_prepared, streamed_mention)) = prepare(streamed) else {
+            continue;
+        };
+        let streamed_countries = countries(streamed);
+        for hit in hits {
+            if hit.collection_id == streamed_collection && hit.id == streamed_id {
+                continue;
+            }
+            let Ok(other) = Entity::from_json(hit.entity.clone(), true) else {
+                continue;
+            };
+            let Some((hit_prepared, hit_mention)) = prepare(&other) else {
+                continue;
+            };
+            if streamed_mention && hit_mention {
+                continue;
+            }
+            let (ours, ours_prepared, theirs, theirs_prepared, theirs_collection) = if streams_own {
+                (
+                    streamed,
+                    &streamed_prepared,
+                    &other,
+                    &hit_prepared,
+                    hit.collection_id,
+                )
+            } else {
+                (
+                    &other,
+                    &hit_prepared,
+                    streamed,
+                    &streamed_prepared,
+                    streamed_collection,
+                )
+            };
+            let Some(scored) = matcher.score_prepared(ours_prepared, theirs_prepared) else {
+                continue;
+            };
+            if scored.score <= keep_above {
+                continue;
+            }
+            let hit_countries = countries(&other);
+            out.push(XrefMatch {
+                collection_id: own_collection,
+                entity_id: ours.id().unwrap_or_default().to_string(),
+                match_collection_id: theirs_collection,
+                match_id: theirs.id().unwrap_or_default().to_string(),
+                score: scored.score.clamp(0.0, 1.0),
+                schema: theirs.schema().name().to_string(),
+                countries: union(&streamed_countries, &hit_countries),
+                method: scored.method.to_string(),
+                explanation: serde_json::to_value(&scored).unwrap_or(Value::Null),
+                created_at: now,
+            });
+        }
+    }
+    out
+}
+
+/// Tell the collection's writers (its creator and those granted write access, directly
+/// or through a group) that its cross-referencing finished, each with the number of
+/// matches they can see: only matches into collections that user can read are counted,
+/// so a count never reveals matches in a collection hidden from them. Failures are
+/// logged, never fatal to the run.
+async fn notify_finished(store: &Arc<dyn Store>, collection_id: i64, run: &XrefRun) {
+    let result: Result<u64, String> = async {
+        let err = |e: store::StoreError| e.to_string();
+        let mut roles: Vec<i64> = store
+            .permissions(collection_id)
+            .await
+            .map_err(err)?
+            .into_iter()
+            .filter(|p| p.access == Access::Write)
+            .map(|p| p.role_id)
+            .collect();
+        let collection = store.collection(collection_id).await.map_err(err)?;
+        roles.extend(collection.creator_id);
+        let mut users = BTreeSet::new();
+        for role_id in roles {
+            let role = match store.role(role_id).await {
+                Ok(role) => role,
+                Err(store::StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e.to_string()),
+            };
+            let members = match role.kind {
+                RoleKind::User => vec![role],
+                RoleKind::Group => store.members_of(role.id).await.map_err(err)?,
+                RoleKind::System => Vec::new(),
+            };
+            users.extend(
+                members
+                    .into_iter()
+                    .filter(|m| m.kind == RoleKind::User && !m.is_blocked)
+                    .map(|m| m.id),
+            );
+        }
+        let mut told = 0;
+        for user in users {
+            let role_set = store.role_set(user).await.map_err(err)?;
+            let readable = store.access_sets(&role_set).await.map_err(err)?.readable;
+            let mut query = XrefQuery::collection(collection_id);
+            query.match_collections = Some(readable.into_iter().collect());
+            query.min_score = Some(SCORE_CUTOFF);
+            query.limit = 1;
+            let shown = store.xref_matches(&query).await.map_err(err)?.total;
+            let params = json!({"matches": shown, "written": run.matches})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            told += notifications::notify_roles(
+                store,
+                &[user],
+                collection_id,
+                None,
+                Event::XrefFinished,
+                params,
+            )
+            .await
+            .map_err(|e| e.message)?;
+        }
+        Ok(told)
+    }
+    .await;
+    if let Err(message) = result {
+        tracing::warn!(collection_id, "cannot notify that xref finished: {message}");
+    }
 }
 
 fn new_run(
@@ -372,16 +753,35 @@ fn new_run(
     }
 }
 
-/// The target entities the passes will stream, where that is known in advance (passes
-/// over changed entities only are counted as they go).
-async fn estimate_total(store: &Arc<dyn Store>, cursor: &Cursor) -> Result<u64, XrefError> {
+/// The entities the passes will stream, where that is known in advance (streams of
+/// changed entities only are counted as they go).
+async fn estimate_total(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    cursor: &Cursor,
+) -> Result<u64, XrefError> {
     let mut total = 0;
     for pass in &cursor.passes {
-        if pass.targets_since.is_some() {
-            continue;
-        }
-        for &target in &pass.targets {
-            total += store.count_entities(target).await?;
+        match cursor.route {
+            Route::Memory => {
+                if pass.targets_since.is_some() {
+                    continue;
+                }
+                for &target in &pass.targets {
+                    total += store.count_entities(target).await?;
+                }
+            }
+            Route::Index => {
+                let streams = candidates::streams(
+                    collection_id,
+                    pass.sources_since,
+                    &pass.targets,
+                    pass.targets_since,
+                );
+                for stream in streams.iter().filter(|s| s.since.is_none()) {
+                    total += store.count_entities(stream.collection).await?;
+                }
+            }
         }
     }
     Ok(total)
