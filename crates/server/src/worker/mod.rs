@@ -4,10 +4,7 @@
 //! works. If the worker dies, the lease runs out and the job goes back to the queue by
 //! itself (the store does that when anyone claims). Ingest jobs run several at a time, each
 //! in its own child process; index jobs are taken in batches so that one index commit
-//! covers many documents, and none are taken while the index is unreachable (a batch that
-//! failed for the index's sake makes the worker probe it before claiming again), so an
-//! outage of the search cluster leaves the jobs queued instead of using up their attempts;
-//! cross-referencing runs one collection at a time. Any number of
+//! covers many documents; cross-referencing runs one collection at a time. Any number of
 //! workers, in the server or in `aleph worker` processes on other machines, can share one
 //! store.
 
@@ -79,18 +76,8 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     };
     let mut tasks = JoinSet::new();
     let mut index_running = false;
-    // Set when an index batch failed for the system's sake; cleared by a probe that works.
-    let mut index_down = false;
     let mut xref_running = false;
-    let mut mapping_running = false;
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
-    // Exports run beside the stages, one at a time, under their own lease.
-    let exports = tokio::spawn(crate::services::exports::work(
-        state.clone(),
-        options.name.clone(),
-        options.idle_poll,
-        shutdown.clone(),
-    ));
     let liveness = WorkerLabels {
         worker: options.name.clone(),
     };
@@ -108,12 +95,8 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
             .set(i64::try_from(options.concurrency - slots.available_permits()).unwrap_or(0));
         while let Some(done) = tasks.try_join_next() {
             match done {
-                Ok(TaskKind::Index { failed }) => {
-                    index_running = false;
-                    index_down |= failed;
-                }
+                Ok(TaskKind::Index) => index_running = false,
                 Ok(TaskKind::Xref) => xref_running = false,
-                Ok(TaskKind::Mapping) => mapping_running = false,
                 _ => {}
             }
         }
@@ -177,17 +160,8 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::warn!("cannot claim ingest jobs: {e}"),
             }
         }
-        // Index work: one batch at a time, and only while the index answers.
-        if options.index && !index_running && index_down {
-            match index_answers(&state).await {
-                Ok(()) => {
-                    tracing::info!("the index answers again; indexing resumes");
-                    index_down = false;
-                }
-                Err(e) => tracing::debug!("index still unreachable: {e}"),
-            }
-        }
-        if options.index && !index_running && !index_down {
+        // Index work: one batch at a time.
+        if options.index && !index_running {
             match state
                 .store
                 .claim(
@@ -212,13 +186,10 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         // One commit serves the batch: each job gets its share of the time.
                         let share =
                             started.elapsed() / u32::try_from(jobs.len()).unwrap_or(1).max(1);
-                        let failed = outcomes
-                            .iter()
-                            .any(|o| matches!(o, JobOutcome::Failed { retry: true, .. }));
                         for (job, outcome) in jobs.iter().zip(outcomes) {
                             finish(&state, &options, job, Some(outcome), share, None).await;
                         }
-                        TaskKind::Index { failed }
+                        TaskKind::Index
                     });
                 }
                 Ok(_) => {}
@@ -258,50 +229,14 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::warn!("cannot claim xref jobs: {e}"),
             }
         }
-        // Mapping runs and flushes write the index: only where the index writer is, one at
-        // a time.
-        if options.index && !mapping_running {
-            let stages = [
-                crate::services::table_mappings::LOAD_STAGE,
-                crate::services::table_mappings::FLUSH_STAGE,
-            ];
-            match state
-                .store
-                .claim(&options.name, &stages, 1, options.lease)
-                .await
-            {
-                Ok(jobs) => {
-                    for job in jobs {
-                        claimed_any = true;
-                        mapping_running = true;
-                        let (state, options) = (state.clone(), options.clone());
-                        tasks.spawn(async move {
-                            let started = Instant::now();
-                            let outcome = with_heartbeat(&state, &options, &[job.id], async {
-                                crate::services::table_mappings::run_job(&state, &job).await
-                            })
-                            .await;
-                            let elapsed = started.elapsed();
-                            finish(&state, &options, &job, Some(outcome), elapsed, None).await;
-                            TaskKind::Mapping
-                        });
-                    }
-                }
-                Err(e) => tracing::warn!("cannot claim mapping jobs: {e}"),
-            }
-        }
         if !claimed_any {
             tokio::select! {
                 _ = tokio::time::sleep(options.idle_poll) => {}
                 _ = shutdown.changed() => {}
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                     match done {
-                        Ok(TaskKind::Index { failed }) => {
-                            index_running = false;
-                            index_down |= failed;
-                        }
+                        Ok(TaskKind::Index) => index_running = false,
                         Ok(TaskKind::Xref) => xref_running = false,
-                        Ok(TaskKind::Mapping) => mapping_running = false,
                         _ => {}
                     }
                 }
@@ -309,34 +244,14 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         }
     }
     while tasks.join_next().await.is_some() {}
-    if let Err(e) = exports.await {
-        tracing::warn!("the export loop ended abnormally: {e}");
-    }
     m.worker_up.get_or_create(&liveness).set(0);
     m.worker_busy.get_or_create(&liveness).set(0);
 }
 
 enum TaskKind {
     File,
-    /// `failed`: some job of the batch failed in a way worth retrying (the index).
-    Index {
-        failed: bool,
-    },
+    Index,
     Xref,
-    Mapping,
-}
-
-/// Whether the index takes requests again: a refresh and a search both work. A cluster
-/// that is back but has not recovered its shards yet answers the refresh but fails the
-/// search at once, where a write would wait for the shards.
-async fn index_answers(state: &AppState) -> Result<(), index::IndexError> {
-    state.index.commit().await?;
-    let probe = index::ReadScope::collections([0]);
-    state
-        .index
-        .count(&probe, &index::SearchQuery::default())
-        .await?;
-    Ok(())
 }
 
 /// Run `work` while renewing the lease of `job_ids` every third of the lease time.
