@@ -53,7 +53,10 @@ start)
     fi
     build=$(prepare)
     # A fresh data directory each start: no stale locks, no indices from an earlier run.
-    rm -rf "$home"
+    # ALEPH_TEST_OS_KEEP_DATA=1 keeps the indices instead (a restart, for the fault tests).
+    if [ "${ALEPH_TEST_OS_KEEP_DATA:-0}" != 1 ]; then
+        rm -rf "$home"
+    fi
     mkdir -p "$home"
     # shellcheck disable=SC2086 # the options are words
     nohup java -Xms"$heap" -Xmx"$heap" -Xss1m $jvm_opts \

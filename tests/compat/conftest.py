@@ -1,5 +1,7 @@
 """Shared fixtures for the compatibility tests: the aleph binary, the reference tools and a
-running `aleph serve`."""
+running `aleph serve`. With `ALEPH_TEST_CONFIG=distributed` every server runs the distributed
+configuration (see `distributed.py`): `aleph serve --workers 0` and two `aleph worker`
+processes over a fresh PostgreSQL database, OpenSearch index and S3 bucket."""
 import os
 import queue
 import shutil
@@ -12,6 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+import distributed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,8 +71,12 @@ class AlephServer:
     """`aleph serve` on a free loopback port with its own data directory. On first start the
     server creates an administrator and prints the API key, which is read from its output."""
 
-    def __init__(self, aleph: str, data_dir: Path, startup_timeout: float = 120.0):
+    def __init__(self, aleph: str, data_dir: Path, startup_timeout: float = 120.0,
+                 deployment: dict = None):
         self.aleph = aleph
+        # Distributed: the deployment's environment; the file work goes to two workers.
+        self.deployment = deployment
+        self.workers = None
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -91,13 +99,16 @@ class AlephServer:
         # `next` links are built on the UI URL; alephclient follows them verbatim.
         env["ALEPH_UI_URL"] = self.url + "/"
         env.setdefault("RUST_LOG", "warn")
+        if self.deployment:
+            env.update(self.deployment)
         return env
 
     def start(self):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / "server.log", "wb")
+        slots = ["--workers", "0"] if self.deployment else []
         self.proc = subprocess.Popen(
-            [self.aleph, "serve", "--data-dir", str(self.data_dir),
+            [self.aleph, "serve", *slots, "--data-dir", str(self.data_dir),
              "--bind", f"127.0.0.1:{self.port}",
              "--metrics-bind", f"127.0.0.1:{self.metrics_port}"],
             stdout=subprocess.PIPE,
@@ -120,6 +131,9 @@ class AlephServer:
             if line.strip().startswith("API key:"):
                 self.api_key = line.split(":", 1)[1].strip()
         self._wait_healthy(deadline)
+        if self.deployment:
+            # After the server: it creates the database schema the workers need.
+            self.workers = distributed.Workers(self.aleph, self.data_dir, self._env())
         return self
 
     def _read_stdout(self):
@@ -147,6 +161,8 @@ class AlephServer:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self):
+        if self.workers is not None:
+            self.workers.stop()
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.terminate()
@@ -163,7 +179,8 @@ def start_aleph(aleph, tmp_path_factory):
     started = []
 
     def start(name: str = "aleph-serve") -> AlephServer:
-        server = AlephServer(aleph, tmp_path_factory.mktemp(name)).start()
+        deployment = distributed.deployment_env() if distributed.is_distributed() else None
+        server = AlephServer(aleph, tmp_path_factory.mktemp(name), deployment=deployment).start()
         started.append(server)
         return server
 

@@ -1,13 +1,16 @@
 //! `aleph xref` on a local data directory: screening a collection against a watchlist
 //! prints the matches in every format, a second run is incremental, and `--threshold`
-//! and `--against` narrow what is shown.
+//! and `--against` narrow what is shown. With `ALEPH_TEST_CONFIG=distributed` the data
+//! directory stands for a PostgreSQL database, an OpenSearch index and an S3 bucket.
 #![allow(clippy::unwrap_used)]
+
+mod common;
 
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_aleph");
+use common::BIN;
 
 fn aleph(data: &Path, args: &[&str]) -> Output {
     Command::new(BIN)
@@ -15,6 +18,7 @@ fn aleph(data: &Path, args: &[&str]) -> Output {
         .arg("--data-dir")
         .arg(data)
         .env("RUST_LOG", "warn")
+        .envs(common::deployment_env(data))
         .output()
         .unwrap()
 }

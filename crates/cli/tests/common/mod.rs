@@ -1,5 +1,9 @@
 //! What the command tests share: an `aleph serve` on a free port with its own data
 //! directory, generated trees, and reading a collection back through the API.
+//!
+//! With `ALEPH_TEST_CONFIG=distributed` the same tests run against the distributed
+//! configuration: the server is `aleph serve --workers 0` over a fresh PostgreSQL database,
+//! OpenSearch index and S3 bucket, and two `aleph worker` processes do the file work.
 
 #![allow(dead_code)]
 
@@ -11,11 +15,42 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "../../../../tests/support/distributed.rs"]
+pub mod distributed;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_aleph");
+
+/// The environment that points `aleph` at the deployment of `data_dir`: empty when
+/// embedded; distributed, a deployment made on first use and remembered in the data
+/// directory (so that a restart on the same directory finds the same data).
+pub fn deployment_env(data_dir: &Path) -> Vec<(String, String)> {
+    if distributed::Config::from_env() == distributed::Config::Embedded {
+        return Vec::new();
+    }
+    std::fs::create_dir_all(data_dir).unwrap();
+    let remembered = data_dir.join("test-deployment.env");
+    if let Ok(text) = std::fs::read_to_string(&remembered) {
+        return text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    }
+    let env: Vec<(String, String)> = distributed::Deployment::create()
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let text: String = env.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+    std::fs::write(&remembered, text).unwrap();
+    env
+}
 
 /// A running `aleph serve`, stopped when dropped.
 pub struct Server {
     child: Child,
+    /// The `aleph worker` processes of the distributed configuration.
+    workers: Vec<Child>,
     pub url: String,
     pub data_dir: PathBuf,
     pub api_key: String,
@@ -44,12 +79,16 @@ impl Server {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
         let log = std::fs::File::create(data_dir.with_extension(format!("{port}.log"))).unwrap();
+        let deployment = deployment_env(data_dir);
+        let distributed = !deployment.is_empty();
+        // Distributed, the server's slots move to two worker processes.
+        let server_slots = if distributed { 0 } else { workers };
         let mut command = Command::new(BIN);
         command
             .args([
                 "serve",
                 "--workers",
-                &workers.to_string(),
+                &server_slots.to_string(),
                 "--bind",
                 &format!("127.0.0.1:{port}"),
             ])
@@ -60,6 +99,9 @@ impl Server {
             .env_remove("ALEPH_MAX_UPLOAD_BYTES")
             .stdout(Stdio::piped())
             .stderr(log);
+        for (k, v) in &deployment {
+            command.env(k, v);
+        }
         for (k, v) in env {
             command.env(k, v);
         }
@@ -78,8 +120,9 @@ impl Server {
             Some(k) => k.to_string(),
             None => rx.recv_timeout(Duration::from_secs(60)).unwrap(),
         };
-        let server = Server {
+        let mut server = Server {
             child,
+            workers: Vec::new(),
             url,
             data_dir: data_dir.to_path_buf(),
             api_key,
@@ -95,6 +138,33 @@ impl Server {
             assert!(Instant::now() < deadline, "the server did not come up");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        // After the server is up: it creates the database schema the workers need.
+        if distributed && workers > 0 {
+            for n in 0..2 {
+                let dir = data_dir.join(format!("worker-{n}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                let log = std::fs::File::create(
+                    data_dir.with_extension(format!("{port}.worker-{n}.log")),
+                )
+                .unwrap();
+                let mut worker = Command::new(BIN);
+                worker
+                    .args(["worker", "--metrics-bind", "0", "-c"])
+                    .arg(workers.div_ceil(2).to_string())
+                    .arg("--data-dir")
+                    .arg(&dir)
+                    .env("RUST_LOG", "warn")
+                    .stdout(Stdio::null())
+                    .stderr(log);
+                for (k, v) in &deployment {
+                    worker.env(k, v);
+                }
+                for (k, v) in env {
+                    worker.env(k, v);
+                }
+                server.workers.push(worker.spawn().unwrap());
+            }
+        }
         server
     }
 
@@ -107,7 +177,16 @@ impl Server {
         self.child.id()
     }
 
+    /// The process ids of the `aleph worker` processes (none when embedded).
+    pub fn worker_pids(&self) -> Vec<u32> {
+        self.workers.iter().map(Child::id).collect()
+    }
+
     fn kill(&mut self) {
+        for worker in &mut self.workers {
+            let _ = worker.kill();
+            let _ = worker.wait();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

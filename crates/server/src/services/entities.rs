@@ -3,7 +3,10 @@
 //!
 //! Everything is checked before anything is written, and the store write is one
 //! transaction: a request writes all of its entities or none. The index is derived: it is
-//! updated from the merged entities the store returns, after the store write.
+//! updated from the merged entities the store returns, after the store write. When the
+//! index cannot take the update (the search cluster is down or restarting), the write
+//! still stands: index jobs for the entities go into the queue, and the indexing worker
+//! runs them once the index answers again.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -132,9 +135,17 @@ pub async fn write(
     origin: &str,
     entities: &[Entity],
 ) -> ApiResult<Vec<String>> {
-    let ids = write_uncommitted(store, index, collection_id, origin, entities).await?;
-    index.commit().await?;
-    crate::services::alerts::after_index(store, index, collection_id, &ids).await;
+    let ids = write_stored(store, collection_id, origin, entities).await?;
+    let indexed = match sync_index(store, index, collection_id, &ids).await {
+        Ok(()) => index.commit().await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match indexed {
+        Ok(()) => {
+            crate::services::alerts::after_index(store, index, collection_id, &ids).await;
+        }
+        Err(e) => defer_index(store, collection_id, &ids, e).await?,
+    }
     Ok(ids)
 }
 
@@ -146,18 +157,70 @@ pub async fn write_uncommitted(
     origin: &str,
     entities: &[Entity],
 ) -> ApiResult<Vec<String>> {
+    let ids = write_stored(store, collection_id, origin, entities).await?;
+    if let Err(e) = sync_index(store, index, collection_id, &ids).await {
+        defer_index(store, collection_id, &ids, e).await?;
+    }
+    Ok(ids)
+}
+
+/// The store half of a write; returns the distinct ids written.
+async fn write_stored(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    origin: &str,
+    entities: &[Entity],
+) -> ApiResult<Vec<String>> {
     if entities.is_empty() {
         return Ok(Vec::new());
     }
     store.put_fragments(collection_id, origin, entities).await?;
     let mut seen = HashSet::new();
-    let ids: Vec<String> = entities
+    Ok(entities
         .iter()
         .filter_map(|e| e.id().map(str::to_string))
         .filter(|id| seen.insert(id.clone()))
+        .collect())
+}
+
+/// Attempts a deferred index job gets. The indexing worker does not claim while the index
+/// is unreachable, so attempts are only spent by outages that start mid-batch.
+const DEFERRED_INDEX_ATTEMPTS: u32 = 20;
+
+/// The store has the entities but the index did not take them: queue one index job per
+/// entity (deduplicated while queued) so that the index catches up by itself. A request
+/// error of the index (a 4xx) is the caller's and is returned as it is, as is `error` when
+/// even the queue cannot be written.
+pub async fn defer_index(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    ids: &[String],
+    error: ApiError,
+) -> ApiResult<()> {
+    if !error.status.is_server_error() {
+        return Err(error);
+    }
+    let jobs: Vec<store::NewJob> = ids
+        .iter()
+        .map(|id| {
+            let mut job = store::NewJob::new(collection_id, store::Stage::INDEX).entity(id);
+            job.max_attempts = DEFERRED_INDEX_ATTEMPTS;
+            job
+        })
         .collect();
-    sync_index(store, index, collection_id, &ids).await?;
-    Ok(ids)
+    for chunk in jobs.chunks(1000) {
+        if let Err(queue_error) = store.enqueue(chunk).await {
+            tracing::error!("cannot queue index jobs after an index failure: {queue_error}");
+            return Err(error);
+        }
+    }
+    tracing::warn!(
+        collection_id,
+        entities = ids.len(),
+        "index unavailable ({}); the entities are stored and queued for indexing",
+        error.message
+    );
+    Ok(())
 }
 
 /// Bring the index in line with the store for these entities of a collection: present ones

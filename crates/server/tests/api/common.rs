@@ -1,5 +1,10 @@
 //! A test instance of the API: a temporary data directory, the real store, index and
 //! archive, and a small request builder that sends through `tower::ServiceExt::oneshot`.
+//! With `ALEPH_TEST_CONFIG=distributed` the store, index and archive are a fresh
+//! PostgreSQL database, OpenSearch index and S3 bucket instead.
+
+#[path = "../../../../tests/support/distributed.rs"]
+mod distributed;
 
 use axum::Router;
 use axum::body::Body;
@@ -37,8 +42,26 @@ impl User {
     }
 }
 
-/// Settings for a data directory, independent of the environment of the test run.
+/// Settings for a data directory, independent of the environment of the test run
+/// (except for `ALEPH_TEST_CONFIG`, which chooses the configuration).
 pub fn settings(dir: &std::path::Path) -> Settings {
+    let mut settings = embedded_settings(dir);
+    if distributed::Config::from_env() == distributed::Config::Distributed {
+        let deployment = distributed::Deployment::create();
+        settings.database_uri = deployment.database_uri.clone();
+        settings.index_path = std::path::PathBuf::from(&deployment.index_uri);
+        settings.archive_s3 = Some(archive::S3Config {
+            bucket: deployment.bucket.clone(),
+            endpoint: Some(deployment.s3_url.clone()),
+            region: Some("us-east-1".into()),
+            access_key_id: Some("testing".into()),
+            secret_access_key: Some("testing".into()),
+        });
+    }
+    settings
+}
+
+fn embedded_settings(dir: &std::path::Path) -> Settings {
     Settings {
         data_dir: dir.to_path_buf(),
         database_uri: dir.join("aleph.db").display().to_string(),
