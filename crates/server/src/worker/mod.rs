@@ -4,7 +4,10 @@
 //! works. If the worker dies, the lease runs out and the job goes back to the queue by
 //! itself (the store does that when anyone claims). Ingest jobs run several at a time, each
 //! in its own child process; index jobs are taken in batches so that one index commit
-//! covers many documents; cross-referencing runs one collection at a time. Any number of
+//! covers many documents, and none are taken while the index is unreachable (a batch that
+//! failed for the index's sake makes the worker probe it before claiming again), so an
+//! outage of the search cluster leaves the jobs queued instead of using up their attempts;
+//! cross-referencing runs one collection at a time. Any number of
 //! workers, in the server or in `aleph worker` processes on other machines, can share one
 //! store.
 
@@ -76,6 +79,8 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     };
     let mut tasks = JoinSet::new();
     let mut index_running = false;
+    // Set when an index batch failed for the system's sake; cleared by a probe that works.
+    let mut index_down = false;
     let mut xref_running = false;
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
     let liveness = WorkerLabels {
@@ -95,7 +100,10 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
             .set(i64::try_from(options.concurrency - slots.available_permits()).unwrap_or(0));
         while let Some(done) = tasks.try_join_next() {
             match done {
-                Ok(TaskKind::Index) => index_running = false,
+                Ok(TaskKind::Index { failed }) => {
+                    index_running = false;
+                    index_down |= failed;
+                }
                 Ok(TaskKind::Xref) => xref_running = false,
                 _ => {}
             }
@@ -160,8 +168,17 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::warn!("cannot claim ingest jobs: {e}"),
             }
         }
-        // Index work: one batch at a time.
-        if options.index && !index_running {
+        // Index work: one batch at a time, and only while the index answers.
+        if options.index && !index_running && index_down {
+            match index_answers(&state).await {
+                Ok(()) => {
+                    tracing::info!("the index answers again; indexing resumes");
+                    index_down = false;
+                }
+                Err(e) => tracing::debug!("index still unreachable: {e}"),
+            }
+        }
+        if options.index && !index_running && !index_down {
             match state
                 .store
                 .claim(
@@ -186,10 +203,13 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         // One commit serves the batch: each job gets its share of the time.
                         let share =
                             started.elapsed() / u32::try_from(jobs.len()).unwrap_or(1).max(1);
+                        let failed = outcomes
+                            .iter()
+                            .any(|o| matches!(o, JobOutcome::Failed { retry: true, .. }));
                         for (job, outcome) in jobs.iter().zip(outcomes) {
                             finish(&state, &options, job, Some(outcome), share, None).await;
                         }
-                        TaskKind::Index
+                        TaskKind::Index { failed }
                     });
                 }
                 Ok(_) => {}
@@ -235,7 +255,10 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 _ = shutdown.changed() => {}
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                     match done {
-                        Ok(TaskKind::Index) => index_running = false,
+                        Ok(TaskKind::Index { failed }) => {
+                            index_running = false;
+                            index_down |= failed;
+                        }
                         Ok(TaskKind::Xref) => xref_running = false,
                         _ => {}
                     }
@@ -250,8 +273,24 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
 
 enum TaskKind {
     File,
-    Index,
+    /// `failed`: some job of the batch failed in a way worth retrying (the index).
+    Index {
+        failed: bool,
+    },
     Xref,
+}
+
+/// Whether the index takes requests again: a refresh and a search both work. A cluster
+/// that is back but has not recovered its shards yet answers the refresh but fails the
+/// search at once, where a write would wait for the shards.
+async fn index_answers(state: &AppState) -> Result<(), index::IndexError> {
+    state.index.commit().await?;
+    let probe = index::ReadScope::collections([0]);
+    state
+        .index
+        .count(&probe, &index::SearchQuery::default())
+        .await?;
+    Ok(())
 }
 
 /// Run `work` while renewing the lease of `job_ids` every third of the lease time.
