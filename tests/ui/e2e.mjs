@@ -1,8 +1,10 @@
 // End-to-end test of the web interface in a real browser (Debian's Chromium driven by
 // playwright-core): a real `aleph serve` on loopback, a login, a collection, an upload of
-// a mixed folder, processing to the end, search, facets, the viewers, an entity, logout,
-// and a second user who sees none of it. Every page is saved as a screenshot, and axe-core
-// checks the main pages for serious or critical accessibility violations.
+// a mixed folder, processing to the end, search, facets, the viewers, an entity (expand,
+// similar), a diagram, a timeline and a list, a real xref review, the admin pages, logout,
+// and a second user who sees none of it, then gets access and a notification. Every page
+// is saved as a screenshot, and axe-core checks the main pages for serious or critical
+// accessibility violations.
 //
 // Environment: ALEPH_BIN (the binary), UI_NPM (where playwright-core and axe-core are
 // installed), UI_SCREENSHOTS (output folder), CHROMIUM (the browser).
@@ -321,12 +323,43 @@ try {
     await shot(page, '12-html');
   });
 
+  // A second collection the administrator keeps: a copy of the person and the company
+  // (for "similar" and the real cross-reference), and dated entities for a timeline.
+  let registryId;
+  const apiCall = async (path, { method = 'GET', json } = {}) => {
+    const resp = await fetch(`${base}/api/2/${path}`, {
+      method, headers: { Authorization: `ApiKey ${server.apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: json === undefined ? undefined : JSON.stringify(json),
+    });
+    assert.ok(resp.ok, `${method} ${path}: ${resp.status} ${await resp.clone().text()}`);
+    return resp.status === 204 ? null : resp.json();
+  };
+  const findId = async (q, collection, schema) => {
+    const found = await apiCall(`entities?q=${encodeURIComponent(q)}&filter:collection_id=${collection}&filter:schema=${schema}`);
+    assert.ok(found.results.length, `${q} in ${collection}`);
+    return found.results[0].id;
+  };
+
+  await step('a second collection with a matching person and company (API)', async () => {
+    registryId = (await apiCall('collections', { method: 'POST', json: { label: 'Port registry', foreign_id: 'port-registry' } })).id;
+    await apiCall(`collections/${registryId}/_bulk`, { method: 'POST', json: [
+      { id: 'reg-jane', schema: 'Person', properties: { name: ['Jane Harbourmaster'], nationality: ['gb'] } },
+      { id: 'reg-co', schema: 'Company', properties: { name: ['Harbour Trading Company'], jurisdiction: ['gb'] } },
+      { id: 'reg-meeting', schema: 'Event', properties: { name: ['Harbour board meeting'], date: ['2019-05-04'] } },
+      { id: 'reg-pay', schema: 'Payment', properties: { purpose: ['Dock fees'], amount: ['1200'], date: ['2018-02-01'], payer: ['reg-co'], beneficiary: ['reg-jane'] } },
+    ] });
+    await findId('Harbour board meeting', registryId, 'Event');
+  });
+
   await step('open an entity with its relationships', async () => {
     await page.goto(`${base}/search?q=${encodeURIComponent('Jane Harbourmaster')}`);
-    await page.locator('.result .title a', { hasText: 'Jane Harbourmaster' }).click();
+    await page.locator('.result', { hasText: 'Harbour investigation' }).locator('.title a', { hasText: 'Jane Harbourmaster' }).click();
     await page.locator('h1', { hasText: 'Jane Harbourmaster' }).waitFor();
     await page.locator('#rel-h').waitFor();
-    await page.locator('section', { hasText: 'Relationships' }).locator('a', { hasText: 'Harbour Trading Company' }).waitFor();
+    // Relationships come from the expand endpoint, one group per property.
+    await page.locator('.rel-group[data-property=ownershipOwner]').locator('a', { hasText: 'Harbour Trading Company' }).waitFor();
+    // Similar: the copy in the other collection, scored by the matcher.
+    await page.locator('#similar tr.similar', { hasText: 'Port registry' }).locator('a', { hasText: 'Jane Harbourmaster' }).waitFor();
     // The network: the person, the company through the ownership edge; expand the company.
     const company = page.locator('#network-svg .node', { hasText: 'Harbour Trading Company' });
     await company.waitFor();
@@ -347,49 +380,146 @@ try {
     await page.setViewportSize({ width: 1280, height: 900 });
   });
 
-  await step('review a cross-reference pair (xref answers stubbed in the browser)', async () => {
-    // The pair list is served by the browser from a fixed answer in the shape of
-    // GET /api/2/collections/{id}/xref, so that the review page's own behaviour (both
-    // sides, the explanation, decisions by click and by key, clearing) is checked here
-    // whatever the state of the server's matcher.
-    const person = (id, name, collection) => ({ id, schema: 'Person', properties: { name: [name], birthDate: ['1970-01-01'] }, collection });
-    const ours = { id: collectionId, label: 'Harbour investigation' };
-    const theirs = { id: '999', label: 'Sanctions list' };
-    const pairs = [0, 1].map((i) => ({
-      id: `pair-${i}`, score: 0.9 - i * 0.2, schema: 'Person', collection_id: collectionId, match_collection_id: '999',
-      entity: person(`a${i}`, `Jane Harbourmaster ${i}`, ours), match: person(`b${i}`, `HARBOURMASTER, Jane ${i}`, theirs),
-      judgement: 'no_judgement', writeable: true,
-      explanation: { score: 0.9, bias: -2, method: 'explained', features: [{ name: 'name', value: 0.95, weight: 6, contribution: 5.7, detail: 'same tokens' }] },
-    }));
-    const decisions = [];
-    await page.route(`**/api/2/collections/${collectionId}/xref?**`, (route) => route.fulfill({
-      contentType: 'application/json', body: JSON.stringify({ status: 'ok', results: pairs, total: 2, limit: 20, offset: 0, page: 1, pages: 1 }) }));
-    await page.route('**/api/2/profiles/_pairwise', (route) => {
-      decisions.push(JSON.parse(route.request().postData()));
-      route.fulfill({ contentType: 'application/json', body: '{"status":"ok"}' });
-    });
+  await step('draw a network diagram: add, create, link, move, save, reload', async () => {
+    await page.goto(`${base}/sets`);
+    await page.fill('#set-label', 'Harbour network');
+    await page.selectOption('#set-type', 'diagram');
+    await page.selectOption('#set-collection', String(collectionId));
+    await page.click('#set-new button[type=submit]');
+    await page.waitForURL(/\/diagrams\/[^/]+$/);
+    const diagramUrl = page.url();
+    // An existing entity, found by a search.
+    await page.fill('#diagram-q', 'Jane Harbourmaster');
+    await page.click('form[aria-label="Find entities to add"] button[type=submit]');
+    await page.locator('#diagram-results li', { hasText: 'Harbour investigation' }).locator('button[data-add-id]').click();
+    await page.locator('#diagram-svg .node', { hasText: 'Jane Harbourmaster' }).waitFor();
+    // A new entity, made in the diagram's collection.
+    await page.selectOption('#diagram-new-schema', 'Company');
+    await page.fill('#diagram-new-name', 'Dhow Shipping Ltd');
+    await page.click('form[aria-label="New entity"] button[type=submit]');
+    const dhow = page.locator('#diagram-svg .node', { hasText: 'Dhow Shipping Ltd' });
+    await dhow.waitFor();
+    // A relationship between the two: Jane owns Dhow Shipping.
+    await page.selectOption('#diagram-link-type', 'Ownership');
+    const ids = await page.$$eval('#diagram-svg .node', (els) => Object.fromEntries(els.map((g) => [g.textContent, g.dataset.id])));
+    await page.selectOption('#diagram-link-from', ids['Jane Harbourmaster']);
+    await page.selectOption('#diagram-link-to', ids['Dhow Shipping Ltd']);
+    await page.click('#diagram-link');
+    await page.locator('#diagram-svg .edge', { hasText: 'Ownership' }).waitFor();
+    // Move a node by dragging, another with the keyboard.
+    const box = await dhow.locator('circle').boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 120, box.y + box.height / 2 + 60, { steps: 5 });
+    await page.mouse.up();
+    await page.locator('#diagram-status', { hasText: 'Unsaved' }).waitFor();
+    await page.locator('#diagram-svg .node', { hasText: 'Jane Harbourmaster' }).focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    const positions = () => page.$$eval('#diagram-svg .node', (els) => Object.fromEntries(els.map((g) => {
+      const c = g.querySelector('circle');
+      return [g.textContent, [Math.round(Number(c.getAttribute('cx'))), Math.round(Number(c.getAttribute('cy')))]];
+    })));
+    const before = await positions();
+    await page.click('#diagram-save');
+    await page.locator('#diagram-status', { hasText: 'Saved.' }).waitFor();
+    await shot(page, '20-diagram');
+    await checkA11y(page, 'diagram editor');
+    await page.goto(diagramUrl);
+    await page.locator('#diagram-svg .edge', { hasText: 'Ownership' }).waitFor();
+    assert.deepEqual(await positions(), before, 'the layout is kept after a reload');
+    assert.equal(await page.locator('#diagram-svg .node').count(), 2);
+  });
+
+  await step('a timeline filled from a search result and an entity page', async () => {
+    await page.goto(`${base}/sets`);
+    await page.fill('#set-label', 'Harbour timeline');
+    await page.selectOption('#set-type', 'timeline');
+    await page.selectOption('#set-collection', String(collectionId));
+    await page.click('#set-new button[type=submit]');
+    await page.waitForURL(/\/timelines\/[^/]+$/);
+    const timelineUrl = page.url();
+    const timelineId = timelineUrl.split('/').pop();
+    // From a search result.
+    await page.goto(`${base}/search?q=${encodeURIComponent('"Harbour board meeting"')}`);
+    const result = page.locator('.result', { hasText: 'Harbour board meeting' }).first();
+    await result.locator('.add-to summary').click();
+    await result.locator(`.add-to option[value="${timelineId}"]`).waitFor({ state: 'attached' });
+    await result.locator('.add-to select').selectOption(timelineId);
+    await result.locator('.add-to button.add-to-set').click();
+    await result.locator('.add-to [role=status]', { hasText: 'Added to Harbour timeline' }).waitFor();
+    // From an entity page.
+    await page.goto(`${base}/search?q=${encodeURIComponent('"Dock fees"')}&filter:schemata=Interval`);
+    await page.locator('.result .title a').first().click();
+    await page.locator('#entity-add-set').waitFor({ state: 'attached' });
+    await page.locator('.add-to summary').first().click();
+    await page.locator(`#entity-add-set option[value="${timelineId}"]`).waitFor({ state: 'attached' });
+    await page.selectOption('#entity-add-set', timelineId);
+    await page.locator('.add-to button.add-to-set').first().click();
+    await page.locator('.add-to [role=status]', { hasText: 'Added to Harbour timeline' }).first().waitFor();
+    await page.goto(timelineUrl);
+    await page.locator('#timeline .event').nth(1).waitFor();
+    const order = await page.$$eval('#timeline .event time', (els) => els.map((t) => t.textContent));
+    assert.deepEqual(order, ['2018-02-01', '2019-05-04'], 'dated entities in order');
+    await shot(page, '21-timeline');
+    await checkA11y(page, 'timeline');
+  });
+
+  await step('a list of entities', async () => {
+    const jane = await findId('Jane Harbourmaster', collectionId, 'Person');
+    const company = await findId('Harbour Trading Company', collectionId, 'Company');
+    const list = await apiCall('entitysets', { method: 'POST', json: { label: 'People of interest', type: 'list', collection_id: String(collectionId), entities: [jane, company] } });
+    await page.goto(`${base}/lists/${list.id}`);
+    await page.locator('#list-table tbody tr').nth(1).waitFor();
+    await page.locator('#list-table tr', { hasText: 'Harbour Trading Company' }).locator('button', { hasText: 'Remove' }).click();
+    await page.locator('#list-table tr', { hasText: 'Harbour Trading Company' }).waitFor({ state: 'detached' });
+    await shot(page, '22-list');
+    await checkA11y(page, 'list');
+    await page.goto(`${base}/sets`);
+    await page.locator('a', { hasText: 'People of interest' }).waitFor();
+  });
+
+  await step('review real cross-reference pairs (xref run through the API)', async () => {
+    await apiCall(`collections/${collectionId}/xref`, { method: 'POST', json: {} });
+    let pairs;
+    for (let i = 0; i < 150; i += 1) {
+      pairs = await apiCall(`collections/${collectionId}/xref?limit=20`);
+      if (pairs.total >= 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(pairs.total >= 2, `xref found ${pairs.total} pairs`);
     await page.goto(`${base}/collections/${collectionId}`);
     await page.click('#xref-link a');
     await page.waitForURL(/\/xref$/);
     await page.locator('.pair').first().waitFor();
-    assert.equal(await page.locator('.pair').count(), 2);
-    await page.locator('.pair').first().locator('summary', { hasText: 'Compare properties' }).click();
-    await page.locator('.pair').first().locator('summary', { hasText: 'Why this score' }).click();
-    await page.locator('.pair').first().focus();
+    assert.equal(await page.locator('.pair').count(), Math.min(pairs.total, 20));
+    // Jane's pair: her copy in the registry, reviewed by keyboard.
+    const janePair = pairs.results.find((p) => String(p.match_collection_id) === String(registryId) && p.match.properties.name[0] === 'Jane Harbourmaster');
+    assert.ok(janePair, JSON.stringify(pairs.results.map((p) => [p.match_collection_id, p.match.properties.name])));
+    const first = page.locator('.pair', { hasText: 'Jane Harbourmaster' }).first();
+    await first.locator('summary', { hasText: 'Compare properties' }).click();
+    await first.locator('summary', { hasText: 'Why this score' }).click();
+    await first.locator('.pair-sides', { hasText: 'Port registry' }).waitFor();
+    await first.focus();
     await page.keyboard.press('y');
-    await page.locator('.pair').first().locator('button[data-judgement=positive][aria-pressed=true]').waitFor();
+    await first.locator('button[data-judgement=positive][aria-pressed=true]').waitFor();
+    // The next pair: judged different by key, then cleared by a click.
     await page.keyboard.press('j');
+    const index = await page.evaluate(() => [...document.querySelectorAll('.pair')].indexOf(document.activeElement.closest('.pair')));
+    assert.ok(index >= 0, 'j focuses a pair');
+    const second = page.locator('.pair').nth(index);
     await page.keyboard.press('n');
-    await page.locator('.pair').nth(1).locator('button[data-judgement=negative][aria-pressed=true]').waitFor();
-    await page.locator('.pair').nth(1).locator('button[data-judgement=negative]').click();
-    await page.locator('.pair').nth(1).locator('button[data-judgement=negative][aria-pressed=false]').waitFor();
-    await page.waitForFunction(() => true);
-    assert.deepEqual(decisions.map((d) => [d.entity_id, d.match_id, d.judgement]),
-      [['a0', 'b0', 'positive'], ['a1', 'b1', 'negative'], ['a1', 'b1', 'no_judgement']]);
+    await second.locator('button[data-judgement=negative][aria-pressed=true]').waitFor();
+    await second.locator('button[data-judgement=negative]').click();
+    await second.locator('button[data-judgement=negative][aria-pressed=false]').waitFor();
     await shot(page, '15-xref');
     await checkA11y(page, 'xref review');
-    await page.unroute(`**/api/2/collections/${collectionId}/xref?**`);
-    await page.unroute('**/api/2/profiles/_pairwise');
+    // The server kept the decisions: Jane's pair is the same; the other, judged
+    // different and then cleared, is not different.
+    const after = await apiCall(`collections/${collectionId}/xref?limit=50`);
+    const verdict = (id) => (after.results.find((r) => r.id === id) || {}).judgement;
+    assert.equal(verdict(janePair.id), 'positive', JSON.stringify(after.results.map((r) => [r.id, r.judgement])));
+    assert.equal(after.results.filter((r) => r.judgement === 'negative').length, 0);
   });
 
   await step('collections list and sign out', async () => {
@@ -410,6 +540,21 @@ try {
     server.apiKey = key;
     await shot(page, '17-settings');
     await checkA11y(page, 'settings');
+    // Administration: users, then a group with a member.
+    await page.locator('#nav-admin:not([hidden])').click();
+    await page.waitForURL(/\/admin\/users$/);
+    await page.locator('#users td', { hasText: server.email }).waitFor();
+    await shot(page, '23-admin-users');
+    await checkA11y(page, 'admin users');
+    await page.click('nav[aria-label=Administration] a:has-text("Groups")');
+    await page.fill('#group-name', 'Night desk');
+    await page.click('form[aria-label="New group"] button[type=submit]');
+    const group = page.locator('.group', { hasText: 'Night desk' });
+    await group.locator('td', { hasText: 'No members.' }).waitFor();
+    await group.locator('button', { hasText: 'Add member' }).click();
+    await group.locator('td', { hasText: server.email }).waitFor();
+    await shot(page, '24-admin-groups');
+    await checkA11y(page, 'admin groups');
     await page.click('#nav a:has-text("Status")');
     await page.locator('main', { hasText: 'There are no ongoing tasks.' }).waitFor();
     await page.click('#logout');
@@ -459,6 +604,16 @@ try {
     await page.click('#logout');
     await page.waitForURL(/\/login$/);
     await signIn('outsider@example.org', 'outsider-pass-1');
+    // Being given access is a notification: a badge in the header, a page listing it.
+    await page.locator('#unread-badge:not([hidden])').waitFor();
+    await page.click('#nav-notifications');
+    await page.waitForURL(/\/notifications$/);
+    await page.locator('#notifications .notification.unread', { hasText: 'Harbour investigation' }).waitFor();
+    await shot(page, '25-notifications');
+    await checkA11y(page, 'notifications');
+    await page.click('#mark-all-read');
+    await page.locator('#notifications .unread').first().waitFor({ state: 'detached' });
+    await page.locator('#unread-badge').waitFor({ state: 'hidden' });
     await page.goto(`${base}/search?q=${encodeURIComponent(`"${PHRASE}"`)}`);
     await page.locator('.result .title a', { hasText: 'annual-report.pdf' }).waitFor();
     await page.goto(`${base}/collections/${collectionId}`);

@@ -58,6 +58,10 @@ embed! {
     "/static/js/xref.js" => "js/xref.js", JS;
     "/static/js/graph.js" => "js/graph.js", JS;
     "/static/js/settings.js" => "js/settings.js", JS;
+    "/static/js/sets.js" => "js/sets.js", JS;
+    "/static/js/diagram.js" => "js/diagram.js", JS;
+    "/static/js/notifications.js" => "js/notifications.js", JS;
+    "/static/js/admin.js" => "js/admin.js", JS;
 }
 
 /// The embedded file served at `path`, if any.

@@ -28,6 +28,12 @@ const PAGE_PREFIXES: &[&str] = &[
     "/settings",
     "/status",
     "/help",
+    "/sets",
+    "/lists",
+    "/diagrams",
+    "/timelines",
+    "/notifications",
+    "/admin",
 ];
 
 /// Whether `path` is a page of the interface (served the shell) rather than a missing file.
@@ -96,7 +102,15 @@ mod tests {
 
     #[tokio::test]
     async fn pages_get_the_shell_and_assets_their_type() {
-        for page in ["/", "/search", "/collections/3/status", "/entities/abc.def"] {
+        for page in [
+            "/",
+            "/search",
+            "/collections/3/status",
+            "/entities/abc.def",
+            "/diagrams/7",
+            "/notifications",
+            "/admin/users",
+        ] {
             let resp = response(page, &HeaderMap::new()).unwrap();
             assert_eq!(resp.status(), StatusCode::OK);
             assert_eq!(

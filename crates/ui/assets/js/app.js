@@ -10,6 +10,10 @@ import { entityView } from './entity.js';
 import { systemStatusView } from './status.js';
 import { xrefView } from './xref.js';
 import { settingsView } from './settings.js';
+import { setsView, listView, timelineView } from './sets.js';
+import { diagramView } from './diagram.js';
+import { notificationsView, badge, refreshBadge } from './notifications.js';
+import { adminUsersView, adminGroupsView } from './admin.js';
 
 const routes = [
   [/^\/$/, homeView],
@@ -25,6 +29,13 @@ const routes = [
   [/^\/entities\/([^/]+)$/, entityView],
   [/^\/status$/, systemStatusView],
   [/^\/settings$/, settingsView],
+  [/^\/sets$/, setsView],
+  [/^\/lists\/([^/]+)$/, listView],
+  [/^\/timelines\/([^/]+)$/, timelineView],
+  [/^\/diagrams\/([^/]+)$/, diagramView],
+  [/^\/notifications$/, notificationsView],
+  [/^\/admin\/users$/, adminUsersView],
+  [/^\/admin\/groups$/, adminGroupsView],
 ];
 
 const main = document.getElementById('main');
@@ -84,9 +95,21 @@ function renderNav() {
   clear(nav,
     h('a', { href: '/search' }, 'Search'),
     h('a', { href: '/collections' }, 'Collections'),
-    s ? [h('a', { href: '/status' }, 'Status'), h('a', { href: '/settings', class: 'user', title: 'Settings' }, s.email),
+    s ? [h('a', { href: '/sets' }, 'Lists & diagrams'), badge(), h('a', { href: '/status' }, 'Status'),
+      h('a', { href: '/admin/users', id: 'nav-admin', hidden: true }, 'Admin'),
+      h('a', { href: '/settings', class: 'user', title: 'Settings' }, s.email),
       h('button', { type: 'button', id: 'logout', onclick: () => navigate('/logout') }, 'Sign out')]
       : h('a', { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, 'Sign in'));
+  if (s) { refreshBadge(); showAdmin(s); }
+}
+
+// Only administrators may list roles: the answer tells whether to show the admin link.
+const adminCheck = new Map();
+async function showAdmin(s) {
+  if (!adminCheck.has(s.token)) adminCheck.set(s.token, api('roles', { query: { limit: '0' } }).then(() => true, () => false));
+  const admin = await adminCheck.get(s.token);
+  const link = document.getElementById('nav-admin');
+  if (link) link.hidden = !admin;
 }
 
 async function homeView(ctx) {
@@ -156,4 +179,6 @@ document.addEventListener('keydown', (e) => {
 
 document.addEventListener('aleph:session', renderNav);
 window.addEventListener('popstate', render);
+// New notifications arrive while a page stays open.
+setInterval(refreshBadge, 60000);
 render();

@@ -1,10 +1,11 @@
 // An entity page: its properties, its document viewer (for documents), the entities that
 // refer to it, and the documents that mention it.
-import { api, local } from './api.js';
+import { api, local, session } from './api.js';
 import { h, clear, fmt, highlighted } from './dom.js';
 import { getModel, caption } from './model.js';
 import { viewer } from './viewers.js';
 import { networkPanel } from './graph.js';
+import { addToSet } from './sets.js';
 
 // Properties shown elsewhere on the page, or internal to the pipeline.
 const SKIP = new Set(['bodyText', 'bodyHtml', 'indexText', 'headers', 'contentHash', 'pdfHash', 'csvHash', 'processingAgent', 'ancestors']);
@@ -27,6 +28,7 @@ export async function entityView(ctx) {
       h('li', { 'aria-current': 'page' }, name))),
     h('p', { class: 'schema', style: { '--c': model.colour(entity.schema) } }, model.label(entity.schema)),
     h('h1', { dir: 'auto' }, name),
+    session.get() ? addToSet(entity, 'entity-add') : null,
     links.file ? h('p', { class: 'actions' },
       h('a', { class: 'button', href: local(links.file), download: '', title: 'Original files can carry malware or tracking: open them offline.' }, 'Download the original'),
       entity.properties && entity.properties.processingError
@@ -95,41 +97,82 @@ function value(prop, v) {
 async function thingSections(ctx, box, entity, model) {
   const rel = h('section', { 'aria-labelledby': 'rel-h' }, h('h2', { id: 'rel-h' }, 'Relationships'), h('p', { class: 'muted' }, 'Loading…'));
   const docs = h('section', { 'aria-labelledby': 'mentions-h' }, h('h2', { id: 'mentions-h' }, 'Documents mentioning it'), h('p', { class: 'muted' }, 'Loading…'));
-  clear(box, rel, networkPanel(entity, model), docs);
-  await Promise.all([relationships(ctx, rel, entity, model), mentions(ctx, docs, entity, model)]);
+  const sim = model.schema(entity.schema).matchable
+    ? h('section', { 'aria-labelledby': 'similar-h', id: 'similar' }, h('h2', { id: 'similar-h' }, 'Similar entities'), h('p', { class: 'muted' }, 'Loading…'))
+    : null;
+  clear(box, rel, networkPanel(entity, model), sim, docs);
+  await Promise.all([relationships(ctx, rel, entity, model), mentions(ctx, docs, entity, model),
+    sim ? similar(ctx, sim, entity, model) : null]);
 }
 
-// The entities whose properties point at this one (owners, directors, payments, family…),
-// grouped by the schema of the referring entity.
+// The entities on the other side of each entity-typed property (owners, directors,
+// payments, family…), one table per property, from the expand endpoint.
 async function relationships(ctx, box, entity, model) {
-  const query = new URLSearchParams({ 'filter:entities': entity.id, limit: '100' });
-  query.append('filter:schemata', 'Thing');
-  query.append('filter:schemata', 'Interval');
   let data;
-  try { data = await api('entities', { query }); } catch (err) { clear(box, h('h2', { id: 'rel-h' }, 'Relationships'), h('p', { class: 'error' }, err.message)); return; }
+  try { data = await api(`entities/${encodeURIComponent(entity.id)}/expand`, { query: { limit: '100' } }); } catch (err) { clear(box, h('h2', { id: 'rel-h' }, 'Relationships'), h('p', { class: 'error' }, err.message)); return; }
   if (!ctx.alive()) return;
-  const bySchema = new Map();
-  for (const e of data.results) if (e.id !== entity.id) {
-    if (!bySchema.has(e.schema)) bySchema.set(e.schema, []);
-    bySchema.get(e.schema).push(e);
-  }
+  // Document containment (parent, children) is shown by the viewers, not here.
+  const groups = data.results.filter((g) => !['parent', 'children', 'ancestors'].includes(g.property));
   clear(box, h('h2', { id: 'rel-h' }, 'Relationships'),
-    bySchema.size ? [...bySchema].map(([schema, list]) => h('div', null,
-      h('h3', null, `${model.plural(schema)} (${list.length})`),
-      h('div', { class: 'scroll', tabindex: '0', style: { maxHeight: '40vh' } }, h('table', { class: 'data' }, h('tbody', null, list.map((e) => {
-        // Show the other side of the relationship, not this entity again.
-        const props = e.properties || {};
-        const others = Object.entries(props).flatMap(([p, vs]) => (model.property(schema, p).type === 'entity'
-          ? vs.filter((v) => (typeof v === 'object' ? v.id : v) !== entity.id).map((v) => [p, v]) : []));
-        // Relationships rarely have a name of their own: call them by their schema.
-        const named = model.captionProps(schema).some((p) => props[p] && props[p].length);
-        return h('tr', null,
-          h('td', null, h('a', { href: `/entities/${encodeURIComponent(e.id)}` }, named ? caption(e) : model.label(schema))),
-          h('td', null, others.map(([p, v], i) => [i ? ', ' : '', `${model.property(schema, p).label}: `,
-            typeof v === 'object' ? h('a', { href: `/entities/${encodeURIComponent(v.id)}` }, caption(v)) : v])),
-          h('td', { class: 'muted' }, ['percentage', 'role', 'relationship', 'startDate', 'endDate', 'amount']
-            .filter((p) => props[p]).map((p) => `${model.property(schema, p).label}: ${props[p].join(', ')}`).join(' · ')));
-      })))))) : h('p', { class: 'muted' }, 'This entity does not have any relationships.'));
+    groups.length ? groups.map((g) => {
+      const prop = model.property(entity.schema, g.property);
+      return h('div', { class: 'rel-group', 'data-property': g.property },
+        h('h3', null, `${prop.label || g.property} (${fmt.n(g.count)})`),
+        h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': prop.label || g.property, style: { maxHeight: '40vh' } },
+          h('table', { class: 'data' }, h('tbody', null, g.entities.map((e) => relationRow(e, entity, model))))),
+        g.count > g.entities.length ? h('p', { class: 'muted' }, `${fmt.n(g.entities.length)} of ${fmt.n(g.count)} shown.`) : null);
+    }) : h('p', { class: 'muted' }, 'This entity does not have any relationships.'));
+}
+
+function relationRow(e, entity, model) {
+  const schema = e.schema;
+  const props = e.properties || {};
+  // Show the other side of the relationship, not this entity again.
+  const others = Object.entries(props).flatMap(([p, vs]) => (model.property(schema, p).type === 'entity'
+    ? vs.filter((v) => (typeof v === 'object' ? v.id : v) !== entity.id).map((v) => [p, v]) : []));
+  // Relationships rarely have a name of their own: call them by their schema.
+  const named = model.captionProps(schema).some((p) => props[p] && props[p].length);
+  return h('tr', null,
+    h('td', null, h('a', { href: `/entities/${encodeURIComponent(e.id)}` }, named ? caption(e) : model.label(schema))),
+    h('td', null, others.map(([p, v], i) => [i ? ', ' : '', `${model.property(schema, p).label}: `,
+      typeof v === 'object' ? h('a', { href: `/entities/${encodeURIComponent(v.id)}` }, caption(v)) : v])),
+    h('td', { class: 'muted' }, ['percentage', 'role', 'relationship', 'startDate', 'endDate', 'amount', 'date']
+      .filter((p) => props[p]).map((p) => `${model.property(schema, p).label}: ${props[p].join(', ')}`).join(' · ')));
+}
+
+const VERDICTS = [['positive', 'Same'], ['negative', 'Different'], ['unsure', 'Unsure']];
+
+// Candidates from other collections that the matcher scores as this entity, with the
+// decision buttons of the xref review (clicking the chosen one again clears it).
+async function similar(ctx, box, entity, model) {
+  let data;
+  try { data = await api(`entities/${encodeURIComponent(entity.id)}/similar`, { query: { limit: '10' } }); } catch (err) { clear(box, h('h2', { id: 'similar-h' }, 'Similar entities'), h('p', { class: 'error' }, err.message)); return; }
+  if (!ctx.alive()) return;
+  const row = (item) => {
+    const m = item.entity;
+    const buttons = VERDICTS.map(([j, label]) => h('button', {
+      type: 'button', 'data-judgement': j, 'aria-pressed': String(item.judgement === j),
+      onclick: async (ev) => {
+        const next = item.judgement === j ? 'no_judgement' : j;
+        try {
+          await api('profiles/_pairwise', { method: 'POST', json: { entity_id: entity.id, match_id: m.id, judgement: next } });
+          item.judgement = next;
+          for (const b of ev.target.parentNode.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.judgement === next));
+        } catch (err) { ev.target.parentNode.append(h('span', { class: 'error' }, ` ${err.message}`)); }
+      },
+    }, label));
+    return h('tr', { class: 'similar' },
+      h('td', { class: 'num' }, Number(item.score).toFixed(2)),
+      h('td', null, h('a', { href: `/entities/${encodeURIComponent(m.id)}` }, caption(m)), ' ',
+        h('span', { class: 'schema', style: { '--c': model.colour(m.schema) } }, model.label(m.schema))),
+      h('td', null, m.collection ? h('a', { href: `/collections/${m.collection.id}` }, m.collection.label) : '–'),
+      h('td', { class: 'verdict' }, item.writeable ? buttons : (item.judgement === 'no_judgement' ? '–' : item.judgement)));
+  };
+  clear(box, h('h2', { id: 'similar-h' }, `Similar entities (${fmt.n(data.total)})`),
+    data.results.length ? h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Similar entities' }, h('table', { class: 'data' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Score'), h('th', { scope: 'col' }, 'Entity'), h('th', { scope: 'col' }, 'Collection'), h('th', { scope: 'col' }, 'Decision'))),
+      h('tbody', null, data.results.map(row))))
+      : h('p', { class: 'muted' }, 'No similar entities in the collections you can read.'));
 }
 
 async function mentions(ctx, box, entity, model) {

@@ -46,33 +46,30 @@ export function networkPanel(start, model) {
     if (!node || node.expanded) return;
     node.expanded = true;
     status.textContent = `Loading the connections of ${caption(node.entity)}…`;
-    const query = new URLSearchParams({ 'filter:entities': id, limit: '50' });
-    query.append('filter:schemata', 'Thing');
-    query.append('filter:schemata', 'Interval');
-    const data = await api('entities', { query }).catch(() => ({ results: [] }));
+    const data = await api(`entities/${encodeURIComponent(id)}/expand`, { query: { limit: '50' } }).catch(() => ({ results: [] }));
     let added = 0;
     const before = nodes.size;
-    // Entity-typed properties of the node itself lead somewhere too.
-    for (const [p, values] of Object.entries(node.entity.properties || {})) {
-      if (model.property(node.entity.schema, p).type !== 'entity' || p === 'parent' || p === 'ancestors') continue;
-      for (const v of values) if (typeof v === 'object') { addNode(v, id); edges.set(`${id}:${p}:${v.id}`, { source: id, target: v.id, label: model.property(node.entity.schema, p).label }); }
-    }
-    for (const e of data.results) {
-      if (e.id === id) continue;
-      const refs = Object.entries(e.properties || {}).flatMap(([p, vs]) => (model.property(e.schema, p).type === 'entity' ? vs.filter((v) => typeof v === 'object').map((v) => [p, v]) : []));
-      const schema = model.schemata[e.schema] || {};
-      if (schema.edge) {
-        // A relationship becomes an edge between its two ends.
-        const src = refs.find(([p]) => p === schema.edge.source);
-        const dst = refs.find(([p]) => p === schema.edge.target);
-        if (src && dst) {
-          addNode(src[1], id); addNode(dst[1], id);
-          edges.set(e.id, { entity: e, source: src[1].id, target: dst[1].id, label: model.label(e.schema) });
-          continue;
+    for (const group of data.results) {
+      if (['parent', 'children', 'ancestors'].includes(group.property)) continue;
+      const prop = model.property(node.entity.schema, group.property);
+      for (const e of group.entities) {
+        if (e.id === id) continue;
+        const schema = model.schemata[e.schema] || {};
+        if (schema.edge) {
+          // A relationship becomes an edge between its two ends.
+          const end = (p) => ((e.properties || {})[p] || []).find((v) => typeof v === 'object');
+          const src = end(schema.edge.source); const dst = end(schema.edge.target);
+          if (src && dst) {
+            addNode(src, id); addNode(dst, id);
+            edges.set(e.id, { entity: e, source: src.id, target: dst.id, label: model.label(e.schema) });
+            continue;
+          }
         }
+        addNode(e, id);
+        // A stub property is the reverse of a reference held by the other entity.
+        if (prop.stub) edges.set(`${e.id}:${group.property}:${id}`, { source: e.id, target: id, label: prop.label });
+        else edges.set(`${id}:${group.property}:${e.id}`, { source: id, target: e.id, label: prop.label });
       }
-      addNode(e, id);
-      edges.set(`${e.id}:ref:${id}`, { source: e.id, target: id, label: refs.find(([, v]) => v.id === id) ? model.property(e.schema, refs.find(([, v]) => v.id === id)[0]).label : '' });
     }
     added = nodes.size - before;
     status.textContent = `${caption(node.entity)}: ${added} new ${added === 1 ? 'entity' : 'entities'}. ${nodes.size} in all.`;

@@ -1,8 +1,9 @@
 // The search page. The URL holds the whole search with the API's own parameter names
 // (q, filter:*, sort, offset), so /search?… maps one-to-one onto /api/2/entities?….
-import { api } from './api.js';
+import { api, session } from './api.js';
 import { h, clear, fmt, highlighted, announce, uniqueById } from './dom.js';
 import { getModel, caption } from './model.js';
+import { addToSet } from './sets.js';
 
 const LIMIT = 20;
 const FACETS = [
@@ -253,7 +254,8 @@ function resultItem(e, q, model) {
       e.collection ? h('a', { href: `/collections/${e.collection.id}` }, e.collection.label) : null,
       dates.length ? h('span', null, dates.slice(0, 2).join(', ')) : null,
       p.fileSize ? h('span', null, fmt.bytes(p.fileSize[0])) : null,
-      p.countries ? h('span', null, p.countries.slice(0, 3).join(', ').toUpperCase()) : null),
+      p.countries ? h('span', null, p.countries.slice(0, 3).join(', ').toUpperCase()) : null,
+      session.get() ? addToSet(e, `add-${e.id.replace(/[^\w-]/g, '_')}`) : null),
     e.highlight && e.highlight.length
       ? h('p', { class: 'snippets' }, e.highlight.flatMap((frag, i) => [i ? ' … ' : '', highlighted(frag)])) : null);
 }
