@@ -54,6 +54,7 @@ mod error;
 mod exports;
 mod fragments;
 mod jobs;
+mod mappings;
 mod migrations;
 mod postgres;
 mod roles;
@@ -92,6 +93,9 @@ pub use crate::jobs::{
     Completion, DEFAULT_MAX_ATTEMPTS, Job, JobFilter, JobOutcome, JobState, LEASE_EXPIRED,
     MAX_ERROR_MESSAGE_LEN, MAX_LABEL_LEN, MAX_PATH_LEN, MAX_PAYLOAD_LEN, MAX_STAGE_LEN, NewJob,
     RECENT_WINDOW, Recovery, Stage, StageCounts, retry_backoff,
+};
+pub use crate::mappings::{
+    MAX_MAPPING_JSON, Mapping, MappingQuery, MappingRun, MappingStatus, NewMapping,
 };
 pub use crate::migrations::{LATEST_VERSION, Migration, PendingMigration, pending};
 pub use crate::postgres::PgStore;

@@ -48,6 +48,11 @@ pub(crate) const SQLITE: &[Step] = &[
         name: "exports",
         sql: include_str!("../migrations/sqlite/007_exports.sql"),
     },
+    Step {
+        version: 8,
+        name: "mappings",
+        sql: include_str!("../migrations/sqlite/008_mappings.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Step] = &[
@@ -86,10 +91,15 @@ pub(crate) const POSTGRES: &[Step] = &[
         name: "exports",
         sql: include_str!("../migrations/postgres/007_exports.sql"),
     },
+    Step {
+        version: 8,
+        name: "mappings",
+        sql: include_str!("../migrations/postgres/008_mappings.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: u32 = 7;
+pub const LATEST_VERSION: u32 = 8;
 
 /// A migration that would run, as `aleph upgrade --check` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

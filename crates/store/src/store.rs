@@ -244,6 +244,21 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         item: crate::NewEntitySetItem,
     ) -> Result<Option<crate::EntitySetItem>>;
 
+    // --- mappings -------------------------------------------------------------------------
+
+    /// Create a mapping in a live collection; its entity set, if any, must be one of that
+    /// collection.
+    async fn create_mapping(&self, new: crate::NewMapping) -> Result<crate::Mapping>;
+    /// A mapping of a live collection.
+    async fn mapping(&self, id: i64) -> Result<crate::Mapping>;
+    /// A collection's mappings (of one table, if asked), oldest first, with the total.
+    async fn list_mappings(&self, query: &crate::MappingQuery) -> Result<Page<crate::Mapping>>;
+    /// Replace a mapping's table, entity set and query (its collection and creator stay).
+    async fn update_mapping(&self, id: i64, change: crate::NewMapping) -> Result<crate::Mapping>;
+    async fn delete_mapping(&self, id: i64) -> Result<()>;
+    /// Record the start or the outcome of a run.
+    async fn set_mapping_run(&self, id: i64, run: crate::MappingRun) -> Result<()>;
+
     // --- alerts and notifications ---------------------------------------------------------
 
     async fn create_alert(&self, role_id: i64, query: &str) -> Result<crate::Alert>;

@@ -12,6 +12,7 @@ mod entities;
 mod entitysets;
 mod exports;
 mod jobs;
+mod mappings;
 mod roles;
 mod schema;
 mod xref;
@@ -567,6 +568,33 @@ impl Store for PgStore {
     ) -> Result<Option<crate::EntitySetItem>> {
         let item = item.validated()?;
         in_tx!(self, |tx| entitysets::judge(&tx, id, item, now()).await?)
+    }
+
+    async fn create_mapping(&self, new: crate::NewMapping) -> Result<crate::Mapping> {
+        let new = new.validated()?;
+        in_tx!(self, |tx| mappings::create(&tx, new, now()).await?)
+    }
+
+    async fn mapping(&self, id: i64) -> Result<crate::Mapping> {
+        mappings::get(&self.client().await?, id).await
+    }
+
+    async fn list_mappings(&self, query: &crate::MappingQuery) -> Result<Page<crate::Mapping>> {
+        in_snapshot!(self, |tx| mappings::list(&tx, query).await?)
+    }
+
+    async fn update_mapping(&self, id: i64, change: crate::NewMapping) -> Result<crate::Mapping> {
+        let change = change.validated()?;
+        in_tx!(self, |tx| mappings::update(&tx, id, change, now()).await?)
+    }
+
+    async fn delete_mapping(&self, id: i64) -> Result<()> {
+        in_tx!(self, |tx| mappings::delete(&tx, id).await?)
+    }
+
+    async fn set_mapping_run(&self, id: i64, run: crate::MappingRun) -> Result<()> {
+        let run = run.validated()?;
+        in_tx!(self, |tx| mappings::set_run(&tx, id, &run, now()).await?)
     }
 
     async fn create_alert(&self, role_id: i64, query: &str) -> Result<crate::Alert> {

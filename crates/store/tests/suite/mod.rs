@@ -9,6 +9,7 @@ pub mod entities;
 pub mod entitysets;
 pub mod exports;
 pub mod jobs;
+pub mod mappings;
 pub mod migrations;
 pub mod roles;
 pub mod upgrades;
@@ -46,6 +47,7 @@ macro_rules! suite {
             entitysets::entityset_crud_and_listing,
             entitysets::entityset_items_are_judged_and_removed,
             alerts::alerts_crud,
+            mappings::mapping_crud_listing_and_runs,
             alerts::notifications_once_per_alert_and_entity,
             exports::exports_are_listed_per_creator_newest_first,
             exports::exports_are_claimed_once_and_finished_by_their_holder,

@@ -176,6 +176,28 @@ async fn check(store: &SqliteStore, version: u32) {
         assert_eq!(exports.total, 0, "{at}");
     }
 
+    // Version 8: mappings.
+    let mappings = store
+        .list_mappings(&store::MappingQuery {
+            collection_id: c.id,
+            table_id: None,
+            limit: 10,
+            offset: 0,
+        })
+        .await
+        .unwrap();
+    if version >= 8 {
+        assert_eq!(mappings.total, 1, "{at}");
+        let m = &mappings.items[0];
+        assert_eq!(m.table_id, "old-table");
+        assert_eq!(m.role_id, Some(user.id));
+        assert_eq!(m.query["entities"]["p"]["schema"], "Person", "{at}");
+        assert_eq!(m.last_run_status, Some(store::MappingStatus::Successful));
+        assert_eq!(m.last_run_report.as_ref().unwrap()["rows"], 2);
+    } else {
+        assert_eq!(mappings.total, 0, "{at}");
+    }
+
     // The current code writes on top of the old data, and deleting the collection takes
     // everything of it in one transaction.
     let new_id = store
