@@ -4,7 +4,10 @@
 //! as it is. A national number (`030 1234567`, `(202) 555-0143`) says nothing about its
 //! country, so it is tried in each of the caller's regions in turn (the document's
 //! countries, then the collection's) and kept in the first where it is a valid number.
-//! Dates, amounts and bare digit strings are not numbers to dial.
+//! Countries without a trunk `0` (Spain, Italy, Portugal…) write national numbers
+//! without it (`912 345 678`): there a grouped number is tried as it stands. Russia's
+//! trunk prefix is `8` (`8 (812) 555-12-34`). Dates, amounts, bare digit strings and
+//! numbers introduced as an order, invoice or file number are not numbers to dial.
 
 use std::sync::LazyLock;
 
@@ -29,6 +32,32 @@ static DATE_OR_AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
 static NANP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\(?[0-9]{3}\)?[ .\-][0-9]{3}[ .\-][0-9]{4}$").expect("valid regex")
 });
+
+/// Countries whose national numbers have no trunk prefix.
+const NO_TRUNK_PREFIX: [&str; 9] = ["es", "it", "pt", "gr", "dk", "no", "lu", "mt", "cy"];
+/// Countries whose trunk prefix is `8`.
+const TRUNK_EIGHT: [&str; 3] = ["ru", "by", "kz"];
+/// Words that introduce a reference number rather than a phone number, checked in the
+/// few words before a national number (lowercase).
+const REFERENCE_CUES: [&str; 15] = [
+    "order",
+    "invoice",
+    "reference",
+    "commande",
+    "facture",
+    "référence",
+    "bestellung",
+    "rechnung",
+    "aktenzeichen",
+    "pedido",
+    "factura",
+    "expediente",
+    "заказ",
+    "счет-фактур",
+    "счёт-фактур",
+];
+/// How far back (bytes) a reference cue is looked for.
+const CUE_WINDOW: usize = 30;
 
 const MIN_DIGITS: usize = 7;
 const MAX_DIGITS: usize = 15;
@@ -55,7 +84,8 @@ pub(super) fn phones(text: &str, regions: &[String], out: &mut Vec<Finding>) {
         cuts.push(raw.len());
         for cut in cuts.into_iter().rev() {
             let candidate = raw[..cut].trim_end();
-            if let Some((value, country)) = clean_phone(candidate, regions) {
+            let cued = || reference_cue(text, m.start());
+            if let Some((value, country)) = clean_phone(candidate, regions, cued) {
                 out.push(Finding {
                     kind: PatternKind::Phone,
                     value,
@@ -70,9 +100,19 @@ pub(super) fn phones(text: &str, regions: &[String], out: &mut Vec<Finding>) {
 }
 
 /// The E.164 form of a candidate and the country it belongs to.
-fn clean_phone(candidate: &str, regions: &[String]) -> Option<(String, Option<String>)> {
+fn clean_phone(
+    candidate: &str,
+    regions: &[String],
+    reference_cued: impl Fn() -> bool,
+) -> Option<(String, Option<String>)> {
     let digits = candidate.chars().filter(char::is_ascii_digit).count();
-    if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits) || DATE_OR_AMOUNT.is_match(candidate) {
+    if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits) {
+        return None;
+    }
+    // `912 345 678` is grouped like an amount, and is how Spain writes its numbers.
+    let nine_digit_national = digits == 9 && candidate.starts_with(['6', '7', '8', '9']);
+    let amount_shape = DATE_OR_AMOUNT.is_match(candidate);
+    if amount_shape && !nine_digit_national {
         return None;
     }
     let international = candidate
@@ -85,10 +125,16 @@ fn clean_phone(candidate: &str, regions: &[String]) -> Option<(String, Option<St
     }
     let national =
         candidate.starts_with('0') || candidate.starts_with('(') || NANP.is_match(candidate);
-    if !national {
+    let grouped = candidate.contains([' ', '-', '.', '\u{a0}']);
+    let fits = |region: &str| {
+        (national && !amount_shape)
+            || (grouped && NO_TRUNK_PREFIX.contains(&region))
+            || (candidate.starts_with('8') && TRUNK_EIGHT.contains(&region))
+    };
+    if !regions.iter().any(|r| fits(r)) || reference_cued() {
         return None;
     }
-    regions.iter().find_map(|region| {
+    regions.iter().filter(|r| fits(r)).find_map(|region| {
         let opts = CleanOptions {
             format: Some(region),
             fuzzy: false,
@@ -96,6 +142,18 @@ fn clean_phone(candidate: &str, regions: &[String]) -> Option<(String, Option<St
         let value = PropertyType::Phone.clean(candidate, opts)?;
         Some((value, Some(region.to_ascii_lowercase())))
     })
+}
+
+/// Whether the words just before byte `at` introduce a reference number.
+fn reference_cue(text: &str, at: usize) -> bool {
+    let mut from = at.saturating_sub(CUE_WINDOW);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = text[from..at].to_lowercase();
+    // Only the current line counts.
+    let before = before.rsplit('\n').next().unwrap_or_default();
+    REFERENCE_CUES.iter().any(|cue| before.contains(cue))
 }
 
 /// The country of an E.164 number, as FtM's phone type hints it.
@@ -160,6 +218,37 @@ mod tests {
         let text = "On 2021-02-16 we paid 1.000.000 EUR, order 12345678, date 16.02.2021, \
                     IBAN DE89 3704 0044 0532 0130 00";
         assert!(phones_in(text, &["de"]).is_empty());
+    }
+
+    #[test]
+    fn national_numbers_without_a_trunk_zero() {
+        assert_eq!(
+            phones_in("llame al 912 345 678 hoy", &["es"]),
+            [("+34912345678".to_owned(), Some("es".to_owned()))]
+        );
+        // Not grouped, or not in a country without a trunk prefix: not a phone.
+        assert!(phones_in("pedimos 912345678 unidades", &["es"]).is_empty());
+        assert!(phones_in("call 912 345 678", &["gb"]).is_empty());
+        assert_eq!(
+            phones_in("Звоните 8 (812) 555-12-34 днём", &["ru"]),
+            [("+78125551234".to_owned(), Some("ru".to_owned()))]
+        );
+        assert!(phones_in("call 8 (812) 555-12-34", &["de"]).is_empty());
+    }
+
+    #[test]
+    fn reference_numbers_are_not_phones() {
+        assert!(phones_in("Numéro de commande 06 2021 4478, montant", &["fr"]).is_empty());
+        assert!(phones_in("Rechnung 030 1234567 vom Mai", &["de"]).is_empty());
+        // The cue must be on the same line and close by.
+        assert_eq!(
+            phones_in("Rechnung anbei.\nTel. 030 1234567", &["de"]).len(),
+            1
+        );
+        assert_eq!(
+            phones_in("Portable : 06 12 34 56 78", &["fr"]),
+            [("+33612345678".to_owned(), Some("fr".to_owned()))]
+        );
     }
 
     #[test]
