@@ -10,6 +10,7 @@ mod collections;
 pub(crate) mod entities;
 mod entitysets;
 mod ingest;
+mod mappings;
 mod openapi;
 mod processing;
 mod roles;
@@ -45,6 +46,25 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/2/collections/{id}/_bulk", post(bulk::bulk))
         .route("/api/2/collections/{id}/ingest", post(ingest::upload))
+        .route(
+            "/api/2/collections/{id}/mappings",
+            get(mappings::list).post(mappings::create),
+        )
+        .route(
+            "/api/2/collections/{id}/mappings/{mid}",
+            get(mappings::view)
+                .post(mappings::update)
+                .put(mappings::update)
+                .delete(mappings::delete),
+        )
+        .route(
+            "/api/2/collections/{id}/mappings/{mid}/trigger",
+            post(mappings::trigger),
+        )
+        .route(
+            "/api/2/collections/{id}/mappings/{mid}/flush",
+            post(mappings::flush),
+        )
         .route(
             "/api/2/collections/{id}/status",
             get(processing::collection_status).delete(processing::cancel),

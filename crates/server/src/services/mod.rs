@@ -12,5 +12,6 @@ pub mod pipeline;
 pub mod purge;
 pub mod reindex;
 pub mod status;
+pub mod table_mappings;
 pub mod upload;
 pub mod xref;

@@ -82,6 +82,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     // Set when an index batch failed for the system's sake; cleared by a probe that works.
     let mut index_down = false;
     let mut xref_running = false;
+    let mut mapping_running = false;
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
     let liveness = WorkerLabels {
         worker: options.name.clone(),
@@ -105,6 +106,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                     index_down |= failed;
                 }
                 Ok(TaskKind::Xref) => xref_running = false,
+                Ok(TaskKind::Mapping) => mapping_running = false,
                 _ => {}
             }
         }
@@ -249,6 +251,38 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::warn!("cannot claim xref jobs: {e}"),
             }
         }
+        // Mapping runs and flushes write the index: only where the index writer is, one at
+        // a time.
+        if options.index && !mapping_running {
+            let stages = [
+                crate::services::table_mappings::LOAD_STAGE,
+                crate::services::table_mappings::FLUSH_STAGE,
+            ];
+            match state
+                .store
+                .claim(&options.name, &stages, 1, options.lease)
+                .await
+            {
+                Ok(jobs) => {
+                    for job in jobs {
+                        claimed_any = true;
+                        mapping_running = true;
+                        let (state, options) = (state.clone(), options.clone());
+                        tasks.spawn(async move {
+                            let started = Instant::now();
+                            let outcome = with_heartbeat(&state, &options, &[job.id], async {
+                                crate::services::table_mappings::run_job(&state, &job).await
+                            })
+                            .await;
+                            let elapsed = started.elapsed();
+                            finish(&state, &options, &job, Some(outcome), elapsed, None).await;
+                            TaskKind::Mapping
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!("cannot claim mapping jobs: {e}"),
+            }
+        }
         if !claimed_any {
             tokio::select! {
                 _ = tokio::time::sleep(options.idle_poll) => {}
@@ -260,6 +294,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                             index_down |= failed;
                         }
                         Ok(TaskKind::Xref) => xref_running = false,
+                        Ok(TaskKind::Mapping) => mapping_running = false,
                         _ => {}
                     }
                 }
@@ -278,6 +313,7 @@ enum TaskKind {
         failed: bool,
     },
     Xref,
+    Mapping,
 }
 
 /// Whether the index takes requests again: a refresh and a search both work. A cluster

@@ -20,6 +20,7 @@ mod entities;
 mod entitysets;
 mod ingest;
 mod malformed;
+mod mappings;
 mod neighbours;
 mod openapi;
 mod paging;
