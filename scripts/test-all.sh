@@ -68,6 +68,22 @@ export ALEPH_BIN="$CARGO_TARGET_DIR/release/aleph"
 step "compatibility tests (pytest tests/compat)"
 "$ALEPH_TEST_VENV/bin/python" -m pytest -q tests/compat
 
+# --- the distributed configuration (issue 9) -------------------------------------------------
+# The same suites again over PostgreSQL + OpenSearch + S3 with `aleph serve --workers 0` and
+# two `aleph worker` processes; every deployment gets its own database, index alias and
+# bucket on the servers started above (tests/support/distributed.rs, tests/compat/
+# distributed.py). The index query-language tests already ran on both backends in
+# `cargo test` (ALEPH_TEST_OPENSEARCH_URL). Then the fault tests, on PostgreSQL and
+# OpenSearch instances of their own, since they stop and restart them.
+step "distributed configuration: ingestion corpus, cross-referencing (CLI and API)"
+ALEPH_TEST_CONFIG=distributed cargo test --locked -p aleph --test ingest_corpus --test xref
+ALEPH_TEST_CONFIG=distributed cargo test --locked -p server --test api xref::
+step "distributed configuration: alephclient compatibility suite"
+ALEPH_TEST_CONFIG=distributed "$ALEPH_TEST_VENV/bin/python" -m pytest -q \
+    tests/compat/test_api_alephclient.py tests/compat/test_api_fuzz.py
+step "distributed configuration: fault tests (kill -9 a worker, restart OpenSearch, restart PostgreSQL)"
+"$ALEPH_TEST_VENV/bin/python" -m pytest -q tests/faults
+
 # --- the web interface in a real browser ----------------------------------------------------
 step "browser test of the web interface (scripts/ui-test.sh)"
 scripts/ui-test.sh

@@ -187,6 +187,15 @@ async fn write_stored(
 /// is unreachable, so attempts are only spent by outages that start mid-batch.
 const DEFERRED_INDEX_ATTEMPTS: u32 = 20;
 
+/// The payload key that marks an index job made by [`defer_index`].
+const DEFERRED: &str = "deferred";
+
+/// Whether an index job was made by [`defer_index`]: it names one entity, to be synced
+/// from the store, and no document whose extracted entities follow it.
+pub fn is_deferred_index_job(job: &store::Job) -> bool {
+    job.payload.get(DEFERRED).and_then(Value::as_bool) == Some(true)
+}
+
 /// The store has the entities but the index did not take them: queue one index job per
 /// entity (deduplicated while queued) so that the index catches up by itself. A request
 /// error of the index (a 4xx) is the caller's and is returned as it is, as is `error` when
@@ -203,7 +212,9 @@ pub async fn defer_index(
     let jobs: Vec<store::NewJob> = ids
         .iter()
         .map(|id| {
-            let mut job = store::NewJob::new(collection_id, store::Stage::INDEX).entity(id);
+            let mut job = store::NewJob::new(collection_id, store::Stage::INDEX)
+                .entity(id)
+                .payload(serde_json::json!({ DEFERRED: true }));
             job.max_attempts = DEFERRED_INDEX_ATTEMPTS;
             job
         })

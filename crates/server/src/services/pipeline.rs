@@ -588,24 +588,78 @@ fn additions(before: &Entity, after: &Entity) -> Result<Option<Entity>, ftm::Ent
 /// Once committed, the alerts run on what the batch indexed.
 pub async fn run_index(state: &AppState, jobs: &[Job]) -> Vec<JobOutcome> {
     let mut outcomes = Vec::with_capacity(jobs.len());
-    let mut indexed: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    let mut indexed: std::collections::BTreeMap<i64, Indexed> = Default::default();
     for job in jobs {
         outcomes.push(match index_one(state, job).await {
             Ok(ids) => {
-                indexed.entry(job.collection_id).or_default().extend(ids);
+                let batch = indexed.entry(job.collection_id).or_default();
+                if let Some(entity_id) = &job.entity_id {
+                    batch.origins.push(ingest_origin(entity_id));
+                    batch.origins.push(analyze_origin(entity_id));
+                }
+                batch.ids.extend(ids);
                 succeeded()
             }
             Err(e) => infrastructure(e),
         });
     }
+    // One search per collection and batch, not one per document: the stale check costs
+    // a query, and most batches have nothing stale at all.
+    for (collection_id, batch) in &indexed {
+        if let Err(e) = drop_stale(state, *collection_id, batch).await {
+            let message = format!("cannot remove what an earlier run indexed: {e}");
+            for (job, outcome) in jobs.iter().zip(outcomes.iter_mut()) {
+                if job.collection_id == *collection_id {
+                    *outcome = infrastructure(&message);
+                }
+            }
+        }
+    }
     if let Err(e) = state.index.commit().await {
         let message = format!("index commit failed: {e}");
         return jobs.iter().map(|_| infrastructure(&message)).collect();
     }
-    for (collection_id, ids) in indexed {
+    for (collection_id, batch) in indexed {
+        let ids: Vec<String> = batch.ids.into_iter().collect();
         crate::services::alerts::after_index(&state.store, &state.index, collection_id, &ids).await;
     }
     outcomes
+}
+
+/// What a batch indexed in one collection: the documents' origins and every id written.
+#[derive(Default)]
+struct Indexed {
+    origins: Vec<String>,
+    ids: std::collections::BTreeSet<String>,
+}
+
+/// What an earlier run of these documents produced and this one did not (pages of a
+/// longer version of the file) is still in the index: find it by origin and drop it.
+async fn drop_stale(state: &AppState, collection_id: i64, batch: &Indexed) -> anyhow::Result<()> {
+    if batch.origins.is_empty() {
+        return Ok(());
+    }
+    let params: Vec<(String, String)> = batch
+        .origins
+        .iter()
+        .map(|o| ("filter:origin".to_string(), o.clone()))
+        .collect();
+    let query = index::SearchQuery::from_params(&params)?;
+    let scope = index::ReadScope::collections([collection_id]);
+    let found = state
+        .index
+        .stream_ids(&scope, &query)
+        .await?
+        .collect_all()
+        .await?;
+    let stale: Vec<String> = found
+        .into_iter()
+        .filter(|id| !batch.ids.contains(id))
+        .collect();
+    if !stale.is_empty() {
+        state.index.delete_entities(stale).await?;
+    }
+    Ok(())
 }
 
 /// Index a document and what was extracted from it; returns the ids indexed.
@@ -627,25 +681,5 @@ async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<Vec<String>> {
     sync_index(&state.store, &state.index, job.collection_id, &ids)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    // What an earlier run of this document produced and this one did not (pages of a
-    // longer version of the file) is still in the index: find it by origin and drop it.
-    let query = index::SearchQuery::from_params(&[
-        ("filter:origin".to_string(), ingest_origin(entity_id)),
-        ("filter:origin".to_string(), analyze_origin(entity_id)),
-    ])?;
-    let scope = index::ReadScope::collections([job.collection_id]);
-    let indexed = state
-        .index
-        .stream_ids(&scope, &query)
-        .await?
-        .collect_all()
-        .await?;
-    let stale: Vec<String> = indexed
-        .into_iter()
-        .filter(|id| ids.binary_search(id).is_err())
-        .collect();
-    if !stale.is_empty() {
-        state.index.delete_entities(stale).await?;
-    }
     Ok(ids)
 }

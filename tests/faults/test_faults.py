@@ -1,0 +1,207 @@
+"""Fault tests of the distributed configuration (PostgreSQL + OpenSearch + S3, `aleph serve
+--workers 0` and two `aleph worker` processes): a worker killed in the middle of an ingest,
+OpenSearch stopped and restarted during a `_bulk` load, PostgreSQL restarted under load.
+The instances that are stopped belong to the test alone (see conftest.py)."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+from conftest import Api, distributed, index_count, psql, start_deployment, store_count
+
+
+def entities(prefix: str, start: int, count: int) -> list:
+    return [{"id": f"{prefix}-{i}", "schema": "Person",
+             "properties": {"name": [f"Person {prefix} number {i}"]}}
+            for i in range(start, start + count)]
+
+
+def wait_converged(deployment: dict, collection_id: int, expected: int,
+                   timeout: float = 240):
+    """Wait until the index holds exactly the store's entities of the collection."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stored = store_count(deployment, collection_id)
+        try:
+            indexed = index_count(deployment, collection_id)
+        except OSError:
+            indexed = None
+        if stored == expected and indexed == stored:
+            return
+        assert time.monotonic() < deadline, (
+            f"store {stored}, index {indexed}, expected {expected}: the index did not catch up")
+        time.sleep(1)
+
+
+def test_killing_one_of_two_workers_mid_ingest_loses_and_repeats_nothing(aleph, tmp_path):
+    deployment = distributed.deployment_env()
+    # A short lease, so that the killed worker's job goes back to the queue quickly.
+    server = start_deployment(aleph, tmp_path / "data", deployment,
+                              {"ALEPH_WORKER_LEASE_SECONDS": "3"})
+    try:
+        root = tmp_path / "files"
+        root.mkdir()
+        names = []
+        for i in range(40):
+            name = f"note-{i:02}.txt"
+            (root / name).write_text(f"Note {i} about the Ostrava contract.\n" * 200)
+            names.append(name)
+        for i in range(4):
+            # Larger tables keep a worker busy long enough to be killed mid-file.
+            name = f"table-{i}.csv"
+            with open(root / name, "w") as out:
+                out.write("name,country,amount\n")
+                for row in range(60000):
+                    out.write(f"Company {i}-{row},de,{row}\n")
+            names.append(name)
+        crawl = subprocess.run(
+            [aleph, "client", "crawldir", str(root), "--foreign-id", "killed",
+             "--host", server.url, "--api-key", server.api_key],
+            env=dict(os.environ, XDG_STATE_HOME=str(tmp_path / "state"), RUST_LOG="warn"),
+            capture_output=True, text=True)
+        assert crawl.returncode == 0, crawl.stderr
+        uri = deployment["ALEPH_DATABASE_URI"]
+        victim = server.workers.procs[0]
+        # Kill the first worker while it holds an ingest job (its name has its pid).
+        deadline = time.monotonic() + 120
+        while True:
+            held = psql(uri, "SELECT count(*) FROM jobs WHERE state = 'running' "
+                             f"AND stage = 'ingest' AND lease_owner LIKE '%:{victim.pid}:%'")
+            if int(held) > 0:
+                break
+            assert time.monotonic() < deadline, "the worker never took an ingest job"
+            time.sleep(0.02)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=10)
+        api = Api(server)
+        status, page = api.call("GET", "/api/2/collections?filter:foreign_id=killed")
+        collection_id = int(page["results"][0]["id"])
+        api.wait_idle(collection_id, timeout=300)
+        assert server.workers.procs[1].poll() is None, "the other worker must still run"
+
+        # Every file ended once: one ingest job each, succeeded; one of them was taken
+        # over from the killed worker.
+        rows = psql(uri, "SELECT state, count(*), max(attempts) FROM jobs "
+                         f"WHERE stage = 'ingest' AND collection_id = {collection_id} "
+                         "GROUP BY state")
+        by_state = {r.split("|")[0]: r.split("|")[1:] for r in rows.splitlines()}
+        assert list(by_state) == ["succeeded"], rows
+        assert int(by_state["succeeded"][0]) == len(names), rows
+        assert int(by_state["succeeded"][1]) >= 2, f"no job was retried after the kill: {rows}"
+        # One Document per file, each processed successfully, none twice.
+        seen = {}
+        offset = 0
+        while True:
+            status, page = api.call(
+                "GET", f"/api/2/entities?filter:collection_id={collection_id}"
+                       f"&filter:schemata=Document&limit=50&offset={offset}")
+            assert status == 200, page
+            for doc in page["results"]:
+                props = doc["properties"]
+                name = props["fileName"][0]
+                seen[name] = seen.get(name, 0) + 1
+                assert props["processingStatus"] == ["success"], (name, props)
+            offset += len(page["results"])
+            if not page["results"] or offset >= page["total"]:
+                break
+        assert seen == {name: 1 for name in names}, seen
+        assert index_count(deployment, collection_id) == store_count(deployment, collection_id)
+    finally:
+        server.stop()
+
+
+def test_opensearch_restart_during_bulk_load_converges_to_the_store(
+        aleph, tmp_path, opensearch):
+    deployment = distributed.deployment_env(opensearch_url=opensearch.url)
+    server = start_deployment(aleph, tmp_path / "data", deployment)
+    try:
+        api = Api(server)
+        collection_id = api.create_collection("bulk-restart")
+        batch, sent, answers = 200, [0], []
+        restarted = threading.Event()
+        after_restart = [0]
+
+        def load():
+            while not (restarted.is_set() and after_restart[0] >= 5):
+                status, body = api.call("POST", f"/api/2/collections/{collection_id}/_bulk",
+                                        entities("p", sent[0], batch))
+                answers.append((status, body))
+                sent[0] += batch
+                if restarted.is_set():
+                    after_restart[0] += 1
+                time.sleep(0.05)
+
+        loader = threading.Thread(target=load)
+        loader.start()
+        while sent[0] < 5 * batch:
+            time.sleep(0.05)
+        opensearch.stop()
+        time.sleep(3)
+        opensearch.start(keep=True)
+        restarted.set()
+        loader.join(timeout=600)
+        assert not loader.is_alive()
+        # Every write was accepted: it is in the store whatever the index was doing.
+        assert all(status == 204 for status, _ in answers), [a for a in answers if a[0] != 204]
+        wait_converged(deployment, collection_id, sent[0])
+    finally:
+        server.stop()
+
+
+def test_postgres_restart_under_load_fails_cleanly_then_recovers(aleph, tmp_path, postgres):
+    deployment = distributed.deployment_env(database_admin_uri=postgres.admin_uri)
+    server = start_deployment(aleph, tmp_path / "data", deployment)
+    try:
+        api = Api(server)
+        collection_id = api.create_collection("pg-restart")
+        answers = []  # (time, kind, status, body, ids)
+        stop = threading.Event()
+
+        def load():
+            n = 0
+            while not stop.is_set():
+                batch = entities("q", n, 20)
+                n += 20
+                status, body = api.call("POST", f"/api/2/collections/{collection_id}/_bulk",
+                                        batch, timeout=30)
+                answers.append((time.monotonic(), "bulk", status, body, len(batch)))
+                status, body = api.call("GET", "/api/2/collections", timeout=30)
+                answers.append((time.monotonic(), "list", status, body, 0))
+                time.sleep(0.05)
+
+        loader = threading.Thread(target=load)
+        loader.start()
+        time.sleep(3)
+        postgres.stop()
+        time.sleep(4)
+        postgres.start()
+        restarted_at = time.monotonic()
+        # Keep the load on until requests have been succeeding again for a while.
+        deadline = restarted_at + 120
+        while True:
+            recent = [a for a in answers if a[0] > restarted_at]
+            if len(recent) >= 20 and all(a[2] in (200, 204) for a in recent[-10:]):
+                break
+            assert time.monotonic() < deadline, recent[-5:]
+            time.sleep(0.5)
+        stop.set()
+        loader.join(timeout=60)
+
+        statuses = {a[2] for a in answers}
+        assert statuses <= {200, 204, 503}, statuses
+        failed = [a for a in answers if a[2] == 503]
+        assert failed, "no request saw the database down"
+        for _, kind, _, body, _ in failed:
+            assert isinstance(body, dict) and body.get("status") == "error", body
+            assert "database" in body.get("message", "").lower(), body
+        assert server.proc.poll() is None, "the server must recover without a restart"
+        assert all(w.poll() is None for w in server.workers.procs), "workers must survive"
+        # Acknowledged writes all landed; refused ones may or may not have.
+        acked = sum(a[4] for a in answers if a[1] == "bulk" and a[2] == 204)
+        total = sum(a[4] for a in answers if a[1] == "bulk")
+        stored = store_count(deployment, collection_id)
+        assert acked <= stored <= total, (acked, stored, total)
+        wait_converged(deployment, collection_id, stored)
+    finally:
+        server.stop()
