@@ -587,10 +587,37 @@ fn additions(before: &Entity, after: &Entity) -> Result<Option<Entity>, ftm::Ent
 /// Run a batch of `index` jobs with one index commit. Returns each job's outcome.
 /// Once committed, the alerts run on what the batch indexed.
 pub async fn run_index(state: &AppState, jobs: &[Job]) -> Vec<JobOutcome> {
-    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut outcomes: Vec<Option<JobOutcome>> = vec![None; jobs.len()];
     let mut indexed: std::collections::BTreeMap<i64, Indexed> = Default::default();
-    for job in jobs {
-        outcomes.push(match index_one(state, job).await {
+    // Entities whose index update was deferred (written while the index was down) have
+    // no document tree to follow: they are synced together, collection by collection.
+    let mut deferred: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
+    for (i, job) in jobs.iter().enumerate() {
+        if crate::services::entities::is_deferred_index_job(job) {
+            deferred.entry(job.collection_id).or_default().push(i);
+        }
+    }
+    for (collection_id, positions) in &deferred {
+        let ids: Vec<String> = positions
+            .iter()
+            .filter_map(|&i| jobs[i].entity_id.clone())
+            .collect();
+        let outcome = match sync_index(&state.store, &state.index, *collection_id, &ids).await {
+            Ok(()) => {
+                indexed.entry(*collection_id).or_default().ids.extend(ids);
+                succeeded()
+            }
+            Err(e) => infrastructure(e.message),
+        };
+        for &i in positions {
+            outcomes[i] = Some(outcome.clone());
+        }
+    }
+    for (job, slot) in jobs.iter().zip(outcomes.iter_mut()) {
+        if slot.is_some() {
+            continue;
+        }
+        *slot = Some(match index_one(state, job).await {
             Ok(ids) => {
                 let batch = indexed.entry(job.collection_id).or_default();
                 if let Some(entity_id) = &job.entity_id {
@@ -603,6 +630,7 @@ pub async fn run_index(state: &AppState, jobs: &[Job]) -> Vec<JobOutcome> {
             Err(e) => infrastructure(e),
         });
     }
+    let mut outcomes: Vec<JobOutcome> = outcomes.into_iter().flatten().collect();
     // One search per collection and batch, not one per document: the stale check costs
     // a query, and most batches have nothing stale at all.
     for (collection_id, batch) in &indexed {
