@@ -455,3 +455,25 @@ pub async fn similar(
         crate::services::neighbours::similar(&state, &actor, &collection, &id, &params).await?,
     ))
 }
+
+/// `GET /entities/{id}/rows`: a page of a Table's stored CSV, filtered by column.
+pub async fn rows(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    let collection = locate(&state, &actor, &id).await?;
+    let stored = state
+        .store
+        .entity(collection.id, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let hash = stored
+        .entity
+        .first("csvHash")
+        .ok_or_else(|| ApiError::bad_request("This entity has no stored table."))?;
+    Ok(Json(
+        crate::services::table_rows::rows(&state, hash, &params).await?,
+    ))
+}

@@ -109,6 +109,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/2/entities/{id}/expand", get(entities::expand))
         .route("/api/2/entities/{id}/similar", get(entities::similar))
+        .route("/api/2/entities/{id}/rows", get(entities::rows))
         .route("/api/2/documents/{id}", get(entities::view))
         .route("/api/2/archive", get(archive::download))
         .route("/api/2/sessions/login", post(roles::login))

@@ -13,5 +13,6 @@ pub mod purge;
 pub mod reindex;
 pub mod status;
 pub mod table_mappings;
+pub mod table_rows;
 pub mod upload;
 pub mod xref;

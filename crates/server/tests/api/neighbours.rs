@@ -211,3 +211,91 @@ async fn similar_scores_readable_candidates_and_shows_decisions() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn a_tables_rows_come_in_pages_with_column_filters() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let cid = app.collection(&alice, "tables").await;
+    let mut csv = String::from("name,port\n");
+    for i in 1..=120 {
+        csv.push_str(&format!(
+            "\"Vessel {i}\",{}\n",
+            if i % 2 == 0 { "Mombasa" } else { "Zanzibar" }
+        ));
+    }
+    let mut bytes = csv.as_bytes();
+    let (hash, _) = app.state.archive.put_stream(&mut bytes).await.unwrap();
+    // Checksums only pass `_bulk` for admins with safe=false.
+    app.post(&format!("/api/2/collections/{cid}/_bulk?safe=false"))
+        .auth(&app.admin)
+        .json(&json!([{"id": "t1", "schema": "Table",
+            "properties": {"fileName": ["vessels.csv"], "csvHash": [hash]}}]))
+        .send()
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    let found = app
+        .get(&format!(
+            "/api/2/entities?filter:schema=Table&filter:collection_id={cid}"
+        ))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    let id = found["results"][0]["id"].as_str().unwrap().to_string();
+    let uri = format!("/api/2/entities/{id}/rows");
+    app.get(&uri)
+        .auth(&bob)
+        .send()
+        .await
+        .expect(StatusCode::FORBIDDEN);
+
+    let page = app
+        .get(&format!("{uri}?offset=50&limit=50"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(page["columns"], json!(["name", "port"]), "{page}");
+    assert_eq!(page["total"], 120);
+    assert_eq!(page["results"].as_array().unwrap().len(), 50);
+    assert_eq!(page["results"][0], json!(["Vessel 51", "Zanzibar"]));
+    let last = app
+        .get(&format!("{uri}?offset=100&limit=50"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(last["results"].as_array().unwrap().len(), 20);
+    assert_eq!(last["results"][19][0], "Vessel 120");
+
+    // "Vessel 11" is in 11 and 110..=119; the port filter halves that.
+    let filtered = app
+        .get(&format!("{uri}?col:0=vessel%2011"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(filtered["total"], 11, "{filtered}");
+    assert_eq!(filtered["unfiltered"], 120);
+    let both = app
+        .get(&format!("{uri}?col:0=vessel%2011&col:1=MOMBASA"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(both["total"], 5, "{both}");
+    let capped = app
+        .get(&format!("{uri}?limit=100000"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(capped["limit"], 500);
+    app.get(&format!("{uri}?col:x=1"))
+        .auth(&alice)
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+}
