@@ -121,15 +121,18 @@ impl Analyzer {
     /// result.
     pub fn analyze(&self, entity: &Entity, context: &Context) -> Result<Analysis, AnalyzeError> {
         let schema = entity.schema();
+        let has = |prop: &str| schema.property(prop).is_some();
+        // The entity is copied once, into the result: a huge document's text is held
+        // twice (the caller's and the result's), not more.
         let mut out = entity.clone();
         let mut analysis = Analysis {
-            entity: entity.clone(),
+            entity: Entity::new(schema),
             mentions: Vec::new(),
             findings: Vec::new(),
             truncated: false,
         };
-        let has = |prop: &str| schema.property(prop).is_some();
         if schema.is_a_name("Table") || !has("detectedLanguage") {
+            analysis.entity = out;
             return Ok(analysis);
         }
         let (texts, truncated) = texts(entity, context.max_text_chars);
