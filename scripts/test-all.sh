@@ -15,7 +15,7 @@ export RUST_BACKTRACE=1
 step() { printf '\n==> %s\n' "$*"; }
 
 # --- system packages ----------------------------------------------------------------------
-apt_packages=(postgresql libarchive-dev pkg-config pst-utils poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu libreoffice-writer-nogui libreoffice-impress-nogui openjdk-17-jdk-headless maven curl chromium chromium-driver)
+apt_packages=(postgresql libarchive-dev pkg-config pst-utils poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu libreoffice-writer-nogui libreoffice-impress-nogui libreoffice-calc-nogui openjdk-17-jdk-headless maven curl chromium chromium-driver)
 missing=()
 for pkg in "${apt_packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
