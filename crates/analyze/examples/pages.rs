@@ -78,7 +78,7 @@ fn main() {
     for n in 0..pages {
         let text = page(n, &sentences);
         chars += text.chars().count();
-        let mut entity = Entity::with_id("Page", &format!("page-{n}")).expect("schema");
+        let mut entity = Entity::with_id("Page", format!("page-{n}")).expect("schema");
         entity.add("bodyText", &text).expect("property");
         let analysis = analyzer.analyze(&entity, &context).expect("analyze");
         languages += analysis.entity.get("detectedLanguage").len();
