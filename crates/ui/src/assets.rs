@@ -53,7 +53,6 @@ embed! {
     "/static/js/upload.js" => "js/upload.js", JS;
     "/static/js/entity.js" => "js/entity.js", JS;
     "/static/js/viewers.js" => "js/viewers.js", JS;
-    "/static/js/csv.js" => "js/csv.js", JS;
     "/static/js/access.js" => "js/access.js", JS;
     "/static/js/xref.js" => "js/xref.js", JS;
     "/static/js/graph.js" => "js/graph.js", JS;

@@ -3,7 +3,6 @@
 import { api, local } from './api.js';
 import { h, clear, fmt, markText, highlighted, uniqueById } from './dom.js';
 import { caption } from './model.js';
-import { parseCsv } from './csv.js';
 
 export async function viewer(ctx, box, entity, model) {
   const is = (s) => model.isA(entity.schema, s);
@@ -166,37 +165,43 @@ async function imageViewer(ctx, box, entity) {
 
 const ROWS = 50;
 
+// A page of rows at a time from the server (`/entities/{id}/rows`), which streams the
+// stored CSV and applies the column filters, so a big table never loads whole.
 async function tableViewer(ctx, box, entity) {
   const csv = entity.links && entity.links.csv;
   if (!csv) { clear(box, h('p', { class: 'muted' }, 'The table has no stored rows.')); return; }
   clear(box, h('p', { class: 'muted' }, 'Loading the table…'));
-  const resp = await fetch(local(csv));
-  if (!resp.ok) throw new Error(`The table could not be loaded (${resp.status}).`);
-  const rows = parseCsv(await resp.text());
-  if (!ctx.alive()) return;
-  const header = rows.shift() || [];
-  const filters = header.map(() => '');
+  const url = `entities/${encodeURIComponent(entity.id)}/rows`;
+  const filters = [];
   let offset = 0;
-  let visible = rows;
-  const grid = h('div', { class: 'scroll', tabindex: '0' });
+  let first = await api(url, { query: { limit: String(ROWS) } });
+  if (!ctx.alive()) return;
+  const header = first.columns || [];
+  const grid = h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Table rows' });
   const line = h('p', { id: 'table-line', 'aria-live': 'polite' });
-  const prev = h('button', { type: 'button', onclick: () => { offset = Math.max(0, offset - ROWS); draw(); } }, '← Previous rows');
-  const next = h('button', { type: 'button', id: 'table-next', onclick: () => { offset += ROWS; draw(); } }, 'Next rows →');
+  const prev = h('button', { type: 'button', onclick: () => { offset = Math.max(0, offset - ROWS); load(); } }, '← Previous rows');
+  const next = h('button', { type: 'button', id: 'table-next', onclick: () => { offset += ROWS; load(); } }, 'Next rows →');
+  let timer = null;
   const inputs = header.map((col, i) => h('input', { type: 'search', 'aria-label': `Filter column ${col || i + 1}`, placeholder: 'contains…',
-    oninput: (e) => { filters[i] = e.target.value.toLowerCase(); apply(); } }));
+    oninput: (e) => { filters[i] = e.target.value; offset = 0; clearTimeout(timer); timer = setTimeout(load, 250); } }));
+  let generation = 0;
 
-  function apply() {
-    visible = rows.filter((r) => filters.every((f, i) => !f || String(r[i] || '').toLowerCase().includes(f)));
-    offset = 0;
-    draw();
+  async function load() {
+    const mine = ++generation;
+    const query = new URLSearchParams({ offset: String(offset), limit: String(ROWS) });
+    filters.forEach((f, i) => { if (f) query.set(`col:${i}`, f); });
+    let data;
+    try { data = await api(url, { query }); } catch (err) { line.textContent = err.message; return; }
+    if (mine !== generation || !ctx.alive()) return;
+    draw(data);
   }
-  function draw() {
-    const page = visible.slice(offset, offset + ROWS);
-    line.textContent = visible.length
-      ? `Rows ${fmt.n(offset + 1)}–${fmt.n(offset + page.length)} of ${fmt.n(visible.length)}${visible.length !== rows.length ? ` (filtered from ${fmt.n(rows.length)})` : ''}`
+  function draw(data) {
+    const page = data.results;
+    line.textContent = data.total
+      ? `Rows ${fmt.n(offset + 1)}–${fmt.n(offset + page.length)} of ${fmt.n(data.total)}${data.total !== data.unfiltered ? ` (filtered from ${fmt.n(data.unfiltered)})` : ''}`
       : 'No rows match.';
     prev.disabled = offset === 0;
-    next.disabled = offset + ROWS >= visible.length;
+    next.disabled = offset + ROWS >= data.total;
     const table = h('table', { class: 'data', id: 'table-grid' },
       h('thead', null, h('tr', null, h('th', { scope: 'col', class: 'num' }, '#'), header.map((c) => h('th', { scope: 'col' }, c))),
         h('tr', null, h('td'), inputs.map((inp) => h('td', null, inp)))),
@@ -208,7 +213,8 @@ async function tableViewer(ctx, box, entity) {
     if (inputs.includes(focused)) focused.focus();
   }
   clear(box, h('h2', null, 'Table'), line, h('div', { class: 'actions' }, prev, next), grid);
-  draw();
+  draw(first);
+  first = null;
 }
 
 // The direct children of a folder, archive, workbook or e-mail.
