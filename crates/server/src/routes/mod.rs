@@ -9,6 +9,7 @@ mod bulk;
 mod collections;
 pub(crate) mod entities;
 mod entitysets;
+mod exports;
 mod ingest;
 mod mappings;
 mod openapi;
@@ -83,7 +84,10 @@ pub fn router() -> Router<AppState> {
             "/api/2/collections/{id}/xref",
             get(xref::list).post(xref::trigger),
         )
-        .route("/api/2/collections/{id}/xref.xlsx", get(xref::export))
+        .route(
+            "/api/2/collections/{id}/xref.xlsx",
+            get(xref::export).post(exports::xref_export),
+        )
         .route("/api/2/profiles/_pairwise", post(xref::pairwise))
         .route("/api/2/profiles/{id}", get(xref::profile))
         .route("/api/2/match", post(xref::match_entity))
@@ -169,6 +173,8 @@ pub fn router() -> Router<AppState> {
             get(alerts::view).delete(alerts::delete),
         )
         .route("/api/2/notifications", get(alerts::notifications))
+        .route("/api/2/exports", get(exports::list))
+        .route("/api/2/search/export", post(exports::search_export))
         .route("/api/2/notifications/mark_read", post(alerts::mark_read))
         .layer(axum::middleware::map_response(
             crate::error::json_rejections,

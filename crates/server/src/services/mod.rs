@@ -3,6 +3,7 @@
 pub mod alerts;
 pub mod entities;
 pub mod entitysets;
+pub mod exports;
 pub mod gazetteer;
 pub mod mail;
 pub mod mappings;

@@ -84,6 +84,13 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     let mut xref_running = false;
     let mut mapping_running = false;
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
+    // Exports run beside the stages, one at a time, under their own lease.
+    let exports = tokio::spawn(crate::services::exports::work(
+        state.clone(),
+        options.name.clone(),
+        options.idle_poll,
+        shutdown.clone(),
+    ));
     let liveness = WorkerLabels {
         worker: options.name.clone(),
     };
@@ -302,6 +309,9 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         }
     }
     while tasks.join_next().await.is_some() {}
+    if let Err(e) = exports.await {
+        tracing::warn!("the export loop ended abnormally: {e}");
+    }
     m.worker_up.get_or_create(&liveness).set(0);
     m.worker_busy.get_or_create(&liveness).set(0);
 }

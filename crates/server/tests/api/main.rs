@@ -18,6 +18,7 @@ mod bulk;
 mod collections;
 mod entities;
 mod entitysets;
+mod exports;
 mod ingest;
 mod malformed;
 mod mappings;
