@@ -474,6 +474,11 @@ try {
     await page.locator('#list-table tbody tr').nth(1).waitFor();
     await page.locator('#list-table tr', { hasText: 'Harbour Trading Company' }).locator('button', { hasText: 'Remove' }).click();
     await page.locator('#list-table tr', { hasText: 'Harbour Trading Company' }).waitFor({ state: 'detached' });
+    // The list as FtM JSON lines: Jane is in it, the company no more.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#set-export')]);
+    const { readFileSync } = await import('node:fs');
+    const exported = readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(exported.map((e) => e.properties.name[0]), ['Jane Harbourmaster']);
     await shot(page, '22-list');
     await checkA11y(page, 'list');
     await page.goto(`${base}/sets`);

@@ -1,7 +1,7 @@
 // Entity sets: the index of lists, diagrams and timelines; a list page; a timeline page
 // (dated entities in order); and the "Add to…" control used on search results and entity
 // pages. The diagram editor is in diagram.js.
-import { api } from './api.js';
+import { api, apiUrl, session } from './api.js';
 import { h, clear, fmt, announce } from './dom.js';
 import { getModel, caption } from './model.js';
 
@@ -106,7 +106,21 @@ export function setHeader(ctx, set, kind) {
     h('li', null, h('a', { href: '/sets' }, KINDS.find(([k]) => k === kind)[1])),
     h('li', { 'aria-current': 'page' }, set.label))),
   h('h1', { dir: 'auto' }, set.label),
-  set.summary ? h('p', { class: 'muted', dir: 'auto' }, set.summary) : null];
+  set.summary ? h('p', { class: 'muted', dir: 'auto' }, set.summary) : null,
+  h('p', { class: 'actions' }, h('button', { type: 'button', id: 'set-export', onclick: (e) => exportSet(set, e.target) }, 'Export FtM JSON'))];
+}
+
+// The set's entities as FtM JSON lines (the API's _stream needs the session header, so
+// the file is fetched and handed to the browser as a download).
+async function exportSet(set, button) {
+  button.disabled = true;
+  try {
+    const resp = await fetch(apiUrl(`entitysets/${encodeURIComponent(set.id)}/_stream`), { headers: session.headers() });
+    if (!resp.ok) throw new Error(`The export failed (${resp.status}).`);
+    const blob = await resp.blob();
+    const a = h('a', { href: URL.createObjectURL(blob), download: `${set.label.replace(/[^\w.-]+/g, '_') || 'entities'}.ftm.json` });
+    document.body.append(a); a.click(); a.remove();
+  } catch (err) { button.after(h('span', { class: 'error' }, ` ${err.message}`)); } finally { button.disabled = false; }
 }
 
 async function removeFrom(set, entity) {
