@@ -430,6 +430,19 @@ try {
     await page.locator('#diagram-svg .edge', { hasText: 'Ownership' }).waitFor();
     assert.deepEqual(await positions(), before, 'the layout is kept after a reload');
     assert.equal(await page.locator('#diagram-svg .node').count(), 2);
+    // Discover links: what Jane is connected to (through the expand endpoint) joins in.
+    await page.locator('#diagram-svg .node', { hasText: 'Jane Harbourmaster' }).click();
+    await page.click('#diagram-expand');
+    await page.locator('#diagram-svg .node', { hasText: 'Harbour Trading Company' }).waitFor();
+    await page.locator('#diagram-status', { hasText: 'Unsaved' }).waitFor();
+    assert.equal(await page.locator('#diagram-svg .edge').count(), 2);
+    await page.click('#diagram-save');
+    await page.locator('#diagram-status', { hasText: 'Saved.' }).waitFor();
+    await shot(page, '26-diagram-expanded');
+    // The collection page counts its sets and links to them.
+    await page.goto(`${base}/collections/${collectionId}`);
+    await page.locator('#sets-link a', { hasText: 'Lists, diagrams and timelines: 1' }).click();
+    await page.locator('main a', { hasText: 'Harbour network' }).waitFor();
   });
 
   await step('a timeline filled from a search result and an entity page', async () => {

@@ -44,6 +44,11 @@ export async function collectionView(ctx) {
     if (ctx.alive()) clear(xrefLink, h('a', { href: `/collections/${id}/xref` }, `Cross-reference: ${fmt.n(x.total)} candidate pairs to review`));
   }).catch(() => null);
 
+  const setsLink = h('p', { id: 'sets-link' });
+  api('entitysets', { query: new URLSearchParams([['filter:collection_id', id], ['limit', '0'], ['filter:type', 'list'], ['filter:type', 'diagram'], ['filter:type', 'timeline']]) }).then((x) => {
+    if (ctx.alive()) clear(setsLink, h('a', { href: `/sets?collection=${id}` }, `Lists, diagrams and timelines: ${fmt.n(x.total)}`));
+  }).catch(() => null);
+
   const del = writeable ? h('button', { type: 'button', class: 'danger', async onclick() {
     // A deletion cannot be undone: ask with the collection's name.
     if (!window.confirm(`Delete the collection “${collection.label}” and everything in it?`)) return;
@@ -67,7 +72,7 @@ export async function collectionView(ctx) {
     status.el,
     stats,
     h('section', { 'aria-labelledby': 'docs-h' }, h('h2', { id: 'docs-h' }, 'Documents'), tree),
-    xrefLink,
+    xrefLink, setsLink,
     up ? up.el : null,
     writeable ? accessPanel(collection) : null);
   renderStats(stats, collection, model);

@@ -211,6 +211,42 @@ export async function diagramView(ctx) {
     } catch (err) { message.textContent = err.message; }
   });
 
+  // "Discover links": what the selected node is connected to (the expand endpoint), with
+  // the relationships between them, joins the diagram.
+  const expandButton = h('button', { type: 'button', id: 'diagram-expand' }, 'Add connections of selected');
+  expandButton.addEventListener('click', async () => {
+    if (!selected) { message.textContent = 'Select a node first.'; return; }
+    const id = selected;
+    expandButton.disabled = true;
+    try {
+      const data = await api(`entities/${encodeURIComponent(id)}/expand`, { query: { limit: '20' } });
+      const add = new Map();
+      for (const group of data.results) {
+        if (['parent', 'children', 'ancestors'].includes(group.property)) continue;
+        for (const e of group.entities) {
+          const schema = model.schemata[e.schema] || {};
+          if (schema.edge) {
+            for (const p of [schema.edge.source, schema.edge.target]) {
+              const end = ((e.properties || {})[p] || []).find((v) => typeof v === 'object');
+              if (end && !nodes.has(end.id)) add.set(end.id, end);
+            }
+          }
+          if (!nodes.has(e.id) && !edges.has(e.id)) add.set(e.id, e);
+        }
+      }
+      for (const e of add.values()) {
+        await api(`entitysets/${encodeURIComponent(set.id)}/items`, { method: 'POST', json: { entity_id: e.id, judgement: 'positive' } });
+      }
+      // Nodes first, so that the relationships find both of their ends.
+      for (const e of add.values()) if (!(model.schemata[e.schema] || {}).edge) addEntity(e);
+      for (const e of add.values()) if ((model.schemata[e.schema] || {}).edge) addEntity(e);
+      message.textContent = add.size ? `${add.size} connected ${add.size === 1 ? 'entity' : 'entities'} added.` : 'Nothing more is connected to it.';
+      announce(message.textContent);
+      if (add.size) markDirty();
+      draw(); refreshSelects();
+    } catch (err) { message.textContent = err.message; } finally { expandButton.disabled = false; }
+  });
+
   const removeButton = h('button', { type: 'button', id: 'diagram-remove', class: 'danger' }, 'Remove selected');
   removeButton.addEventListener('click', async () => {
     if (!selected) { message.textContent = 'Select a node first.'; return; }
@@ -247,7 +283,7 @@ export async function diagramView(ctx) {
   for (const e of entities) if ((model.schemata[e.schema] || {}).edge) addEntity(e);
   clear(ctx.main, setHeader(ctx, set, 'diagram'),
     set.writeable ? h('div', { class: 'card diagram-tools' }, searchForm, results, newForm, linkForm,
-      h('div', { class: 'actions' }, removeButton, saveButton, status)) : null,
+      h('div', { class: 'actions' }, expandButton, removeButton, saveButton, status)) : null,
     message,
     h('div', { class: 'scroll', tabindex: '-1' }, picture),
     set.writeable ? h('p', { class: 'muted' }, 'Drag a node to move it, or focus it and use the arrow keys. Save keeps the positions.') : null);

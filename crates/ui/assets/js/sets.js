@@ -52,8 +52,9 @@ export function addToSet(entity, idPrefix = 'add') {
 // `/sets`: every list, diagram and timeline the caller can read, and a form for a new one.
 export async function setsView(ctx) {
   ctx.title('Lists, diagrams and timelines');
+  const only = ctx.query.get('collection');
   const [data, colls] = await Promise.all([
-    api('entitysets', { query: new URLSearchParams([['limit', '200'], ...KINDS.map(([k]) => ['filter:type', k])]) }),
+    api('entitysets', { query: new URLSearchParams([['limit', '200'], ...KINDS.map(([k]) => ['filter:type', k]), ...(only ? [['filter:collection_id', only]] : [])]) }),
     api('collections', { query: { limit: '200' } }).catch(() => ({ results: [] })),
   ]);
   if (!ctx.alive()) return;
@@ -65,7 +66,7 @@ export async function setsView(ctx) {
     h('div', { class: 'field' }, h('label', { for: 'set-type' }, 'Kind'),
       h('select', { id: 'set-type' }, KINDS.map(([k, , one]) => h('option', { value: k }, one)))),
     h('div', { class: 'field' }, h('label', { for: 'set-collection' }, 'Collection'),
-      h('select', { id: 'set-collection' }, mine.map((c) => h('option', { value: c.id }, c.label)))),
+      h('select', { id: 'set-collection' }, mine.map((c) => h('option', { value: c.id, selected: String(c.id) === only }, c.label)))),
     h('button', { class: 'primary', type: 'submit', disabled: !mine.length }, 'Create'), message);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -85,7 +86,9 @@ export async function setsView(ctx) {
         h('span', { class: 'muted' }, [s.collection ? s.collection.label : null, `updated ${fmt.date(s.updated_at)}`].filter(Boolean).join(' · ')))))
         : h('p', { class: 'muted' }, 'None yet.'));
   });
+  const scope = only && colls.results.find((c) => String(c.id) === only);
   clear(ctx.main, h('h1', null, 'Lists, diagrams and timelines'),
+    scope ? h('p', null, 'In ', h('a', { href: `/collections/${scope.id}` }, scope.label), ' · ', h('a', { href: '/sets' }, 'show all')) : null,
     h('p', { class: 'muted' }, 'Collect entities from searches and entity pages ("Add to…"), draw how they are connected, or put them in order of time.'),
     mine.length ? form : h('p', { class: 'muted' }, 'You need a collection you can write to before you can make one.'), groups);
 }
