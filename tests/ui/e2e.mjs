@@ -473,8 +473,13 @@ try {
     await page.locator('.add-to [role=status]', { hasText: 'Added to Harbour timeline' }).first().waitFor();
     await page.goto(timelineUrl);
     await page.locator('#timeline .event').nth(1).waitFor();
+    // A new event, made on the timeline itself.
+    await page.fill('#event-name', 'Vessel seized');
+    await page.fill('#event-date', '2020-01-15');
+    await page.click('#timeline-new button[type=submit]');
+    await page.locator('#timeline .event', { hasText: 'Vessel seized' }).waitFor();
     const order = await page.$$eval('#timeline .event time', (els) => els.map((t) => t.textContent));
-    assert.deepEqual(order, ['2018-02-01', '2019-05-04'], 'dated entities in order');
+    assert.deepEqual(order, ['2018-02-01', '2019-05-04', '2020-01-15'], 'dated entities in order');
     await shot(page, '21-timeline');
     await checkA11y(page, 'timeline');
   });

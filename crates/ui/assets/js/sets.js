@@ -176,7 +176,23 @@ export async function timelineView(ctx) {
     if (dates.length) dated.push({ e, dates }); else undated.push(e);
   }
   dated.sort((a, b) => a.dates[0][0].localeCompare(b.dates[0][0]) || caption(a.e).localeCompare(caption(b.e)));
-  clear(ctx.main, setHeader(ctx, set, 'timeline'),
+  // Writers can put a new event straight on the timeline (made in the set's collection).
+  const message = h('span', { role: 'status', class: 'muted' });
+  const form = set.writeable ? h('form', { class: 'actions card', id: 'timeline-new', 'aria-label': 'New event' },
+    h('label', { for: 'event-name' }, 'New event'), h('input', { id: 'event-name', type: 'text', required: true, placeholder: 'What happened' }),
+    h('label', { for: 'event-date' }, 'on'), h('input', { id: 'event-date', type: 'text', required: true, placeholder: 'YYYY-MM-DD', pattern: '\\d{4}(-\\d{2}(-\\d{2})?)?' }),
+    h('button', { type: 'submit', class: 'primary' }, 'Add'), message) : null;
+  if (form) {
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api(`entitysets/${encodeURIComponent(set.id)}/entities`, { method: 'POST', json: { schema: 'Event',
+          properties: { name: [form.querySelector('#event-name').value.trim()], date: [form.querySelector('#event-date').value.trim()] } } });
+        ctx.navigate(location.pathname, { replace: true });
+      } catch (err) { message.textContent = err.message; }
+    });
+  }
+  clear(ctx.main, setHeader(ctx, set, 'timeline'), form,
     dated.length ? h('ol', { class: 'timeline', id: 'timeline' }, dated.map(({ e, dates }) => h('li', { class: 'event' },
       h('time', { datetime: dates[0][0] }, dates[0][0]),
       h('div', null,
