@@ -8,6 +8,7 @@
 //! Writes are atomic: a blob is written to a temporary file beside its final place, its
 //! hash checked, then renamed, so a crash never leaves a truncated blob under a valid key.
 
+mod cache;
 mod s3;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub enum ArchiveError {
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+pub use cache::DEFAULT_CACHE_BYTES;
 pub use s3::{S3Archive, S3Config};
 
 pub type Result<T> = std::result::Result<T, ArchiveError>;

@@ -17,6 +17,7 @@ use object_store::{ObjectStoreExt, PutPayload, WriteMultipart};
 use sha1::{Digest, Sha1};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
+use crate::cache::{BlobCache, DEFAULT_CACHE_BYTES};
 use crate::{Archive, ArchiveError, Result, check_hash};
 
 /// At or below this size a blob goes up in one PUT (read whole into memory); above it, in
@@ -42,15 +43,31 @@ pub struct S3Config {
 pub struct S3Archive {
     store: AmazonS3,
     work_dir: PathBuf,
+    cache: BlobCache,
 }
 
 impl S3Archive {
     /// An archive in `config.bucket`, spooling uploads and caching local copies under
     /// `work_dir` (created if missing). No request is made until the first operation.
+    /// The cache holds at most `ARCHIVE_CACHE_BYTES` (default 10 GiB); see
+    /// [`S3Archive::with_cache_limit`].
     pub fn open(config: &S3Config, work_dir: impl Into<PathBuf>) -> Result<S3Archive> {
+        let limit = std::env::var("ARCHIVE_CACHE_BYTES")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(DEFAULT_CACHE_BYTES);
+        S3Archive::with_cache_limit(config, work_dir, limit)
+    }
+
+    /// [`S3Archive::open`] with the local cache bounded to `cache_bytes`.
+    pub fn with_cache_limit(
+        config: &S3Config,
+        work_dir: impl Into<PathBuf>,
+        cache_bytes: u64,
+    ) -> Result<S3Archive> {
         let work_dir = work_dir.into();
         std::fs::create_dir_all(work_dir.join("tmp"))?;
-        std::fs::create_dir_all(work_dir.join("cache"))?;
+        let cache = BlobCache::open(work_dir.join("cache"), cache_bytes)?;
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&config.bucket)
             .with_region(config.region.as_deref().unwrap_or("us-east-1"));
@@ -69,7 +86,11 @@ impl S3Archive {
             builder = builder.with_secret_access_key(secret);
         }
         let store = builder.build().map_err(storage)?;
-        Ok(S3Archive { store, work_dir })
+        Ok(S3Archive {
+            store,
+            work_dir,
+            cache,
+        })
     }
 
     fn key_of(hash: &str) -> Result<ObjectPath> {
@@ -199,14 +220,14 @@ impl Archive for S3Archive {
 
     async fn local_path(&self, hash: &str) -> Result<PathBuf> {
         let hash = check_hash(hash)?;
-        let cached = self.work_dir.join("cache").join(hash);
-        if tokio::fs::try_exists(&cached).await? {
+        if let Some(cached) = self.cache.hit(hash) {
             return Ok(cached);
         }
+        let cached = self.cache.path_of(hash);
         let temp = self.temp_path();
         let fetched = async {
             let mut reader = self.open(hash).await?;
-            let (got, _) = spool(&mut reader, &temp).await?;
+            let (got, size) = spool(&mut reader, &temp).await?;
             if got != hash {
                 return Err(std::io::Error::other(format!(
                     "blob {hash} in the bucket has SHA-1 {got}"
@@ -214,6 +235,7 @@ impl Archive for S3Archive {
                 .into());
             }
             tokio::fs::rename(&temp, &cached).await?;
+            self.cache.added(hash, size)?;
             Ok(cached)
         }
         .await;
@@ -244,10 +266,7 @@ impl Archive for S3Archive {
 
     async fn delete(&self, hash: &str) -> Result<()> {
         let hash = check_hash(hash)?;
-        match tokio::fs::remove_file(self.work_dir.join("cache").join(hash)).await {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => {}
-        }
+        self.cache.remove(hash)?;
         match self.store.delete(&Self::key_of(hash)?).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(err) => Err(storage(err)),
