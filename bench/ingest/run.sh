@@ -43,11 +43,15 @@ pipeline() {
     /usr/bin/time -f "%e %U %S %M" -o "$data/crawl.time" \
         "$aleph" crawldir "$dir" -f "$name" --data-dir "$data/d" --manifest "$data/manifest.json" \
         >"$data/crawl.log" 2>&1
+    # shellcheck disable=SC2086
     ALEPH_WORKERS=0 RUST_LOG=warn /usr/bin/time -f "%e %U %S %M" -o "$data/serve.time" \
-        "$aleph" serve --workers 0 --bind "127.0.0.1:$port" --data-dir "$data/d" >"$data/serve.log" 2>&1 &
+        ${SERVE_WRAP:-} "$aleph" serve --workers 0 --bind "127.0.0.1:$port" --data-dir "$data/d" >"$data/serve.log" 2>&1 &
     local serve_time=$!
+    # WORKER_WRAP, SERVE_WRAP: a profiler around the worker or the server, e.g.
+    # "strace -c -f -o /tmp/w.strace" or "perf record -g -o /tmp/w.perf".
+    # shellcheck disable=SC2086
     RUST_LOG=warn /usr/bin/time -f "%e %U %S %M" -o "$data/worker.time" \
-        "$aleph" worker -c "$slots" --data-dir "$data/d" >"$data/worker.log" 2>&1 &
+        ${WORKER_WRAP:-} "$aleph" worker -c "$slots" --data-dir "$data/d" >"$data/worker.log" 2>&1 &
     local worker_time=$!
     local key=""
     until [ -n "$key" ]; do
@@ -72,6 +76,8 @@ pipeline() {
     local serve_pid worker_pid
     serve_pid=$(child_of "$serve_time")
     worker_pid=$(child_of "$worker_time")
+    if [ -n "${WORKER_WRAP:-}" ]; then worker_pid=$(child_of "$worker_pid"); fi
+    if [ -n "${SERVE_WRAP:-}" ]; then serve_pid=$(child_of "$serve_pid"); fi
     local worker_hwm serve_hwm
     worker_hwm=$(hwm_kb "$worker_pid")
     serve_hwm=$(hwm_kb "$serve_pid")

@@ -126,11 +126,12 @@ fn run(command: Command) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The child side of the worker's sandbox: one file per process (see `ingest::remote`).
+/// The child side of the worker's sandbox: files one after another until its input ends
+/// (see `ingest::remote`).
 fn ingest_file() -> anyhow::Result<ExitCode> {
     let stdin = std::io::stdin().lock();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    Ok(match ingest::remote::serve_one(stdin, stdout) {
+    Ok(match ingest::remote::serve(stdin, stdout) {
         Ok(()) => ExitCode::SUCCESS,
         // The failure was reported on standard output as the final message.
         Err(_) => ExitCode::from(2),

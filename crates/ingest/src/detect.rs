@@ -180,7 +180,7 @@ pub fn detect(path: &Path, info: &FileInfo) -> io::Result<Format> {
         .filter(|m| !is_generic(m))
         .and_then(from_mime)
     {
-        return Ok(format);
+        return Ok(refine(format, ext.as_deref()));
     }
     if let Some(format) = ext.as_deref().and_then(from_extension) {
         return Ok(format);
@@ -208,13 +208,17 @@ fn is_generic(mime: &str) -> bool {
     )
 }
 
-/// Magic says "zip" or "compound file"; the extension may name the real format.
+/// Magic (or a declared type) says "zip", "compound file" or "Outlook"; the extension may
+/// name the real format.
 fn refine(format: Format, ext: Option<&str>) -> Format {
     match (format, ext.and_then(from_extension)) {
         (
             Format::Zip,
             Some(f @ (Format::Docx | Format::Pptx | Format::OpenDocument | Format::Spreadsheet)),
         ) => f,
+        // `application/vnd.ms-outlook` is what MIME tables give both single messages
+        // (.msg) and whole stores (.pst, .ost).
+        (Format::OutlookMsg, Some(Format::Pst)) => Format::Pst,
         _ => format,
     }
 }
@@ -454,6 +458,23 @@ mod tests {
         assert_eq!(detect_bytes(".DS_Store", b"\0\0\0\x01Bud1"), Format::Ignore);
         assert_eq!(detect_bytes("Thumbs.db", b"xyz"), Format::Ignore);
         assert_eq!(detect_bytes("empty.pdf", b""), Format::Ignore);
+    }
+
+    #[test]
+    fn an_outlook_store_declared_as_outlook_is_still_a_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"!BDN an Outlook store").unwrap();
+        let as_declared = |name: &str| {
+            let info = FileInfo {
+                file_name: Some(name.to_string()),
+                mime_type: Some("application/vnd.ms-outlook".to_string()),
+            };
+            detect(&path, &info).unwrap()
+        };
+        assert_eq!(as_declared("mail.pst"), Format::Pst);
+        assert_eq!(as_declared("offline.OST"), Format::Pst);
+        assert_eq!(as_declared("message.msg"), Format::OutlookMsg);
     }
 
     #[test]

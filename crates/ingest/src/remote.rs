@@ -92,8 +92,39 @@ impl<W: Write> Sink for LineSink<W> {
 pub fn serve_one(input: impl BufRead, output: impl Write) -> Result<(), IngestError> {
     let request: Request = serde_json::from_reader(input)
         .map_err(|e| IngestError::new(ErrorClass::Internal, format!("bad ingest request: {e}")))?;
+    answer(&request, &mut LineSink { out: output })?
+}
+
+/// A long-lived child: requests one per line, each answered like [`serve_one`] does, until
+/// the input ends. Starting a process costs more than extracting a small file, so the
+/// worker keeps a few of these and replaces one only when it dies, hangs or has served
+/// its share. Returns the last file's error, if the last file failed.
+pub fn serve(mut input: impl BufRead, output: impl Write) -> Result<(), IngestError> {
     let mut sink = LineSink { out: output };
-    let result = run(&request, &mut sink);
+    let mut line = String::new();
+    let mut last = Ok(());
+    loop {
+        line.clear();
+        if input.read_line(&mut line)? == 0 {
+            return last;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let request: Request = serde_json::from_str(&line).map_err(|e| {
+            IngestError::new(ErrorClass::Internal, format!("bad ingest request: {e}"))
+        })?;
+        // An answer that cannot be written means the worker is gone: stop.
+        last = answer(&request, &mut sink)?;
+    }
+}
+
+/// Ingest one file and write its results; the outer error is a failure to write them.
+fn answer<W: Write>(
+    request: &Request,
+    sink: &mut LineSink<W>,
+) -> Result<Result<(), IngestError>, SinkError> {
+    let result = run(request, sink);
     let last = match &result {
         Ok((entity, format)) => Message::Done {
             entity: entity.to_json(),
@@ -105,8 +136,8 @@ pub fn serve_one(input: impl BufRead, output: impl Write) -> Result<(), IngestEr
         },
     };
     sink.send(&last)?;
-    sink.out.flush()?;
-    result.map(|_| ())
+    sink.out.flush().map_err(|e| SinkError(e.to_string()))?;
+    Ok(result.map(|_| ()))
 }
 
 fn run(request: &Request, sink: &mut dyn Sink) -> Result<(Entity, crate::Format), IngestError> {
@@ -172,6 +203,48 @@ mod tests {
         };
         assert_eq!(format, "plaintext");
         assert_eq!(entity["schema"], "PlainText");
+    }
+
+    #[test]
+    fn a_long_lived_child_answers_each_request_in_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("note.txt");
+        std::fs::write(&text, "Hello again").unwrap();
+        let junk = dir.path().join("blob.bin");
+        std::fs::write(&junk, [0u8, 1, 2, 3, 250, 251, 0, 7]).unwrap();
+        let request = |id: &str, path: &Path| Request {
+            entity: Entity::with_id("Document", id).unwrap().to_json(),
+            path: path.to_path_buf(),
+            file_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+            mime_type: None,
+            work_dir: dir.path().to_path_buf(),
+            depth: 0,
+            limits: Limits::default(),
+            ocr: None,
+            libreoffice: None,
+            memory_limit: None,
+        };
+        let mut input = Vec::new();
+        for r in [
+            request("a", &text),
+            request("b", &junk),
+            request("c", &text),
+        ] {
+            serde_json::to_writer(&mut input, &r).unwrap();
+            input.push(b'\n');
+        }
+        let mut output = Vec::new();
+        serve(&input[..], &mut output).unwrap();
+        let finals: Vec<String> = output
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .filter_map(|l| match serde_json::from_slice(l).unwrap() {
+                Message::Done { entity, .. } => Some(format!("done {}", entity["id"])),
+                Message::Error { class, .. } => Some(format!("error {class}")),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(finals, ["done \"a\"", "error unsupported", "done \"c\""]);
     }
 
     #[test]

@@ -4,15 +4,32 @@
 //! time and kill it when that runs out. Whatever happens to the child — a panic, an abort on
 //! an allocation failure, a hang — becomes a failure of this file with a reason, and the
 //! worker goes on with the next job.
+//!
+//! Children are kept between files: starting the executable (loading and relocating it,
+//! faulting its pages in) cost more CPU than extracting a small file. A child that
+//! answered goes back to an idle list and takes the next request; one that died, hung,
+//! or wrote something we could not read is killed and never reused, and one that has
+//! served [`FILES_PER_CHILD`] files is retired, so that memory a parser leaked or
+//! fragmented does not pile up.
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ftm::Entity;
 use ingest::remote::{Message, Request};
 use ingest::{CollectingSink, ErrorClass, IngestError};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout};
+use tokio::task::JoinHandle;
+
+/// Files one child process handles before it is replaced.
+pub const FILES_PER_CHILD: u32 = 500;
+/// Idle children kept at most (the rest end when they are handed back).
+const IDLE_CHILDREN: usize = 16;
+/// How much of a child's standard error is kept to explain its death.
+const STDERR_TAIL: usize = 16 * 1024;
 
 /// How extractors are run.
 #[derive(Debug, Clone)]
@@ -22,6 +39,8 @@ pub enum Isolation {
         exe: PathBuf,
         memory_limit: Option<u64>,
         timeout: Duration,
+        /// Children waiting for their next file.
+        pool: Arc<Pool>,
     },
     /// In this process, on a blocking thread: faster, but a hang or a memory blow-up takes
     /// the worker with it. For tests and trusted input.
@@ -35,8 +54,152 @@ impl Isolation {
             exe: std::env::current_exe()?,
             memory_limit,
             timeout,
+            pool: Arc::default(),
         })
     }
+}
+
+/// Idle extractor processes, shared by the worker's slots.
+#[derive(Default)]
+pub struct Pool {
+    idle: Mutex<Vec<Extractor>>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let idle = self.idle.lock().map(|i| i.len()).unwrap_or(0);
+        f.debug_struct("Pool").field("idle", &idle).finish()
+    }
+}
+
+impl Pool {
+    fn take(&self) -> Option<Extractor> {
+        self.idle.lock().ok()?.pop()
+    }
+
+    fn give_back(&self, child: Extractor) {
+        if child.served >= FILES_PER_CHILD {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < IDLE_CHILDREN
+        {
+            idle.push(child);
+        }
+    }
+}
+
+/// A running `aleph ingest-file` process. Dropping it closes its input and kills it.
+struct Extractor {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+    /// The end of its standard error, once it has closed it (that is, died).
+    stderr: JoinHandle<String>,
+    served: u32,
+}
+
+impl Extractor {
+    fn start(exe: &PathBuf) -> Result<Extractor, IngestError> {
+        let mut child = tokio::process::Command::new(exe)
+            .arg("ingest-file")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // OCR and other tools the child starts use one thread each (see the OCR budget).
+            .env("OMP_THREAD_LIMIT", "1")
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| internal(format!("cannot start the extractor process: {e}")))?;
+        let stdin = child.stdin.take().ok_or_else(|| internal("no stdin"))?;
+        let stdout = child.stdout.take().ok_or_else(|| internal("no stdout"))?;
+        let mut stderr = child.stderr.take().ok_or_else(|| internal("no stderr"))?;
+        // Drained all the time, or a chatty child would block on a full pipe.
+        let stderr = tokio::spawn(async move {
+            let mut tail: Vec<u8> = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                tail.extend_from_slice(&buf[..n]);
+                if tail.len() > STDERR_TAIL {
+                    tail.drain(..tail.len() - STDERR_TAIL);
+                }
+            }
+            String::from_utf8_lossy(&tail).into_owned()
+        });
+        Ok(Extractor {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout).lines(),
+            stderr,
+            served: 0,
+        })
+    }
+
+    /// Send one request and read the answer up to its final message.
+    async fn exchange(&mut self, input: &[u8]) -> Result<Answer, Broken> {
+        self.stdin.write_all(input).await.map_err(|_| Broken::Io)?;
+        self.stdin.flush().await.map_err(|_| Broken::Io)?;
+        let mut out = Extraction::default();
+        while let Some(line) = self.stdout.next_line().await.map_err(|_| Broken::Io)? {
+            let message: Message = serde_json::from_str(&line)
+                .map_err(|e| Broken::Garbled(format!("garbled extractor output: {e}")))?;
+            match message {
+                Message::Entity(value) => out.entities.push(entity_from(value)?),
+                Message::Child { path, entity } => out.children.push((path, entity_from(entity)?)),
+                Message::Blob { path, hash } => out.blobs.push((path, hash)),
+                Message::Done { entity, format } => {
+                    out.entity = Some(entity_from(entity)?);
+                    out.format = format;
+                    return Ok(Answer::Done(out));
+                }
+                Message::Error { class, message } => {
+                    let class = ErrorClass::parse(&class).unwrap_or(ErrorClass::Internal);
+                    return Ok(Answer::Failed(IngestError::new(class, message)));
+                }
+            }
+        }
+        Err(Broken::Ended)
+    }
+
+    /// Why a child that stopped answering is gone: its exit status and last words.
+    async fn autopsy(mut self) -> IngestError {
+        let status = match tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await {
+            Ok(Ok(status)) => status,
+            _ => {
+                let _ = self.child.kill().await;
+                return internal("the extractor process stopped answering");
+            }
+        };
+        let diagnostics = tokio::time::timeout(Duration::from_secs(1), &mut self.stderr)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        died(status, &diagnostics)
+    }
+}
+
+/// How a request to a child ended when it did not end in a final message.
+enum Broken {
+    /// Its pipes failed (it closed them, most likely by dying).
+    Io,
+    Garbled(String),
+    /// Its output ended: the process died.
+    Ended,
+}
+
+impl From<IngestError> for Broken {
+    fn from(e: IngestError) -> Broken {
+        Broken::Garbled(e.message)
+    }
+}
+
+enum Answer {
+    Done(Extraction),
+    Failed(IngestError),
 }
 
 /// What an extractor produced for one file.
@@ -58,10 +221,11 @@ pub async fn extract(isolation: &Isolation, request: Request) -> Result<Extracti
             exe,
             memory_limit,
             timeout,
+            pool,
         } => {
             let mut request = request;
             request.memory_limit = *memory_limit;
-            subprocess(exe, request, *timeout).await
+            subprocess(exe, pool, request, *timeout).await
         }
     }
 }
@@ -109,85 +273,38 @@ fn entity_from(value: serde_json::Value) -> Result<Entity, IngestError> {
 
 async fn subprocess(
     exe: &PathBuf,
+    pool: &Pool,
     request: Request,
     timeout: Duration,
 ) -> Result<Extraction, IngestError> {
-    let mut child = tokio::process::Command::new(exe)
-        .arg("ingest-file")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // OCR and other tools the child starts use one thread each (see the OCR budget).
-        .env("OMP_THREAD_LIMIT", "1")
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| internal(format!("cannot start the extractor process: {e}")))?;
-    let input = serde_json::to_vec(&request).map_err(|e| internal(e.to_string()))?;
-    let mut stdin = child.stdin.take().ok_or_else(|| internal("no stdin"))?;
-    let stdout = child.stdout.take().ok_or_else(|| internal("no stdout"))?;
-    let mut stderr = child.stderr.take().ok_or_else(|| internal("no stderr"))?;
-
-    let work = async {
-        stdin.write_all(&input).await?;
-        drop(stdin);
-        let mut out = Extraction::default();
-        let mut last: Option<Result<(), IngestError>> = None;
-        let mut lines = BufReader::new(stdout).lines();
-        while let Some(line) = lines.next_line().await? {
-            let message: Message = match serde_json::from_str(&line) {
-                Ok(m) => m,
-                Err(e) => {
-                    last = Some(Err(internal(format!("garbled extractor output: {e}"))));
-                    break;
-                }
-            };
-            match message {
-                Message::Entity(value) => out.entities.push(entity_from(value)?),
-                Message::Child { path, entity } => out.children.push((path, entity_from(entity)?)),
-                Message::Blob { path, hash } => out.blobs.push((path, hash)),
-                Message::Done { entity, format } => {
-                    out.entity = Some(entity_from(entity)?);
-                    out.format = format;
-                    last = Some(Ok(()));
-                }
-                Message::Error { class, message } => {
-                    let class = ErrorClass::parse(&class).unwrap_or(ErrorClass::Internal);
-                    last = Some(Err(IngestError::new(class, message)));
-                }
-            }
-        }
-        Ok::<_, IngestError>((out, last))
+    let mut input = serde_json::to_vec(&request).map_err(|e| internal(e.to_string()))?;
+    input.push(b'\n');
+    let mut child = match pool.take() {
+        Some(child) => child,
+        None => Extractor::start(exe)?,
     };
-
-    let outcome = tokio::time::timeout(timeout, work).await;
-    let mut diagnostics = String::new();
-    match outcome {
+    match tokio::time::timeout(timeout, child.exchange(&input)).await {
         Err(_) => {
-            let _ = child.kill().await;
+            let _ = child.child.kill().await;
             Err(IngestError::limit(format!(
                 "processing took longer than {} seconds and was stopped",
                 timeout.as_secs()
             )))
         }
-        Ok(Err(e)) => {
-            let _ = child.kill().await;
-            Err(e)
-        }
-        Ok(Ok((out, last))) => {
-            let status = child
-                .wait()
-                .await
-                .map_err(|e| internal(format!("extractor process lost: {e}")))?;
-            let _ = (&mut stderr)
-                .take(16 * 1024)
-                .read_to_string(&mut diagnostics)
-                .await;
-            match last {
-                Some(Ok(())) => Ok(out),
-                Some(Err(e)) => Err(e),
-                None => Err(died(status, &diagnostics)),
+        Ok(Ok(answer)) => {
+            child.served += 1;
+            pool.give_back(child);
+            match answer {
+                Answer::Done(out) => Ok(out),
+                Answer::Failed(e) => Err(e),
             }
         }
+        Ok(Err(Broken::Garbled(message))) => {
+            let _ = child.child.kill().await;
+            Err(internal(message))
+        }
+        // A broken pipe on writing means it died too: ask why.
+        Ok(Err(Broken::Io | Broken::Ended)) => Err(child.autopsy().await),
     }
 }
 
