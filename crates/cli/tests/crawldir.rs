@@ -256,3 +256,54 @@ async fn server_side_crawldir_gives_the_same_tree_and_resumes() {
     let remote_tree = server.tree(&remote).await;
     assert_eq!(remote_tree, local_tree);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manifest_follows_the_crawled_folder_not_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    let state = dir.path().join("state");
+    let rels = make_tree(&root, 12);
+    let root_arg = root.to_str().unwrap();
+    let crawl = |data: &Path| {
+        let out = aleph(
+            &[
+                "crawldir",
+                root_arg,
+                "-f",
+                "moved",
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            &state,
+        );
+        assert!(out.status.success(), "{}", describe(&out));
+        stdout(&out)
+    };
+
+    let first = dir.path().join("data");
+    assert_eq!(count(&crawl(&first), "files added"), rels.len() as u64);
+    // The data directory moves: the crawl still knows what it added.
+    let moved = dir.path().join("elsewhere");
+    std::fs::rename(&first, &moved).unwrap();
+    let again = crawl(&moved);
+    assert_eq!(count(&again, "files added"), 0, "{again}");
+    assert_eq!(count(&again, "unchanged"), rels.len() as u64, "{again}");
+    // One manifest for the folder and collection, not one per data directory.
+    let manifests = std::fs::read_dir(state.join("aleph/manifests"))
+        .unwrap()
+        .count();
+    assert_eq!(manifests, 1);
+
+    // A new, empty data directory with a collection of the same id: nothing the manifest
+    // lists is in it, so everything is added again instead of being skipped.
+    let fresh = dir.path().join("fresh");
+    let third = crawl(&fresh);
+    assert_eq!(count(&third, "files added"), rels.len() as u64, "{third}");
+    let server = Server::start(&fresh, None, &[]).await;
+    let cid = server.collection_id("moved").await;
+    server.wait_idle(&cid).await;
+    assert_eq!(
+        server_shape(&server.tree(&cid).await),
+        expected_tree(&root, &rels)
+    );
+}

@@ -187,11 +187,19 @@ async fn crawldir(api: Api, args: ClientCrawlArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("cannot find or create {}: {e}", args.foreign_id))?;
     let collection_id = collection_id(&collection)?;
     let target = api.host();
-    let manifest_path = match &args.manifest {
-        Some(p) => p.clone(),
-        None => manifest::default_path(&target, &args.foreign_id)?,
+    let (manifest_path, legacy) = match &args.manifest {
+        Some(p) => (p.clone(), None),
+        None => (
+            manifest::default_path(&args.path, &args.foreign_id, Some(&target))?,
+            Some(manifest::legacy_path(&target, &args.foreign_id)?),
+        ),
     };
-    let loaded = Manifest::load_or_new(&manifest_path, &target, &args.foreign_id, &collection_id)?;
+    let loaded = Manifest::load_or_new(
+        &manifest::readable(&manifest_path, legacy),
+        &target,
+        &args.foreign_id,
+        &collection_id,
+    )?;
     let mut journal = Journal::new(loaded, manifest_path);
     let sink = Arc::new(ApiSink {
         api,

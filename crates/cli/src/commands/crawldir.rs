@@ -144,6 +144,28 @@ async fn ensure_collection(
     }
 }
 
+/// Drop what the manifest records but the store does not hold (a manifest kept from
+/// another data directory, or from before the store was restored from an older copy), so
+/// that those files are added again rather than skipped. Returns how many were dropped.
+async fn forget_missing(
+    state: &AppState,
+    collection_id: i64,
+    manifest: &mut Manifest,
+) -> anyhow::Result<usize> {
+    let ids = manifest.recorded_ids();
+    let mut present = std::collections::HashSet::with_capacity(ids.len());
+    for chunk in ids.chunks(1000) {
+        let found = state.store.entities(collection_id, chunk).await?;
+        present.extend(
+            found
+                .entities
+                .iter()
+                .filter_map(|e| e.entity.id().map(str::to_string)),
+        );
+    }
+    Ok(manifest.keep_only(&present))
+}
+
 pub async fn crawldir(args: CrawlDirArgs) -> anyhow::Result<ExitCode> {
     let state = args.data.open().await?;
     let collection = ensure_collection(&state, &args.foreign_id, args.label.as_deref()).await?;
@@ -152,16 +174,26 @@ pub async fn crawldir(args: CrawlDirArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|_| args.data.data_dir.clone())
         .display()
         .to_string();
-    let manifest_path = match &args.manifest {
-        Some(p) => p.clone(),
-        None => manifest::default_path(&target, &args.foreign_id)?,
+    let (manifest_path, legacy) = match &args.manifest {
+        Some(p) => (p.clone(), None),
+        None => (
+            manifest::default_path(&args.path, &args.foreign_id, None)?,
+            Some(manifest::legacy_path(&target, &args.foreign_id)?),
+        ),
     };
-    let loaded = Manifest::load_or_new(
-        &manifest_path,
+    let mut loaded = Manifest::load_or_new(
+        &manifest::readable(&manifest_path, legacy),
         &target,
         &args.foreign_id,
         &collection.id.to_string(),
     )?;
+    let forgotten = forget_missing(&state, collection.id, &mut loaded).await?;
+    if forgotten > 0 {
+        println!(
+            "{forgotten} files and folders of the manifest are not in this data directory: \
+             they are added again"
+        );
+    }
     let mut journal = Journal::new(loaded, manifest_path);
     let sink = Arc::new(LocalSink {
         state: state.clone(),

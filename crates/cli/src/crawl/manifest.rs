@@ -128,6 +128,28 @@ impl Manifest {
         })
     }
 
+    /// Every id the manifest says is on the target: of files uploaded and of folders.
+    pub fn recorded_ids(&self) -> Vec<String> {
+        let files = self.files.values().filter_map(|f| match &f.outcome {
+            Outcome::Uploaded { id } => Some(id.clone()),
+            Outcome::Failed { .. } => None,
+        });
+        let folders = self.folders.values().map(|f| f.id.clone());
+        files.chain(folders).collect()
+    }
+
+    /// Forget files and folders whose ids are not in `present`: they are added again.
+    /// Returns how many records were dropped.
+    pub fn keep_only(&mut self, present: &std::collections::HashSet<String>) -> usize {
+        let before = self.files.len() + self.folders.len();
+        self.files.retain(|_, f| match &f.outcome {
+            Outcome::Uploaded { id } => present.contains(id),
+            Outcome::Failed { .. } => true,
+        });
+        self.folders.retain(|_, f| present.contains(&f.id));
+        before - self.files.len() - self.folders.len()
+    }
+
     /// The id of a folder added before under the same parent.
     pub fn known_folder(&self, rel: &str, parent_id: Option<&str>) -> Option<&str> {
         self.folders
@@ -182,9 +204,39 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The default manifest file: `$XDG_STATE_HOME/aleph/manifests/<target>-<foreign id>.json`
-/// (`~/.local/state` when `XDG_STATE_HOME` is not set).
-pub fn default_path(target: &str, foreign_id: &str) -> anyhow::Result<PathBuf> {
+/// The default manifest of crawling `source` into `foreign_id`, under
+/// `$XDG_STATE_HOME/aleph/manifests/` (`~/.local/state` when `XDG_STATE_HOME` is not set).
+/// It is named for the crawled folder and the collection, and for `server` when the crawl
+/// goes over the API, but not for a local data directory: moving or copying that keeps
+/// the crawl's memory (the crawl then checks the manifest against the store it finds).
+pub fn default_path(
+    source: &Path,
+    foreign_id: &str,
+    server: Option<&str>,
+) -> anyhow::Result<PathBuf> {
+    let source = std::fs::canonicalize(source).unwrap_or_else(|_| source.to_path_buf());
+    let key = match server {
+        Some(server) => format!("{server} {}", source.display()),
+        None => source.display().to_string(),
+    };
+    Ok(state_dir()?.join(file_name(&key, foreign_id)))
+}
+
+/// Where an older aleph kept the manifest of (`target`, `foreign_id`), before manifests
+/// were named for the crawled folder: read once, when the new one does not exist yet.
+pub fn legacy_path(target: &str, foreign_id: &str) -> anyhow::Result<PathBuf> {
+    Ok(state_dir()?.join(file_name(target, foreign_id)))
+}
+
+/// The manifest to read: `path`, or the legacy one while `path` does not exist.
+pub fn readable(path: &Path, legacy: Option<PathBuf>) -> PathBuf {
+    match legacy {
+        Some(old) if !path.exists() && old.is_file() => old,
+        _ => path.to_path_buf(),
+    }
+}
+
+fn state_dir() -> anyhow::Result<PathBuf> {
     let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
         None => {
@@ -194,13 +246,10 @@ pub fn default_path(target: &str, foreign_id: &str) -> anyhow::Result<PathBuf> {
             PathBuf::from(home).join(".local").join("state")
         }
     };
-    Ok(state
-        .join("aleph")
-        .join("manifests")
-        .join(file_name(target, foreign_id)))
+    Ok(state.join("aleph").join("manifests"))
 }
 
-/// A readable, collision-free file name for a (target, foreign id) pair.
+/// A readable, collision-free file name for a (key, foreign id) pair.
 fn file_name(target: &str, foreign_id: &str) -> String {
     use sha1::{Digest, Sha1};
     let slug = |s: &str| -> String {
