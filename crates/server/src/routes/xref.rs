@@ -92,6 +92,15 @@ pub async fn profile(
     Ok(Json(xref::profile(&state, &actor, &id).await?))
 }
 
+pub async fn similar(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Map<String, Value>>> {
+    Ok(Json(xref::similar(&state, &actor, &id, &params).await?))
+}
+
 pub async fn match_entity(
     State(state): State<AppState>,
     actor: Actor,

@@ -812,3 +812,240 @@ async fn writers_are_told_when_a_run_finishes() {
     }
     assert!(shown > 0);
 }
+
+#[tokio::test]
+async fn decisions_are_profile_entity_sets() {
+    let w = world().await;
+    let (app, alice) = (&w.app, &w.alice);
+    app.bulk(
+        alice,
+        w.leak,
+        &json!([{"id": "a-putin-2", "schema": "Person", "properties": {
+            "name": ["Putin, Vladimir V."], "birthDate": ["1952-10-07"]}}]),
+    )
+    .await;
+    let store = &app.state.store;
+    service::run(store, w.leak, &RunOptions::default())
+        .await
+        .unwrap();
+    let mut ids = std::collections::HashMap::new();
+    for (c, id) in [
+        (w.leak, "a-putin"),
+        (w.leak, "a-putin-2"),
+        (w.leak, "a-acme"),
+        (w.sanctions, "s-putin"),
+        (w.sanctions, "s-acme"),
+    ] {
+        ids.insert(id, full_id(app, c, id).await);
+    }
+    let pairwise = |entity: &str, matched: &str, judgement: &str| {
+        let body = json!({"entity_id": ids[entity], "match_id": ids[matched],
+            "judgement": judgement});
+        async move {
+            let resp = app
+                .post("/api/2/profiles/_pairwise")
+                .auth(alice)
+                .json(&body)
+                .send()
+                .await;
+            resp.expect(StatusCode::OK);
+            resp.json()["profile_id"].as_str().map(str::to_string)
+        }
+    };
+    let items = |set: String| async move {
+        let resp = app
+            .get(&format!("/api/2/entitysets/{set}/items"))
+            .auth(alice)
+            .send()
+            .await;
+        resp.expect(StatusCode::OK);
+        let mut out: Vec<(String, String, Value)> = resp.json()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    short(i["entity_id"].as_str().unwrap()),
+                    i["judgement"].as_str().unwrap().to_string(),
+                    i["compared_to_entity_id"].clone(),
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    };
+    let judgement_of = |entity: &'static str, matched: &'static str| async move {
+        let listed = listing(app, alice, w.leak, "").await;
+        listed["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                short(r["entity"]["id"].as_str().unwrap()) == entity
+                    && short(r["match"]["id"].as_str().unwrap()) == matched
+            })
+            .map(|r| (r["judgement"].clone(), r["profile_id"].clone()))
+    };
+
+    // A pair judged through _pairwise is a profile set in the entity's collection.
+    let p = pairwise("a-putin", "s-putin", "positive").await.unwrap();
+    let sets = app
+        .get("/api/2/entitysets?filter:type=profile")
+        .auth(alice)
+        .send()
+        .await;
+    sets.expect(StatusCode::OK);
+    let sets = sets.json();
+    assert_eq!(sets["total"], 1, "{sets}");
+    assert_eq!(sets["results"][0]["id"], p.as_str());
+    assert_eq!(sets["results"][0]["type"], "profile");
+    assert_eq!(sets["results"][0]["collection"]["id"], w.leak.to_string());
+    assert_eq!(
+        items(p.clone()).await,
+        [
+            ("a-putin".into(), "positive".into(), Value::Null),
+            ("s-putin".into(), "positive".into(), json!(ids["a-putin"])),
+        ]
+    );
+    assert_eq!(
+        judgement_of("a-putin", "s-putin").await,
+        Some((json!("positive"), json!(p)))
+    );
+    // Lists are not profiles.
+    let resp = app
+        .get("/api/2/entitysets?filter:type=list")
+        .auth(alice)
+        .send()
+        .await;
+    assert_eq!(resp.json()["total"], 0);
+
+    // A negative pair through _pairwise is a negative item.
+    let q = pairwise("a-acme", "s-acme", "negative").await.unwrap();
+    assert_ne!(q, p);
+    assert_eq!(
+        items(q.clone()).await,
+        [
+            ("a-acme".into(), "positive".into(), Value::Null),
+            ("s-acme".into(), "negative".into(), json!(ids["a-acme"])),
+        ]
+    );
+
+    // Judging an item of the profile set is a pair decision: negative takes the pair
+    // out of the listing, and a full rerun does not propose it again.
+    app.post(&format!("/api/2/entitysets/{p}/items"))
+        .auth(alice)
+        .json(
+            &json!({"entity_id": ids["s-putin"], "judgement": "negative",
+            "compared_to_entity_id": ids["a-putin"]}),
+        )
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(judgement_of("a-putin", "s-putin").await, None);
+    let full = RunOptions {
+        full: true,
+        ..RunOptions::default()
+    };
+    service::run(store, w.leak, &full).await.unwrap();
+    assert_eq!(judgement_of("a-putin", "s-putin").await, None);
+    assert!(judgement_of("a-putin-2", "s-putin").await.is_some());
+    // Positive again through the set: the rerun lists the pair with its profile.
+    app.post(&format!("/api/2/entitysets/{p}/items"))
+        .auth(alice)
+        .json(&json!({"entity_id": ids["s-putin"], "judgement": "positive"}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    service::run(store, w.leak, &full).await.unwrap();
+    assert_eq!(
+        judgement_of("a-putin", "s-putin").await,
+        Some((json!("positive"), json!(p)))
+    );
+
+    // Similar: the other Putin of the leak, not the judged ones, nothing unreadable.
+    let similar = |user: &User| {
+        let uri = format!("/api/2/profiles/{p}/similar");
+        let user = user.clone();
+        async move { app.get(&uri).auth(&user).send().await }
+    };
+    let resp = similar(alice).await;
+    resp.expect(StatusCode::OK);
+    let found: Vec<String> = resp.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| short(r["entity"]["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(found, ["a-putin-2"], "{}", resp.json());
+    assert!(resp.json()["results"][0]["score"].as_f64().unwrap() > 0.5);
+    app.grant(w.secret, alice.id, Access::Read).await;
+    let resp = similar(alice).await;
+    let mut found: Vec<String> = resp.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| short(r["entity"]["id"].as_str().unwrap()))
+        .collect();
+    found.sort();
+    assert_eq!(found, ["a-putin-2", "x-putin"]);
+    let dave = app.user("dave").await;
+    similar(&dave).await.expect(StatusCode::NOT_FOUND);
+    app.get(&format!("/api/2/profiles/{p}"))
+        .auth(&dave)
+        .send()
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    // A list's id is not a profile.
+    let list = app
+        .post("/api/2/entitysets")
+        .auth(alice)
+        .json(&json!({"label": "people", "type": "list", "collection_id": w.leak.to_string()}))
+        .send()
+        .await;
+    assert!(list.status.is_success(), "{}", list.text());
+    let list_id = list.json()["id"].as_str().unwrap().to_string();
+    app.get(&format!("/api/2/profiles/{list_id}"))
+        .auth(alice)
+        .send()
+        .await
+        .expect(StatusCode::NOT_FOUND);
+
+    // A positive pair joins two profiles: the match's profile moves into the entity's.
+    let r = pairwise("a-putin-2", "s-putin", "positive").await.unwrap();
+    assert_ne!(r, p);
+    app.get(&format!("/api/2/profiles/{p}"))
+        .auth(alice)
+        .send()
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    let profile = app
+        .get(&format!("/api/2/profiles/{r}"))
+        .auth(alice)
+        .send()
+        .await;
+    profile.expect(StatusCode::OK);
+    let mut members: Vec<String> = profile.json()["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| short(v.as_str().unwrap()))
+        .collect();
+    members.sort();
+    assert_eq!(members, ["a-putin", "a-putin-2", "s-putin"]);
+    assert_eq!(profile.json()["merged"]["id"], r.as_str());
+    let sets = app
+        .get("/api/2/entitysets?filter:type=profile")
+        .auth(alice)
+        .send()
+        .await
+        .json();
+    assert_eq!(sets["total"], 2, "{sets}");
+    // Still no list among the profiles.
+    assert!(
+        sets["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["type"] == "profile")
+    );
+}

@@ -76,6 +76,45 @@ pub async fn match_entity(
     } else {
         index::ReadScope::collections(wanted.into_iter().filter(|c| actor.can_read(*c)))
     };
+    let hits = candidate_hits(state, &scope, &example).await?;
+    let (positions, candidates): (Vec<usize>, Vec<Entity>) = hits
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| Some((i, Entity::from_json(h.entity.clone(), true).ok()?)))
+        .unzip();
+    let scored = super::match_example(&example, &candidates, KEEP_ABOVE);
+    let total = scored.len() as u64;
+    let mut ser = Serializer::new(state, actor).await?;
+    let empty = HashMap::new();
+    let mut results = Vec::new();
+    for (index, m) in scored.into_iter().skip(page.offset).take(page.limit) {
+        let Some(hit) = positions.get(index).and_then(|&i| hits.get(i)) else {
+            continue;
+        };
+        let view = EntityView::from_hit(hit.clone());
+        let mut value = ser.entity(&view, &empty).await;
+        value["score"] = json!(m.score);
+        value["explanation"] = serde_json::to_value(&m).unwrap_or(Value::Null);
+        results.push(value);
+    }
+    Ok(Envelope {
+        results,
+        total,
+        page,
+        path: "api/2/match",
+        params,
+        ui_url: &state.settings.ui_url,
+    }
+    .into_json())
+}
+
+/// Candidates for an example entity: the index's best hits for each of its names and
+/// identifiers within `scope`, in the schemata it can match, without repeats.
+pub(super) async fn candidate_hits(
+    state: &AppState,
+    scope: &index::ReadScope,
+    example: &Entity,
+) -> ApiResult<Vec<index::Hit>> {
     // Candidates: the index's best hits for each name and identifier.
     let mut terms: Vec<String> = example
         .type_values(ftm::PropertyType::Name, true)
@@ -111,40 +150,12 @@ pub async fn match_entity(
             q.push(("filter:schemata".to_string(), schema.name().to_string()));
         }
         let query = index::SearchQuery::from_params(&q)?;
-        let found = state.index.search(&scope, &query).await?;
+        let found = state.index.search(scope, &query).await?;
         for hit in found.hits {
             if !hits.iter().any(|h| h.entity["id"] == hit.entity["id"]) {
                 hits.push(hit);
             }
         }
     }
-    let (positions, candidates): (Vec<usize>, Vec<Entity>) = hits
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| Some((i, Entity::from_json(h.entity.clone(), true).ok()?)))
-        .unzip();
-    let scored = super::match_example(&example, &candidates, KEEP_ABOVE);
-    let total = scored.len() as u64;
-    let mut ser = Serializer::new(state, actor).await?;
-    let empty = HashMap::new();
-    let mut results = Vec::new();
-    for (index, m) in scored.into_iter().skip(page.offset).take(page.limit) {
-        let Some(hit) = positions.get(index).and_then(|&i| hits.get(i)) else {
-            continue;
-        };
-        let view = EntityView::from_hit(hit.clone());
-        let mut value = ser.entity(&view, &empty).await;
-        value["score"] = json!(m.score);
-        value["explanation"] = serde_json::to_value(&m).unwrap_or(Value::Null);
-        results.push(value);
-    }
-    Ok(Envelope {
-        results,
-        total,
-        page,
-        path: "api/2/match",
-        params,
-        ui_url: &state.settings.ui_url,
-    }
-    .into_json())
+    Ok(hits)
 }

@@ -142,6 +142,23 @@ async fn resolve(
 /// Serialise items in Aleph's shape; items whose entities are gone are dropped.
 async fn items_json(state: &AppState, actor: &Actor, items: &[XrefItem]) -> ApiResult<Vec<Value>> {
     let entities = resolve(state, items).await?;
+    // A positive pair's profile is the profile set holding either side, looked up only
+    // when the page has one (in the readable collections of its pairs).
+    let profiles = if items
+        .iter()
+        .any(|i| i.judgement == Some(PairJudgement::Positive))
+    {
+        let mut collections: Vec<i64> = items
+            .iter()
+            .flat_map(|i| [i.matched.collection_id, i.matched.match_collection_id])
+            .filter(|c| actor.can_read(*c))
+            .collect();
+        collections.sort_unstable();
+        collections.dedup();
+        super::decisions::profiles_by_member(state, &collections).await?
+    } else {
+        HashMap::new()
+    };
     let mut ser = Serializer::new(state, actor).await?;
     let empty = HashMap::new();
     let mut out = Vec::with_capacity(items.len());
@@ -153,6 +170,14 @@ async fn items_json(state: &AppState, actor: &Actor, items: &[XrefItem]) -> ApiR
         ) else {
             continue;
         };
+        let profile_id = (item.judgement == Some(PairJudgement::Positive))
+            .then(|| {
+                profiles
+                    .get(&(m.collection_id, m.entity_id.clone()))
+                    .or_else(|| profiles.get(&(m.match_collection_id, m.match_id.clone())))
+                    .map(i64::to_string)
+            })
+            .flatten();
         let entity = ser.entity(&EntityView::from_stored(entity), &empty).await;
         let matched = ser.entity(&EntityView::from_stored(matched), &empty).await;
         out.push(json!({
@@ -168,7 +193,7 @@ async fn items_json(state: &AppState, actor: &Actor, items: &[XrefItem]) -> ApiR
             "entity": entity,
             "match": matched,
             "judgement": item.judgement.map_or("no_judgement", PairJudgement::as_str),
-            "profile_id": item.profile_id,
+            "profile_id": profile_id,
             "explanation": m.explanation,
             "writeable": actor.can_write(m.collection_id),
         }));
