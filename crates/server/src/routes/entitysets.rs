@@ -457,6 +457,8 @@ pub async fn judge_item(
         (None, Judgement::NoJudgement) => set.collection_id,
         (None, _) => return Err(ApiError::not_found()),
     };
+    let judged_id = entity_id.clone();
+    let compared_to = compared_to_entity_id.clone();
     let item = state
         .store
         .judge_entityset_item(
@@ -470,6 +472,17 @@ pub async fn judge_item(
             },
         )
         .await?;
+    // A profile's items are xref decisions too: the pairs they make are recorded.
+    crate::services::xref::profile_item_judged(
+        &state,
+        &actor,
+        &set,
+        collection_id,
+        &judged_id,
+        judgement,
+        compared_to.as_deref(),
+    )
+    .await?;
     match item {
         None => Ok(StatusCode::NO_CONTENT.into_response()),
         Some(item) => {
