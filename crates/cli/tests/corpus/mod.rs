@@ -205,6 +205,21 @@ fn eml(subject: &str, body: &str, attachment: Option<(&str, &str)>) -> String {
     m
 }
 
+/// A one-slide presentation in ODF's single-file XML form; `{text}` is its text.
+const FLAT_PRESENTATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+ xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
+ xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"
+ office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.presentation">
+ <office:body><office:presentation><draw:page draw:name="page1">
+  <draw:frame svg:width="20cm" svg:height="3cm" svg:x="2cm" svg:y="2cm">
+   <draw:text-box><text:p>{text}</text:p></draw:text-box></draw:frame>
+ </draw:page></office:presentation></office:body>
+</office:document>
+"#;
+
 /// Run LibreOffice once to convert `inputs` to `target` (a filter extension) into `out`.
 fn soffice(inputs: &[&Path], target: &str, out: &Path, profile: &Path) {
     let mut args: Vec<std::ffi::OsString> = vec![
@@ -364,6 +379,43 @@ pub fn write_all(root: &Path, scratch: &Path) -> Vec<Expect> {
         "LibreOffice made no .doc"
     );
     e.push(Expect::new("office/legacy.doc", "Pages").phrase("ocelot"));
+    // Legacy binary PowerPoint and Excel files, made by LibreOffice: the slides from a flat
+    // ODF presentation (LibreOffice does not open our minimal .pptx for export), the
+    // workbook from our .xlsx.
+    let deck = scratch.join("legacy-src/oldslides.fodp");
+    std::fs::write(
+        &deck,
+        FLAT_PRESENTATION.replace("{text}", "wallaby procurement review"),
+    )
+    .unwrap();
+    soffice(
+        &[&deck],
+        "ppt:MS PowerPoint 97",
+        &root.join("office"),
+        &scratch.join("lo-profile"),
+    );
+    assert!(
+        root.join("office/oldslides.ppt").is_file(),
+        "LibreOffice made no .ppt"
+    );
+    e.push(Expect::new("office/oldslides.ppt", "Pages").phrase("wallaby"));
+    let book = scratch.join("legacy-src/oldbook.xlsx");
+    std::fs::write(&book, xlsx()).unwrap();
+    soffice(
+        &[&book],
+        "xls:MS Excel 97",
+        &root.join("tables"),
+        &scratch.join("lo-profile"),
+    );
+    assert!(
+        root.join("tables/oldbook.xls").is_file(),
+        "LibreOffice made no .xls"
+    );
+    e.push(
+        Expect::new("tables/oldbook.xls", "Workbook")
+            .derived("Table", 2)
+            .phrase("tapirson"),
+    );
 
     // Tables.
     write(
@@ -471,6 +523,16 @@ pub fn write_all(root: &Path, scratch: &Path) -> Vec<Expect> {
             .derived("Email", 2)
             .phrase("dingo"),
     );
+    // Outlook stores: no PST or OST writer exists in any package we can install, so only
+    // the failure path runs: readpst is asked, and the reason names the Outlook store.
+    for rel in ["mail/store.pst", "mail/offline.ost"] {
+        write(
+            root,
+            rel,
+            b"!BDN not really an Outlook store, only its magic bytes",
+        );
+        e.push(Expect::new(rel, "Package").fails("outlook store"));
+    }
 
     // Archives.
     let tree = [
