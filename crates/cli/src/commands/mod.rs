@@ -6,6 +6,7 @@ pub mod client;
 pub mod crawldir;
 pub mod data;
 pub mod export;
+pub mod index_upgrade;
 pub mod ftm;
 pub mod mapping;
 pub mod migrate;

@@ -185,7 +185,33 @@ pub async fn upgrade(args: UpgradeArgs) -> anyhow::Result<ExitCode> {
             done.from, done.to
         );
     }
+    upgrade_index(&settings, &store).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// An OpenSearch index is created, or rebuilt behind its alias when its layout is older
+/// than this build's; the embedded index checks its own layout when opened.
+async fn upgrade_index(
+    settings: &server::Settings,
+    store: &std::sync::Arc<dyn store::Store>,
+) -> anyhow::Result<()> {
+    let Some(uri) = settings
+        .index_path
+        .to_str()
+        .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
+    else {
+        return Ok(());
+    };
+    println!("checking the OpenSearch index at {uri}");
+    match super::index_upgrade::upgrade(uri, store).await? {
+        super::index_upgrade::IndexUpgrade::UpToDate => println!("index layout is up to date"),
+        super::index_upgrade::IndexUpgrade::Created => println!("created the index and its alias"),
+        super::index_upgrade::IndexUpgrade::Rebuilt { entities } => println!(
+            "rebuilt the index from the store with the new layout ({entities} entities); \
+             the alias now points at it"
+        ),
+    }
+    Ok(())
 }
 
 async fn check_upgrade(uri: &str) -> anyhow::Result<ExitCode> {

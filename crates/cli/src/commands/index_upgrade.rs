@@ -1,0 +1,89 @@
+//! The index half of `aleph upgrade` for OpenSearch: create the index and its alias when
+//! missing, and when the existing index was made with an older layout, build a new index
+//! from the store beside it and move the alias in one step. Searches keep reading the old
+//! index (through the alias) the whole time, so running servers keep answering.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use index::{IndexError, OpenSearchIndex, OpenSearchOptions, SearchIndex};
+use server::services::reindex;
+use store::{CollectionQuery, CollectionScope, EntityFilter, Store};
+
+/// Writes that land in the store while the rebuild runs are picked up by a second pass
+/// over what changed since it started, minus this margin for clocks and late commits.
+const CATCH_UP_MARGIN: Duration = Duration::from_secs(60);
+
+/// What the index upgrade did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexUpgrade {
+    UpToDate,
+    /// Created where there was none.
+    Created,
+    /// Rebuilt into a new index with this many entities.
+    Rebuilt {
+        entities: u64,
+    },
+}
+
+/// Bring the OpenSearch index at `uri` to this build's layout, rebuilding it from `store`
+/// when needed.
+pub async fn upgrade(uri: &str, store: &Arc<dyn Store>) -> anyhow::Result<IndexUpgrade> {
+    let options = OpenSearchOptions::default();
+    let existed = alias_exists(uri, &options).await?;
+    match OpenSearchIndex::connect(uri, options.clone()).await {
+        Ok(_) if existed => return Ok(IndexUpgrade::UpToDate),
+        Ok(_) => return Ok(IndexUpgrade::Created),
+        Err(IndexError::IncompatibleLayout { .. }) => {}
+        Err(other) => return Err(other.into()),
+    }
+    let started = store::now();
+    let rebuild = OpenSearchIndex::begin_rebuild(uri, options).await?;
+    let target: Arc<dyn SearchIndex> = Arc::new(rebuild.index.clone());
+    let filled = async {
+        let mut query = CollectionQuery::new(CollectionScope::All);
+        query.limit = 1_000_000;
+        let mut entities = 0;
+        for c in store.list_collections(&query).await?.items {
+            let done = reindex::load(store, &target, EntityFilter::collection(c.id))
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            println!("  {:<24} {} entities", c.foreign_id, done.entities);
+            entities += done.entities;
+        }
+        // What servers wrote meanwhile went to the old index through the alias.
+        let since = started - CATCH_UP_MARGIN;
+        reindex::load(store, &target, EntityFilter::all().updated_since(since))
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        anyhow::Ok(entities)
+    }
+    .await;
+    match filled {
+        Ok(entities) => {
+            rebuild.finish().await?;
+            Ok(IndexUpgrade::Rebuilt { entities })
+        }
+        Err(err) => {
+            let _ = rebuild.abandon().await;
+            Err(err)
+        }
+    }
+}
+
+/// Whether the alias exists, asked without creating anything (connecting creates it).
+async fn alias_exists(uri: &str, options: &OpenSearchOptions) -> anyhow::Result<bool> {
+    let (base, name) = index::opensearch::split_uri(uri);
+    let name = name.unwrap_or_else(|| options.index.clone());
+    let status = reqwest::Client::new()
+        .get(format!("{base}/_alias/{name}"))
+        .timeout(Duration::from_secs(30))
+        .send()
+        .await?
+        .status();
+    anyhow::ensure!(
+        status.is_success() || status == reqwest::StatusCode::NOT_FOUND,
+        "OpenSearch at {base} answered {status} when asked for the alias {name}"
+    );
+    Ok(status.is_success())
+}
