@@ -2,7 +2,7 @@
 
 use std::io::{self, BufRead, Write};
 
-use crate::entity::{Entity, EntityError};
+use crate::entity::{Entity, EntityError, EntityJsonError};
 
 /// Why one line could not be read as an entity.
 #[derive(Debug, thiserror::Error)]
@@ -30,14 +30,15 @@ impl LineError {
 
 /// Parse one line (without its newline) as an entity.
 pub fn parse_line(line_no: u64, bytes: &[u8], cleaned: bool) -> Result<Entity, LineError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|source| LineError::Json {
+    Entity::from_json_slice(bytes, cleaned).map_err(|e| match e {
+        EntityJsonError::Json(source) => LineError::Json {
             line: line_no,
             source,
-        })?;
-    Entity::from_json(value, cleaned).map_err(|source| LineError::Entity {
-        line: line_no,
-        source,
+        },
+        EntityJsonError::Entity(source) => LineError::Entity {
+            line: line_no,
+            source,
+        },
     })
 }
 

@@ -185,3 +185,50 @@ fn set_schema_narrows_and_keeps_values() {
     assert_eq!(e.schema().name(), "Pages");
     assert_eq!(e.get("fileName"), ["a.pdf"]);
 }
+
+#[test]
+fn reading_bytes_keeps_key_order_as_ftm_writes_it() {
+    // `ftm validate` writes `id` first, then the other keys in the order they came, with
+    // `schema` in its place among them, then the entity's own keys.
+    let line = br#"{"z1":1,"id":"a","a1":1,"schema":"Person","b1":2,"properties":{"name":["X"]},"c1":3,"caption":"x","datasets":["d"],"d1":4}"#;
+    let entity = Entity::from_json_slice(line, false).unwrap();
+    let written = serde_json::to_string(&entity).unwrap();
+    assert_eq!(
+        written,
+        r#"{"id":"a","z1":1,"a1":1,"schema":"Person","b1":2,"c1":3,"d1":4,"properties":{"name":["X"]},"referents":[],"datasets":["d"],"caption":"x"}"#
+    );
+    // The same object read through a parsed value gives the same entity.
+    let value: Value = serde_json::from_slice(line).unwrap();
+    assert_eq!(
+        serde_json::to_string(&Entity::from_json(value, false).unwrap()).unwrap(),
+        written
+    );
+}
+
+#[test]
+fn reading_bytes_says_what_was_wrong() {
+    assert!(matches!(
+        Entity::from_json_slice(b"[1, 2]", false),
+        Err(EntityJsonError::Entity(EntityError::NotAnObject))
+    ));
+    assert!(matches!(
+        Entity::from_json_slice(b"{\"id\": ", false),
+        Err(EntityJsonError::Json(_))
+    ));
+    assert!(matches!(
+        Entity::from_json_slice(br#"{"id":"a","properties":{}}"#, false),
+        Err(EntityJsonError::Entity(EntityError::MissingSchema))
+    ));
+    // A `properties` key that is not an object is ignored, not an error.
+    let entity =
+        Entity::from_json_slice(br#"{"id":"a","schema":"Person","properties":[1]}"#, false)
+            .unwrap();
+    assert!(entity.is_empty());
+    // A repeated property keeps the last values, as a JSON map would.
+    let entity = Entity::from_json_slice(
+        br#"{"id":"a","schema":"Person","properties":{"name":["A"],"name":["B"]}}"#,
+        false,
+    )
+    .unwrap();
+    assert_eq!(entity.get("name"), ["B"]);
+}

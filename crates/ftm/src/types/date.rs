@@ -82,11 +82,31 @@ impl DateTime {
         if precision == Precision::Empty {
             return None;
         }
-        let full = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        );
-        Some(full[..precision as usize].to_owned())
+        if !(0..=9999).contains(&self.year) {
+            let full = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+                self.year, self.month, self.day, self.hour, self.minute, self.second
+            );
+            return full.get(..precision as usize).map(str::to_owned);
+        }
+        let mut full = String::with_capacity(Precision::Second as usize);
+        let mut push = |n: u64, width: u32, sep: Option<char>| {
+            if let Some(sep) = sep {
+                full.push(sep);
+            }
+            for place in (0..width).rev() {
+                let digit = (n / 10u64.pow(place)) % 10;
+                full.push(char::from(b'0' + digit as u8));
+            }
+        };
+        push(self.year.unsigned_abs(), 4, None);
+        push(u64::from(self.month), 2, Some('-'));
+        push(u64::from(self.day), 2, Some('-'));
+        push(u64::from(self.hour), 2, Some('T'));
+        push(u64::from(self.minute), 2, Some(':'));
+        push(u64::from(self.second), 2, Some(':'));
+        full.truncate(precision as usize);
+        Some(full)
     }
 }
 
@@ -145,8 +165,46 @@ static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| panic!("{e}"))
 });
 
+/// Whether the text is already what cleaning makes of a date: an ISO prefix
+/// (`2021`, `2021-02`, … `2021-02-16T21:48:52`) of valid fields, without an offset.
+/// Most stored dates are; they are their own clean form, and reading them through the
+/// regular expression was most of the cost of cleaning them.
+fn is_canonical(text: &str) -> bool {
+    let b = text.as_bytes();
+    if !matches!(b.len(), 4 | 7 | 10 | 13 | 16 | 19) || !matches!(b[0], b'1' | b'2') {
+        return false;
+    }
+    let layout = b.iter().enumerate().all(|(i, &c)| match i {
+        4 | 7 => c == b'-',
+        10 => c == b'T',
+        13 | 16 => c == b':',
+        _ => c.is_ascii_digit(),
+    });
+    if !layout {
+        return false;
+    }
+    let field = |start: usize, len: usize, absent: u32| -> u32 {
+        b.get(start..start + len).map_or(absent, |digits| {
+            digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    DateTime {
+        year: i64::from(field(0, 4, 0)),
+        month: field(5, 2, 1),
+        day: field(8, 2, 1),
+        hour: field(11, 2, 0),
+        minute: field(14, 2, 0),
+        second: field(17, 2, 0),
+        offset: None,
+    }
+    .is_valid()
+}
+
 /// prefixdate's `parse(text).text`.
 pub(crate) fn parse_prefix(text: &str) -> Option<String> {
+    if is_canonical(text) {
+        return Some(text.to_owned());
+    }
     let caps = PREFIX.captures(text)?;
     let mut precision = Precision::Second;
     let mut extract = |name: &str, lowest: u64, fail: Precision| -> u64 {
@@ -227,6 +285,35 @@ mod tests {
 
     fn p(text: &str) -> Option<String> {
         parse_prefix(text)
+    }
+
+    #[test]
+    fn canonical_dates_are_their_own_clean_form() {
+        for text in [
+            "2021",
+            "2021-02",
+            "2020-02-29",
+            "2021-02-16T21",
+            "2021-02-16T21:48",
+            "1999-12-31T23:59:59",
+        ] {
+            assert!(is_canonical(text), "{text}");
+            assert_eq!(p(text).as_deref(), Some(text));
+        }
+        // Not canonical: these go through the full parser, which cuts or refuses them.
+        for text in [
+            "2021-00",
+            "2021-02-30",
+            "2021-02-16T24",
+            "0999",
+            "3021",
+            "2021-2",
+            "2021/02",
+        ] {
+            assert!(!is_canonical(text), "{text}");
+        }
+        assert_eq!(p("2021-00").as_deref(), Some("2021"));
+        assert_eq!(p("2021-02-30"), None);
     }
 
     #[test]

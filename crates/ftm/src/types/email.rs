@@ -124,6 +124,17 @@ fn encode_label(label: &str) -> Option<(String, String)> {
 
 /// `check_label`: the IDNA 2008 rules for one U-label.
 fn check_label(label: &str) -> Option<()> {
+    if !label.is_empty()
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        // Letters, digits and the hyphen are PVALID, in NFC, without marks or
+        // right-to-left characters: only the length and hyphen rules remain.
+        let hyphens =
+            label.get(2..4) == Some("--") || label.starts_with('-') || label.ends_with('-');
+        return (label.len() <= MAX_DOMAIN + 1 && !hyphens).then_some(());
+    }
     let chars: Vec<char> = label.chars().collect();
     let first = *chars.first()?;
     if chars.len() > MAX_DOMAIN + 1 || label.nfc().ne(chars.iter().copied()) {

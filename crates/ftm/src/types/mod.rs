@@ -192,6 +192,27 @@ impl PropertyType {
         }
     }
 
+    /// Whether cleaning, without a format, gives a printable-ASCII value this type has
+    /// already cleaned back unchanged: the canonical forms of codes, ISO dates, E.164
+    /// numbers, e-mail and IP addresses are fixed points of their cleaners. Names are
+    /// not (a name quoted twice loses one pair of quotes per pass), nor are types whose
+    /// cleaning depends on more than the value.
+    pub fn cleans_to_fixed_point(self) -> bool {
+        matches!(
+            self,
+            PropertyType::Country
+                | PropertyType::Date
+                | PropertyType::Email
+                | PropertyType::Phone
+                | PropertyType::Ip
+                | PropertyType::Language
+                | PropertyType::Gender
+                | PropertyType::Topic
+                | PropertyType::Checksum
+                | PropertyType::Number
+        )
+    }
+
     /// Text-like types whose values go to the full-text field rather than a keyword field.
     pub fn is_text(self) -> bool {
         matches!(self, PropertyType::Text | PropertyType::Html)
@@ -213,6 +234,9 @@ impl PropertyType {
     /// either; see [`PropertyType::clean_with_limit`].
     pub fn clean(self, raw: &str, opts: CleanOptions<'_>) -> Option<String> {
         let text = text::sanitize_text(raw)?;
+        if self.passes_through() {
+            return Some(text);
+        }
         self.clean_text(&text, opts)
     }
 
@@ -241,6 +265,19 @@ impl PropertyType {
             | PropertyType::Html
             | PropertyType::Json => Some(text.to_owned()),
         }
+    }
+
+    /// Types whose cleaning is `sanitize_text` alone.
+    fn passes_through(self) -> bool {
+        matches!(
+            self,
+            PropertyType::Checksum
+                | PropertyType::Number
+                | PropertyType::String
+                | PropertyType::Text
+                | PropertyType::Html
+                | PropertyType::Json
+        )
     }
 
     /// [`PropertyType::clean`], then refuse a value longer than `max_length` code points
@@ -368,12 +405,83 @@ fn dampen(short: usize, long: usize, value: &str) -> f64 {
     (length / baseline).clamp(0.0, 1.0)
 }
 
+/// Printable ASCII only (no control characters, no white space but the plain space):
+/// text that sanitizing leaves as it is.
+pub(crate) fn is_printable_ascii(text: &str) -> bool {
+    text.bytes().all(|b| (b' '..=b'~').contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn clean(t: PropertyType, raw: &str) -> Option<String> {
         t.clean(raw, CleanOptions::default())
+    }
+
+    #[test]
+    fn fixed_point_types_give_their_clean_values_back() {
+        let samples: &[(PropertyType, &[&str])] = &[
+            (
+                PropertyType::Country,
+                &["Germany", " de ", "UK", "Russian Federation", "xk"],
+            ),
+            (
+                PropertyType::Date,
+                &[
+                    "2021-2",
+                    "2021-02-16 21:48:52+02:00",
+                    "2021-02-16T21:48:52.5Z",
+                    "1999",
+                ],
+            ),
+            (
+                PropertyType::Email,
+                &[
+                    "Foo.Bar@Example.COM",
+                    "mailto:a@xn--mnchen-3ya.de",
+                    "x@MÜNCHEN.de",
+                ],
+            ),
+            (
+                PropertyType::Phone,
+                &[
+                    "+49 30 1234567",
+                    "+1 (202) 555-0143",
+                    "+7 800 123-45-67",
+                    "00441632960001",
+                ],
+            ),
+            (
+                PropertyType::Ip,
+                &["::ffff:1.2.3.4", "2001:DB8::1", " 10.0.0.1 "],
+            ),
+            (PropertyType::Language, &["eng", "de", "Russian"]),
+            (PropertyType::Gender, &["Male", "f", "other"]),
+            (PropertyType::Topic, &["crime", "role.pep", "sanction"]),
+            (PropertyType::Checksum, &["  ABCDEF0123 "]),
+            (PropertyType::Number, &["1,000.5", " 42 "]),
+        ];
+        let mut checked = 0;
+        for (t, raws) in samples {
+            assert!(t.cleans_to_fixed_point(), "{t}");
+            for raw in *raws {
+                let Some(once) = clean(*t, raw) else { continue };
+                if is_printable_ascii(&once) {
+                    assert_eq!(
+                        clean(*t, &once).as_deref(),
+                        Some(once.as_str()),
+                        "{t}: {raw}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 25, "only {checked} samples cleaned to ASCII");
+        assert!(!PropertyType::Name.cleans_to_fixed_point());
+        assert!(
+            !is_printable_ascii("a\tb") && !is_printable_ascii("é") && is_printable_ascii("a b")
+        );
     }
 
     #[test]

@@ -10,7 +10,16 @@ use unicode_script::UnicodeScript;
 
 /// FtM's `sanitize_text`: NFC, remove unsafe characters, strip; `None` when nothing is left.
 pub(crate) fn sanitize_text(raw: &str) -> Option<String> {
-    // Most values are ASCII or already NFC: the quick check avoids rebuilding them.
+    if raw
+        .bytes()
+        .all(|b| matches!(b, b'\t' | b'\n' | b'\r' | b' '..=b'~'))
+    {
+        // ASCII without control characters: nothing to normalize or remove, and the only
+        // white space to strip is what `trim_ascii` strips.
+        let stripped = raw.trim_ascii();
+        return (!stripped.is_empty()).then(|| stripped.to_owned());
+    }
+    // Most other values are already NFC: the quick check avoids rebuilding them.
     let nfc: Cow<'_, str> = if raw.is_ascii()
         || unicode_normalization::is_nfc_quick(raw.chars())
             == unicode_normalization::IsNormalized::Yes
