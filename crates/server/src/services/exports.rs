@@ -10,7 +10,7 @@
 //!
 //! The zip is written entity by entity to temporary files (the workbook's sheets, the
 //! manifest, the zip itself), so memory stays flat whatever the number of results; the
-//! finished zip is streamed into the archive.
+//! finished zip is streamed into the archive. Its creator is notified when it is ready.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -33,6 +33,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::params::Params;
 use crate::serialize::{clean, datetime};
+use crate::services::notifications::{Event, wants_email};
 use crate::state::AppState;
 use crate::tokens::{self, ArchiveClaims};
 
@@ -53,8 +54,6 @@ const LINK_LIFETIME_SECS: i64 = 24 * 3600;
 
 pub const ZIP_MIME: &str = "application/zip";
 pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-/// The name of the notification sent when an export is ready (or failed).
-pub const EVENT_EXPORT_FINISHED: &str = "export_finished";
 
 /// Parameters that belong to HTTP or paging, not to the exported search.
 const NOT_SEARCH: [&str; 4] = ["api_key", "_", "offset", "limit"];
@@ -287,7 +286,12 @@ pub async fn work(
         if ran == 0 {
             tokio::select! {
                 _ = tokio::time::sleep(idle) => {}
-                _ = shutdown.changed() => {}
+                changed = shutdown.changed() => {
+                    // No sender left: nobody can ask us to stop, nor keep us going.
+                    if changed.is_err() {
+                        return;
+                    }
+                }
             }
         }
     }
@@ -643,18 +647,27 @@ fn finish_zip(mut parts: ZipParts) -> Result<ZipStats, ExportError> {
 
 // --- afterwards -----------------------------------------------------------------------------
 
-/// Tell the creator that their export is ready or failed.
+/// Tell the creator that their export is ready (Aleph's `complete_export`); a failed
+/// export shows its reason in `GET /exports`.
 async fn announce(state: &AppState, export: &Export) {
-    let mut n = NewNotification::new(export.creator_id, EVENT_EXPORT_FINISHED);
+    if export.status != store::ExportStatus::Successful {
+        return;
+    }
+    let mut n = NewNotification::new(export.creator_id, Event::CompleteExport.name());
     n.collection_id = export.collection_id;
-    n.params = json!({
-        "export": export.id.to_string(),
+    let object = json!({
+        "id": export.id.to_string(),
         "label": export.label,
+        "operation": export.operation.as_str(),
+        "file_name": export.file_name,
+        "mime_type": export.mime_type,
         "status": export.status.as_str(),
-    })
-    .as_object()
-    .cloned()
-    .unwrap_or_default();
+    });
+    n.params.insert("export".into(), object);
+    n.email = match state.store.role(export.creator_id).await {
+        Ok(role) => wants_email(&role),
+        Err(_) => false,
+    };
     if let Err(e) = state.store.notify(&[n]).await {
         tracing::warn!("cannot notify about export {}: {e}", export.id);
     }

@@ -31,15 +31,18 @@ pub enum Event {
     XrefFinished,
     /// Someone was given access to a collection.
     GrantCollection,
+    /// An export a user asked for is ready to download.
+    CompleteExport,
 }
 
 impl Event {
-    pub const ALL: [Event; 5] = [
+    pub const ALL: [Event; 6] = [
         Event::MatchAlert,
         Event::IngestDocument,
         Event::ProcessingFinished,
         Event::XrefFinished,
         Event::GrantCollection,
+        Event::CompleteExport,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +52,7 @@ impl Event {
             Event::ProcessingFinished => "processing_finished",
             Event::XrefFinished => "xref_finished",
             Event::GrantCollection => "grant_collection",
+            Event::CompleteExport => "complete_export",
         }
     }
 
@@ -63,6 +67,7 @@ impl Event {
             Event::ProcessingFinished => "Processing finished",
             Event::XrefFinished => "Cross-referencing finished",
             Event::GrantCollection => "Grant access to investigation",
+            Event::CompleteExport => "Export completed",
         }
     }
 
@@ -75,6 +80,7 @@ impl Event {
             }
             Event::XrefFinished => "Cross-referencing of {{collection}} finished",
             Event::GrantCollection => "{{actor}} gave {{role}} access to {{collection}}",
+            Event::CompleteExport => "{{export}} is ready for download",
         }
     }
 
@@ -89,6 +95,9 @@ impl Event {
             Event::IngestDocument => &[("document", "entity"), ("collection", "collection")],
             Event::ProcessingFinished | Event::XrefFinished => &[("collection", "collection")],
             Event::GrantCollection => &[("collection", "collection"), ("role", "role")],
+            // The export is stored as its object (label, file name…); the download link
+            // is in `GET /exports`, where it is signed afresh.
+            Event::CompleteExport => &[("export", "export")],
         }
     }
 }
@@ -299,6 +308,10 @@ pub fn render_text(event: Event, labels: &Map<String, Value>) -> String {
     for (name, value) in labels {
         let label = match value {
             Value::String(s) => s.clone(),
+            // An object parameter (an export) reads as its label.
+            Value::Object(o) if o.get("label").is_some_and(Value::is_string) => {
+                o["label"].as_str().unwrap_or_default().to_string()
+            }
             other => other.to_string(),
         };
         text = text.replace(&format!("{{{{{name}}}}}"), &label);

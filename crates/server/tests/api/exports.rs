@@ -262,8 +262,24 @@ async fn a_search_export_zips_every_readable_result_with_the_original_files() {
         .await
         .unwrap();
     assert_eq!(notes.total, 1);
-    assert_eq!(notes.items[0].event, exports::EVENT_EXPORT_FINISHED);
-    assert_eq!(notes.items[0].params["status"], "successful");
+    assert_eq!(notes.items[0].event, "complete_export");
+    assert_eq!(notes.items[0].params["export"]["id"], queued["id"]);
+    let shown = app
+        .get("/api/2/notifications")
+        .auth(&alice)
+        .send()
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let event = &shown["results"][0]["event"];
+    assert_eq!(
+        event["template"], "{{export}} is ready for download",
+        "{shown}"
+    );
+    assert_eq!(
+        shown["results"][0]["params"]["export"]["label"],
+        "Search results"
+    );
     app.state.audit.flush().await;
     let audit = app
         .state
@@ -427,13 +443,14 @@ async fn an_export_that_cannot_be_made_fails_with_the_reason() {
     assert_eq!(export["error"], "the collection no longer exists");
     assert!(export["links"].get("download").is_none());
     assert!(export.get("content_hash").is_none());
+    // Only a finished file is announced.
     let notes = app
         .state
         .store
         .list_notifications(&store::NotificationQuery::new(alice.id, None))
         .await
         .unwrap();
-    assert_eq!(notes.items[0].params["status"], "failed");
+    assert_eq!(notes.total, 0);
 }
 
 #[tokio::test]
