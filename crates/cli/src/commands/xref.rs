@@ -20,6 +20,18 @@ pub enum Format {
     Csv,
 }
 
+/// How candidate pairs are found.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RouteArg {
+    /// The index route above 200,000 entities, else in memory.
+    Auto,
+    /// The collection's entities in memory, the targets streamed through them.
+    Memory,
+    /// Each batch of entities asks the search index for candidates: memory does not grow
+    /// with the collection.
+    Index,
+}
+
 #[derive(Args)]
 pub struct XrefArgs {
     /// The collection to cross-reference.
@@ -41,6 +53,9 @@ pub struct XrefArgs {
     /// Print matches only, without running.
     #[arg(long)]
     pub no_run: bool,
+    /// How candidate pairs are found (a resumed run keeps its route).
+    #[arg(long, value_enum, default_value_t = RouteArg::Auto)]
+    pub route: RouteArg,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -50,7 +65,9 @@ pub async fn run(args: XrefArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("the threshold is a score in [0, 1]");
     }
     let settings = server::Settings::from_env(Some(args.data.data_dir.clone()))?;
-    let store = store::open(&settings.database_uri).await?;
+    // The index is only searched here: a running server may be writing it.
+    let state = server::open_with(settings, server::IndexMode::ReadOnly).await?;
+    let store = state.store.clone();
     let collection = store
         .collection_by_foreign_id(&args.foreign_id)
         .await
@@ -69,14 +86,21 @@ pub async fn run(args: XrefArgs) -> anyhow::Result<ExitCode> {
             against: against_ids.clone(),
             full: args.full,
             batch_size: args.batch.max(1),
+            index: Some(state.index.clone()),
+            route: match args.route {
+                RouteArg::Auto => None,
+                RouteArg::Memory => Some(service::Route::Memory),
+                RouteArg::Index => Some(service::Route::Index),
+            },
             ..RunOptions::default()
         };
         let started = std::time::Instant::now();
         let summary = service::run(&store, collection.id, &options).await?;
         eprintln!(
-            "xref {} ({} run): {} sources, {} target entities in {} batches, {} matches written, {:.1}s",
+            "xref {} ({} run, {} route): {} sources, {} target entities in {} batches, {} matches written, {:.1}s",
             collection.foreign_id,
             summary.mode,
+            summary.route,
             summary.sources,
             summary.scanned,
             summary.batches,
