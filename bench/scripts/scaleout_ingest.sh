@@ -20,10 +20,11 @@ work=${BENCH_DIR:-/var/tmp/aleph-scaleout-bench}
 mkdir -p "$work"
 [ -x "$aleph" ] || (cd "$root" && cargo build --release -q -p aleph)
 
-export ALEPH_TEST_PG_DIR=$work/pg ALEPH_TEST_PG_PORT=54349
-export ALEPH_TEST_OS_HOME=$work/opensearch ALEPH_TEST_OS_PORT=59220 \
-    ALEPH_TEST_OS_TRANSPORT_PORT=59320 ALEPH_TEST_OS_HEAP=1g ALEPH_TEST_OS_JVM_OPTS=-XX:+UseG1GC
-s3_port=59420
+export ALEPH_TEST_PG_DIR=$work/pg ALEPH_TEST_PG_PORT=${BENCH_PG_PORT:-54417}
+export ALEPH_TEST_OS_HOME=$work/opensearch ALEPH_TEST_OS_PORT=${BENCH_OS_PORT:-59237} \
+    ALEPH_TEST_OS_TRANSPORT_PORT=${BENCH_OS_TRANSPORT_PORT:-59337} ALEPH_TEST_OS_HEAP=1g \
+    ALEPH_TEST_OS_JVM_OPTS=-XX:+UseG1GC
+s3_port=${BENCH_S3_PORT:-59437}
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
