@@ -147,7 +147,7 @@ const ORGANIZATION_WORDS: &[&str] = &[
     "cour", "fédération", "syndicat", "autorité", "fonds", "parquet",
     "fundación", "instituto", "universidad", "asociación", "agencia", "ministerio",
     "consejo", "comisión", "partido", "federación", "sindicato", "autoridad", "fondo",
-    "fiscalía", "tribunal", "policía",
+    "fiscalía", "tribunal", "policía", "audiencia",
     "фонд", "институт", "университет", "ассоциация", "агентство", "министерство", "совет",
     "комиссия", "партия", "суд", "федерация", "служба", "комитет", "академия", "биржа",
     "прокуратура", "полиция",
@@ -162,7 +162,7 @@ const ROMANCE_ORG_WORDS: &[&str] = &[
     "autorité", "fonds", "parquet", "banco", "grupo", "sociedad", "compañía", "corporación",
     "caja", "fundación", "instituto", "universidad", "asociación", "agencia", "ministerio",
     "consejo", "comisión", "partido", "federación", "sindicato", "autoridad", "fondo",
-    "fiscalía",
+    "fiscalía", "audiencia",
 ];
 
 /// Organisation words that also end compound words (`Commerzbank`, `Bundesministerium`).

@@ -328,6 +328,15 @@ mod tests {
     use super::super::tests::has;
 
     #[test]
+    fn spanish_courts() {
+        assert!(has(
+            "declaró en la Audiencia Nacional ayer",
+            NameKind::Organization,
+            "Audiencia Nacional"
+        ));
+    }
+
+    #[test]
     fn organisations() {
         assert!(has(
             "Shares of Siemens AG rose.",
