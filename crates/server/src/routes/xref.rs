@@ -101,6 +101,15 @@ pub async fn similar(
     Ok(Json(xref::similar(&state, &actor, &id, &params).await?))
 }
 
+pub async fn expand(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    params: Params,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(xref::expand(&state, &actor, &id, &params).await?))
+}
+
 pub async fn match_entity(
     State(state): State<AppState>,
     actor: Actor,

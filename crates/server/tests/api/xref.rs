@@ -1040,6 +1040,34 @@ async fn decisions_are_profile_entity_sets() {
         .await
         .json();
     assert_eq!(sets["total"], 2, "{sets}");
+    // The profile's neighbourhood: what refers to any member, once.
+    app.bulk(
+        alice,
+        w.leak,
+        &json!([{"id": "a-own", "schema": "Ownership", "properties": {
+            "owner": ["a-putin"], "asset": ["a-acme"]}}]),
+    )
+    .await;
+    let resp = app
+        .get(&format!("/api/2/profiles/{r}/expand"))
+        .auth(alice)
+        .send()
+        .await;
+    resp.expect(StatusCode::OK);
+    let expanded = resp.json();
+    let neighbours: Vec<String> = expanded["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["entities"].as_array().unwrap().iter())
+        .map(|e| short(e["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(neighbours, ["a-own"], "{expanded}");
+    app.get(&format!("/api/2/profiles/{r}/expand"))
+        .auth(&dave)
+        .send()
+        .await
+        .expect(StatusCode::NOT_FOUND);
     // Still no list among the profiles.
     assert!(
         sets["results"]

@@ -454,3 +454,64 @@ pub async fn similar(
     }
     .into_json())
 }
+
+/// `GET /profiles/{id}/expand`: the neighbourhood of every member the caller can read
+/// (see [`crate::services::neighbours::expand`]), joined by property; links between the
+/// members themselves are left out, as are repeats.
+pub async fn expand(
+    state: &AppState,
+    actor: &Actor,
+    profile_id: &str,
+    params: &Params,
+) -> ApiResult<Value> {
+    let set = readable_profile(state, actor, profile_id).await?;
+    let members: Vec<Member> = all_items(state, set.id)
+        .await?
+        .into_iter()
+        .filter(|i| i.judgement == Judgement::Positive && actor.can_read(i.collection_id))
+        .map(|i| (i.collection_id, i.entity_id))
+        .collect();
+    if members.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    let member_ids: BTreeSet<&str> = members.iter().map(|(_, e)| e.as_str()).collect();
+    // Property → (count, entities, their ids).
+    let mut groups: std::collections::BTreeMap<String, (u64, Vec<Value>, BTreeSet<String>)> =
+        std::collections::BTreeMap::new();
+    for (collection_id, entity_id) in &members {
+        let collection = state.store.collection(*collection_id).await?;
+        let found =
+            match crate::services::neighbours::expand(state, actor, &collection, entity_id, params)
+                .await
+            {
+                Ok(found) => found,
+                // A member deleted since it was judged has no neighbours.
+                Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => continue,
+                Err(e) => return Err(e),
+            };
+        for group in found["results"].as_array().into_iter().flatten() {
+            let Some(property) = group["property"].as_str() else {
+                continue;
+            };
+            let entry = groups.entry(property.to_string()).or_default();
+            for entity in group["entities"].as_array().into_iter().flatten() {
+                let Some(id) = entity["id"].as_str() else {
+                    continue;
+                };
+                if member_ids.contains(id) || !entry.2.insert(id.to_string()) {
+                    continue;
+                }
+                entry.0 += 1;
+                entry.1.push(entity.clone());
+            }
+        }
+    }
+    let results: Vec<Value> = groups
+        .into_iter()
+        .filter(|(_, (count, _, _))| *count > 0)
+        .map(|(property, (count, entities, _))| {
+            json!({"property": property, "count": count, "entities": entities})
+        })
+        .collect();
+    Ok(json!({"status": "ok", "total": results.len(), "results": results}))
+}

@@ -32,7 +32,7 @@ mod runner;
 
 pub use api::{match_entity, trigger};
 pub use candidates::Route;
-pub use decisions::{decide, profile, profile_item_judged, similar};
+pub use decisions::{decide, expand, profile, profile_item_judged, similar};
 pub use matching::{countries, match_example};
 pub use results::{export_xlsx, list};
 pub use runner::{
