@@ -91,6 +91,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/2/profiles/_pairwise", post(xref::pairwise))
         .route("/api/2/profiles/{id}", get(xref::profile))
         .route("/api/2/profiles/{id}/similar", get(xref::similar))
+        .route("/api/2/profiles/{id}/expand", get(xref::expand))
         .route("/api/2/match", post(xref::match_entity))
         .route(
             "/api/2/collections/{id}/_stream",
