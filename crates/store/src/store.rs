@@ -333,6 +333,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Whether another live export or a document holds this content hash, so that purging
     /// one export must keep the blob.
     async fn export_content_shared(&self, hash: &str, except_id: i64) -> Result<bool>;
+    /// A collection's pending exports: how many wait for a worker and how many a worker
+    /// holds (its lease running), for the collection's status.
+    async fn export_counts(&self, collection_id: i64) -> Result<(u64, u64)>;
 
     // --- jobs -----------------------------------------------------------------------------
 

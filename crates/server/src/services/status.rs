@@ -18,12 +18,34 @@ use crate::state::AppState;
 pub async fn collection_status(state: &AppState, collection_id: i64) -> ApiResult<Value> {
     let counts = state.store.job_counts(Some(collection_id)).await?;
     let mut status = aleph_status(&counts);
+    // Exports are not jobs (a search export has no collection), but a collection's
+    // cross-reference export shows as Aleph's `exportxref` stage while it is pending.
+    let (waiting, held) = state.store.export_counts(collection_id).await?;
+    if waiting + held > 0 {
+        add_stage(&mut status, "exportxref", waiting, held);
+    }
     // Cross-referencing runs in batches of one job: its own progress says how far it is.
     let xref = crate::services::xref::progress(&state.store, collection_id).await?;
     if !xref.is_null() {
         status["xref"] = xref;
     }
     Ok(status)
+}
+
+/// Add a stage with unfinished work to an [`aleph_status`] object and its totals.
+fn add_stage(status: &mut Value, stage: &str, pending: u64, running: u64) {
+    for (key, n) in [("pending", pending), ("running", running)] {
+        status[key] = json!(status[key].as_u64().unwrap_or(0) + n);
+    }
+    if let Some(stages) = status["stages"].as_array_mut() {
+        stages.push(json!({
+            "job_id": "",
+            "stage": stage,
+            "pending": pending,
+            "running": running,
+            "finished": 0,
+        }));
+    }
 }
 
 pub fn aleph_status(counts: &[StageCounts]) -> Value {

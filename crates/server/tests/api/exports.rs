@@ -401,7 +401,40 @@ async fn an_xref_export_is_a_workbook_of_the_matches() {
     let queued = queued.json();
     assert_eq!(queued["operation"], "exportxref");
     assert_eq!(queued["collection_id"], leak.to_string());
+    // While it waits, the collection's status shows Aleph's `exportxref` stage.
+    let status = app
+        .get(&format!("/api/2/collections/{leak}/status"))
+        .auth(&alice)
+        .send()
+        .await
+        .expect(StatusCode::OK)
+        .json();
+    let stage = status["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["stage"] == "exportxref")
+        .unwrap_or_else(|| panic!("{status}"));
+    assert_eq!(
+        (stage["pending"].as_u64(), stage["running"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert!(status["pending"].as_u64().unwrap() >= 1);
     assert_eq!(work(&app).await, 1);
+    let status = app
+        .get(&format!("/api/2/collections/{leak}/status"))
+        .auth(&alice)
+        .send()
+        .await
+        .json();
+    assert!(
+        !status["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["stage"] == "exportxref"),
+        "{status}"
+    );
 
     let export = &my_exports(&app, &alice).await["results"][0];
     assert_eq!(export["status"], "successful", "{export}");

@@ -286,3 +286,27 @@ pub(super) async fn content_shared<C: GenericClient>(
         None => false,
     })
 }
+
+pub(super) async fn counts<C: GenericClient>(
+    c: &C,
+    collection_id: i64,
+    now: Timestamp,
+) -> Result<(u64, u64)> {
+    let rows = query(
+        c,
+        "SELECT COUNT(*) FILTER (WHERE lease_expires_at IS NULL OR lease_expires_at < $2),
+                COUNT(*) FILTER (WHERE lease_expires_at >= $2)
+         FROM exports
+         WHERE collection_id = $1 AND status = 'pending' AND NOT deleted",
+        &[&collection_id, &now],
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok((0, 0));
+    };
+    let (waiting, held): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+    Ok((
+        u64::try_from(waiting).unwrap_or(0),
+        u64::try_from(held).unwrap_or(0),
+    ))
+}

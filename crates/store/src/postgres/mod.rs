@@ -729,6 +729,10 @@ impl Store for PgStore {
         exports::content_shared(&self.client().await?, hash, except_id).await
     }
 
+    async fn export_counts(&self, collection_id: i64) -> Result<(u64, u64)> {
+        exports::counts(&self.client().await?, collection_id, now()).await
+    }
+
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {
         if jobs.is_empty() {
             return Ok(Vec::new());

@@ -255,3 +255,20 @@ pub(super) fn content_shared(conn: &Connection, hash: &str, except_id: i64) -> R
         .query_row(params![hash, except_id], |r| r.get(0))?;
     Ok(shared)
 }
+
+pub(super) fn counts(conn: &Connection, collection_id: i64, now: Timestamp) -> Result<(u64, u64)> {
+    let (waiting, held): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(lease_expires_at IS NULL OR lease_expires_at < ?2), 0),
+                    COALESCE(SUM(lease_expires_at >= ?2), 0)
+             FROM exports
+             WHERE collection_id = ?1 AND status = 'pending' AND deleted = 0",
+        )?
+        .query_row(params![collection_id, to_micros(now)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok((
+        u64::try_from(waiting).unwrap_or(0),
+        u64::try_from(held).unwrap_or(0),
+    ))
+}

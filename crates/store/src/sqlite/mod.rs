@@ -751,6 +751,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn export_counts(&self, collection_id: i64) -> Result<(u64, u64)> {
+        self.read(move |c| exports::counts(c, collection_id, now()))
+            .await
+    }
+
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>> {
         if jobs.is_empty() {
             return Ok(Vec::new());

@@ -58,6 +58,7 @@ pub async fn exports_are_listed_per_creator_newest_first<H: Harness>() {
         .await
         .unwrap();
     assert_eq!(e2.collection_id, Some(c));
+    assert_eq!(store.export_counts(c).await.unwrap(), (1, 0));
     store
         .create_export(new_export(bob.id, None, "bobs"))
         .await
@@ -96,6 +97,10 @@ pub async fn exports_are_listed_per_creator_newest_first<H: Harness>() {
         StoreError::Invalid(_)
     ));
 
+    // Taken by a worker, it counts as running.
+    store.claim_exports("w", 5, LEASE).await.unwrap();
+    assert_eq!(store.export_counts(c).await.unwrap(), (0, 1));
+
     // A deleted collection leaves its export in place, without the collection.
     store.delete_collection(c, DeleteMode::Hard).await.unwrap();
     assert_eq!(store.export(e2.id).await.unwrap().collection_id, None);
@@ -113,6 +118,7 @@ pub async fn exports_are_claimed_once_and_finished_by_their_holder<H: Harness>()
         .await
         .unwrap();
 
+    assert_eq!(store.export_counts(9999).await.unwrap(), (0, 0));
     let taken = store.claim_exports("w1", 1, LEASE).await.unwrap();
     assert_eq!(taken.len(), 1);
     assert_eq!((taken[0].id, taken[0].attempts), (e1.id, 1));
