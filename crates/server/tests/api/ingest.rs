@@ -256,3 +256,80 @@ async fn an_upload_over_the_limit_is_413() {
     let small = upload_file(&app, &app.admin, cid, &meta, "big.txt", b"fits").await;
     small.expect(StatusCode::CREATED);
 }
+
+/// Index one document's jobs through the index stage, as the server's worker does.
+async fn index_stage(app: &TestApp, cid: i64, id: &str) {
+    let job = store::NewJob::new(cid, store::Stage::INDEX).entity(id);
+    app.state.store.enqueue(&[job]).await.unwrap();
+    let jobs = app
+        .state
+        .store
+        .claim(
+            "test",
+            &[store::Stage::INDEX.as_str()],
+            10,
+            std::time::Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let outcomes = server::services::pipeline::run_index(&app.state, &jobs).await;
+    assert!(
+        matches!(outcomes[..], [store::JobOutcome::Succeeded { .. }]),
+        "{outcomes:?}"
+    );
+}
+
+#[tokio::test]
+async fn indexing_a_shorter_version_drops_the_pages_it_no_longer_has() {
+    let app = TestApp::new().await;
+    let cid = app.collection(&app.admin, "pages").await;
+    let doc = "doc-pages";
+    let origin = server::services::pipeline::ingest_origin(doc);
+    let pages = |n: usize| -> Vec<ftm::Entity> {
+        let mut out = vec![ftm::Entity::with_id("Pages", doc).unwrap()];
+        for i in 1..=n {
+            let mut page = ftm::Entity::with_id("Page", format!("{doc}-p{i}")).unwrap();
+            page.add_cleaned("document", doc).unwrap();
+            page.add_cleaned("index", i.to_string()).unwrap();
+            page.add("bodyText", &format!("okapi page {i}")).unwrap();
+            out.push(page);
+        }
+        out
+    };
+    let indexed = |app: &TestApp| {
+        let query =
+            index::SearchQuery::from_params(&[("filter:origin".to_string(), origin.clone())])
+                .unwrap();
+        let index = app.state.index.clone();
+        async move {
+            let mut ids = index
+                .stream_ids(&index::ReadScope::collections([cid]), &query)
+                .await
+                .unwrap()
+                .collect_all()
+                .await
+                .unwrap();
+            ids.sort();
+            ids
+        }
+    };
+    app.state
+        .store
+        .replace_origin(cid, &origin, &pages(3))
+        .await
+        .unwrap();
+    index_stage(&app, cid, doc).await;
+    assert_eq!(
+        indexed(&app).await,
+        ["doc-pages", "doc-pages-p1", "doc-pages-p2", "doc-pages-p3"]
+    );
+    // The file was replaced by a one-page version and processed again.
+    app.state
+        .store
+        .replace_origin(cid, &origin, &pages(1))
+        .await
+        .unwrap();
+    index_stage(&app, cid, doc).await;
+    assert_eq!(indexed(&app).await, ["doc-pages", "doc-pages-p1"]);
+}
