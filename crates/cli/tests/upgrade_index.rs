@@ -70,6 +70,14 @@ async fn upgrade_rebuilds_an_old_opensearch_layout_behind_the_alias() {
         .unwrap();
     assert!(old.status().is_success(), "{}", old.text().await.unwrap());
 
+    let check = run(&["upgrade", "--check"], &data, &index);
+    assert_eq!(check.status.code(), Some(1), "{}", describe(&check));
+    assert!(
+        stdout(&check).contains("older layout"),
+        "{}",
+        describe(&check)
+    );
+
     let upgraded = run(&["upgrade"], &data, &index);
     assert!(upgraded.status.success(), "{}", describe(&upgraded));
     assert!(

@@ -73,17 +73,53 @@ pub async fn upgrade(uri: &str, store: &Arc<dyn Store>) -> anyhow::Result<IndexU
 
 /// Whether the alias exists, asked without creating anything (connecting creates it).
 async fn alias_exists(uri: &str, options: &OpenSearchOptions) -> anyhow::Result<bool> {
+    Ok(!matches!(layout(uri, options).await?, Layout::Missing))
+}
+
+/// The state of an OpenSearch index as `aleph upgrade --check` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// No alias yet: the first start creates it.
+    Missing,
+    Current,
+    /// These indices behind the alias have an older layout and would be rebuilt.
+    Older(Vec<String>),
+}
+
+/// Look at the alias and its indices' layout without changing anything.
+pub async fn layout(uri: &str, options: &OpenSearchOptions) -> anyhow::Result<Layout> {
     let (base, name) = index::opensearch::split_uri(uri);
     let name = name.unwrap_or_else(|| options.index.clone());
-    let status = reqwest::Client::new()
-        .get(format!("{base}/_alias/{name}"))
+    let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
-        .send()
-        .await?
-        .status();
+        .build()?;
+    let response = http.get(format!("{base}/_alias/{name}")).send().await?;
+    let status = response.status();
+    if status == reqwest::StatusCode::NOT_FOUND {
+        return Ok(Layout::Missing);
+    }
     anyhow::ensure!(
-        status.is_success() || status == reqwest::StatusCode::NOT_FOUND,
+        status.is_success(),
         "OpenSearch at {base} answered {status} when asked for the alias {name}"
     );
-    Ok(status.is_success())
+    let indices: serde_json::Value = response.json().await?;
+    let mut older = Vec::new();
+    for index in indices.as_object().map(|o| o.keys()).into_iter().flatten() {
+        let mapping: serde_json::Value = http
+            .get(format!("{base}/{index}/_mapping"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let version = mapping[index]["mappings"]["_meta"]["aleph_layout"].as_u64();
+        if version != Some(index::opensearch::LAYOUT_VERSION) {
+            older.push(index.clone());
+        }
+    }
+    Ok(if older.is_empty() {
+        Layout::Current
+    } else {
+        Layout::Older(older)
+    })
 }

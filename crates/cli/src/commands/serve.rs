@@ -166,14 +166,21 @@ pub struct UpgradeArgs {
 pub async fn upgrade(args: UpgradeArgs) -> anyhow::Result<ExitCode> {
     let settings = server::Settings::from_env(Some(args.data.data_dir.clone()))?;
     if args.check {
-        return check_upgrade(&settings.database_uri).await;
+        let database = check_upgrade(&settings.database_uri).await?;
+        let index = check_index(&settings).await?;
+        return Ok(if database && index {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
     let Some(store) = store::open_unmigrated(&settings.database_uri).await? else {
-        store::open(&settings.database_uri).await?;
+        let store = store::open(&settings.database_uri).await?;
         println!(
             "created a new database at schema version {}",
             store::LATEST_VERSION
         );
+        upgrade_index(&settings, &store).await?;
         return Ok(ExitCode::SUCCESS);
     };
     let done = store.migrate().await?;
@@ -214,19 +221,50 @@ async fn upgrade_index(
     Ok(())
 }
 
-async fn check_upgrade(uri: &str) -> anyhow::Result<ExitCode> {
+/// What an OpenSearch index upgrade would do; whether the index is up to date.
+async fn check_index(settings: &server::Settings) -> anyhow::Result<bool> {
+    let Some(uri) = settings
+        .index_path
+        .to_str()
+        .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
+    else {
+        return Ok(true);
+    };
+    let options = index::OpenSearchOptions::default();
+    Ok(match super::index_upgrade::layout(uri, &options).await? {
+        super::index_upgrade::Layout::Current => {
+            println!("OpenSearch index layout is up to date");
+            true
+        }
+        super::index_upgrade::Layout::Missing => {
+            println!("no OpenSearch index at {uri} yet: `aleph upgrade` creates it");
+            false
+        }
+        super::index_upgrade::Layout::Older(indices) => {
+            println!(
+                "OpenSearch index {} has an older layout: `aleph upgrade` rebuilds it \
+                     from the store behind the alias",
+                indices.join(", ")
+            );
+            false
+        }
+    })
+}
+
+/// What a database upgrade would do; whether the schema is up to date.
+async fn check_upgrade(uri: &str) -> anyhow::Result<bool> {
     let Some(store) = store::open_unmigrated(uri).await? else {
         println!("no database at {uri} yet: every migration runs on first start");
         for m in store::pending(0)? {
             println!("  {:>3}  {}", m.version, m.name);
         }
-        return Ok(ExitCode::from(1));
+        return Ok(false);
     };
     let current = store.schema_version().await?;
     let pending = store::pending(current)?;
     if pending.is_empty() {
         println!("database schema is up to date (version {current})");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(true);
     }
     println!(
         "database schema is at version {current}; `aleph upgrade` (or the next start) would run:"
@@ -234,5 +272,5 @@ async fn check_upgrade(uri: &str) -> anyhow::Result<ExitCode> {
     for m in &pending {
         println!("  {:>3}  {}", m.version, m.name);
     }
-    Ok(ExitCode::from(1))
+    Ok(false)
 }
