@@ -170,6 +170,14 @@ impl From<tokio_postgres::Error> for StoreError {
                 };
             }
             let class = &code.code()[..2];
+            if class == "22" {
+                // A data exception: a value PostgreSQL cannot hold (a NUL character in
+                // text, a number out of range) came with the request; SQLite takes it.
+                return StoreError::Invalid(format!(
+                    "the database cannot store a value: {}",
+                    db.message()
+                ));
+            }
             let transient = matches!(class, "08" | "53" | "57")
                 || *code == SqlState::T_R_SERIALIZATION_FAILURE
                 || *code == SqlState::T_R_DEADLOCK_DETECTED;
