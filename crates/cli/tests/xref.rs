@@ -142,3 +142,59 @@ fn screens_a_collection_against_a_watchlist() {
     let failed = aleph(&data, &["xref", "nope"]);
     assert!(!failed.status.success());
 }
+
+#[test]
+fn the_index_route_prints_the_same_matches_as_the_memory_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    load(
+        &data,
+        "leak",
+        &[
+            serde_json::json!({"id": "l1", "schema": "Person", "properties": {
+                "name": ["Vladimir Putin"], "birthDate": ["1952-10-07"]}}),
+            serde_json::json!({"id": "l2", "schema": "Company", "properties": {
+                "name": ["Acme Trading Ltd"], "registrationNumber": ["HE-12345"]}}),
+            serde_json::json!({"id": "l3", "schema": "Person", "properties": {
+                "name": ["Jane Roe"]}}),
+        ],
+    );
+    load(
+        &data,
+        "watchlist",
+        &[
+            serde_json::json!({"id": "w1", "schema": "Person", "properties": {
+                "name": ["PUTIN, Vladimir Vladimirovich"], "birthDate": ["1952-10-07"]}}),
+            serde_json::json!({"id": "w2", "schema": "Company", "properties": {
+                "name": ["Zenith Holdings"], "registrationNumber": ["HE-12345"]}}),
+            serde_json::json!({"id": "w3", "schema": "Person", "properties": {
+                "name": ["Roe, Jane"]}}),
+        ],
+    );
+    let run = |route: &str| {
+        let (out, err) = ok(aleph(
+            &data,
+            &[
+                "xref",
+                "leak",
+                "--against",
+                "watchlist",
+                "--full",
+                "--route",
+                route,
+                "--threshold",
+                "0.3",
+                "--format",
+                "csv",
+            ],
+        ));
+        assert!(err.contains(&format!("{route} route")), "{err}");
+        out
+    };
+    let memory = run("memory");
+    let index = run("index");
+    // Putin and Roe at least; the shared registration number may add the company.
+    assert!(memory.lines().count() >= 3, "{memory}");
+    assert_eq!(index, memory);
+}
