@@ -181,3 +181,87 @@ fn a_load_killed_midway_leaves_a_consistent_store_that_reindex_and_a_rerun_compl
     assert_eq!(store_count(&data, "big"), total as u64);
     assert_eq!(index_count(&data), total as u64);
 }
+
+#[test]
+fn a_rerun_after_a_kill_resumes_from_the_last_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let total = 60_000usize;
+    let file = write_entities(tmp.path(), total);
+    // One entity with the context an OpenSanctions file carries, which must survive.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(
+        &serde_json::json!({
+            "id": "os-1", "schema": "Person", "referents": ["ofac-1", "eu-2"],
+            "datasets": ["us_ofac_sdn", "eu_fsf"], "properties": {"name": ["Sanctioned One"]},
+        })
+        .to_string(),
+    );
+    text.push('\n');
+    std::fs::write(&file, text).unwrap();
+    let checkpoint = data.join("checkpoints").join("load-1.json");
+
+    let mut child = Command::new(BIN)
+        .args(["load-entities", "-f", "resumed", "--batch", "500"])
+        .args(["--commit-every", "2000"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(&data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline && !checkpoint.exists() {
+        std::thread::sleep(Duration::from_millis(20));
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&checkpoint).expect("a checkpoint was written"))
+            .unwrap();
+    let done_before = saved["loaded"].as_u64().unwrap();
+    assert!(done_before > 0 && done_before < total as u64, "{saved}");
+
+    let out = aleph(
+        &data,
+        &["load-entities", "-f", "resumed", file.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stdout = ok(out);
+    assert!(
+        stderr.contains(&format!("({done_before} entities loaded before)")),
+        "{stderr}"
+    );
+    assert!(
+        stdout.starts_with(&format!("{} entities loaded", total + 1)),
+        "{stdout}"
+    );
+    assert!(!checkpoint.exists(), "a finished load leaves no checkpoint");
+    assert_eq!(store_count(&data, "resumed"), total as u64 + 1);
+    assert_eq!(index_count(&data), total as u64 + 1);
+
+    // Referents and datasets are kept in the store, and the entity is searchable.
+    let found = ok(aleph(&data, &["search", "Sanctioned", "--limit", "5"]));
+    assert!(found.starts_with("1 results"), "{found}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let stored = runtime.block_on(async {
+        let store = store::open(data.join("aleph.db").to_str().unwrap())
+            .await
+            .unwrap();
+        let c = store.collection_by_foreign_id("resumed").await.unwrap();
+        let ids = store.origin_entity_ids(c.id, "load").await.unwrap();
+        let id = ids.into_iter().find(|i| i.starts_with("os-1.")).unwrap();
+        store.entity(c.id, &id).await.unwrap().unwrap()
+    });
+    let mut referents = stored.entity.referents.clone();
+    referents.sort();
+    assert_eq!(referents, ["eu-2", "ofac-1"]);
+    let mut datasets = stored.entity.datasets.clone();
+    datasets.sort();
+    assert_eq!(datasets, ["eu_fsf", "us_ofac_sdn"]);
+}

@@ -73,6 +73,9 @@ pub enum IndexMode {
     /// This process only searches it; another process (the server) writes. Workers and
     /// command-line tools run like this next to a running server.
     ReadOnly,
+    /// A bulk load writes the index with this much writer memory (bytes) instead of the
+    /// server's default: less memory, more and smaller segments.
+    BulkWriter(usize),
 }
 
 /// Open the store, the index and the archive that the settings name.
@@ -125,6 +128,13 @@ fn open_tantivy(settings: &Settings, mode: IndexMode) -> anyhow::Result<TantivyI
     std::fs::create_dir_all(&settings.index_path)?;
     let opened = match mode {
         IndexMode::Writer => TantivyIndex::open(&settings.index_path, TantivyOptions::default()),
+        IndexMode::BulkWriter(heap) => TantivyIndex::open(
+            &settings.index_path,
+            TantivyOptions {
+                writer_heap_bytes: heap,
+                ..TantivyOptions::default()
+            },
+        ),
         IndexMode::ReadOnly => {
             // Make sure an index exists before opening it for reading.
             if !settings.index_path.join("meta.json").exists() {

@@ -6,16 +6,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use ftm::jsonl::{EntityReader, LineError};
 use index::{ReadScope, SearchQuery};
-use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
-use server::services::entities::{self as write, WriteOptions};
 use server::services::reindex;
 use store::{Collection, NewCollection, StoreError};
 
+mod load;
+
 use super::serve::DataArgs;
-use crate::io::open_input;
 
 #[derive(Args)]
 pub struct LoadArgs {
@@ -33,6 +30,10 @@ pub struct LoadArgs {
     /// Entities written per transaction.
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
+    /// Entities between index commits; each commit saves a checkpoint that a rerun of the
+    /// same file after a crash resumes from.
+    #[arg(long, default_value_t = 200_000)]
+    pub commit_every: u64,
     #[command(flatten)]
     pub data: DataArgs,
 }
@@ -54,84 +55,7 @@ async fn ensure_collection(
 }
 
 pub async fn load_entities(args: LoadArgs) -> anyhow::Result<ExitCode> {
-    let state = args.data.open().await?;
-    let collection = ensure_collection(&state, &args.foreign_id, args.label.as_deref()).await?;
-    let opts = WriteOptions {
-        origin: "load",
-        clean: !args.cleaned,
-        safe: false,
-        sign_references: true,
-    };
-    let mut reader = EntityReader::new(open_input(&args.file)?, true);
-    let progress = ProgressBar::new_spinner();
-    progress.set_style(
-        ProgressStyle::with_template("{spinner} {pos} entities loaded ({per_sec}) {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    let mut bad = 0u64;
-    let mut loaded = 0u64;
-    let batch_size = args.batch.max(1);
-    loop {
-        let mut lines: Vec<(u64, Vec<u8>)> = Vec::with_capacity(batch_size);
-        while lines.len() < batch_size {
-            match reader.next_line().context("reading input")? {
-                Some((n, bytes)) => lines.push((n, bytes.to_vec())),
-                None => break,
-            }
-        }
-        if lines.is_empty() {
-            break;
-        }
-        // Parsing and cleaning run on every core; the store write is one transaction.
-        let parsed: Vec<Result<ftm::Entity, String>> = lines
-            .par_iter()
-            .map(|(n, bytes)| {
-                let value: serde_json::Value = serde_json::from_slice(bytes)
-                    .map_err(|source| LineError::Json { line: *n, source }.to_string())?;
-                write::prepare(&collection, value, &opts, *n as usize)
-                    .map_err(|e| format!("line {n}: {}", e.message))
-            })
-            .collect();
-        let mut entities = Vec::with_capacity(parsed.len());
-        for item in parsed {
-            match item {
-                Ok(e) => entities.push(e),
-                Err(msg) => {
-                    bad += 1;
-                    progress.suspend(|| eprintln!("{msg}"));
-                }
-            }
-        }
-        write::write_uncommitted(
-            &state.store,
-            &state.index,
-            collection.id,
-            opts.origin,
-            &entities,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-        loaded += entities.len() as u64;
-        progress.set_position(loaded);
-    }
-    state.index.commit().await?;
-    state.store.touch_collection(collection.id).await?;
-    progress.finish_and_clear();
-    println!(
-        "{loaded} entities loaded into {} (id {}){}",
-        collection.foreign_id,
-        collection.id,
-        if bad > 0 {
-            format!(", {bad} bad lines skipped")
-        } else {
-            String::new()
-        }
-    );
-    Ok(if bad > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    load::run(args).await
 }
 
 #[derive(Args)]
