@@ -7,7 +7,11 @@
 //! keeps memory proportional to the collection being xref'ed, however large the
 //! watchlists it is matched against. Each batch's matches are saved together with the
 //! run's cursor (the last target entity handled), so a run that dies resumes at the next
-//! batch.
+//! batch. A collection too large to hold (more than [`INDEX_ROUTE_ABOVE`] entities, or
+//! when asked) takes the index route instead: it streams its own entities a page at a
+//! time and asks the search index for each one's candidates ([`candidates`]), so memory
+//! stays flat. The matcher's [`xref::METHOD`] is kept in the cursor: a run after the
+//! method changed starts over and scores every pair again.
 //!
 //! Runs are incremental: once a run has completed, the next one only matches what changed
 //! since it started (sources against every target, every source against changed
@@ -16,12 +20,16 @@
 //!
 //! Mentions go both ways: a mention in the collection is a source matched against the
 //! targets' entities, and a mention in a target is matched against the collection's
-//! entities. Two mentions are never paired (neither is a fact about anyone).
-
+//! entities. Two mentions are never paired (neither is a fact about anyone). When a run
+//! completes, the collection's writers are notified with the number of matches each can
+//! see.
+//!
+//! Decisions are profile entity sets, as in Aleph ([`decisions`]).
+//!
 //! The module is split by job: [`runner`] (runs, checkpoints, incremental passes),
-//! [`matching`] (what is matched and how a pair is scored), [`results`] (listing and
-//! export), [`decisions`] (pair judgements and profiles) and [`api`] (queueing runs,
-//! query by example).
+//! [`candidates`] (the index route), [`matching`] (what is matched and how a pair is
+//! scored), [`results`] (listing and export), [`decisions`] (pair judgements and
+//! profiles) and [`api`] (queueing runs, query by example).
 
 mod api;
 mod candidates;
