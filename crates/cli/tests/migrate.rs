@@ -391,4 +391,8 @@ async fn an_embedded_instance_moves_to_postgres_opensearch_and_s3() {
     assert_eq!(created["id"], "4");
     server.stop();
     sql(&pg, &format!("DROP SCHEMA {tag} CASCADE"));
+    let _ = reqwest::Client::new()
+        .delete(format!("{}/{tag}-1", os.trim_end_matches('/')))
+        .send()
+        .await;
 }
