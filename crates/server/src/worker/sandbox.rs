@@ -138,8 +138,9 @@ impl Extractor {
         })
     }
 
-    /// Send one request and read the answer up to its final message.
-    async fn exchange(&mut self, input: &[u8]) -> Result<Answer, Broken> {
+    /// Send one request and read the answer up to its final message: the file's
+    /// extraction or its failure.
+    async fn exchange(&mut self, input: &[u8]) -> Result<Result<Extraction, IngestError>, Broken> {
         self.stdin.write_all(input).await.map_err(|_| Broken::Io)?;
         self.stdin.flush().await.map_err(|_| Broken::Io)?;
         let mut out = Extraction::default();
@@ -153,11 +154,11 @@ impl Extractor {
                 Message::Done { entity, format } => {
                     out.entity = Some(entity_from(entity)?);
                     out.format = format;
-                    return Ok(Answer::Done(out));
+                    return Ok(Ok(out));
                 }
                 Message::Error { class, message } => {
                     let class = ErrorClass::parse(&class).unwrap_or(ErrorClass::Internal);
-                    return Ok(Answer::Failed(IngestError::new(class, message)));
+                    return Ok(Err(IngestError::new(class, message)));
                 }
             }
         }
@@ -195,11 +196,6 @@ impl From<IngestError> for Broken {
     fn from(e: IngestError) -> Broken {
         Broken::Garbled(e.message)
     }
-}
-
-enum Answer {
-    Done(Extraction),
-    Failed(IngestError),
 }
 
 /// What an extractor produced for one file.
@@ -294,10 +290,7 @@ async fn subprocess(
         Ok(Ok(answer)) => {
             child.served += 1;
             pool.give_back(child);
-            match answer {
-                Answer::Done(out) => Ok(out),
-                Answer::Failed(e) => Err(e),
-            }
+            answer
         }
         Ok(Err(Broken::Garbled(message))) => {
             let _ = child.child.kill().await;
