@@ -167,3 +167,39 @@ async fn concurrent_bulk_writes_all_land() {
     assert_eq!(ids.len(), 60);
     assert!(ids.iter().all(|id| id.starts_with("t2-")));
 }
+
+#[tokio::test]
+async fn bulk_requests_are_bounded_by_bytes() {
+    let Some(url) = node() else { return };
+    // Room for about two small documents per request, and one far larger than the bound,
+    // which must go alone rather than fail or be split.
+    let options = OpenSearchOptions {
+        bulk_docs: 500,
+        bulk_bytes: 4096,
+        ..opensearch_options(unique_alias())
+    };
+    let index = OpenSearchIndex::connect(&url, options).await.unwrap();
+    let big = "word ".repeat(20_000);
+    let mut docs: Vec<_> = (0..30)
+        .map(|i| {
+            let id = format!("b{i}");
+            doc(
+                1,
+                entity("Person", &id, &[("name", &format!("Person {i}"))]),
+            )
+        })
+        .collect();
+    docs.push(doc(
+        1,
+        entity("PlainText", "big", &[("bodyText", big.as_str())]),
+    ));
+    index.index(docs).await.unwrap();
+    index.commit().await.unwrap();
+    assert_eq!(total(&index).await, 31);
+    index
+        .delete_entities((0..30).map(|i| format!("b{i}")).collect())
+        .await
+        .unwrap();
+    index.commit().await.unwrap();
+    assert_eq!(total(&index).await, 1);
+}

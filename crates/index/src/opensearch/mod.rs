@@ -48,6 +48,8 @@ pub struct OpenSearchOptions {
     pub replicas: String,
     /// Documents per `_bulk` request.
     pub bulk_docs: usize,
+    /// Bytes per `_bulk` request, at most (a single larger document goes alone).
+    pub bulk_bytes: usize,
     /// `_bulk` requests in flight at once, over all callers.
     pub bulk_concurrency: usize,
     /// How often documents rejected as overloaded are retried.
@@ -57,6 +59,12 @@ pub struct OpenSearchOptions {
     pub timeout: Duration,
 }
 
+/// One action of a `_bulk` request, serialized once (its action line and source line).
+struct BulkItem {
+    lines: String,
+    delete: bool,
+}
+
 impl Default for OpenSearchOptions {
     fn default() -> OpenSearchOptions {
         OpenSearchOptions {
@@ -64,6 +72,7 @@ impl Default for OpenSearchOptions {
             shards: 1,
             replicas: "0-1".to_string(),
             bulk_docs: 500,
+            bulk_bytes: 8 * 1024 * 1024,
             bulk_concurrency: 2,
             bulk_retries: 8,
             stream_batch: 1000,
@@ -329,9 +338,40 @@ impl OpenSearchIndex {
         Ok(())
     }
 
-    /// Sends one `_bulk` body of `lines` (action and source pairs, or lone deletes), and
-    /// again for the items rejected as overloaded, with a growing pause.
-    async fn bulk(&self, mut items: Vec<(Value, Option<Value>)>) -> Result<(), IndexError> {
+    /// Sends `items` (action and source pairs, or lone deletes) in `_bulk` requests of at
+    /// most `bulk_bytes` each (an item larger than that goes alone): a cluster refuses a
+    /// request beyond its indexing-pressure limit with 429 however often it is retried,
+    /// which a few big documents (a large table's text) reach well before `bulk_docs`.
+    async fn bulk(&self, items: Vec<(Value, Option<Value>)>) -> Result<(), IndexError> {
+        let limit = self.inner.options.bulk_bytes.max(1);
+        let mut request: Vec<BulkItem> = Vec::new();
+        let mut bytes = 0;
+        for (action, source) in items {
+            let mut lines = action.to_string();
+            lines.push('\n');
+            if let Some(source) = &source {
+                lines.push_str(&source.to_string());
+                lines.push('\n');
+            }
+            if !request.is_empty() && bytes + lines.len() > limit {
+                self.bulk_request(std::mem::take(&mut request)).await?;
+                bytes = 0;
+            }
+            bytes += lines.len();
+            request.push(BulkItem {
+                lines,
+                delete: source.is_none(),
+            });
+        }
+        if request.is_empty() {
+            return Ok(());
+        }
+        self.bulk_request(request).await
+    }
+
+    /// Sends one `_bulk` request, and again for the items rejected as overloaded, with a
+    /// growing pause.
+    async fn bulk_request(&self, mut items: Vec<BulkItem>) -> Result<(), IndexError> {
         let _slot = self
             .inner
             .bulk_slots
@@ -341,14 +381,9 @@ impl OpenSearchIndex {
         let path = format!("/{}/_bulk", self.target());
         let mut pause = Duration::from_millis(100);
         for attempt in 0..=self.inner.options.bulk_retries {
-            let mut body = String::new();
-            for (action, source) in &items {
-                body.push_str(&action.to_string());
-                body.push('\n');
-                if let Some(source) = source {
-                    body.push_str(&source.to_string());
-                    body.push('\n');
-                }
+            let mut body = String::with_capacity(items.iter().map(|i| i.lines.len()).sum());
+            for item in &items {
+                body.push_str(&item.lines);
             }
             let r = self.client().ndjson(&path, body).await?;
             let last = attempt == self.inner.options.bulk_retries;
@@ -371,7 +406,7 @@ impl OpenSearchIndex {
                     .unwrap_or(Value::Null);
                 let status = outcome["status"].as_u64().unwrap_or(0);
                 // Deleting what is not there is not an error.
-                if (200..300).contains(&status) || (status == 404 && item.1.is_none()) {
+                if (200..300).contains(&status) || (status == 404 && item.delete) {
                     continue;
                 }
                 if status == 429 && !last {
