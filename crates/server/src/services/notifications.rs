@@ -78,7 +78,9 @@ impl Event {
             Event::ProcessingFinished => {
                 "Processing of {{collection}} finished: {{processed}} files, {{failed}} failed"
             }
-            Event::XrefFinished => "Cross-referencing of {{collection}} finished",
+            Event::XrefFinished => {
+                "Cross-referencing of {{collection}} finished: {{matches}} matches you can see"
+            }
             Event::GrantCollection => "{{actor}} gave {{role}} access to {{collection}}",
             Event::CompleteExport => "{{export}} is ready for download",
         }

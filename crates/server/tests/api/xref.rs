@@ -808,6 +808,9 @@ async fn writers_are_told_when_a_run_finishes() {
             // the sanctions list, and nobody but Bob can read his secret one.
             let theirs = listing(app, user, w.leak, "limit=0").await["total"].clone();
             assert_eq!(n["params"]["matches"], theirs, "{}: {n}", user.email);
+            // The message shows that count.
+            let template = n["event"]["template"].as_str().unwrap_or_default();
+            assert!(template.contains("{{matches}}"), "{n}");
         }
     }
     assert!(shown > 0);
