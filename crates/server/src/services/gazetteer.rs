@@ -42,6 +42,8 @@ struct Inner {
 pub struct Gazetteer {
     current: RwLock<Arc<KnownNames>>,
     inner: Mutex<Inner>,
+    /// Told when a build ends, for the callers that wait for the first one.
+    built: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Gazetteer {
@@ -51,31 +53,57 @@ impl std::fmt::Debug for Gazetteer {
 }
 
 impl Gazetteer {
-    /// The list to analyse with now. The first call builds it (so the first documents are
-    /// linked too); later calls start a background rebuild when one is due and the
-    /// instance's entities changed, and return the current list meanwhile.
+    /// The list to analyse with now. The first call builds it, and calls made while that
+    /// first build runs wait for it (so the first documents are linked too, not only the
+    /// one that happened to start the build); later calls start a background rebuild when
+    /// one is due and the instance's entities changed, and return the current list
+    /// meanwhile.
     pub async fn current(self: &Arc<Self>, state: &AppState) -> Arc<KnownNames> {
-        let first = {
+        enum Step {
+            BuildNow,
+            BuildInBackground,
+            WaitForFirst,
+            UseCurrent,
+        }
+        let step = {
             let mut inner = lock(&self.inner);
             let due = inner
                 .checked
                 .is_none_or(|at| at.elapsed() >= inner.interval.max(MIN_INTERVAL));
-            if inner.building || !due {
-                None
+            if inner.building {
+                if inner.built.is_none() {
+                    Step::WaitForFirst
+                } else {
+                    Step::UseCurrent
+                }
+            } else if !due {
+                Step::UseCurrent
             } else {
                 inner.building = true;
                 inner.checked = Some(Instant::now());
-                Some(inner.built.is_none())
+                if inner.built.is_none() {
+                    Step::BuildNow
+                } else {
+                    Step::BuildInBackground
+                }
             }
         };
-        match first {
-            Some(true) => self.refresh(state).await,
-            Some(false) => {
+        match step {
+            Step::BuildNow => self.refresh(state).await,
+            Step::BuildInBackground => {
                 let this = self.clone();
                 let state = state.clone();
                 tokio::spawn(async move { this.refresh(&state).await });
             }
-            None => {}
+            Step::WaitForFirst => loop {
+                // Created before the check, so a build ending in between still wakes it.
+                let ended = self.built.notified();
+                if !lock(&self.inner).building {
+                    break;
+                }
+                ended.await;
+            },
+            Step::UseCurrent => {}
         }
         self.snapshot()
     }
@@ -98,8 +126,6 @@ impl Gazetteer {
             Ok(Some((fingerprint, known)))
         }
         .await;
-        let mut inner = lock(&self.inner);
-        inner.building = false;
         match result {
             Ok(Some((fingerprint, known))) => {
                 tracing::info!(
@@ -107,18 +133,24 @@ impl Gazetteer {
                     took_ms = started.elapsed().as_millis() as u64,
                     "known-entity gazetteer rebuilt"
                 );
-                inner.built = Some(fingerprint);
-                inner.interval = started.elapsed() * 10;
-                drop(inner);
+                // The list first, then the state: whoever sees the build ended sees it.
                 match self.current.write() {
                     Ok(mut g) => *g = Arc::new(known),
                     Err(poisoned) => *poisoned.into_inner() = Arc::new(known),
                 }
+                let mut inner = lock(&self.inner);
+                inner.built = Some(fingerprint);
+                inner.interval = started.elapsed() * 10;
+                inner.building = false;
             }
-            Ok(None) => {}
+            Ok(None) => lock(&self.inner).building = false,
             // Analysis goes on with the previous list; the next check tries again.
-            Err(e) => tracing::warn!(error = %e, "known-entity gazetteer not rebuilt"),
+            Err(e) => {
+                tracing::warn!(error = %e, "known-entity gazetteer not rebuilt");
+                lock(&self.inner).building = false;
+            }
         }
+        self.built.notify_waiters();
     }
 }
 
