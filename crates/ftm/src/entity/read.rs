@@ -5,6 +5,7 @@
 //! skips building (and hashing into) a map for the entity and one for its properties,
 //! which was a fifth of the cost of `aleph ftm validate`.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -109,6 +110,9 @@ impl<'de> Visitor<'de> for EntityVisitor {
     }
 }
 
+/// Properties looked up by scanning before a map of positions is built.
+const SCAN_LIMIT: usize = 32;
+
 /// The `properties` object as (name, values) pairs in order; anything but an object
 /// is read and dropped.
 struct PropertiesSeed;
@@ -135,11 +139,32 @@ impl<'de> Visitor<'de> for PropertiesVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut props: Vec<(String, Value)> = Vec::new();
+        // A repeated name replaces the earlier values, as in a map. Entities have a few
+        // properties, found by a scan; past [`SCAN_LIMIT`] a map of positions keeps a
+        // line with very many names linear.
+        let mut positions: Option<HashMap<String, usize>> = None;
         while let Some((name, values)) = map.next_entry::<String, Value>()? {
-            // A repeated name replaces the earlier values, as in a map.
-            match props.iter_mut().find(|(n, _)| *n == name) {
-                Some(slot) => slot.1 = values,
-                None => props.push((name, values)),
+            let found = match &positions {
+                Some(positions) => positions.get(&name).copied(),
+                None => props.iter().position(|(n, _)| *n == name),
+            };
+            match found {
+                Some(at) => props[at].1 = values,
+                None => {
+                    if let Some(positions) = &mut positions {
+                        positions.insert(name.clone(), props.len());
+                    }
+                    props.push((name, values));
+                    if positions.is_none() && props.len() > SCAN_LIMIT {
+                        positions = Some(
+                            props
+                                .iter()
+                                .enumerate()
+                                .map(|(i, (n, _))| (n.clone(), i))
+                                .collect(),
+                        );
+                    }
+                }
             }
         }
         Ok(Some(props))

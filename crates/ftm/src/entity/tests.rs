@@ -232,3 +232,18 @@ fn reading_bytes_says_what_was_wrong() {
     .unwrap();
     assert_eq!(entity.get("name"), ["B"]);
 }
+
+#[test]
+fn a_line_with_very_many_properties_keeps_the_last_of_each() {
+    // Past the scan limit names are found through a map: still the last value wins.
+    let mut props: Vec<String> = (0..100).map(|i| format!(r#""p{i}":["v{i}"]"#)).collect();
+    props.push(r#""name":["first"]"#.to_string());
+    props.extend((100..200).map(|i| format!(r#""p{i}":["v{i}"]"#)));
+    props.push(r#""name":["last"]"#.to_string());
+    let line = format!(
+        r#"{{"id":"a","schema":"Person","properties":{{{}}}}}"#,
+        props.join(",")
+    );
+    let entity = Entity::from_json_slice(line.as_bytes(), false).unwrap();
+    assert_eq!(entity.get("name"), ["last"]);
+}
