@@ -82,31 +82,11 @@ impl DateTime {
         if precision == Precision::Empty {
             return None;
         }
-        if !(0..=9999).contains(&self.year) {
-            let full = format!(
-                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-                self.year, self.month, self.day, self.hour, self.minute, self.second
-            );
-            return full.get(..precision as usize).map(str::to_owned);
-        }
-        let mut full = String::with_capacity(Precision::Second as usize);
-        let mut push = |n: u64, width: u32, sep: Option<char>| {
-            if let Some(sep) = sep {
-                full.push(sep);
-            }
-            for place in (0..width).rev() {
-                let digit = (n / 10u64.pow(place)) % 10;
-                full.push(char::from(b'0' + digit as u8));
-            }
-        };
-        push(self.year.unsigned_abs(), 4, None);
-        push(u64::from(self.month), 2, Some('-'));
-        push(u64::from(self.day), 2, Some('-'));
-        push(u64::from(self.hour), 2, Some('T'));
-        push(u64::from(self.minute), 2, Some(':'));
-        push(u64::from(self.second), 2, Some(':'));
-        full.truncate(precision as usize);
-        Some(full)
+        let full = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        );
+        Some(full[..precision as usize].to_owned())
     }
 }
 
