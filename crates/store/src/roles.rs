@@ -254,9 +254,75 @@ pub(crate) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+impl RoleQuery {
+    /// The name prefix to match, folded, when one is asked for (blank means none).
+    pub(crate) fn folded_prefix(&self) -> Option<String> {
+        self.name_prefix
+            .as_deref()
+            .map(fold_name)
+            .filter(|p| !p.is_empty())
+    }
+}
+
+/// Names are folded in Rust, not by the database, so that both backends agree on
+/// non-ASCII names (SQLite's `lower()` only knows ASCII; PostgreSQL's depends on the locale).
+fn fold_name(name: &str) -> String {
+    name.trim_start().to_lowercase()
+}
+
+/// One page of the roles whose name starts with `prefix` (already folded), from the
+/// `(id, name)` candidates in id order; returns the page's ids and the number of matches.
+pub(crate) fn prefix_page(
+    candidates: impl IntoIterator<Item = (i64, String)>,
+    prefix: &str,
+    limit: u32,
+    offset: u64,
+) -> (Vec<i64>, u64) {
+    let matching: Vec<i64> = candidates
+        .into_iter()
+        .filter(|(_, name)| fold_name(name).starts_with(prefix))
+        .map(|(id, _)| id)
+        .collect();
+    let total = matching.len() as u64;
+    let page = matching
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(limit as usize)
+        .collect();
+    (page, total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_page_folds_case_and_pages_matches() {
+        let names = [
+            (1, "Émile Zola"),
+            (2, "emma"),
+            (3, "Bob"),
+            (4, "ÉMILIE"),
+            (5, "Em"),
+        ];
+        let candidates = names.iter().map(|(id, n)| (*id, n.to_string()));
+        let q = RoleQuery {
+            name_prefix: Some(" ÉMI".into()),
+            ..RoleQuery::default()
+        };
+        let prefix = q.folded_prefix().unwrap();
+        assert_eq!(
+            prefix_page(candidates.clone(), &prefix, 10, 0),
+            (vec![1, 4], 2)
+        );
+        assert_eq!(prefix_page(candidates.clone(), &prefix, 1, 1), (vec![4], 2));
+        assert_eq!(prefix_page(candidates, "em", 10, 0), (vec![2, 5], 2));
+        let blank = RoleQuery {
+            name_prefix: Some("  ".into()),
+            ..RoleQuery::default()
+        };
+        assert_eq!(blank.folded_prefix(), None);
+    }
 
     #[test]
     fn write_implies_read() {

@@ -6,7 +6,7 @@ use tokio_postgres::types::ToSql;
 
 use super::collections::role_kind;
 use super::{is_unique_violation, query};
-use crate::roles::email_key;
+use crate::roles::{email_key, prefix_page};
 use crate::secrets::sha256_hex;
 use crate::{
     ApiKey, NewRole, Page, PasswordHash, Result, Role, RoleKind, RoleQuery, RoleRemoval,
@@ -171,6 +171,20 @@ pub(super) async fn list<C: GenericClient>(c: &C, q: &RoleQuery) -> Result<Page<
         filter.push_str(&format!(" AND id = ANY(${})", args.len()));
     }
     let mut refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| &**a as _).collect();
+    if let Some(prefix) = q.folded_prefix() {
+        let sql = format!("SELECT id, name FROM roles{filter} ORDER BY id");
+        let candidates = query(c, &sql, &refs)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<(i64, String)>>>()?;
+        let (ids, total) = prefix_page(candidates, &prefix, q.limit, q.offset);
+        let sql = format!("SELECT {COLUMNS} FROM roles WHERE id = ANY($1) ORDER BY id");
+        return Ok(Page {
+            items: roles(c, &sql, &[&ids]).await?,
+            total,
+        });
+    }
     let total: i64 = query(c, &format!("SELECT COUNT(*) FROM roles{filter}"), &refs)
         .await?
         .first()

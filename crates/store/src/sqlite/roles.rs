@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::collections::role_kind;
 use super::{ids_json, opt_time, time};
-use crate::roles::email_key;
+use crate::roles::{email_key, prefix_page};
 use crate::secrets::sha256_hex;
 use crate::time::to_micros;
 use crate::{
@@ -141,6 +141,22 @@ pub(super) fn list(conn: &Connection, q: &RoleQuery) -> Result<Page<Role>> {
             " AND id IN (SELECT value FROM json_each(?{}))",
             args.len()
         ));
+    }
+    if let Some(prefix) = q.folded_prefix() {
+        let mut stmt = conn.prepare(&format!("SELECT id, name FROM roles{filter} ORDER BY id"))?;
+        let candidates = stmt
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<(i64, String)>>>()?;
+        let (ids, total) = prefix_page(candidates, &prefix, q.limit, q.offset);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM roles WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id"
+        );
+        return Ok(Page {
+            items: query_roles(conn, &sql, &[Value::Text(ids_json(&ids))])?,
+            total,
+        });
     }
     let total: i64 = conn.query_row(
         &format!("SELECT COUNT(*) FROM roles{filter}"),

@@ -11,6 +11,7 @@ pub mod exports;
 pub mod jobs;
 pub mod mappings;
 pub mod migrations;
+pub mod purge;
 pub mod roles;
 pub mod upgrades;
 pub mod xref;
@@ -29,6 +30,7 @@ macro_rules! suite {
             collections::delete_modes_cascade_with_counts,
             roles::system_roles_exist_after_migrations,
             roles::role_crud_and_email_uniqueness,
+            roles::roles_listed_by_name_prefix,
             roles::api_keys_resolve_only_for_unblocked_users,
             roles::sessions_expire_and_end_on_block,
             roles::permissions_readable_sets_with_groups,
@@ -70,6 +72,7 @@ macro_rules! suite {
             xref::xref_decisions_profiles_and_negatives,
             audit::audit_entries_filter_page_and_prune,
             audit::oversized_audit_entries_are_cut,
+            purge::a_retired_collection_is_purged_in_batches_and_leaves_nothing,
         );
     };
     (@tests $harness:ty; $($module:ident :: $name:ident),* $(,)?) => {

@@ -28,6 +28,37 @@ pub async fn system_roles_exist_after_migrations<H: Harness>() {
     assert_eq!(store.list_roles(&q).await.unwrap().total, 2);
 }
 
+pub async fn roles_listed_by_name_prefix<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let emile = user(&*store, "Émile").await;
+    let emilia = user(&*store, "emilia").await;
+    user(&*store, "Bob").await;
+    let team = group(&*store, "Émigrés").await;
+    let q = |prefix: &str, kind: Option<RoleKind>, limit: u32, offset: u64| RoleQuery {
+        kind,
+        name_prefix: Some(prefix.into()),
+        limit,
+        offset,
+        ..RoleQuery::default()
+    };
+    let ids = |page: store::Page<store::Role>| -> (Vec<i64>, u64) {
+        (page.items.iter().map(|r| r.id).collect(), page.total)
+    };
+    // Case-insensitive beyond ASCII, the same on both backends.
+    let all = store.list_roles(&q("émi", None, 10, 0)).await.unwrap();
+    assert_eq!(ids(all), (vec![emile.id, team.id], 2));
+    let users = store
+        .list_roles(&q("EMI", Some(RoleKind::User), 10, 0))
+        .await
+        .unwrap();
+    assert_eq!(ids(users), (vec![emilia.id], 1));
+    // Pages count only the matches.
+    let second = store.list_roles(&q("É", None, 1, 1)).await.unwrap();
+    assert_eq!(ids(second), (vec![team.id], 2));
+    let none = store.list_roles(&q("zz", None, 10, 0)).await.unwrap();
+    assert_eq!(ids(none), (vec![], 0));
+}
+
 pub async fn role_crud_and_email_uniqueness<H: Harness>() {
     let (store, _h) = H::fresh().await;
     let mut new = NewRole::user("password:jane@example.org", "Jane", "Jane@Example.org");
