@@ -11,7 +11,6 @@ pub mod exports;
 pub mod jobs;
 pub mod mappings;
 pub mod migrations;
-pub mod purge;
 pub mod roles;
 pub mod upgrades;
 pub mod xref;
@@ -72,7 +71,6 @@ macro_rules! suite {
             xref::xref_decisions_profiles_and_negatives,
             audit::audit_entries_filter_page_and_prune,
             audit::oversized_audit_entries_are_cut,
-            purge::a_retired_collection_is_purged_in_batches_and_leaves_nothing,
         );
     };
     (@tests $harness:ty; $($module:ident :: $name:ident),* $(,)?) => {
