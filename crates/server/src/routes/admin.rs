@@ -17,8 +17,8 @@ use crate::routes::collections::{body_object, parse_id};
 use crate::serialize::Serializer;
 use crate::state::AppState;
 
-/// `GET /roles`: users or groups (`filter:type`), paged. (No name search: the store's
-/// `RoleQuery::name_prefix` is not applied by either backend yet.)
+/// `GET /roles`: users or groups (`filter:type`), paged, optionally those whose name starts
+/// with `prefix` (ignoring case).
 pub async fn list(
     State(state): State<AppState>,
     actor: Actor,
@@ -39,7 +39,11 @@ pub async fn list(
     };
     let query = RoleQuery {
         kind,
-        name_prefix: None,
+        name_prefix: params
+            .get("prefix")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string),
         email: None,
         ids: None,
         limit: u32::try_from(page.limit).unwrap_or(u32::MAX),

@@ -140,20 +140,25 @@ pub async fn update(
         locale: text(&body, "locale")?.map(str::to_string),
         ..RoleUpdate::default()
     };
-    for flag in ["is_muted", "is_tester"] {
-        if let Some(v) = body.get(flag) {
-            // A form body carries booleans as text.
-            let b = match v {
-                Value::Bool(b) => Some(*b),
-                Value::String(s) => index::query::request::parse_bool(s),
-                _ => None,
-            }
-            .ok_or_else(|| ApiError::invalid(flag, "must be a boolean"))?;
-            if flag == "is_muted" {
-                update.is_muted = Some(b);
-            } else {
-                update.is_tester = Some(b);
-            }
+    update.is_muted = flag(&body, "is_muted")?;
+    update.is_tester = flag(&body, "is_tester")?;
+    let blocked = flag(&body, "is_blocked")?.filter(|b| *b != role.is_blocked);
+    if blocked.is_some() {
+        // Only an admin blocks, and never themselves: that would lock the last admin out.
+        if !actor.is_admin {
+            return Err(ApiError::forbidden());
+        }
+        if me.id == id {
+            return Err(ApiError::invalid(
+                "is_blocked",
+                "You cannot block yourself.",
+            ));
+        }
+        if role.kind != RoleKind::User {
+            return Err(ApiError::invalid(
+                "is_blocked",
+                "Only users can be blocked.",
+            ));
         }
     }
     if let Some(password) = text(&body, "password")? {
@@ -180,9 +185,26 @@ pub async fn update(
         }
         update.password = Some(hash_password(password.to_string()).await?);
     }
-    let role = state.store.update_role(id, update).await?;
+    let mut role = state.store.update_role(id, update).await?;
+    if let Some(blocked) = blocked {
+        // Blocking also ends the user's sessions; their API key stops resolving.
+        role = state.store.set_role_blocked(id, blocked).await?;
+        tracing::info!(admin = me.id, role = id, blocked, "role block changed");
+    }
     let ser = Serializer::new(&state, &actor).await?;
     Ok(Json(ser.role_full(&role)))
+}
+
+/// An optional boolean field; a form body carries booleans as text.
+fn flag(body: &serde_json::Map<String, Value>, key: &str) -> ApiResult<Option<bool>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) => index::query::request::parse_bool(s)
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(key, "must be a boolean")),
+        Some(_) => Err(ApiError::invalid(key, "must be a boolean")),
+    }
 }
 
 pub async fn generate_api_key(

@@ -1,9 +1,9 @@
 //! The admin-only listing of users and groups, new groups and group memberships.
 
 use axum::http::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, User};
 
 #[tokio::test]
 async fn only_admins_list_roles_and_manage_memberships() {
@@ -122,4 +122,125 @@ async fn only_admins_list_roles_and_manage_memberships() {
         .send()
         .await
         .expect(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn roles_listed_by_name_prefix() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let alina = app.user("Alina").await;
+    app.user("bob").await;
+    let names = |v: &Value| -> Vec<String> {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let found = app
+        .get("/api/2/roles?filter:type=user&prefix=ALI")
+        .auth(&app.admin)
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        names(&found),
+        vec![alice.id.to_string(), alina.id.to_string()]
+    );
+    assert_eq!(found["total"], 2);
+    let second = app
+        .get("/api/2/roles?prefix=ali&limit=1&offset=1")
+        .auth(&app.admin)
+        .send()
+        .await
+        .json();
+    assert_eq!(names(&second), vec![alina.id.to_string()]);
+    assert_eq!(second["total"], 2);
+}
+
+#[tokio::test]
+async fn admins_block_and_unblock_users() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let login = |user: &User| {
+        let body = json!({"email": user.email, "password": user.password});
+        let app = &app;
+        async move {
+            app.post("/api/2/sessions/login")
+                .json(&body)
+                .send()
+                .await
+                .status
+        }
+    };
+    let session = app
+        .post("/api/2/sessions/login")
+        .json(&json!({"email": alice.email, "password": alice.password}))
+        .send()
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let me = format!("/api/2/roles/{}", alice.id);
+    let put = |who: &User, target: i64, blocked: bool| {
+        let app = &app;
+        let who = who.clone();
+        async move {
+            app.put(&format!("/api/2/roles/{target}"))
+                .auth(&who)
+                .json(&json!({"is_blocked": blocked}))
+                .send()
+                .await
+        }
+    };
+
+    // Users cannot block anyone, themselves included; an admin cannot block themselves.
+    put(&bob, alice.id, true)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    put(&alice, alice.id, true)
+        .await
+        .expect(StatusCode::FORBIDDEN);
+    put(&app.admin, app.admin.id, true)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    let crew = app.group("crew", &[&bob]).await;
+    put(&app.admin, crew, true)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+
+    let blocked = put(&app.admin, alice.id, true).await;
+    blocked.expect(StatusCode::OK);
+    assert_eq!(blocked.json()["is_blocked"], true);
+    // No login, no API key, no old session.
+    assert_eq!(login(&alice).await, StatusCode::FORBIDDEN);
+    let by_key = app.get(&me).auth(&alice).send().await;
+    assert_ne!(by_key.status, StatusCode::OK, "{}", by_key.text());
+    let by_session = app
+        .get(&me)
+        .header("Authorization", &format!("Token {session}"))
+        .send()
+        .await;
+    assert_ne!(by_session.status, StatusCode::OK, "{}", by_session.text());
+    let listed = app
+        .get("/api/2/roles?prefix=alice")
+        .auth(&app.admin)
+        .send()
+        .await
+        .json();
+    assert_eq!(listed["results"][0]["is_blocked"], true);
+    assert_eq!(login(&bob).await, StatusCode::OK);
+
+    let unblocked = put(&app.admin, alice.id, false).await;
+    unblocked.expect(StatusCode::OK);
+    assert_eq!(unblocked.json()["is_blocked"], false);
+    assert_eq!(login(&alice).await, StatusCode::OK);
+    app.get(&me)
+        .auth(&alice)
+        .send()
+        .await
+        .expect(StatusCode::OK);
 }
