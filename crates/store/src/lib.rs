@@ -43,7 +43,9 @@
 //!
 //! Schema changes are versioned migrations per backend ([`LATEST_VERSION`]), applied on
 //! open and by [`Store::migrate`]. Deletes that cascade (a collection, a role) run in one
-//! transaction and report what they removed.
+//! transaction and report what they removed. A large collection is deleted in the
+//! background instead: [`Store::retire_collection`] hides it and queues a purge job, and
+//! [`Store::purge_collection_batch`] removes its rows a bounded transaction at a time.
 
 mod alerts;
 mod audit;
@@ -57,6 +59,7 @@ mod jobs;
 mod mappings;
 mod migrations;
 mod postgres;
+mod purge;
 mod roles;
 mod secrets;
 mod sqlite;
@@ -99,6 +102,10 @@ pub use crate::mappings::{
 };
 pub use crate::migrations::{LATEST_VERSION, Migration, PendingMigration, pending};
 pub use crate::postgres::PgStore;
+pub use crate::purge::{
+    BlobReference, FragmentCursor, FragmentHashes, FragmentScope, PURGE_MAX_ATTEMPTS, PURGE_STAGE,
+    PurgeStep, PurgeTable, blobs_in_use, collection_blobs, content_hashes,
+};
 pub use crate::roles::{
     AUTHENTICATED_FOREIGN_ID, Access, AccessSets, GUEST_FOREIGN_ID, NewRole, Permission, Role,
     RoleKind, RoleQuery, RoleRemoval, RoleUpdate, SystemRoles,

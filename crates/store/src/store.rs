@@ -75,6 +75,41 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// applies to soft-deleted collections.
     async fn delete_collection(&self, id: i64, mode: DeleteMode) -> Result<CollectionRemoval>;
 
+    // --- deleting collections in the background -------------------------------------------
+
+    /// Mark a live collection deleted and queue its purge, in one transaction: it leaves
+    /// every listing and readable set and its foreign id is free at once; its permissions
+    /// go, its queued and running jobs are cancelled, and a [`crate::PURGE_STAGE`] job
+    /// (payload `{"deleted_by": role}`) is queued. Returns the purge job's id.
+    async fn retire_collection(&self, id: i64, deleted_by: Option<i64>) -> Result<i64>;
+    /// Remove up to `limit` rows of a deleted collection, from the first
+    /// [`crate::PurgeTable`] that still has some, in one transaction; when none has any,
+    /// remove the collection row (which takes `purge_job` with it). A collection that is
+    /// not deleted is refused with [`StoreError::Invalid`].
+    ///
+    /// [`StoreError::Invalid`]: crate::StoreError::Invalid
+    async fn purge_collection_batch(
+        &self,
+        id: i64,
+        purge_job: i64,
+        limit: u32,
+    ) -> Result<crate::PurgeStep>;
+    /// The ids of the collections that are deleted but not yet purged.
+    async fn deleted_collection_ids(&self) -> Result<Vec<i64>>;
+    /// The ids of every live collection.
+    async fn live_collection_ids(&self) -> Result<Vec<i64>>;
+    /// The archive keys of a collection's uploaded documents and exports (live or not).
+    async fn collection_file_hashes(&self, id: i64) -> Result<Vec<String>>;
+    /// The documents and live exports that refer to any of `hashes`.
+    async fn blob_references(&self, hashes: &[String]) -> Result<Vec<crate::BlobReference>>;
+    /// The archive keys mentioned in up to `limit` fragments after `after`, in key order.
+    async fn fragment_hashes(
+        &self,
+        scope: crate::FragmentScope,
+        after: Option<&crate::FragmentCursor>,
+        limit: u32,
+    ) -> Result<crate::FragmentHashes>;
+
     // --- roles ----------------------------------------------------------------------------
 
     /// Create a user or group. [`StoreError::Conflict`] on a taken foreign id or user email.

@@ -13,6 +13,7 @@ mod entitysets;
 mod exports;
 mod jobs;
 mod mappings;
+mod purge;
 mod roles;
 mod schema;
 mod xref;
@@ -309,6 +310,44 @@ impl Store for PgStore {
 
     async fn delete_collection(&self, id: i64, mode: DeleteMode) -> Result<CollectionRemoval> {
         in_tx!(self, |tx| collections::delete(&tx, id, mode, now()).await?)
+    }
+
+    async fn retire_collection(&self, id: i64, deleted_by: Option<i64>) -> Result<i64> {
+        in_tx!(self, |tx| purge::retire(&tx, id, deleted_by, now()).await?)
+    }
+
+    async fn purge_collection_batch(
+        &self,
+        id: i64,
+        purge_job: i64,
+        limit: u32,
+    ) -> Result<crate::PurgeStep> {
+        in_tx!(self, |tx| purge::batch(&tx, id, purge_job, limit).await?)
+    }
+
+    async fn deleted_collection_ids(&self) -> Result<Vec<i64>> {
+        purge::collection_ids(&self.client().await?, true).await
+    }
+
+    async fn live_collection_ids(&self) -> Result<Vec<i64>> {
+        purge::collection_ids(&self.client().await?, false).await
+    }
+
+    async fn collection_file_hashes(&self, id: i64) -> Result<Vec<String>> {
+        purge::file_hashes(&self.client().await?, id).await
+    }
+
+    async fn blob_references(&self, hashes: &[String]) -> Result<Vec<crate::BlobReference>> {
+        purge::references(&self.client().await?, hashes).await
+    }
+
+    async fn fragment_hashes(
+        &self,
+        scope: crate::FragmentScope,
+        after: Option<&crate::FragmentCursor>,
+        limit: u32,
+    ) -> Result<crate::FragmentHashes> {
+        purge::fragment_hashes(&self.client().await?, scope, after, limit).await
     }
 
     async fn create_role(&self, new: NewRole) -> Result<Role> {

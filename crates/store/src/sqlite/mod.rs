@@ -15,6 +15,7 @@ mod entitysets;
 mod exports;
 mod jobs;
 mod mappings;
+mod purge;
 mod roles;
 mod schema;
 mod xref;
@@ -294,6 +295,49 @@ impl Store for SqliteStore {
 
     async fn delete_collection(&self, id: i64, mode: DeleteMode) -> Result<CollectionRemoval> {
         self.write(move |c| collections::delete(c, id, mode, now()))
+            .await
+    }
+
+    async fn retire_collection(&self, id: i64, deleted_by: Option<i64>) -> Result<i64> {
+        self.write(move |c| purge::retire(c, id, deleted_by, now()))
+            .await
+    }
+
+    async fn purge_collection_batch(
+        &self,
+        id: i64,
+        purge_job: i64,
+        limit: u32,
+    ) -> Result<crate::PurgeStep> {
+        self.write(move |c| purge::batch(c, id, purge_job, limit))
+            .await
+    }
+
+    async fn deleted_collection_ids(&self) -> Result<Vec<i64>> {
+        self.read(|c| purge::collection_ids(c, true)).await
+    }
+
+    async fn live_collection_ids(&self) -> Result<Vec<i64>> {
+        self.read(|c| purge::collection_ids(c, false)).await
+    }
+
+    async fn collection_file_hashes(&self, id: i64) -> Result<Vec<String>> {
+        self.read(move |c| purge::file_hashes(c, id)).await
+    }
+
+    async fn blob_references(&self, hashes: &[String]) -> Result<Vec<crate::BlobReference>> {
+        let hashes = hashes.to_vec();
+        self.read(move |c| purge::references(c, &hashes)).await
+    }
+
+    async fn fragment_hashes(
+        &self,
+        scope: crate::FragmentScope,
+        after: Option<&crate::FragmentCursor>,
+        limit: u32,
+    ) -> Result<crate::FragmentHashes> {
+        let after = after.cloned();
+        self.read(move |c| purge::fragment_hashes(c, scope, after.as_ref(), limit))
             .await
     }
 

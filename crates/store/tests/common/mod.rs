@@ -15,6 +15,9 @@ pub trait Harness: Sized + Send + 'static {
     /// Load a small data set with version-1 SQL, as an old release would have written it
     /// (later versions only added to it).
     async fn load_v1_fixture(&self);
+    /// The number a `SELECT COUNT(*) …` query answers, written with `?1` for `id`, read
+    /// straight from the database rather than through the store.
+    async fn count(&self, sql: &str, id: i64) -> i64;
 }
 
 /// The plaintext API key in the version-1 fixture.
@@ -71,6 +74,17 @@ impl Harness for Sqlite {
             data = V1_FRAGMENT,
         ))
         .unwrap();
+    }
+
+    async fn count(&self, sql: &str, id: i64) -> i64 {
+        self.count_now(sql, id)
+    }
+}
+
+impl Sqlite {
+    fn count_now(&self, sql: &str, id: i64) -> i64 {
+        let conn = rusqlite::Connection::open(self.db()).unwrap();
+        conn.query_row(sql, [id], |r| r.get(0)).unwrap()
     }
 }
 
@@ -180,6 +194,15 @@ impl Harness for Postgres {
             ))
             .await
             .unwrap();
+    }
+
+    async fn count(&self, sql: &str, id: i64) -> i64 {
+        let client = Postgres::client(&self.uri, &self.schema).await;
+        let row = client
+            .query_one(&sql.replace('?', "$"), &[&id])
+            .await
+            .unwrap();
+        row.get(0)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod exports;
 pub mod jobs;
 pub mod mappings;
 pub mod migrations;
+pub mod purge;
 pub mod roles;
 pub mod upgrades;
 pub mod xref;
@@ -71,6 +72,7 @@ macro_rules! suite {
             xref::xref_decisions_profiles_and_negatives,
             audit::audit_entries_filter_page_and_prune,
             audit::oversized_audit_entries_are_cut,
+            purge::a_retired_collection_is_purged_in_batches_and_leaves_nothing,
         );
     };
     (@tests $harness:ty; $($module:ident :: $name:ident),* $(,)?) => {
