@@ -122,11 +122,24 @@ pub struct ReindexArgs {
     /// Only this collection (by foreign id); all collections if omitted.
     #[arg(long)]
     pub collection: Option<String>,
+    /// Only compare the index with the store, collection by collection (counts, then the
+    /// ids where the counts differ), changing nothing; exit 1 when they differ. Safe next
+    /// to a running server.
+    #[arg(long, conflicts_with = "reconcile")]
+    pub check: bool,
+    /// Compare as `--check` does and queue index jobs for every entity that differs, for
+    /// the running workers to apply (what they also do by themselves every
+    /// `ALEPH_RECONCILE_SECONDS`). Safe next to a running server.
+    #[arg(long)]
+    pub reconcile: bool,
     #[command(flatten)]
     pub data: DataArgs,
 }
 
 pub async fn reindex_command(args: ReindexArgs) -> anyhow::Result<ExitCode> {
+    if args.check || args.reconcile {
+        return reconcile_command(&args).await;
+    }
     let state = args.data.open().await?;
     let collections: Vec<Collection> = match &args.collection {
         Some(fid) => vec![state.store.collection_by_foreign_id(fid).await?],
@@ -160,5 +173,69 @@ pub async fn reindex_command(args: ReindexArgs) -> anyhow::Result<ExitCode> {
         );
     }
     state.index.commit().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `aleph reindex --check` and `--reconcile`.
+async fn reconcile_command(args: &ReindexArgs) -> anyhow::Result<ExitCode> {
+    use server::services::reconcile;
+    let state = args.data.open_read_only().await?;
+    let only = match &args.collection {
+        Some(fid) => Some(state.store.collection_by_foreign_id(fid).await?.id),
+        None => None,
+    };
+    let report = reconcile::check(&state.store, &state.index, only)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    for drift in &report.drifts {
+        if drift.orphaned {
+            println!(
+                "collection {}: {} entities in the index, none in the store (collection gone)",
+                drift.collection_id, drift.indexed
+            );
+            continue;
+        }
+        println!(
+            "collection {}: {} entities in the store, {} in the index: {} not indexed, \
+             {} indexed but not stored",
+            drift.collection_id,
+            drift.stored,
+            drift.indexed,
+            drift.missing.len(),
+            drift.extra.len()
+        );
+        for id in drift.missing.iter().take(5) {
+            println!("    not indexed: {id}");
+        }
+        for id in drift.extra.iter().take(5) {
+            println!("    not stored:  {id}");
+        }
+    }
+    for collection_id in &report.busy {
+        println!("collection {collection_id}: not compared, its jobs are still running");
+    }
+    println!(
+        "{} collections compared, {} differ",
+        report.collections,
+        report.drifts.len()
+    );
+    if args.check {
+        return Ok(if report.converged() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
+    }
+    // The embedded index has one writer, the server: a collection gone from the store is
+    // removed by the server's own pass, not from here.
+    let cluster = state
+        .settings
+        .index_path
+        .to_str()
+        .is_some_and(|s| s.starts_with("http://") || s.starts_with("https://"));
+    let queued = reconcile::repair(&state.store, &state.index, &report, cluster)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    println!("{queued} index jobs queued for the workers");
     Ok(ExitCode::SUCCESS)
 }

@@ -67,6 +67,13 @@ fn spawn_workers(
     let pipeline = server::services::pipeline::PipelineConfig::detect(work_root)?;
     let mut options = server::worker::WorkerOptions::new(concurrency, pipeline);
     options.index = index;
+    // How often index workers compare the index with the store (default 600 s; 0: never).
+    if let Some(secs) = std::env::var("ALEPH_RECONCILE_SECONDS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    {
+        options.reconcile_every = (secs > 0).then(|| std::time::Duration::from_secs(secs));
+    }
     // How long a job stays with a worker that stopped sending heartbeats (default 120 s).
     if let Some(secs) = std::env::var("ALEPH_WORKER_LEASE_SECONDS")
         .ok()
@@ -82,11 +89,13 @@ fn spawn_workers(
 
 pub async fn worker(args: WorkerArgs) -> anyhow::Result<ExitCode> {
     // The embedded index has one writer, the server: a separate worker extracts and
-    // analyses files and leaves their indexing to it.
+    // analyses files and leaves their indexing to it. A cluster takes writes from anyone,
+    // so there every worker indexes too (index jobs are leased like any other).
     let state = args.data.open_read_only().await?;
     let concurrency = args.concurrency.unwrap_or_else(cores).max(1);
     args.metrics.spawn(&state).await?;
-    let (stop, handle) = spawn_workers(&state, concurrency, false)?;
+    let indexes = cluster_uri(&state.settings).is_some();
+    let (stop, handle) = spawn_workers(&state, concurrency, indexes)?;
     println!("worker running with {concurrency} slots; Ctrl-C to stop");
     tokio::signal::ctrl_c().await?;
     println!("finishing the jobs in progress…");
@@ -139,8 +148,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     args.metrics.spawn(&state).await?;
     server::audit::spawn_pruner(state.store.clone(), state.settings.audit_retention_days);
     let workers = args.workers.unwrap_or_else(cores);
-    // The server always indexes (it owns the index); `--workers` sets its file slots.
-    let background = Some(spawn_workers(&state, workers, true)?);
+    // `--workers` sets the server's file slots. It owns the embedded index, so it always
+    // indexes there; with a cluster, `--workers 0` leaves indexing to `aleph worker`
+    // processes too, so that API nodes only answer requests.
+    let indexes = workers > 0 || cluster_uri(&state.settings).is_none();
+    let background = Some(spawn_workers(&state, workers, indexes)?);
     println!(
         "Aleph is listening on http://{}/ ({workers} worker slots)",
         args.bind
@@ -202,11 +214,7 @@ async fn upgrade_index(
     settings: &server::Settings,
     store: &std::sync::Arc<dyn store::Store>,
 ) -> anyhow::Result<()> {
-    let Some(uri) = settings
-        .index_path
-        .to_str()
-        .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
-    else {
+    let Some(uri) = cluster_uri(settings) else {
         return Ok(());
     };
     println!("checking the OpenSearch index at {uri}");
@@ -223,11 +231,7 @@ async fn upgrade_index(
 
 /// What an OpenSearch index upgrade would do; whether the index is up to date.
 async fn check_index(settings: &server::Settings) -> anyhow::Result<bool> {
-    let Some(uri) = settings
-        .index_path
-        .to_str()
-        .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
-    else {
+    let Some(uri) = cluster_uri(settings) else {
         return Ok(true);
     };
     let options = index::OpenSearchOptions::default();
@@ -249,6 +253,14 @@ async fn check_index(settings: &server::Settings) -> anyhow::Result<bool> {
             false
         }
     })
+}
+
+/// The index URI when it names an OpenSearch cluster rather than a local directory.
+fn cluster_uri(settings: &server::Settings) -> Option<&str> {
+    settings
+        .index_path
+        .to_str()
+        .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
 }
 
 /// What a database upgrade would do; whether the schema is up to date.

@@ -421,12 +421,54 @@ pub async fn delete(
     actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let collection = locate(&state, &actor, &id).await?;
+    let collection = match locate(&state, &actor, &id).await {
+        Ok(collection) => collection,
+        // The index is down: the store still knows the entity, and its signed id names
+        // the collection.
+        Err(e) if e.status.is_server_error() => {
+            locate_in_store(&state, &actor, &id).await?.ok_or(e)?
+        }
+        Err(e) => return Err(e),
+    };
     actor.check_write(collection.id)?;
     state.store.delete_entity(collection.id, &id).await?;
-    state.index.delete_entities(vec![id]).await?;
-    state.index.commit().await?;
+    let removed = match state.index.delete_entities(vec![id.clone()]).await {
+        Ok(()) => state.index.commit().await.map_err(ApiError::from),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    if let Err(e) = removed {
+        // Deleted in the store, which is what counts; the index follows when it returns.
+        write::defer_index(&state.store, collection.id, &[id], e).await?;
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The writable collection holding an entity, found through the store alone: the
+/// collections whose namespace signed the id and that have the entity.
+async fn locate_in_store(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> ApiResult<Option<Collection>> {
+    let candidates: Vec<Collection> = if actor.is_admin {
+        let mut query = store::CollectionQuery::new(store::CollectionScope::All);
+        query.limit = 10_000;
+        state.store.list_collections(&query).await?.items
+    } else {
+        let mut found = Vec::new();
+        for collection_id in &actor.writable {
+            found.push(state.store.collection(*collection_id).await?);
+        }
+        found
+    };
+    for collection in candidates {
+        if Namespace::new(&collection.foreign_id).verify(id)
+            && state.store.entity(collection.id, id).await?.is_some()
+        {
+            return Ok(Some(collection));
+        }
+    }
+    Ok(None)
 }
 
 /// `GET /entities/{id}/expand`: the entities on the other side of each entity-typed

@@ -209,6 +209,29 @@ pub async fn defer_index(
     if !error.status.is_server_error() {
         return Err(error);
     }
+    if let Err(queue_error) = queue_index(store, collection_id, ids).await {
+        tracing::error!(
+            "cannot queue index jobs after an index failure: {}",
+            queue_error.message
+        );
+        return Err(error);
+    }
+    tracing::warn!(
+        collection_id,
+        entities = ids.len(),
+        "index unavailable ({}); the entities are stored and queued for indexing",
+        error.message
+    );
+    Ok(())
+}
+
+/// Queue one deferred index job per entity (deduplicated while queued): the indexing
+/// worker syncs each from the store, indexing it or removing it when the store has none.
+pub async fn queue_index(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    ids: &[String],
+) -> ApiResult<()> {
     let jobs: Vec<store::NewJob> = ids
         .iter()
         .map(|id| {
@@ -220,17 +243,8 @@ pub async fn defer_index(
         })
         .collect();
     for chunk in jobs.chunks(1000) {
-        if let Err(queue_error) = store.enqueue(chunk).await {
-            tracing::error!("cannot queue index jobs after an index failure: {queue_error}");
-            return Err(error);
-        }
+        store.enqueue(chunk).await?;
     }
-    tracing::warn!(
-        collection_id,
-        entities = ids.len(),
-        "index unavailable ({}); the entities are stored and queued for indexing",
-        error.message
-    );
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod neighbours;
 pub mod notifications;
 pub mod pipeline;
 pub mod purge;
+pub mod reconcile;
 pub mod reindex;
 pub mod status;
 pub mod table_mappings;

@@ -42,6 +42,9 @@ pub struct WorkerOptions {
     pub idle_poll: Duration,
     /// Most index jobs handled with one commit.
     pub index_batch: u32,
+    /// How often an index worker compares the index with the store and queues what
+    /// differs (`None`: never). See [`crate::services::reconcile`].
+    pub reconcile_every: Option<Duration>,
     pub pipeline: PipelineConfig,
     pub analyzer: Arc<analyze::Analyzer>,
     /// The instance's known people and organisations, looked for in documents.
@@ -61,6 +64,7 @@ impl WorkerOptions {
             lease: Duration::from_secs(120),
             idle_poll: Duration::from_millis(500),
             index_batch: 500,
+            reconcile_every: Some(Duration::from_secs(600)),
             pipeline,
             analyzer: Arc::new(analyze::Analyzer::default()),
             gazetteer: Arc::default(),
@@ -83,6 +87,9 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     let mut index_down = false;
     let mut xref_running = false;
     let mut mapping_running = false;
+    let mut reconcile_running = false;
+    // The first pass waits a whole period: at start-up the queue is still draining.
+    let mut last_reconcile = Instant::now();
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
     // Exports run beside the stages, one at a time, under their own lease.
     let exports = tokio::spawn(crate::services::exports::work(
@@ -114,6 +121,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 }
                 Ok(TaskKind::Xref) => xref_running = false,
                 Ok(TaskKind::Mapping) => mapping_running = false,
+                Ok(TaskKind::Reconcile) => reconcile_running = false,
                 _ => {}
             }
         }
@@ -225,6 +233,26 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::warn!("cannot claim index jobs: {e}"),
             }
         }
+        // Reconciliation: now and then, while the index answers, one pass at a time.
+        if let Some(every) = options.reconcile_every
+            && options.index
+            && !index_down
+            && !reconcile_running
+            && last_reconcile.elapsed() >= every
+        {
+            last_reconcile = Instant::now();
+            reconcile_running = true;
+            let state = state.clone();
+            tasks.spawn(async move {
+                if let Err(e) = crate::services::reconcile::run(&state.store, &state.index).await {
+                    tracing::warn!(
+                        "reconciliation of the index with the store failed: {}",
+                        e.message
+                    );
+                }
+                TaskKind::Reconcile
+            });
+        }
         // Cross-referencing: one run at a time, checkpointed batch by batch, so a run
         // whose worker dies is picked up where it stopped.
         if options.xref && !xref_running {
@@ -302,6 +330,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         }
                         Ok(TaskKind::Xref) => xref_running = false,
                         Ok(TaskKind::Mapping) => mapping_running = false,
+                        Ok(TaskKind::Reconcile) => reconcile_running = false,
                         _ => {}
                     }
                 }
@@ -324,6 +353,7 @@ enum TaskKind {
     },
     Xref,
     Mapping,
+    Reconcile,
 }
 
 /// Whether the index takes requests again: a refresh and a search both work. A cluster

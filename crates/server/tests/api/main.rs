@@ -26,6 +26,7 @@ mod neighbours;
 mod openapi;
 mod paging;
 mod purge;
+mod reconcile;
 mod roles;
 mod search;
 mod xref;
