@@ -94,11 +94,14 @@ async function step(name, fn) {
   } catch (err) {
     console.log(`FAIL ${name}: ${err.stack || err}`);
     failures.push(name);
+    // What the page showed when the step failed, for whoever reads the CI log.
+    if (currentPage) await shot(currentPage, 'failed-step').catch(() => {});
     throw err;
   }
 }
 
 let collectionId;
+let currentPage = null;
 try {
   // bypassCSP: the pages' policy forbids inline scripts, and axe-core is injected as one.
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
@@ -113,6 +116,7 @@ try {
     });
   }
   const page = await context.newPage();
+  currentPage = page;
   page.setDefaultTimeout(20000);
   const consoleErrors = [];
   page.on('pageerror', (err) => consoleErrors.push(String(err)));
@@ -439,6 +443,29 @@ try {
     await page.click('#diagram-save');
     await page.locator('#diagram-status', { hasText: 'Saved.' }).waitFor();
     await shot(page, '26-diagram-expanded');
+    // Take the Ownership edge off by keyboard, then Dhow Shipping by the button: saved,
+    // and still gone after a reload.
+    const nodeCount = await page.locator('#diagram-svg .node').count();
+    const ownership = page.locator('#diagram-svg .edge[aria-label*="Dhow Shipping Ltd"]');
+    await ownership.focus();
+    await page.keyboard.press('Delete');
+    await ownership.waitFor({ state: 'detached' });
+    await page.locator('#diagram-message', { hasText: 'Ownership removed.' }).waitFor();
+    assert.equal(await page.locator('#diagram-svg .edge').count(), 1);
+    assert.equal(await page.locator('#diagram-svg .node').count(), nodeCount, 'removing an edge keeps its ends');
+    await page.locator('#diagram-svg .node', { hasText: 'Dhow Shipping Ltd' }).click();
+    await page.click('#diagram-remove');
+    await page.locator('#diagram-svg .node', { hasText: 'Dhow Shipping Ltd' }).waitFor({ state: 'detached' });
+    await page.click('#diagram-save');
+    await page.locator('#diagram-status', { hasText: 'Saved.' }).waitFor();
+    await page.goto(diagramUrl);
+    await page.locator('#diagram-svg .node', { hasText: 'Harbour Trading Company' }).waitFor();
+    assert.equal(await page.locator('#diagram-svg .node').count(), nodeCount - 1);
+    assert.equal(await page.locator('#diagram-svg .node', { hasText: 'Dhow Shipping Ltd' }).count(), 0);
+    assert.equal(await page.locator('#diagram-svg .edge').count(), 1, 'the removed edge stays removed');
+    await page.locator('#diagram-svg .edge').first().click();
+    await page.locator('#diagram-svg .edge[aria-pressed=true]').waitFor();
+    await shot(page, '27-diagram-edited');
     // The collection page counts its sets and links to them.
     await page.goto(`${base}/collections/${collectionId}`);
     await page.locator('#sets-link a', { hasText: 'Lists, diagrams and timelines: 1' }).click();
@@ -570,6 +597,27 @@ try {
     await page.locator('#users td', { hasText: server.email }).waitFor();
     await shot(page, '23-admin-users');
     await checkA11y(page, 'admin users');
+    // Find a user by name, block them (they can no longer sign in), unblock them.
+    execFileSync(bin, ['createuser', 'mallory@example.org', '--name', 'Mallory Moor', '--password', 'mallory-pass-1', '--data-dir', dataDir],
+      { env: cleanEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+    const signInStatus = async () => (await fetch(`${base}/api/2/sessions/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'mallory@example.org', password: 'mallory-pass-1' }) })).status;
+    assert.equal(await signInStatus(), 200);
+    await page.fill('#users-prefix', 'mal');
+    await page.click('form[aria-label="Find users"] button[type=submit]');
+    await page.waitForURL(/prefix=mal/);
+    const mallory = page.locator('#users tr', { hasText: 'mallory@example.org' });
+    await mallory.waitFor();
+    assert.equal(await page.locator('#users tbody tr').count(), 1, 'only the users whose name starts with "mal"');
+    page.once('dialog', (dialog) => dialog.accept());
+    await mallory.locator('button', { hasText: 'Block' }).click();
+    await mallory.locator('td.blocked', { hasText: 'yes' }).waitFor();
+    assert.equal(await signInStatus(), 403, 'a blocked user cannot sign in');
+    await shot(page, '28-admin-user-blocked');
+    await checkA11y(page, 'admin users, blocked');
+    await mallory.locator('button', { hasText: 'Unblock' }).click();
+    await mallory.locator('td.blocked', { hasText: '–' }).waitFor();
+    assert.equal(await signInStatus(), 200, 'unblocked, they can again');
     await page.click('nav[aria-label=Administration] a:has-text("Groups")');
     await page.fill('#group-name', 'Night desk');
     await page.click('form[aria-label="New group"] button[type=submit]');

@@ -1,6 +1,6 @@
-// Administration (admins only): users with their flags, groups with their members. A
-// group's members are added by picking a user and removed with one button.
-import { api } from './api.js';
+// Administration (admins only): users with their flags, found by name and blocked or
+// unblocked; groups with their members, added by picking a user and removed with one button.
+import { api, session } from './api.js';
 import { h, clear, fmt, announce } from './dom.js';
 
 const PAGE = 50;
@@ -14,19 +14,60 @@ function tabs(current) {
 export async function adminUsersView(ctx) {
   ctx.title('Users');
   const offset = Number(ctx.query.get('offset')) || 0;
-  const data = await api('roles', { query: { 'filter:type': 'user', limit: String(PAGE), offset: String(offset) } });
+  const prefix = (ctx.query.get('prefix') || '').trim();
+  const query = { 'filter:type': 'user', limit: String(PAGE), offset: String(offset) };
+  if (prefix) query.prefix = prefix;
+  const data = await api('roles', { query });
   if (!ctx.alive()) return;
+  const me = (session.get() || {}).email;
   const flag = (v) => (v ? 'yes' : '–');
-  clear(ctx.main, h('h1', null, 'Users'), tabs('/admin/users'),
-    h('p', { class: 'muted' }, `${fmt.n(data.total)} users.`),
+  const message = h('p', { role: 'status', class: 'muted', id: 'admin-message' });
+  const pageUrl = (o) => `/admin/users?${new URLSearchParams({ ...(prefix ? { prefix } : {}), offset: String(o) })}`;
+  const search = h('form', { class: 'actions', role: 'search', 'aria-label': 'Find users' },
+    h('label', { for: 'users-prefix' }, 'Name starts with'),
+    h('input', { id: 'users-prefix', name: 'prefix', type: 'search', value: prefix }),
+    h('button', { type: 'submit' }, 'Find'));
+  search.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const v = search.elements.prefix.value.trim();
+    ctx.navigate(v ? `/admin/users?prefix=${encodeURIComponent(v)}` : '/admin/users');
+  });
+  // Blocking ends the user's sessions and stops their API key; nobody blocks themselves.
+  const blockButton = (u, cell) => {
+    if (u.email && u.email === me) return h('span', { class: 'muted' }, 'You');
+    const label = u.is_blocked ? 'Unblock' : 'Block';
+    return h('button', { type: 'button', class: u.is_blocked ? null : 'danger', 'aria-label': `${label} ${u.name}`, onclick: async () => {
+      const blocking = !u.is_blocked;
+      if (blocking && !window.confirm(`Block ${u.name}? They are signed out and can no longer sign in or use their API key.`)) return;
+      try {
+        const updated = await api(`roles/${u.id}`, { method: 'PUT', json: { is_blocked: blocking } });
+        Object.assign(u, updated);
+        cell.blocked.textContent = flag(u.is_blocked);
+        clear(cell.action, blockButton(u, cell));
+        cell.action.querySelector('button')?.focus();
+        announce(`${u.name} ${u.is_blocked ? 'blocked' : 'unblocked'}.`);
+        message.textContent = '';
+      } catch (err) { message.textContent = err.message; }
+    } }, label);
+  };
+  const rows = data.results.map((u) => {
+    const cell = { blocked: h('td', { class: 'blocked' }, flag(u.is_blocked)), action: h('td') };
+    cell.action.append(blockButton(u, cell));
+    return h('tr', { 'data-id': u.id },
+      h('td', null, u.name), h('td', null, u.email || '–'), h('td', null, flag(u.is_admin)), cell.blocked,
+      h('td', null, flag(u.has_api_key)), h('td', null, fmt.date(u.created_at)), cell.action);
+  });
+  const headers = ['Name', 'E-mail', 'Admin', 'Blocked', 'API key', 'Created'].map((c) => h('th', { scope: 'col' }, c));
+  headers.push(h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')));
+  clear(ctx.main, h('h1', null, 'Users'), tabs('/admin/users'), search,
+    h('p', { class: 'muted' }, prefix ? `${fmt.n(data.total)} users whose name starts with “${prefix}”.` : `${fmt.n(data.total)} users.`),
+    message,
     h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Users' }, h('table', { class: 'data', id: 'users' },
-      h('thead', null, h('tr', null, ['Name', 'E-mail', 'Admin', 'Blocked', 'API key', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', null, data.results.map((u) => h('tr', { 'data-id': u.id },
-        h('td', null, u.name), h('td', null, u.email || '–'), h('td', null, flag(u.is_admin)), h('td', null, flag(u.is_blocked)),
-        h('td', null, flag(u.has_api_key)), h('td', null, fmt.date(u.created_at))))))),
+      h('thead', null, h('tr', null, headers)),
+      h('tbody', null, rows.length ? rows : h('tr', null, h('td', { colspan: 7, class: 'muted' }, 'No users found.'))))),
     h('nav', { class: 'pager', 'aria-label': 'Pages' },
-      offset > 0 ? h('a', { href: `/admin/users?offset=${Math.max(0, offset - PAGE)}`, rel: 'prev' }, '← Previous') : null,
-      data.total > offset + PAGE ? h('a', { href: `/admin/users?offset=${offset + PAGE}`, rel: 'next' }, 'Next →') : null));
+      offset > 0 ? h('a', { href: pageUrl(Math.max(0, offset - PAGE)), rel: 'prev' }, '← Previous') : null,
+      data.total > offset + PAGE ? h('a', { href: pageUrl(offset + PAGE), rel: 'next' }, 'Next →') : null));
 }
 
 export async function adminGroupsView(ctx) {

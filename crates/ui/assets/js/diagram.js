@@ -1,7 +1,8 @@
 // The network diagram editor (`/diagrams/:id`): the set's entities as nodes, its
 // relationship entities (Ownership, Directorship…) as edges. Writers add existing
 // entities from a search, create new ones and relationships between two nodes, move
-// nodes by dragging or with the arrow keys, and save; the positions are kept in the
+// nodes by dragging or with the arrow keys, select a node or an edge and take it off the
+// diagram (button or Delete key), and save; the positions are kept in the
 // entity set's `layout` ({vertices: [{id, entityId, position: {x, y}}]}, as Aleph keeps them).
 import { api } from './api.js';
 import { h, clear, announce } from './dom.js';
@@ -30,7 +31,8 @@ export async function diagramView(ctx) {
   const edges = new Map(); // relationship entity id → { entity, source, target }
   const saved = new Map(((set.layout && set.layout.vertices) || []).map((v) => [v.entityId || v.id, v.position || {}]));
   let dirty = false;
-  let selected = null;
+  let selected = null; // a node's entity id
+  let selectedEdge = null; // or an edge's relationship entity id
 
   const picture = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'group', 'aria-label': `Diagram ${set.label}`, id: 'diagram-svg', class: 'network diagram' });
   const status = h('span', { id: 'diagram-status', role: 'status', class: 'muted' }, 'Saved.');
@@ -66,9 +68,20 @@ export async function diagramView(ctx) {
     const lines = [...edges.values()].map((e) => {
       const a = nodes.get(e.source); const b = nodes.get(e.target);
       if (!a || !b) return null;
-      return svg('g', { class: 'edge', 'data-id': e.entity.id },
-        svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: '#8a94a0', 'stroke-width': 2 }),
-        svg('text', { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 4, 'font-size': 11, fill: '#55606e', 'text-anchor': 'middle' }, model.label(e.entity.schema)));
+      const id = e.entity.id;
+      const on = selectedEdge === id;
+      const g = svg('g', { class: `edge${on ? ' selected' : ''}`, 'data-id': id, tabindex: 0, role: 'button', 'aria-pressed': String(on),
+        'aria-label': `${model.label(e.entity.schema)} from ${caption(a.entity)} to ${caption(b.entity)}${set.writeable ? '. Delete removes it.' : ''}` },
+      // A wide transparent line under the visible one, so that a thin edge is easy to click.
+      svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: 'transparent', 'stroke-width': 14 }),
+      svg('line', { x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: on ? '#1c2127' : '#8a94a0', 'stroke-width': on ? 4 : 2 }),
+      svg('text', { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 - 4, 'font-size': 11, fill: '#55606e', 'text-anchor': 'middle' }, model.label(e.entity.schema)));
+      g.addEventListener('click', () => { selectedEdge = id; selected = null; draw(); });
+      g.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); selectedEdge = id; selected = null; draw(); }
+        if (set.writeable && (ev.key === 'Delete' || ev.key === 'Backspace')) { ev.preventDefault(); selectedEdge = id; selected = null; removeSelected(); }
+      });
+      return g;
     }).filter(Boolean);
     const circles = [...nodes.entries()].map(([id, n]) => {
       const label = caption(n.entity);
@@ -80,12 +93,15 @@ export async function diagramView(ctx) {
         g.addEventListener('pointerdown', (ev) => startDrag(ev, id));
         g.addEventListener('keydown', (ev) => nudge(ev, id));
       }
-      g.addEventListener('click', () => { selected = id; draw(); refreshSelects(); });
+      g.addEventListener('click', () => { selected = id; selectedEdge = null; draw(); refreshSelects(); });
       return g;
     });
+    // Redrawing replaces the focused element: give the focus to its successor.
+    const hadFocus = picture.contains(document.activeElement);
     picture.replaceChildren(svg('rect', { x: 0, y: 0, width: W, height: H, fill: '#ffffff' }), ...lines, ...circles);
-    const focus = selected && picture.querySelector(`.node[data-id="${CSS.escape(selected)}"]`);
-    if (focus && document.activeElement && document.activeElement.closest && document.activeElement.closest('#diagram-svg')) focus.focus();
+    const focus = (selected && picture.querySelector(`.node[data-id="${CSS.escape(selected)}"]`))
+      || (selectedEdge && picture.querySelector(`.edge[data-id="${CSS.escape(selectedEdge)}"]`));
+    if (focus && hadFocus) focus.focus();
   }
 
   function toSvg(ev) {
@@ -111,7 +127,7 @@ export async function diagramView(ctx) {
       window.removeEventListener('pointermove', move);
       window.removeEventListener('pointerup', up);
       if (moved) { markDirty(); announce(`${caption(node.entity)} moved.`); }
-      selected = id; draw(); refreshSelects();
+      selected = id; selectedEdge = null; draw(); refreshSelects();
     };
     window.addEventListener('pointermove', move);
     window.addEventListener('pointerup', up);
@@ -119,13 +135,14 @@ export async function diagramView(ctx) {
 
   function nudge(ev, id) {
     const steps = { ArrowLeft: [-10, 0], ArrowRight: [10, 0], ArrowUp: [0, -10], ArrowDown: [0, 10] };
-    if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); selected = id; draw(); refreshSelects(); return; }
+    if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); selected = id; selectedEdge = null; draw(); refreshSelects(); return; }
+    if (ev.key === 'Delete' || ev.key === 'Backspace') { ev.preventDefault(); selected = id; selectedEdge = null; removeSelected(); return; }
     const d = steps[ev.key];
     if (!d) return;
     ev.preventDefault();
     const node = nodes.get(id);
     node.x = clamp(node.x + d[0], 15, W - 15); node.y = clamp(node.y + d[1], 15, H - 30);
-    selected = id; markDirty(); draw();
+    selected = id; selectedEdge = null; markDirty(); draw();
   }
 
   function colourOf(schema) {
@@ -247,23 +264,40 @@ export async function diagramView(ctx) {
     } catch (err) { message.textContent = err.message; } finally { expandButton.disabled = false; }
   });
 
+  // Taking a node or an edge off the diagram takes it out of the set (the entity itself
+  // stays in its collection); a node's edges go with it. Save keeps the layout without them.
   const removeButton = h('button', { type: 'button', id: 'diagram-remove', class: 'danger' }, 'Remove selected');
-  removeButton.addEventListener('click', async () => {
-    if (!selected) { message.textContent = 'Select a node first.'; return; }
+  const unlist = (id) => api(`entitysets/${encodeURIComponent(set.id)}/items`, { method: 'POST', json: { entity_id: id, judgement: 'no_judgement' } });
+  async function removeSelected() {
+    if (selectedEdge) {
+      const edge = edges.get(selectedEdge);
+      try {
+        await unlist(selectedEdge);
+        edges.delete(selectedEdge);
+        selectedEdge = null;
+        message.textContent = `${model.label(edge.entity.schema)} removed.`;
+        announce(message.textContent);
+        markDirty(); draw();
+      } catch (err) { message.textContent = err.message; }
+      return;
+    }
+    if (!selected) { message.textContent = 'Select a node or an edge first.'; return; }
     const node = nodes.get(selected);
     try {
-      await api(`entitysets/${encodeURIComponent(set.id)}/items`, { method: 'POST', json: { entity_id: selected, judgement: 'no_judgement' } });
+      await unlist(selected);
       nodes.delete(selected);
       for (const [id, e] of [...edges]) {
         if (e.source === selected || e.target === selected) {
           edges.delete(id);
-          await api(`entitysets/${encodeURIComponent(set.id)}/items`, { method: 'POST', json: { entity_id: id, judgement: 'no_judgement' } }).catch(() => null);
+          await unlist(id).catch(() => null);
         }
       }
       message.textContent = `${caption(node.entity)} removed.`;
+      announce(message.textContent);
       selected = null; markDirty(); draw(); refreshSelects();
     } catch (err) { message.textContent = err.message; }
-  });
+  }
+  removeButton.addEventListener('click', removeSelected);
 
   function refreshSelects() {
     const options = [...nodes.entries()].map(([id, n]) => [id, caption(n.entity)]).sort((a, b) => a[1].localeCompare(b[1]));
@@ -286,7 +320,7 @@ export async function diagramView(ctx) {
       h('div', { class: 'actions' }, expandButton, removeButton, saveButton, status)) : null,
     message,
     h('div', { class: 'scroll', tabindex: '-1' }, picture),
-    set.writeable ? h('p', { class: 'muted' }, 'Drag a node to move it, or focus it and use the arrow keys. Save keeps the positions.') : null);
+    set.writeable ? h('p', { class: 'muted' }, 'Drag a node to move it, or focus it and use the arrow keys. Click a node or an edge to select it; Delete removes it from the diagram. Save keeps the changes.') : null);
   draw(); refreshSelects();
   return () => window.removeEventListener('beforeunload', onLeave);
 }
