@@ -8,10 +8,15 @@
 //! top-k. The last key is always the entity id, so equal scores are ordered the same way on
 //! every request and paging never repeats or skips a hit.
 //!
-//! **Facets.** Values are counted by column ordinal (a dense array for dictionaries up to a
-//! few million terms) and named only at the end. Counts are exact unless one segment has
-//! more than [`EXACT_DISTINCT`] distinct matching values; then, like Elasticsearch's
-//! `shard_size`, only that segment's most frequent values take part.
+//! **Facets.** Values of string columns are counted by column ordinal (a dense array for
+//! dictionaries up to a few million terms); the segments' counts are added up by global
+//! ordinal ([`ordinals`]) and only the requested top values are named, so counts are exact
+//! whatever the number of distinct values. Other columns are counted by raw value and
+//! named per segment; there, like Elasticsearch's `shard_size`, a segment with more than
+//! [`EXACT_DISTINCT`] distinct matching values only passes on its most frequent ones.
+//!
+//! **Histograms.** Dates are counted per UTC day (per hour for hourly buckets) in an array
+//! over the column's range, and the days are put into calendar periods once per segment.
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -22,9 +27,12 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{
     Column, ColumnIndex, ColumnType, ColumnValues, MonotonicallyMappableToU64, StrColumn,
 };
+use tantivy::index::SegmentId;
 use tantivy::{DateTime, DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
 use crate::query::values::{DateUnit, format_timestamp};
+
+mod ordinals;
 
 /// Per segment, the most distinct facet values that are named exactly.
 pub const EXACT_DISTINCT: usize = 100_000;
@@ -59,8 +67,13 @@ pub struct TopSpec {
 /// A facet to count in this pass.
 #[derive(Debug, Clone)]
 pub enum FacetSpec {
-    /// Counts per value of a column.
-    Values { column: String, size: usize },
+    /// Counts per value of a column: the `size` most frequent, and those of `include`
+    /// (values that must be counted even outside the top, such as active filters).
+    Values {
+        column: String,
+        size: usize,
+        include: Vec<String>,
+    },
     /// Counts per calendar period of a date column (`num.*` seconds or a date field), only
     /// for values within `[lower, upper)` seconds.
     Intervals {
@@ -212,7 +225,10 @@ struct U64Hasher(u64);
 
 impl std::hash::Hasher for U64Hasher {
     fn finish(&self) -> u64 {
-        self.0
+        // The table picks buckets by the low bits, which the multiply leaves zero for keys
+        // with zero low bits (dates as `f64` or microseconds): fold the high bits down.
+        let h = self.0 ^ (self.0 >> 29);
+        (h ^ (h >> 32)).wrapping_mul(0x94_d0_49_bb_13_31_11_eb)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -445,6 +461,30 @@ impl Counts {
         }
     }
 
+    fn for_each_nonzero(&self, mut f: impl FnMut(u64, u32)) {
+        match self {
+            Counts::Dense { counts, offset } => {
+                for (i, &n) in counts.iter().enumerate() {
+                    if n > 0 {
+                        f(i as u64 + offset, n);
+                    }
+                }
+            }
+            Counts::Sparse(m) => m.iter().for_each(|(&v, &n)| f(v, n)),
+        }
+    }
+
+    fn get(&self, v: u64) -> u32 {
+        match self {
+            Counts::Dense { counts, offset } => v
+                .checked_sub(*offset)
+                .and_then(|i| counts.get(i as usize))
+                .copied()
+                .unwrap_or(0),
+            Counts::Sparse(m) => m.get(&v).copied().unwrap_or(0),
+        }
+    }
+
     fn nonzero(self) -> Vec<(u64, u32)> {
         match self {
             Counts::Dense { counts, offset } => counts
@@ -458,21 +498,75 @@ impl Counts {
     }
 }
 
+/// Turns raw values of a date column into the UTC day (or hour) they fall in, leaving out
+/// values outside the histogram's bounds. Every calendar period of a histogram starts at
+/// the start of a UTC day (of an hour for hourly ones), so counting by day loses nothing.
+#[derive(Clone, Copy)]
+struct Quantizer {
+    kind: ColumnType,
+    step: i64,
+    lower: Option<f64>,
+    upper: Option<f64>,
+}
+
+impl Quantizer {
+    fn new(kind: ColumnType, unit: DateUnit, lower: Option<f64>, upper: Option<f64>) -> Self {
+        let step = match unit {
+            DateUnit::Hour => 3600,
+            DateUnit::Day | DateUnit::Week | DateUnit::Month | DateUnit::Year => 86_400,
+        };
+        Quantizer {
+            kind,
+            step,
+            lower,
+            upper,
+        }
+    }
+
+    /// The period index of a raw value, encoded order-preserving as `u64`.
+    #[inline]
+    fn key(&self, raw: u64) -> Option<u64> {
+        let t = seconds(self.kind, raw)?;
+        let tf = t as f64;
+        if self.lower.is_some_and(|l| tf < l) || self.upper.is_some_and(|u| tf >= u) {
+            return None;
+        }
+        Some(t.div_euclid(self.step).to_u64())
+    }
+
+    /// The key of a column bound, ignoring the histogram's bounds.
+    fn bound_key(&self, raw: u64) -> Option<u64> {
+        seconds(self.kind, raw).map(|t| t.div_euclid(self.step).to_u64())
+    }
+
+    /// The start (seconds) of a period index.
+    fn start(&self, key: u64) -> Option<i64> {
+        i64::from_u64(key).checked_mul(self.step)
+    }
+}
+
 struct SegFacet {
     spec: FacetSpec,
     column: Option<Values>,
     kind: ColumnType,
     dict: Option<StrColumn>,
+    quantizer: Option<Quantizer>,
     counts: Counts,
+    segment: SegmentId,
 }
 
 /// Facet counts of one segment.
-#[derive(Debug)]
-pub enum SegFacetFruit {
+enum SegFacetFruit {
     Values {
         values: Vec<(String, u64)>,
         exact: bool,
         distinct: u64,
+    },
+    /// Counts by ordinal of a string column, named when the segments are merged.
+    Ordinals {
+        counts: Counts,
+        column: StrColumn,
+        segment: SegmentId,
     },
     Buckets(Vec<(i64, u64)>),
 }
@@ -491,17 +585,31 @@ impl SegFacet {
             },
         };
         let column = column.map(Values::new);
-        let counts = match (&dict, &column) {
-            (Some(d), _) => Counts::for_range(0, d.num_terms().saturating_sub(1) as u64),
-            (None, Some(c)) => Counts::for_range(c.min_value(), c.max_value()),
-            (None, None) => Counts::Sparse(U64Map::default()),
+        let quantizer = match spec {
+            FacetSpec::Intervals {
+                unit, lower, upper, ..
+            } => Some(Quantizer::new(kind, *unit, *lower, *upper)),
+            FacetSpec::Values { .. } => None,
+        };
+        let counts = match (&dict, &column, &quantizer) {
+            (Some(d), _, _) => Counts::for_range(0, d.num_terms().saturating_sub(1) as u64),
+            (None, Some(c), Some(q)) => {
+                match (q.bound_key(c.min_value()), q.bound_key(c.max_value())) {
+                    (Some(min), Some(max)) => Counts::for_range(min, max),
+                    _ => Counts::Sparse(U64Map::default()),
+                }
+            }
+            (None, Some(c), None) => Counts::for_range(c.min_value(), c.max_value()),
+            (None, None, _) => Counts::Sparse(U64Map::default()),
         };
         Ok(SegFacet {
             spec: spec.clone(),
             column,
             kind,
             dict,
+            quantizer,
             counts,
+            segment: reader.segment_id(),
         })
     }
 
@@ -509,7 +617,47 @@ impl SegFacet {
     fn collect(&mut self, doc: DocId) {
         if let Some(column) = &self.column {
             let counts = &mut self.counts;
-            column.for_each(doc, |v| counts.add(v));
+            match &self.quantizer {
+                None => column.for_each(doc, |v| counts.add(v)),
+                Some(q) => column.for_each(doc, |v| {
+                    if let Some(key) = q.key(v) {
+                        counts.add(key);
+                    }
+                }),
+            }
+        }
+    }
+
+    /// Counts a block of documents: row ids and values are read a block at a time, which
+    /// saves a dynamic call and an index lookup per value.
+    fn collect_block(&mut self, docs: &[DocId], scratch: &mut Scratch) {
+        let Some(column) = &self.column else {
+            return;
+        };
+        let values = &mut scratch.values;
+        match column {
+            Values::Full(column_values) => {
+                values.resize(docs.len(), 0);
+                column_values.get_vals(docs, values);
+            }
+            Values::Any(column) => {
+                scratch.docs.clear();
+                scratch.rows.clear();
+                column
+                    .index
+                    .docids_to_rowids(docs, &mut scratch.docs, &mut scratch.rows);
+                values.resize(scratch.rows.len(), 0);
+                column.values.get_vals(&scratch.rows, values);
+            }
+        }
+        let counts = &mut self.counts;
+        match &self.quantizer {
+            None => values.iter().for_each(|&v| counts.add(v)),
+            Some(q) => values.iter().for_each(|&v| {
+                if let Some(key) = q.key(v) {
+                    counts.add(key);
+                }
+            }),
         }
     }
 
@@ -518,32 +666,36 @@ impl SegFacet {
             spec,
             kind,
             dict,
+            quantizer,
             counts,
+            segment,
             ..
         } = self;
-        let mut nonzero = counts.nonzero();
         match spec {
-            FacetSpec::Intervals {
-                unit, lower, upper, ..
-            } => {
+            FacetSpec::Intervals { unit, .. } => {
                 let mut buckets: HashMap<i64, u64> = HashMap::new();
-                for (raw, n) in nonzero {
-                    let Some(t) = seconds(kind, raw) else {
-                        continue;
-                    };
-                    let tf = t as f64;
-                    if lower.is_some_and(|l| tf < l) || upper.is_some_and(|u| tf >= u) {
-                        continue;
-                    }
-                    if let Some(span) = unit.span_of(t) {
+                let Some(q) = quantizer else {
+                    return SegFacetFruit::Buckets(Vec::new());
+                };
+                counts.for_each_nonzero(|key, n| {
+                    if let Some(span) = q.start(key).and_then(|t| unit.span_of(t)) {
                         *buckets.entry(span.start).or_insert(0) += u64::from(n);
                     }
-                }
+                });
                 let mut buckets: Vec<(i64, u64)> = buckets.into_iter().collect();
                 buckets.sort_unstable();
                 SegFacetFruit::Buckets(buckets)
             }
+            FacetSpec::Values { .. } if dict.is_some() => match dict {
+                Some(column) => SegFacetFruit::Ordinals {
+                    counts,
+                    column,
+                    segment,
+                },
+                None => SegFacetFruit::Buckets(Vec::new()),
+            },
             FacetSpec::Values { size, .. } => {
+                let mut nonzero = counts.nonzero();
                 let distinct = nonzero.len() as u64;
                 let exact = nonzero.len() <= EXACT_DISTINCT;
                 if !exact {
@@ -555,27 +707,10 @@ impl SegFacet {
                     }
                     nonzero.truncate(keep);
                 }
-                let values = match &dict {
-                    Some(dict) => {
-                        nonzero.sort_unstable_by_key(|(ord, _)| *ord);
-                        let ords: Vec<u64> = nonzero.iter().map(|(o, _)| *o).collect();
-                        let mut out = Vec::with_capacity(ords.len());
-                        let mut iter = nonzero.iter();
-                        let _ = dict.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
-                            if let Some((_, n)) = iter.next() {
-                                out.push((
-                                    String::from_utf8_lossy(bytes).into_owned(),
-                                    u64::from(*n),
-                                ));
-                            }
-                        });
-                        out
-                    }
-                    None => nonzero
-                        .into_iter()
-                        .map(|(raw, n)| (value_name(kind, raw), u64::from(n)))
-                        .collect(),
-                };
+                let values = nonzero
+                    .into_iter()
+                    .map(|(raw, n)| (value_name(kind, raw), u64::from(n)))
+                    .collect();
                 SegFacetFruit::Values {
                     values,
                     exact,
@@ -584,6 +719,133 @@ impl SegFacet {
             }
         }
     }
+}
+
+/// Names every counted ordinal of a segment (when its counts must be merged by value).
+fn name_all(counts: &Counts, column: &StrColumn) -> Vec<(String, u64)> {
+    let mut nonzero: Vec<(u64, u32)> = Vec::new();
+    counts.for_each_nonzero(|ord, n| nonzero.push((ord, n)));
+    nonzero.sort_unstable_by_key(|(ord, _)| *ord);
+    let ords: Vec<u64> = nonzero.iter().map(|(o, _)| *o).collect();
+    let mut out = Vec::with_capacity(ords.len());
+    let mut iter = nonzero.iter();
+    let _ = column.dictionary().sorted_ords_to_term_cb(&ords, |bytes| {
+        if let Some((_, n)) = iter.next() {
+            out.push((String::from_utf8_lossy(bytes).into_owned(), u64::from(*n)));
+        }
+    });
+    out
+}
+
+/// One segment's counts by ordinal of a string column.
+struct OrdinalPart {
+    counts: Counts,
+    column: StrColumn,
+    segment: SegmentId,
+}
+
+/// Adds up the segments' counts of a string column by global ordinal and names the `size`
+/// most frequent values (ties by value) and the values of `include`.
+fn merge_ordinals(
+    column_name: &str,
+    parts: &[OrdinalPart],
+    size: usize,
+    include: &[String],
+) -> std::io::Result<FacetCounts> {
+    // Global ordinal and count of every counted value.
+    let mut nonzero: Vec<(u32, u64)> = Vec::new();
+    let global = match parts {
+        [] => None,
+        [one] => {
+            one.counts.for_each_nonzero(|ord, n| {
+                if let Ok(ord) = u32::try_from(ord) {
+                    nonzero.push((ord, u64::from(n)));
+                }
+            });
+            None
+        }
+        many => {
+            let segments: Vec<(SegmentId, &StrColumn)> =
+                many.iter().map(|p| (p.segment, &p.column)).collect();
+            let global = ordinals::global_ords(column_name, &segments)?;
+            let mut totals = vec![0u64; global.len()];
+            for (i, part) in many.iter().enumerate() {
+                part.counts.for_each_nonzero(|ord, n| {
+                    if let Some(slot) = global
+                        .global(i, ord as usize)
+                        .and_then(|g| totals.get_mut(g as usize))
+                    {
+                        *slot += u64::from(n);
+                    }
+                });
+            }
+            nonzero.extend(
+                totals
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(g, n)| (g as u32, *n)),
+            );
+            Some(global)
+        }
+    };
+    let distinct = nonzero.len() as u64;
+    // Global ordinals follow value order, so ties by ordinal are ties by value.
+    let by_rank = |a: &(u32, u64), b: &(u32, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+    if size < nonzero.len() {
+        if size > 0 {
+            nonzero.select_nth_unstable_by(size - 1, by_rank);
+        }
+        nonzero.truncate(size);
+    }
+    // Name the survivors, segment by segment in ordinal order.
+    let mut wanted: Vec<Vec<(u64, u64)>> = vec![Vec::new(); parts.len()];
+    for &(g, n) in &nonzero {
+        let (segment, ord) = match &global {
+            Some(global) => match global.owner(g) {
+                Some(owner) => owner,
+                None => continue,
+            },
+            None => (0, u64::from(g)),
+        };
+        if let Some(list) = wanted.get_mut(segment) {
+            list.push((ord, n));
+        }
+    }
+    let mut values: Vec<(String, u64)> = Vec::with_capacity(nonzero.len() + include.len());
+    for (part, mut list) in parts.iter().zip(wanted) {
+        list.sort_unstable();
+        let ords: Vec<u64> = list.iter().map(|(o, _)| *o).collect();
+        let mut iter = list.iter();
+        part.column
+            .dictionary()
+            .sorted_ords_to_term_cb(&ords, |bytes| {
+                if let Some((_, n)) = iter.next() {
+                    values.push((String::from_utf8_lossy(bytes).into_owned(), *n));
+                }
+            })?;
+    }
+    for value in include {
+        if values.iter().any(|(v, _)| v == value) {
+            continue;
+        }
+        let mut n = 0u64;
+        for part in parts {
+            if let Some(ord) = part.column.dictionary().term_ord(value.as_bytes())? {
+                n += u64::from(part.counts.get(ord));
+            }
+        }
+        if n > 0 {
+            values.push((value.clone(), n));
+        }
+    }
+    values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(FacetCounts {
+        values,
+        distinct,
+        exact: true,
+        buckets: Vec::new(),
+    })
 }
 
 /// Seconds since the epoch of a raw value of a date-holding column.
@@ -618,7 +880,16 @@ fn format_number(f: f64) -> String {
     }
 }
 
+/// Buffers reused from block to block.
+#[derive(Default)]
+struct Scratch {
+    docs: Vec<DocId>,
+    rows: Vec<u32>,
+    values: Vec<u64>,
+}
+
 pub struct PassSegment {
+    scratch: Scratch,
     total: u64,
     top: Option<SegTop>,
     facets: Vec<SegFacet>,
@@ -679,6 +950,7 @@ impl Collector for PassCollector {
             .map(|spec| SegFacet::open(spec, reader))
             .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(PassSegment {
+            scratch: Scratch::default(),
             total: 0,
             top,
             facets,
@@ -698,6 +970,10 @@ impl Collector for PassCollector {
         let mut merged: Vec<(HashMap<String, u64>, bool, u64)> =
             vec![(HashMap::new(), true, 0); self.facets.len()];
         let mut buckets: Vec<HashMap<i64, u64>> = vec![HashMap::new(); self.facets.len()];
+        let mut ordinal_parts: Vec<Vec<OrdinalPart>> =
+            (0..self.facets.len()).map(|_| Vec::new()).collect();
+        // Facets where some segment's column is not a string column: merged by value.
+        let mut by_value = vec![false; self.facets.len()];
         for fruit in fruits {
             total += fruit.total;
             top.extend(fruit.top);
@@ -708,6 +984,7 @@ impl Collector for PassCollector {
                         exact,
                         distinct,
                     } => {
+                        by_value[i] = true;
                         let (map, all_exact, max_distinct) = &mut merged[i];
                         *all_exact &= exact;
                         *max_distinct = (*max_distinct).max(distinct);
@@ -715,6 +992,15 @@ impl Collector for PassCollector {
                             *map.entry(v).or_insert(0) += n;
                         }
                     }
+                    SegFacetFruit::Ordinals {
+                        counts,
+                        column,
+                        segment,
+                    } => ordinal_parts[i].push(OrdinalPart {
+                        counts,
+                        column,
+                        segment,
+                    }),
                     SegFacetFruit::Buckets(b) => {
                         for (start, n) in b {
                             *buckets[i].entry(start).or_insert(0) += n;
@@ -726,27 +1012,43 @@ impl Collector for PassCollector {
         let k = self.top.as_ref().map_or(0, |t| t.k);
         top.sort_by(compare_ranked);
         top.truncate(k);
-        let facets = merged
-            .into_iter()
-            .zip(buckets)
-            .map(|((map, exact, max_distinct), b)| {
-                let distinct = if exact {
-                    map.len() as u64
-                } else {
-                    max_distinct.max(map.len() as u64)
-                };
-                let mut values: Vec<(String, u64)> = map.into_iter().collect();
-                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                let mut buckets: Vec<(i64, u64)> = b.into_iter().collect();
-                buckets.sort_unstable();
-                FacetCounts {
-                    values,
-                    distinct,
-                    exact,
-                    buckets,
+        let mut facets = Vec::with_capacity(self.facets.len());
+        for (i, ((mut map, exact, max_distinct), b)) in merged.into_iter().zip(buckets).enumerate()
+        {
+            let parts = std::mem::take(&mut ordinal_parts[i]);
+            if let (
+                false,
+                FacetSpec::Values {
+                    column,
+                    size,
+                    include,
+                },
+            ) = (by_value[i], &self.facets[i])
+            {
+                facets.push(merge_ordinals(column, &parts, *size, include)?);
+                continue;
+            }
+            for part in &parts {
+                for (v, n) in name_all(&part.counts, &part.column) {
+                    *map.entry(v).or_insert(0) += n;
                 }
-            })
-            .collect();
+            }
+            let distinct = if exact {
+                map.len() as u64
+            } else {
+                max_distinct.max(map.len() as u64)
+            };
+            let mut values: Vec<(String, u64)> = map.into_iter().collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let mut buckets: Vec<(i64, u64)> = b.into_iter().collect();
+            buckets.sort_unstable();
+            facets.push(FacetCounts {
+                values,
+                distinct,
+                exact,
+                buckets,
+            });
+        }
         Ok(PassFruit { total, top, facets })
     }
 }
@@ -762,6 +1064,18 @@ impl SegmentCollector for PassSegment {
         }
         for facet in &mut self.facets {
             facet.collect(doc);
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        self.total += docs.len() as u64;
+        if let Some(top) = &mut self.top {
+            for &doc in docs {
+                top.collect(doc, 0.0);
+            }
+        }
+        for facet in &mut self.facets {
+            facet.collect_block(docs, &mut self.scratch);
         }
     }
 

@@ -170,6 +170,7 @@ fn facet_specs(fields: &Fields, query: &SearchQuery, request: &FacetRequest) -> 
         specs.push(FacetSpec::Values {
             column,
             size: request.size,
+            include: query.filter_text(request.field).to_vec(),
         });
     }
     if let Some(unit) = request.interval {
@@ -486,6 +487,7 @@ pub fn collection_counts(
         facets: vec![FacetSpec::Values {
             column: "collection_id".to_string(),
             size: usize::MAX,
+            include: Vec::new(),
         }],
         id_column: "id".to_string(),
     };
