@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Two FtM JSON-lines files for the end-to-end xref benchmark: a "leak" of N people and
 companies and a "watchlist" of M, where a small share of the leak's entities are also on
-the watchlist, written differently (order swaps, initials, case, legal forms, a typo).
+the watchlist, written differently (order swaps, initials, case, legal forms, a typo). The planted
+pairs are listed in `planted.tsv` (leak id, watchlist id), for measuring recall.
 
 Standard library only; deterministic for a seed.
 
@@ -92,9 +93,13 @@ def main():
             if rng.random() < args.overlap:
                 overlap.append(e)
             f.write(json.dumps(e) + "\n")
-    with open(os.path.join(args.out, "watchlist.ftm.json"), "w") as f:
+    with open(os.path.join(args.out, "watchlist.ftm.json"), "w") as f, open(
+        os.path.join(args.out, "planted.tsv"), "w"
+    ) as planted:
         for i, e in enumerate(overlap):
-            f.write(json.dumps(variant(rng, e, i)) + "\n")
+            v = variant(rng, e, i)
+            f.write(json.dumps(v) + "\n")
+            planted.write(f"{e['id']}\t{v['id']}\n")
         for i in range(args.watchlist - len(overlap)):
             e = person(rng, i, "w") if rng.random() < 0.6 else company(rng, i, "w")
             f.write(json.dumps(e) + "\n")

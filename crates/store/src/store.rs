@@ -270,6 +270,15 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         limit: u32,
         offset: u64,
     ) -> Result<Page<crate::EntitySetItem>>;
+    /// The sets of `kind` (in live collections) that hold an entity of `collection_id`
+    /// with `judgement`, oldest first: a profile lookup without reading every set.
+    async fn entitysets_holding(
+        &self,
+        collection_id: i64,
+        entity_id: &str,
+        kind: crate::EntitySetType,
+        judgement: crate::Judgement,
+    ) -> Result<Vec<crate::EntitySet>>;
     /// Add an item or judge it again (the first `created_at` and `added_by_id` stay);
     /// [`crate::Judgement::NoJudgement`] removes it. The set's `updated_at` moves. Returns
     /// the item as stored, `None` when removed.

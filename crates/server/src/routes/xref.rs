@@ -3,7 +3,7 @@
 //! [`crate::services::xref`].
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -58,7 +58,16 @@ pub async fn export(
     params: Params,
 ) -> ApiResult<Response> {
     let id = live(&state, &id).await?;
-    let bytes = xref::export_xlsx(&state, &actor, id, &params).await?;
+    // The workbook is written to a temporary file and streamed from it: the file stays
+    // readable through its open handle after the directory is removed.
+    let io = |e: std::io::Error| ApiError::internal(format!("xref export: {e}"));
+    let dir = tempfile::tempdir().map_err(io)?;
+    let path = dir.path().join("xref.xlsx");
+    xref::export_xlsx(&state, &actor, id, &params, &path).await?;
+    let file = tokio::fs::File::open(&path).await.map_err(io)?;
+    let size = file.metadata().await.map_err(io)?.len();
+    drop(dir);
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     Ok((
         [
             (
@@ -69,8 +78,9 @@ pub async fn export(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"xref-{id}.xlsx\""),
             ),
+            (header::CONTENT_LENGTH, size.to_string()),
         ],
-        bytes,
+        body,
     )
         .into_response())
 }

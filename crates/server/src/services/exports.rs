@@ -410,14 +410,14 @@ async fn make(state: &AppState, export: &Export) -> Result<ExportContent, Export
             let collection_id = export
                 .collection_id
                 .ok_or_else(|| ExportError::Permanent("the collection no longer exists".into()))?;
-            let bytes = crate::services::xref::export_xlsx(
+            crate::services::xref::export_xlsx(
                 state,
                 &actor,
                 collection_id,
                 &stored_params(export),
+                &path,
             )
             .await?;
-            tokio::fs::write(&path, bytes).await?;
         }
     }
     let mut file = tokio::fs::File::open(&path).await?;

@@ -748,6 +748,73 @@ async fn the_index_route_finds_the_same_matches_as_the_memory_route() {
     );
 }
 
+/// A name word for entity `i` that is no one edit from any other (`Meraa`, `Merab`…).
+fn filler_word(i: usize) -> String {
+    let letter = |n: usize| char::from(b'a' + (n % 26) as u8);
+    format!("Mer{}{}", letter(i / 26), letter(i))
+}
+
+#[tokio::test]
+async fn the_index_route_finds_a_pair_among_many_sharing_its_common_words() {
+    // The leak's company shares a rare word with its match, and two common ones ("Finance",
+    // "OOO") with 80 others: more than the hits asked per entity. Ranked by relevance, the
+    // rare word must count more than the common ones, or the match falls off the page.
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let leak = app.collection(&alice, "leak").await;
+    let list = app.collection(&alice, "list").await;
+    let people = app.collection(&alice, "people").await;
+    app.bulk(
+        &alice,
+        leak,
+        &json!([{"id": "l-pejutu", "schema": "Company", "properties": {
+            "name": ["Pejutu Finance OOO"], "jurisdiction": ["ru"]}}]),
+    )
+    .await;
+    let mut listed = vec![
+        json!({"id": "w-pejutu", "schema": "Company", "properties": {
+        "name": ["Pejutu Finance GmbH"], "jurisdiction": ["ru"]}}),
+    ];
+    listed.extend((0..80).map(|i| {
+        json!({"id": format!("w-{i}"), "schema": "Company", "properties": {
+            "name": [format!("{} Finance OOO", filler_word(i))]}})
+    }));
+    app.bulk(&alice, list, &Value::Array(listed)).await;
+    // Other entities in the index, so that "Finance" and "OOO" are common but not
+    // everywhere.
+    let others: Vec<Value> = (0..240)
+        .map(|i| {
+            json!({"id": format!("p-{i}"), "schema": "Person", "properties": {
+                "name": [format!("Anna {}", filler_word(i + 100))]}})
+        })
+        .collect();
+    app.bulk(&alice, people, &Value::Array(others)).await;
+
+    let store = &app.state.store;
+    let options = RunOptions {
+        against: Some(vec![list]),
+        full: true,
+        route: Some(Route::Index),
+        index: Some(app.state.index.clone()),
+        ..RunOptions::default()
+    };
+    let run = service::run(store, leak, &options).await.unwrap();
+    assert_eq!((run.route, run.completed), ("index", true));
+    let found = all_pairs(store, leak).await;
+    assert!(found.contains(&pair("l-pejutu", "w-pejutu")), "{found:?}");
+    // The memory route finds it too: the pair is a real match, not an index artefact.
+    let memory = RunOptions {
+        route: Some(Route::Memory),
+        ..options
+    };
+    service::run(store, leak, &memory).await.unwrap();
+    assert!(
+        all_pairs(store, leak)
+            .await
+            .contains(&pair("l-pejutu", "w-pejutu"))
+    );
+}
+
 #[tokio::test]
 async fn a_run_of_a_newer_method_scores_every_pair_again() {
     let w = world().await;

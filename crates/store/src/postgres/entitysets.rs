@@ -7,8 +7,8 @@ use tokio_postgres::types::ToSql;
 use super::{collections, query};
 use crate::entitysets::{judgement_from_text, kind_from_text, layout_from_text, layout_to_text};
 use crate::{
-    EntitySet, EntitySetItem, EntitySetQuery, EntitySetUpdate, Judgement, NewEntitySet,
-    NewEntitySetItem, Page, Result, StoreError, Timestamp,
+    EntitySet, EntitySetItem, EntitySetQuery, EntitySetType, EntitySetUpdate, Judgement,
+    NewEntitySet, NewEntitySetItem, Page, Result, StoreError, Timestamp,
 };
 
 const COLUMNS: &str = "s.id, s.collection_id, s.role_id, s.kind, s.label, s.summary, s.layout, s.created_at, \
@@ -130,6 +130,37 @@ pub(super) async fn list<C: GenericClient>(c: &C, q: &EntitySetQuery) -> Result<
         items,
         total: u64::try_from(total).unwrap_or(0),
     })
+}
+
+/// Sets of `kind` holding an entity with a judgement, oldest first.
+pub(super) async fn holding<C: GenericClient>(
+    c: &C,
+    collection_id: i64,
+    entity_id: &str,
+    kind: EntitySetType,
+    judgement: Judgement,
+) -> Result<Vec<EntitySet>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {FROM}
+         WHERE s.kind = $1 AND s.id IN (
+             SELECT i.entityset_id FROM entityset_items i
+             WHERE i.entity_id = $2 AND i.collection_id = $3 AND i.judgement = $4)
+         ORDER BY s.id"
+    );
+    query(
+        c,
+        &sql,
+        &[
+            &kind.as_str(),
+            &entity_id,
+            &collection_id,
+            &judgement.as_str(),
+        ],
+    )
+    .await?
+    .iter()
+    .map(read)
+    .collect()
 }
 
 pub(super) async fn update<C: GenericClient>(

@@ -608,6 +608,23 @@ impl Store for PgStore {
         in_snapshot!(self, |tx| entitysets::items(&tx, id, limit, offset).await?)
     }
 
+    async fn entitysets_holding(
+        &self,
+        collection_id: i64,
+        entity_id: &str,
+        kind: crate::EntitySetType,
+        judgement: crate::Judgement,
+    ) -> Result<Vec<crate::EntitySet>> {
+        entitysets::holding(
+            &self.client().await?,
+            collection_id,
+            entity_id,
+            kind,
+            judgement,
+        )
+        .await
+    }
+
     async fn judge_entityset_item(
         &self,
         id: i64,

@@ -7,8 +7,8 @@ use super::{collections, ids_json, time};
 use crate::entitysets::{judgement_from_text, kind_from_text, layout_from_text, layout_to_text};
 use crate::time::to_micros;
 use crate::{
-    EntitySet, EntitySetItem, EntitySetQuery, EntitySetUpdate, Judgement, NewEntitySet,
-    NewEntitySetItem, Page, Result, StoreError, Timestamp,
+    EntitySet, EntitySetItem, EntitySetQuery, EntitySetType, EntitySetUpdate, Judgement,
+    NewEntitySet, NewEntitySetItem, Page, Result, StoreError, Timestamp,
 };
 
 const COLUMNS: &str = "s.id, s.collection_id, s.role_id, s.kind, s.label, s.summary, s.layout, s.created_at, \
@@ -117,6 +117,35 @@ pub(super) fn list(conn: &Connection, q: &EntitySetQuery) -> Result<Page<EntityS
         items,
         total: u64::try_from(total).unwrap_or(0),
     })
+}
+
+/// Sets of `kind` holding an entity with a judgement, oldest first.
+pub(super) fn holding(
+    conn: &Connection,
+    collection_id: i64,
+    entity_id: &str,
+    kind: EntitySetType,
+    judgement: Judgement,
+) -> Result<Vec<EntitySet>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {FROM}
+         WHERE s.kind = ?1 AND s.id IN (
+             SELECT i.entityset_id FROM entityset_items i
+             WHERE i.entity_id = ?2 AND i.collection_id = ?3 AND i.judgement = ?4)
+         ORDER BY s.id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![
+        kind.as_str(),
+        entity_id,
+        collection_id,
+        judgement.as_str()
+    ])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(read(row)?);
+    }
+    Ok(out)
 }
 
 pub(super) fn update(

@@ -605,6 +605,18 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn entitysets_holding(
+        &self,
+        collection_id: i64,
+        entity_id: &str,
+        kind: crate::EntitySetType,
+        judgement: crate::Judgement,
+    ) -> Result<Vec<crate::EntitySet>> {
+        let entity_id = entity_id.to_string();
+        self.read(move |c| entitysets::holding(c, collection_id, &entity_id, kind, judgement))
+            .await
+    }
+
     async fn judge_entityset_item(
         &self,
         id: i64,

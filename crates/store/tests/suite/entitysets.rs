@@ -261,3 +261,67 @@ pub async fn entityset_items_are_judged_and_removed<H: Harness>() {
     store.delete_entityset(set.id).await.unwrap();
     assert!(store.entityset_items(set.id, 10, 0).await.is_err());
 }
+
+pub async fn entitysets_holding_an_entity_are_found<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let c = collection(&*store, "holding").await;
+    let other = collection(&*store, "holding_other").await;
+    let profile = |label: &str, collection_id| {
+        NewEntitySet::new(collection_id, EntitySetType::Profile, label.to_string())
+    };
+    let first = store.create_entityset(profile("First", c)).await.unwrap();
+    let second = store
+        .create_entityset(profile("Second", other))
+        .await
+        .unwrap();
+    let diagram = store
+        .create_entityset(NewEntitySet::new(c, EntitySetType::Diagram, "Chart"))
+        .await
+        .unwrap();
+    for (set, entity, collection_id, judgement) in [
+        (first.id, "e1", c, Judgement::Positive),
+        (first.id, "e2", other, Judgement::Negative),
+        (second.id, "e1", c, Judgement::Positive),
+        (second.id, "e2", other, Judgement::Positive),
+        (diagram.id, "e1", c, Judgement::Positive),
+    ] {
+        store
+            .judge_entityset_item(set, item(entity, collection_id, judgement))
+            .await
+            .unwrap();
+    }
+    let ids = |sets: Vec<store::EntitySet>| sets.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let holding = |collection_id, entity: &'static str, kind, judgement| {
+        let store = store.clone();
+        async move {
+            ids(store
+                .entitysets_holding(collection_id, entity, kind, judgement)
+                .await
+                .unwrap())
+        }
+    };
+    let positive = Judgement::Positive;
+    let profiles = EntitySetType::Profile;
+    assert_eq!(
+        holding(c, "e1", profiles, positive).await,
+        [first.id, second.id]
+    );
+    assert_eq!(
+        holding(c, "e1", EntitySetType::Diagram, positive).await,
+        [diagram.id]
+    );
+    assert_eq!(holding(other, "e2", profiles, positive).await, [second.id]);
+    assert_eq!(
+        holding(other, "e2", profiles, Judgement::Negative).await,
+        [first.id]
+    );
+    // The same id in another collection is another entity.
+    assert!(holding(other, "e1", profiles, positive).await.is_empty());
+    assert!(holding(c, "e9", profiles, positive).await.is_empty());
+    // Sets of a deleted collection are gone from the lookup, like everywhere else.
+    store
+        .delete_collection(other, DeleteMode::Soft)
+        .await
+        .unwrap();
+    assert_eq!(holding(c, "e1", profiles, positive).await, [first.id]);
+}

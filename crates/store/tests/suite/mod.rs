@@ -48,6 +48,7 @@ macro_rules! suite {
             documents::racing_uploads_share_one_document,
             entitysets::entityset_crud_and_listing,
             entitysets::entityset_items_are_judged_and_removed,
+            entitysets::entitysets_holding_an_entity_are_found,
             alerts::alerts_crud,
             mappings::mapping_crud_listing_and_runs,
             alerts::notifications_once_per_alert_and_entity,

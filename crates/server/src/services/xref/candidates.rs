@@ -20,6 +20,12 @@ use serde::{Deserialize, Serialize};
 pub const CANDIDATES_PER_ENTITY: usize = 50;
 /// Name words used per entity (the first ones of its names).
 const MAX_WORDS: usize = 16;
+/// Names whose normalised form is looked up whole.
+const MAX_NAMES: usize = 8;
+/// Boost of an equal identifier, e-mail or phone: above any combination of names.
+const EXACT_BOOST: u32 = 20;
+/// Boost of an equal normalised name.
+const NAME_KEY_BOOST: u32 = 5;
 /// Identifiers used per entity.
 const MAX_IDENTIFIERS: usize = 8;
 /// Words at least this long are looked up with one edit allowed.
@@ -144,53 +150,89 @@ pub fn candidate_query(entity: &Entity, mention: bool) -> Option<SearchQuery> {
     SearchQuery::from_params(&candidate_params(entity, mention)?).ok()
 }
 
-/// The search parameters of [`candidate_query`]: any of the entity's name words or
-/// identifiers, in the schemata it can match.
+/// The search parameters of [`candidate_query`], in the schemata the entity can match.
+///
+/// Clauses are kept apart so that relevance ranks what matters: an equal identifier,
+/// e-mail or phone first (boosted far above any name), then the whole normalised name,
+/// then each name word exactly, weighed by its rarity in the index (a rare surname counts
+/// many times a legal form or a common word), and last each long word with one edit, at a
+/// flat low weight. A fuzzy term scores the same whatever its rarity, so mixing rare words
+/// into fuzzy clauses alone (as this did before) let entities that share two common words
+/// ("Finance", "OOO") outrank the one that shares the rare name.
 fn candidate_params(entity: &Entity, mention: bool) -> Option<Vec<(String, String)>> {
+    let mut clauses = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut terms = Vec::new();
-    for name in entity.type_values(PropertyType::Name, true) {
+    for (group, kind) in [
+        ("identifiers", PropertyType::Identifier),
+        ("emails", PropertyType::Email),
+        ("phones", PropertyType::Phone),
+    ] {
+        for value in entity
+            .type_values(kind, true)
+            .into_iter()
+            .take(MAX_IDENTIFIERS)
+        {
+            if seen.insert((group, value.to_string())) {
+                clauses.push(format!("{group}:\"{}\"^{EXACT_BOOST}", quoted(value)));
+            }
+            // Identifiers written with other punctuation still meet on their words.
+            if kind == PropertyType::Identifier {
+                let words: Vec<String> = index::analysis::query_words(value)
+                    .into_iter()
+                    .filter(|w| w.chars().all(char::is_alphanumeric))
+                    .collect();
+                if !words.is_empty() && seen.insert(("words", words.join(" "))) {
+                    clauses.push(format!("\"{}\"^{EXACT_BOOST}", words.join(" ")));
+                }
+            }
+        }
+    }
+    let names = entity.type_values(PropertyType::Name, true);
+    for name in names.iter().take(MAX_NAMES) {
+        for key in index::analysis::name_keys(name) {
+            if seen.insert(("key", key.clone())) {
+                clauses.push(format!(
+                    "fingerprints:\"{}\"^{NAME_KEY_BOOST}",
+                    quoted(&key)
+                ));
+            }
+        }
+    }
+    let mut words = 0;
+    for name in &names {
         for word in index::analysis::query_words(name) {
-            if terms.len() >= MAX_WORDS {
+            if words >= MAX_WORDS {
                 break;
             }
             // Letters and digits only: nothing the query parser would read as syntax.
             if word.chars().count() < 2 || !word.chars().all(char::is_alphanumeric) {
                 continue;
             }
-            if seen.insert(word.clone()) {
+            if seen.insert(("word", word.clone())) {
+                words += 1;
+                clauses.push(format!("names:{word}"));
                 if word.chars().count() >= FUZZY_FROM {
-                    terms.push(format!("{word}~1"));
-                } else {
-                    terms.push(word);
+                    clauses.push(format!("{word}~1"));
                 }
             }
         }
     }
-    for id in entity
-        .type_values(PropertyType::Identifier, true)
-        .into_iter()
-        .take(MAX_IDENTIFIERS)
-    {
-        let words: Vec<String> = index::analysis::query_words(id)
-            .into_iter()
-            .filter(|w| w.chars().all(char::is_alphanumeric))
-            .collect();
-        if !words.is_empty() && seen.insert(words.join(" ")) {
-            terms.push(format!("\"{}\"", words.join(" ")));
-        }
-    }
-    if terms.is_empty() {
+    if clauses.is_empty() {
         return None;
     }
     let mut params = vec![
-        ("q".to_string(), terms.join(" OR ")),
+        ("q".to_string(), clauses.join(" OR ")),
         ("limit".to_string(), CANDIDATES_PER_ENTITY.to_string()),
     ];
     for schema in candidate_schemata(entity, mention) {
         params.push(("filter:schemata".to_string(), schema.to_string()));
     }
     Some(params)
+}
+
+/// A value inside a quoted phrase of the query syntax.
+fn quoted(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 #[cfg(test)]
@@ -209,10 +251,20 @@ mod tests {
             "name": ["ACME Trading (Cyprus) Ltd"], "registrationNumber": ["HE-12345"]}}));
         let params = candidate_params(&e, false).unwrap();
         let q = &params[0].1;
-        assert_eq!(q, "acme OR trading~1 OR cyprus~1 OR ltd OR \"he 12345\"");
+        assert_eq!(
+            q,
+            "identifiers:\"HE-12345\"^20 OR \"he 12345\"^20 \
+             OR fingerprints:\"acme trading cyprus ltd\"^5 \
+             OR names:acme OR names:trading OR trading~1 OR names:cyprus OR cyprus~1 \
+             OR names:ltd"
+        );
         assert!(params.contains(&("filter:schemata".into(), "Company".into())));
         assert!(!params.iter().any(|(_, v)| v == "Mention"));
         assert!(candidate_query(&e, false).is_some());
+        // Quotes and backslashes in a value cannot break out of its phrase.
+        let odd = entity(json!({"id": "o", "schema": "Person", "properties": {
+            "name": ["O\"Brien \\ Sons"], "email": ["a\"b@example.org"]}}));
+        assert!(candidate_query(&odd, false).is_some());
         let nameless = entity(json!({"id": "x", "schema": "Person", "properties": {
             "nationality": ["ru"]}}));
         assert!(candidate_query(&nameless, false).is_none());

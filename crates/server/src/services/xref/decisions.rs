@@ -13,7 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 use ftm::Entity;
 use serde_json::{Map, Value, json};
 use store::{
-    EntitySet, EntitySetItem, EntitySetQuery, EntitySetType, Judgement, NewDecision, NewEntitySet,
+    EntitySet, EntitySetItem, EntitySetType, Judgement, NewDecision, NewEntitySet,
     NewEntitySetItem, PairJudgement,
 };
 
@@ -24,9 +24,6 @@ use crate::params::Params;
 use crate::serialize::{EntityView, Serializer};
 use crate::services::entitysets::all_items;
 use crate::state::AppState;
-
-/// Profile sets read per page when looking for an entity's profile.
-const SET_PAGE: u32 = 500;
 
 fn body_str<'a>(body: &'a Value, key: &str) -> Option<&'a str> {
     body.get(key)
@@ -83,62 +80,59 @@ async fn entity_collection(
 /// An entity in a collection.
 type Member = (i64, String);
 
-/// The profile sets of some collections with their items.
-async fn profile_sets(
+/// The profile set (of one of `collections`) that holds an entity positively; the most
+/// recently changed one should there be several. A store lookup by the entity, so a
+/// decision does not read every profile set of the collections.
+async fn profile_set_of(
     state: &AppState,
     collections: &[i64],
-) -> ApiResult<Vec<(EntitySet, Vec<EntitySetItem>)>> {
-    let mut out = Vec::new();
-    let mut query = EntitySetQuery::new(Some(collections.to_vec()));
-    query.kinds = vec![EntitySetType::Profile];
-    query.limit = SET_PAGE;
-    loop {
-        let page = state.store.list_entitysets(&query).await?;
-        let n = page.items.len();
-        for set in page.items {
-            let items = all_items(state, set.id).await?;
-            out.push((set, items));
-        }
-        query.offset += n as u64;
-        if n < SET_PAGE as usize || query.offset >= page.total {
-            return Ok(out);
-        }
-    }
+    member: &Member,
+) -> ApiResult<Option<EntitySet>> {
+    let sets = state
+        .store
+        .entitysets_holding(
+            member.0,
+            &member.1,
+            EntitySetType::Profile,
+            Judgement::Positive,
+        )
+        .await?;
+    Ok(sets
+        .into_iter()
+        .filter(|s| collections.contains(&s.collection_id))
+        .max_by_key(|s| (s.updated_at, s.id)))
 }
 
-/// The profile sets of these collections, by the entities they hold positively.
-pub(super) async fn profiles_by_member(
+/// The profile ids of some entities (those in a profile set of `collections`).
+pub(super) async fn profile_ids(
     state: &AppState,
     collections: &[i64],
+    members: Vec<Member>,
 ) -> ApiResult<HashMap<Member, i64>> {
     let mut out = HashMap::new();
-    for (set, items) in profile_sets(state, collections).await? {
-        for item in items {
-            if item.judgement == Judgement::Positive {
-                out.entry((item.collection_id, item.entity_id))
-                    .or_insert(set.id);
-            }
+    for member in members {
+        if out.contains_key(&member) {
+            continue;
+        }
+        if let Some(set) = profile_set_of(state, collections, &member).await? {
+            out.insert(member, set.id);
         }
     }
     Ok(out)
 }
 
-/// The profile set (among those of `collections`) that holds an entity positively.
+/// The profile set (among those of `collections`) that holds an entity positively, with
+/// its items.
 async fn profile_of(
     state: &AppState,
     collections: &[i64],
     member: &Member,
 ) -> ApiResult<Option<(EntitySet, Vec<EntitySetItem>)>> {
-    Ok(profile_sets(state, collections)
-        .await?
-        .into_iter()
-        .find(|(_, items)| {
-            items.iter().any(|i| {
-                i.judgement == Judgement::Positive
-                    && i.collection_id == member.0
-                    && i.entity_id == member.1
-            })
-        }))
+    let Some(set) = profile_set_of(state, collections, member).await? else {
+        return Ok(None);
+    };
+    let items = all_items(state, set.id).await?;
+    Ok(Some((set, items)))
 }
 
 fn set_judgement(j: Option<PairJudgement>) -> Judgement {

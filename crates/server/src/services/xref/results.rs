@@ -2,6 +2,7 @@
 //! and its spreadsheet export.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use serde_json::{Map, Value, json};
 use store::{PairJudgement, XrefItem, XrefQuery};
@@ -155,7 +156,18 @@ async fn items_json(state: &AppState, actor: &Actor, items: &[XrefItem]) -> ApiR
             .collect();
         collections.sort_unstable();
         collections.dedup();
-        super::decisions::profiles_by_member(state, &collections).await?
+        let members: Vec<(i64, String)> = items
+            .iter()
+            .filter(|i| i.judgement == Some(PairJudgement::Positive))
+            .flat_map(|i| {
+                let m = &i.matched;
+                [
+                    (m.collection_id, m.entity_id.clone()),
+                    (m.match_collection_id, m.match_id.clone()),
+                ]
+            })
+            .collect();
+        super::decisions::profile_ids(state, &collections, members).await?
     } else {
         HashMap::new()
     };
@@ -226,35 +238,39 @@ pub async fn list(
     .into_json())
 }
 
+/// Rows of the spreadsheet at most: Excel's sheet holds a little over a million.
+const MAX_XLSX_ROWS: u32 = 1_000_000;
+/// Matches read from the store per page of the export.
+const XLSX_PAGE: u64 = 1000;
+
 /// `GET /collections/{id}/xref.xlsx`: every readable match above the cutoff (or the
-/// listing's filters) as a spreadsheet.
+/// listing's filters) as a spreadsheet, written to `path`; returns the rows written.
+///
+/// Rows are written as the matches are read, a page at a time, and the worksheet keeps
+/// them in a temporary file beside `path` (its constant-memory mode) until the workbook
+/// is zipped into `path`: memory does not grow with the number of matches.
 pub async fn export_xlsx(
     state: &AppState,
     actor: &Actor,
     collection_id: i64,
     params: &Params,
-) -> ApiResult<Vec<u8>> {
+    path: &Path,
+) -> ApiResult<u32> {
     use rust_xlsxwriter::{Format, Workbook};
     actor.check_read(collection_id)?;
     let mut q = query(actor, collection_id, &params.without(&["offset", "limit"]))?;
-    q.limit = 1000;
-    let mut items = Vec::new();
-    // Excel's sheet holds a little over a million rows.
-    while items.len() < 1_000_000 {
-        let page = state.store.xref_matches(&q).await?;
-        let n = page.items.len();
-        items.extend(page.items);
-        if (n as u64) < q.limit {
-            break;
-        }
-        q.offset += n as u64;
+    q.limit = XLSX_PAGE;
+    let xlsx = |e: rust_xlsxwriter::XlsxError| ApiError::internal(format!("xlsx: {e}"));
+    let mut workbook = Workbook::new();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        workbook.set_tempdir(dir).map_err(xlsx)?;
     }
     let mut ser = Serializer::new(state, actor).await?;
     let mut labels: HashMap<i64, String> = HashMap::new();
-    let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
-    let sheet = workbook.add_worksheet();
-    let xlsx = |e: rust_xlsxwriter::XlsxError| ApiError::internal(format!("xlsx: {e}"));
+    let sheet = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(xlsx)?;
     sheet.set_name("Cross-reference").map_err(xlsx)?;
     let headers = [
         "Score",
@@ -274,49 +290,66 @@ pub async fn export_xlsx(
             .map_err(xlsx)?;
     }
     let mut row = 1u32;
-    for chunk in items.chunks(500) {
-        let entities = resolve(state, chunk).await?;
-        for item in chunk {
-            let m = &item.matched;
-            let (Some(entity), Some(matched)) = (
-                entities.get(&(m.collection_id, m.entity_id.clone())),
-                entities.get(&(m.match_collection_id, m.match_id.clone())),
-            ) else {
-                continue;
-            };
-            if let std::collections::hash_map::Entry::Vacant(slot) =
-                labels.entry(m.match_collection_id)
-            {
-                let label = ser
-                    .collection_by_id(m.match_collection_id)
-                    .await
-                    .and_then(|c| c["label"].as_str().map(str::to_string))
-                    .unwrap_or_default();
-                slot.insert(label);
+    'pages: loop {
+        let page = state.store.xref_matches(&q).await?;
+        let n = page.items.len();
+        for chunk in page.items.chunks(500) {
+            let entities = resolve(state, chunk).await?;
+            for item in chunk {
+                if row > MAX_XLSX_ROWS {
+                    break 'pages;
+                }
+                let m = &item.matched;
+                let (Some(entity), Some(matched)) = (
+                    entities.get(&(m.collection_id, m.entity_id.clone())),
+                    entities.get(&(m.match_collection_id, m.match_id.clone())),
+                ) else {
+                    continue;
+                };
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    labels.entry(m.match_collection_id)
+                {
+                    let label = ser
+                        .collection_by_id(m.match_collection_id)
+                        .await
+                        .and_then(|c| c["label"].as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    slot.insert(label);
+                }
+                let caption = |e: &store::StoredEntity| e.entity.caption().to_string();
+                let url = |id: &str| state.settings.url(&format!("entities/{id}"));
+                let cells = [
+                    caption(entity),
+                    entity.entity.schema().name().to_string(),
+                    caption(matched),
+                    matched.entity.schema().name().to_string(),
+                    labels
+                        .get(&m.match_collection_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    m.countries.join(", "),
+                    url(&m.entity_id),
+                    url(&m.match_id),
+                ];
+                sheet.write_number(row, 0, m.score).map_err(xlsx)?;
+                let judgement = item.judgement.map_or("", PairJudgement::as_str);
+                sheet.write_string(row, 1, judgement).map_err(xlsx)?;
+                for (i, cell) in cells.iter().enumerate() {
+                    sheet.write_string(row, i as u16 + 2, cell).map_err(xlsx)?;
+                }
+                row += 1;
             }
-            let caption = |e: &store::StoredEntity| e.entity.caption().to_string();
-            let url = |id: &str| state.settings.url(&format!("entities/{id}"));
-            let cells = [
-                caption(entity),
-                entity.entity.schema().name().to_string(),
-                caption(matched),
-                matched.entity.schema().name().to_string(),
-                labels
-                    .get(&m.match_collection_id)
-                    .cloned()
-                    .unwrap_or_default(),
-                m.countries.join(", "),
-                url(&m.entity_id),
-                url(&m.match_id),
-            ];
-            sheet.write_number(row, 0, m.score).map_err(xlsx)?;
-            let judgement = item.judgement.map_or("", PairJudgement::as_str);
-            sheet.write_string(row, 1, judgement).map_err(xlsx)?;
-            for (i, cell) in cells.iter().enumerate() {
-                sheet.write_string(row, i as u16 + 2, cell).map_err(xlsx)?;
-            }
-            row += 1;
         }
+        if (n as u64) < q.limit {
+            break;
+        }
+        q.offset += n as u64;
     }
-    workbook.save_to_buffer().map_err(xlsx)
+    // Zipping reads the rows back and compresses them: work for a blocking thread.
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || workbook.save(&path))
+        .await
+        .map_err(|e| ApiError::internal(format!("xlsx: {e}")))?
+        .map_err(xlsx)?;
+    Ok(row - 1)
 }

@@ -660,7 +660,24 @@ fn score_hits(
             });
         }
     }
-    out
+    best_of_each_pair(out)
+}
+
+/// One match per pair, the best scored: a pair is found from both of its sides when
+/// both are streamed (an entity and a mention of the other side), and a batch must not
+/// write the same pair twice.
+fn best_of_each_pair(mut matches: Vec<XrefMatch>) -> Vec<XrefMatch> {
+    matches.sort_by(|a, b| {
+        (&a.entity_id, a.match_collection_id, &a.match_id)
+            .cmp(&(&b.entity_id, b.match_collection_id, &b.match_id))
+            .then(b.score.total_cmp(&a.score))
+    });
+    matches.dedup_by(|later, first| {
+        later.entity_id == first.entity_id
+            && later.match_collection_id == first.match_collection_id
+            && later.match_id == first.match_id
+    });
+    matches
 }
 
 /// Tell the collection's writers (its creator and those granted write access, directly
@@ -939,6 +956,36 @@ pub fn progress_json(run: &XrefRun, now: DateTime<Utc>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn found(entity: &str, matched: &str, score: f64) -> XrefMatch {
+        XrefMatch {
+            collection_id: 1,
+            entity_id: entity.into(),
+            match_collection_id: 2,
+            match_id: matched.into(),
+            score,
+            schema: "Person".into(),
+            countries: Vec::new(),
+            method: xref::METHOD.into(),
+            explanation: Value::Null,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_pair_found_twice_is_kept_once_with_its_best_score() {
+        let kept = best_of_each_pair(vec![
+            found("a", "x", 0.4),
+            found("b", "x", 0.7),
+            found("a", "x", 0.9),
+            found("a", "y", 0.6),
+        ]);
+        let pairs: Vec<(&str, &str, f64)> = kept
+            .iter()
+            .map(|m| (m.entity_id.as_str(), m.match_id.as_str(), m.score))
+            .collect();
+        assert_eq!(pairs, [("a", "x", 0.9), ("a", "y", 0.6), ("b", "x", 0.7)]);
+    }
 
     #[test]
     fn progress_estimates_time_left_while_running() {
