@@ -284,7 +284,9 @@ pub async fn groups(State(state): State<AppState>, actor: Actor) -> ApiResult<Js
     ))
 }
 
-/// `GET /collections/{id}/permissions`: every role's access, plus the system roles.
+/// `GET /collections/{id}/permissions`: every role's access, plus the system roles (as
+/// Aleph lists them, without access when none was given), so that a client can offer to
+/// share with everyone.
 pub async fn permissions(
     State(state): State<AppState>,
     actor: Actor,
@@ -292,17 +294,29 @@ pub async fn permissions(
 ) -> ApiResult<Json<Value>> {
     let collection = readable(&state, &actor, &id).await?;
     actor.check_write(collection.id)?;
-    let perms = state.store.permissions(collection.id).await?;
+    let mut perms: Vec<(i64, Access)> = state
+        .store
+        .permissions(collection.id)
+        .await?
+        .into_iter()
+        .map(|p| (p.role_id, p.access))
+        .collect();
+    let system = state.system_roles;
+    for role_id in [system.guest, system.authenticated] {
+        if !perms.iter().any(|(id, _)| *id == role_id) {
+            perms.push((role_id, Access::None));
+        }
+    }
     let ser = Serializer::new(&state, &actor).await?;
     let mut results = Vec::new();
-    for p in perms {
-        let Ok(role) = state.store.role(p.role_id).await else {
+    for (role_id, access) in perms {
+        let Ok(role) = state.store.role(role_id).await else {
             continue;
         };
         results.push(json!({
             "role": ser.role_nested(&role),
-            "read": p.access.read(),
-            "write": p.access.write(),
+            "read": access.read(),
+            "write": access.write(),
             "collection_id": collection.id.to_string(),
         }));
     }

@@ -330,6 +330,22 @@ async fn permissions_view_and_update() {
         .unwrap_or_else(|| panic!("the creator has a permission: {perms}"));
     assert_eq!(own["read"], true);
     assert_eq!(own["write"], true);
+    // The system roles are listed too, without access yet: a client can offer them.
+    for system in [
+        app.state.system_roles.guest,
+        app.state.system_roles.authenticated,
+    ] {
+        let listed = perms["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["role"]["id"].as_str() == Some(system.to_string().as_str()))
+            .unwrap_or_else(|| panic!("system role {system} is listed: {perms}"));
+        assert_eq!(
+            (&listed["read"], &listed["write"]),
+            (&json!(false), &json!(false))
+        );
+    }
 
     // Share with bob (read) and a group holding carol (write).
     let group = app.group("editors", &[&carol]).await;

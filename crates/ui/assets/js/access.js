@@ -1,5 +1,6 @@
 // Who may read or write a collection (/api/2/collections/{id}/permissions): the roles
-// that have access, groups the user can see, and people added by their e-mail address.
+// that have access, the two system roles (all visitors, all logged-in users: read only),
+// groups the user can see, and people added by their e-mail address.
 import { api } from './api.js';
 import { h, clear, announce } from './dom.js';
 
@@ -25,7 +26,7 @@ export function accessPanel(collection) {
         const name = r.role.label || r.role.name || r.role.id;
         const read = h('input', { type: 'checkbox', checked: r.read, 'aria-label': `${name} can read`, onchange: (e) => { r.read = e.target.checked; if (!r.read) { r.write = false; write.checked = false; } } });
         const write = h('input', { type: 'checkbox', checked: r.write, disabled: r.role.type === 'system', 'aria-label': `${name} can write`, onchange: (e) => { r.write = e.target.checked; if (r.write) { r.read = true; read.checked = true; } } });
-        return h('tr', null, h('td', null, name, ' ', h('span', { class: 'muted' }, r.role.type || '')), h('td', null, read), h('td', null, write));
+        return h('tr', null, h('td', null, name, ' ', h('span', { class: 'muted' }, r.role.type === 'system' ? 'everyone' : (r.role.type || ''))), h('td', null, read), h('td', null, write));
       })));
     clear(box, h('h2', { id: 'access-h' }, 'Access'), table,
       h('form', { class: 'actions', async onsubmit(e) {

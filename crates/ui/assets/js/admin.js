@@ -60,7 +60,7 @@ export async function adminUsersView(ctx) {
   const headers = ['Name', 'E-mail', 'Admin', 'Blocked', 'API key', 'Created'].map((c) => h('th', { scope: 'col' }, c));
   headers.push(h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')));
   clear(ctx.main, h('h1', null, 'Users'), tabs('/admin/users'), search,
-    h('p', { class: 'muted' }, prefix ? `${fmt.n(data.total)} users whose name starts with “${prefix}”.` : `${fmt.n(data.total)} users.`),
+    h('p', { class: 'muted' }, `${fmt.n(data.total)} ${data.total === 1 ? 'user' : 'users'}${prefix ? ` whose name starts with “${prefix}”` : ''}.`),
     message,
     h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': 'Users' }, h('table', { class: 'data', id: 'users' },
       h('thead', null, h('tr', null, headers)),

@@ -252,7 +252,7 @@ function resultItem(e, q, model) {
     h('div', { class: 'meta' },
       h('span', { class: 'schema', style: { '--c': model.colour(e.schema) } }, model.label(e.schema)),
       e.collection ? h('a', { href: `/collections/${e.collection.id}` }, e.collection.label) : null,
-      dates.length ? h('span', null, dates.slice(0, 2).join(', ')) : null,
+      dates.length ? h('span', null, dates.slice(0, 2).map(fmt.date).join(', ')) : null,
       p.fileSize ? h('span', null, fmt.bytes(p.fileSize[0])) : null,
       p.countries ? h('span', null, p.countries.slice(0, 3).join(', ').toUpperCase()) : null,
       session.get() ? addToSet(e, `add-${e.id.replace(/[^\w-]/g, '_')}`) : null),
