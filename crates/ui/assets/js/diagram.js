@@ -307,6 +307,11 @@ export async function diagramView(ctx) {
       if (preferSelected && selected) sel.value = selected;
       else if (keep && nodes.has(keep)) sel.value = keep;
     }
+    // A relationship needs two different ends: start "to" on another node than "from".
+    if (linkTo.value === linkFrom.value) {
+      const other = options.find(([id]) => id !== linkFrom.value);
+      if (other) linkTo.value = other[0];
+    }
   }
 
   const saveButton = h('button', { type: 'button', class: 'primary', id: 'diagram-save', onclick: save }, 'Save');

@@ -90,6 +90,7 @@ function value(prop, v) {
     case 'country': return h('a', { href: `/search?filter:countries=${encodeURIComponent(s)}` }, s.toUpperCase());
     case 'name': return h('a', { href: `/search?filter:names=${encodeURIComponent(s)}` }, s);
     case 'number': return prop.name === 'fileSize' ? fmt.bytes(s) : s;
+    case 'date': return h('time', { datetime: s }, fmt.date(s));
     default: return s.length > 400 ? `${s.slice(0, 400)}…` : s;
   }
 }

@@ -118,8 +118,9 @@ async function pdfViewer(ctx, box, entity) {
 
 async function emailViewer(ctx, box, entity, model) {
   const p = entity.properties || {};
+  const shown = (key, v) => (key === 'date' ? fmt.date(v) : String(v));
   const row = (label, key) => (p[key] ? h('tr', null, h('th', { scope: 'row' }, label), h('td', { dir: 'auto' },
-    p[key].map((v, i) => [i ? ', ' : '', typeof v === 'object' ? h('a', { href: `/entities/${encodeURIComponent(v.id)}` }, caption(v)) : String(v)]))) : null);
+    p[key].map((v, i) => [i ? ', ' : '', typeof v === 'object' ? h('a', { href: `/entities/${encodeURIComponent(v.id)}` }, caption(v)) : shown(key, v)]))) : null);
   const head = h('table', { class: 'data props email-head' }, h('tbody', null,
     row('From', 'from'), row('Sender', 'sender'), row('Date', 'date'), row('Subject', 'subject'), row('To', 'to'),
     row('CC', 'cc'), row('BCC', 'bcc'), row('In reply to', 'inReplyTo')));
@@ -145,7 +146,7 @@ async function threadOf(ctx, box, entity) {
   const [parents, replies] = await Promise.all([ask('messageId', p.inReplyTo), ask('inReplyTo', p.messageId)]);
   if (!ctx.alive() || (!parents.length && !replies.length)) return;
   const item = (e) => h('li', null, h('a', { href: `/entities/${encodeURIComponent(e.id)}` }, caption(e)),
-    e.properties && e.properties.date ? h('span', { class: 'muted' }, ` · ${e.properties.date[0]}`) : null);
+    e.properties && e.properties.date ? h('span', { class: 'muted' }, ` · ${fmt.date(e.properties.date[0])}`) : null);
   clear(box, h('h2', null, 'Thread'),
     parents.length ? [h('h3', null, 'In reply to'), h('ul', null, parents.map(item))] : null,
     replies.length ? [h('h3', null, 'Replies'), h('ul', null, uniqueById(replies).map(item))] : null);
