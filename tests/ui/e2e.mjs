@@ -642,7 +642,7 @@ try {
     await page.click('form button[type=submit]');
     await page.locator('#logout').waitFor();
     await page.goto(`${base}/collections`);
-    await page.locator('main p', { hasText: /collections$/ }).first().waitFor();
+    await page.locator('main p', { hasText: /collections?$/ }).first().waitFor();
     assert.equal(await page.locator('.card a', { hasText: 'Harbour investigation' }).count(), 0);
     await page.goto(`${base}/search?q=${encodeURIComponent(`"${PHRASE}"`)}`);
     await page.locator('h2', { hasText: 'No search results' }).waitFor();

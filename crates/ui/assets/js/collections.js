@@ -25,7 +25,7 @@ export async function collectionsView(ctx) {
   if (!ctx.alive()) return;
   list.removeAttribute('aria-busy');
   clear(list,
-    h('p', { class: 'muted' }, `${fmt.n(data.total)} collections`),
+    h('p', { class: 'muted' }, `${fmt.n(data.total)} ${data.total === 1 ? 'collection' : 'collections'}`),
     data.results.length
       ? h('ul', { class: 'grid-cards', style: { listStyle: 'none', padding: 0 } }, data.results.map(card))
       : h('div', { class: 'card' }, h('h2', null, 'No collections yet'),
