@@ -20,6 +20,9 @@ pub enum IndexError {
     Corrupt(String),
     #[error("index I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// A setting of the index (shards, replicas) that cannot be used.
+    #[error("invalid index setting: {0}")]
+    Setting(String),
     /// A background task panicked or was cancelled.
     #[error("index task failed: {0}")]
     Task(String),

@@ -203,3 +203,31 @@ async fn bulk_requests_are_bounded_by_bytes() {
     index.commit().await.unwrap();
     assert_eq!(total(&index).await, 1);
 }
+
+#[tokio::test]
+async fn a_new_index_takes_the_configured_shards_and_replicas() {
+    let Some(url) = node() else { return };
+    let alias = unique_alias();
+    let options = opensearch_options(alias.clone())
+        .with_layout(Some("3"), Some("0"))
+        .unwrap();
+    let index = OpenSearchIndex::connect(&url, options).await.unwrap();
+    index.index(fixture_docs()).await.unwrap();
+    index.commit().await.unwrap();
+    assert_eq!(total(&index).await, 13);
+    let settings: serde_json::Value = reqwest::Client::new()
+        .get(format!("{url}/{alias}/_settings"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let concrete = settings.as_object().unwrap().values().next().unwrap();
+    assert_eq!(concrete["settings"]["index"]["number_of_shards"], "3");
+    assert_eq!(concrete["settings"]["index"]["number_of_replicas"], "0");
+    assert_eq!(
+        concrete["settings"]["index"]["auto_expand_replicas"],
+        "false"
+    );
+}

@@ -91,7 +91,7 @@ pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<Ap
     let index: Arc<dyn index::SearchIndex> = match opensearch_uri(&settings) {
         // A cluster URI selects the OpenSearch backend; anything else is a Tantivy directory.
         Some(uri) => Arc::new(
-            OpenSearchIndex::connect(uri, OpenSearchOptions::default())
+            OpenSearchIndex::connect(uri, OpenSearchOptions::from_env()?)
                 .await
                 .with_context(|| format!("cannot open the OpenSearch index at {uri}"))?,
         ),

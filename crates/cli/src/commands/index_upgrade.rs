@@ -29,7 +29,8 @@ pub enum IndexUpgrade {
 /// Bring the OpenSearch index at `uri` to this build's layout, rebuilding it from `store`
 /// when needed.
 pub async fn upgrade(uri: &str, store: &Arc<dyn Store>) -> anyhow::Result<IndexUpgrade> {
-    let options = OpenSearchOptions::default();
+    // Shards and replicas from the environment shape the index when it is created here.
+    let options = OpenSearchOptions::from_env()?;
     let existed = alias_exists(uri, &options).await?;
     match OpenSearchIndex::connect(uri, options.clone()).await {
         Ok(_) if existed => return Ok(IndexUpgrade::UpToDate),

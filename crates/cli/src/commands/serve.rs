@@ -234,7 +234,7 @@ async fn check_index(settings: &server::Settings) -> anyhow::Result<bool> {
     let Some(uri) = cluster_uri(settings) else {
         return Ok(true);
     };
-    let options = index::OpenSearchOptions::default();
+    let options = index::OpenSearchOptions::from_env()?;
     Ok(match super::index_upgrade::layout(uri, &options).await? {
         super::index_upgrade::Layout::Current => {
             println!("OpenSearch index layout is up to date");

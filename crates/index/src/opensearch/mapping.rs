@@ -85,11 +85,10 @@ pub fn index_body(shards: u32, replicas: &str) -> Value {
         json!({"type": "object", "dynamic": true}),
     );
     props.insert("stored".into(), json!({"type": "object", "enabled": false}));
-    json!({
+    let mut body = json!({
         "settings": {
             "index": {
                 "number_of_shards": shards,
-                "auto_expand_replicas": replicas,
                 // Writes become visible on commit (an explicit refresh), as with Tantivy.
                 "refresh_interval": "-1",
                 "max_result_window": 10000,
@@ -123,7 +122,30 @@ pub fn index_body(shards: u32, replicas: &str) -> Value {
             }],
             "properties": props,
         },
-    })
+    });
+    // A fixed number of replicas, or a range the cluster follows as nodes come and go.
+    body["settings"]["index"]["auto_expand_replicas"] = match replicas.parse::<u32>() {
+        Ok(n) => {
+            body["settings"]["index"]["number_of_replicas"] = json!(n);
+            json!(false)
+        }
+        Err(_) => json!(replicas),
+    };
+    body
+}
+
+/// Whether `replicas` is a replica count or an `auto_expand_replicas` range (`0-1`,
+/// `1-all`).
+pub fn valid_replicas(replicas: &str) -> bool {
+    let count = |s: &str| s.parse::<u32>().ok().filter(|n| *n <= 64);
+    match replicas.split_once('-') {
+        None => count(replicas).is_some(),
+        Some((low, high)) => match (count(low), high) {
+            (Some(_), "all") => true,
+            (Some(low), high) => count(high).is_some_and(|high| low <= high),
+            (None, _) => false,
+        },
+    }
 }
 
 #[cfg(test)]
@@ -164,5 +186,26 @@ mod tests {
             body["mappings"]["properties"]["numeric"]["properties"]["birthDate"]["type"],
             "date"
         );
+    }
+
+    #[test]
+    fn replicas_are_a_count_or_a_range() {
+        let fixed = index_body(16, "1");
+        assert_eq!(fixed["settings"]["index"]["number_of_shards"], 16);
+        assert_eq!(fixed["settings"]["index"]["number_of_replicas"], 1);
+        assert_eq!(fixed["settings"]["index"]["auto_expand_replicas"], false);
+        let range = index_body(2, "0-all");
+        assert_eq!(range["settings"]["index"]["auto_expand_replicas"], "0-all");
+        assert!(
+            range["settings"]["index"]
+                .get("number_of_replicas")
+                .is_none()
+        );
+        for ok in ["0", "2", "0-1", "1-all", "1-3"] {
+            assert!(valid_replicas(ok), "{ok}");
+        }
+        for bad in ["", "-1", "two", "3-1", "0-", "all", "1-2-3", "0-many"] {
+            assert!(!valid_replicas(bad), "{bad}");
+        }
     }
 }

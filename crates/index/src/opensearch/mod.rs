@@ -42,9 +42,11 @@ use crate::scope::ReadScope;
 pub struct OpenSearchOptions {
     /// The alias searched and written; concrete indices are named `<alias>-<n>`.
     pub index: String,
+    /// Primary shards of a new index (`ALEPH_INDEX_SHARDS`).
     pub shards: u32,
-    /// `auto_expand_replicas`: `0-1` keeps a single node green and adds a replica when a
-    /// second node joins.
+    /// Replicas of a new index (`ALEPH_INDEX_REPLICAS`): a number, or an
+    /// `auto_expand_replicas` range; `0-1` keeps a single node green and adds a replica
+    /// when a second node joins.
     pub replicas: String,
     /// Documents per `_bulk` request.
     pub bulk_docs: usize,
@@ -57,6 +59,51 @@ pub struct OpenSearchOptions {
     /// Ids per batch of [`SearchIndex::stream_ids`].
     pub stream_batch: usize,
     pub timeout: Duration,
+}
+
+impl OpenSearchOptions {
+    /// The defaults with the layout an operator chose: `ALEPH_INDEX_SHARDS` and
+    /// `ALEPH_INDEX_REPLICAS`. They shape an index when it is created (by the first start
+    /// or `aleph upgrade`); an existing index keeps its own until it is rebuilt.
+    pub fn from_env() -> Result<OpenSearchOptions, IndexError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        OpenSearchOptions::default().with_layout(
+            var("ALEPH_INDEX_SHARDS").as_deref(),
+            var("ALEPH_INDEX_REPLICAS").as_deref(),
+        )
+    }
+
+    /// These options with a shard count and a replica setting, when given, checked.
+    pub fn with_layout(
+        mut self,
+        shards: Option<&str>,
+        replicas: Option<&str>,
+    ) -> Result<OpenSearchOptions, IndexError> {
+        if let Some(shards) = shards {
+            self.shards = shards
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or_else(|| {
+                    IndexError::Setting(format!(
+                        "ALEPH_INDEX_SHARDS={shards:?}: give a number of primary shards \
+                         from 1 to 1024"
+                    ))
+                })?;
+        }
+        if let Some(replicas) = replicas {
+            let replicas = replicas.trim();
+            if !mapping::valid_replicas(replicas) {
+                return Err(IndexError::Setting(format!(
+                    "ALEPH_INDEX_REPLICAS={replicas:?}: give a number of replicas or a range \
+                     such as 0-1 or 0-all"
+                )));
+            }
+            self.replicas = replicas.to_string();
+        }
+        Ok(self)
+    }
 }
 
 /// One action of a `_bulk` request, serialized once (its action line and source line).
@@ -737,5 +784,24 @@ mod tests {
                 Some("aleph".to_string())
             )
         );
+    }
+
+    #[test]
+    fn layout_settings_are_checked() {
+        use super::OpenSearchOptions;
+        let o = OpenSearchOptions::default()
+            .with_layout(Some(" 16 "), Some("1"))
+            .unwrap();
+        assert_eq!((o.shards, o.replicas.as_str()), (16, "1"));
+        let kept = OpenSearchOptions::default()
+            .with_layout(None, None)
+            .unwrap();
+        assert_eq!((kept.shards, kept.replicas.as_str()), (1, "0-1"));
+        for (shards, replicas) in [(Some("0"), None), (Some("x"), None), (None, Some("lots"))] {
+            let err = OpenSearchOptions::default()
+                .with_layout(shards, replicas)
+                .unwrap_err();
+            assert!(err.to_string().contains("ALEPH_INDEX_"), "{err}");
+        }
     }
 }

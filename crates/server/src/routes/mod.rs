@@ -26,6 +26,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(system::healthz))
+        .route("/readyz", get(system::readyz))
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/2/metadata", get(system::metadata))
         .route("/api/2/statistics", get(system::statistics))

@@ -1,9 +1,12 @@
-//! `/healthz`, `/api/2/metadata`, `/api/2/statistics`.
+//! `/healthz`, `/readyz`, `/api/2/metadata`, `/api/2/statistics`.
 
 use std::collections::BTreeMap;
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use index::{ReadScope, SearchQuery};
 use serde_json::{Value, json};
 use store::{Category, Frequency};
@@ -12,8 +15,78 @@ use crate::auth::{Actor, AnyActor};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+/// Liveness: the process answers. Touches nothing, so it stays cheap under any load.
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
+}
+
+/// How long a readiness check waits for the store or the index.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Readiness, for load balancers and orchestrators: 503 when the store (the source of
+/// truth) does not answer; 200 otherwise, `degraded` when the index does not answer
+/// (writes still land in the store and queue their indexing; searches fail). The queue's
+/// unfinished jobs and the age of the oldest tell how far behind the workers are.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let store = match tokio::time::timeout(READY_TIMEOUT, state.store.job_counts(None)).await {
+        Ok(Ok(counts)) => Ok(counts),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 3 s".to_string()),
+    };
+    let probe = ReadScope::collections([0]);
+    let index = match tokio::time::timeout(
+        READY_TIMEOUT,
+        state.index.count(&probe, &SearchQuery::default()),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 3 s".to_string()),
+    };
+    let now = chrono::Utc::now();
+    let queue = store.as_ref().ok().map(|counts| {
+        let mut stages: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        let mut oldest = None;
+        for c in counts {
+            let entry = stages.entry(c.stage.as_str()).or_default();
+            entry.0 += c.queued;
+            entry.1 += c.running;
+            oldest = match (oldest, c.oldest_unfinished_at) {
+                (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let lag = oldest.map(|t: store::Timestamp| (now - t).num_seconds().max(0));
+        let stages: serde_json::Map<String, Value> = stages
+            .into_iter()
+            .map(|(stage, (queued, running))| {
+                (
+                    stage.to_string(),
+                    json!({"queued": queued, "running": running}),
+                )
+            })
+            .collect();
+        json!({"oldest_unfinished_seconds": lag, "stages": stages})
+    });
+    let (status, verdict) = match (&store, &index) {
+        (Err(_), _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        (Ok(_), Err(_)) => (StatusCode::OK, "degraded"),
+        (Ok(_), Ok(())) => (StatusCode::OK, "ready"),
+    };
+    let check = |r: Result<(), &String>| match r {
+        Ok(()) => json!({"status": "ok"}),
+        Err(message) => json!({"status": "error", "message": message}),
+    };
+    (
+        status,
+        Json(json!({
+            "status": verdict,
+            "store": check(store.as_ref().map(|_| ())),
+            "index": check(index.as_ref().copied()),
+            "queue": queue,
+        })),
+    )
 }
 
 fn labels<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> BTreeMap<&'static str, String> {

@@ -26,6 +26,7 @@ mod neighbours;
 mod openapi;
 mod paging;
 mod purge;
+mod readiness;
 mod reconcile;
 mod roles;
 mod search;

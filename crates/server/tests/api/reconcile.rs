@@ -138,3 +138,50 @@ async fn reconciliation_of_one_collection_ignores_the_others() {
     assert_eq!(other.drifts.len(), 1);
     assert_eq!(other.drifts[0].missing, vec!["d-a".to_string()]);
 }
+
+/// An uploaded file whose processing has not run has only its `upload` fragment; once
+/// the index has it (a rebuild from the store, as `aleph migrate` does, or a
+/// reconciliation), both backends list it like any other entity.
+#[tokio::test]
+async fn an_uploaded_document_not_yet_processed_is_listed_once_indexed() {
+    let app = TestApp::new().await;
+    let (store, index) = (&app.state.store, &app.state.index);
+    let collection = store
+        .create_collection(NewCollection::new("uploads", "Uploads"))
+        .await
+        .unwrap();
+    let namespace = ftm::Namespace::new(&collection.foreign_id);
+    let id = namespace.sign("upload-doc").unwrap();
+    let document = ftm::Entity::from_json(
+        serde_json::json!({"id": id, "schema": "Document", "properties": {
+            "fileName": ["memo.pdf"], "mimeType": ["application/pdf"], "fileSize": ["1234"],
+            "contentHash": ["0123456789abcdef0123456789abcdef01234567"]}}),
+        false,
+    )
+    .unwrap();
+    store
+        .put_fragments(collection.id, "upload", &[document])
+        .await
+        .unwrap();
+    server::services::reindex::collection(store, index, collection.id, true)
+        .await
+        .unwrap();
+    let c = collection.id;
+    for query in [
+        format!("/api/2/search?filter:collection_id={c}&filter:schema=Document"),
+        format!("/api/2/entities?filter:collection_id={c}&filter:schemata=Thing"),
+        format!("/api/2/entities?filter:collection_id={c}&filter:schemata=Document"),
+        format!("/api/2/search?q=memo&filter:collection_id={c}&filter:schemata=Thing"),
+    ] {
+        let resp = app.get(&query).auth(&app.admin).send().await;
+        resp.expect(axum::http::StatusCode::OK);
+        let body = resp.json();
+        let ids: Vec<&str> = body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec![id.as_str()], "{query}: {body}");
+    }
+}
