@@ -2,11 +2,13 @@
 --workers 0` and two `aleph worker` processes): a worker killed in the middle of an ingest,
 OpenSearch stopped and restarted during a `_bulk` load, PostgreSQL restarted under load.
 The instances that are stopped belong to the test alone (see conftest.py)."""
+import json
 import os
 import signal
 import subprocess
 import threading
 import time
+import urllib.request
 
 from conftest import Api, distributed, index_count, psql, start_deployment, store_count
 
@@ -174,7 +176,13 @@ def test_postgres_restart_under_load_fails_cleanly_then_recovers(aleph, tmp_path
         loader.start()
         time.sleep(3)
         postgres.stop()
-        time.sleep(4)
+        time.sleep(2)
+        # Not ready while the store is down; liveness does not depend on it.
+        status, body = api.call("GET", "/readyz", timeout=30)
+        assert status == 503, (status, body)
+        assert body["status"] == "unavailable" and body["store"]["status"] == "error", body
+        assert api.call("GET", "/healthz", timeout=30)[0] == 200
+        time.sleep(2)
         postgres.start()
         restarted_at = time.monotonic()
         # Keep the load on until requests have been succeeding again for a while.
@@ -187,6 +195,8 @@ def test_postgres_restart_under_load_fails_cleanly_then_recovers(aleph, tmp_path
             time.sleep(0.5)
         stop.set()
         loader.join(timeout=60)
+        status, body = api.call("GET", "/readyz", timeout=30)
+        assert (status, body["status"]) == (200, "ready"), body
 
         statuses = {a[2] for a in answers}
         assert statuses <= {200, 204, 503}, statuses
@@ -203,5 +213,102 @@ def test_postgres_restart_under_load_fails_cleanly_then_recovers(aleph, tmp_path
         stored = store_count(deployment, collection_id)
         assert acked <= stored <= total, (acked, stored, total)
         wait_converged(deployment, collection_id, stored)
+    finally:
+        server.stop()
+
+
+def index_ids(deployment: dict, collection_id: int) -> set:
+    """The ids of a collection's documents in the deployment's OpenSearch index."""
+    body = json.dumps({"size": 10000, "_source": False,
+                       "query": {"term": {"collection_id": collection_id}}}).encode()
+    request = urllib.request.Request(f"{deployment['ALEPH_INDEX_URI']}/_search", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return {hit["_id"] for hit in json.load(resp)["hits"]["hits"]}
+
+
+def drift_apart(deployment: dict, collection_id: int, ids: list) -> tuple:
+    """Make the index and the store differ with nothing queued, as a crash between a
+    store write and its index jobs would: three documents gone from the index, two
+    entities gone from the store only. Returns (dropped from the index, from the store)."""
+    unindexed, unstored = ids[:3], ids[3:5]
+    body = json.dumps({"query": {"ids": {"values": unindexed}}}).encode()
+    request = urllib.request.Request(
+        f"{deployment['ALEPH_INDEX_URI']}/_delete_by_query?refresh=true", data=body,
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        assert json.load(resp)["deleted"] == 3
+    quoted = ", ".join(f"'{i}'" for i in unstored)
+    psql(deployment["ALEPH_DATABASE_URI"],
+         f"DELETE FROM fragments WHERE collection_id = {int(collection_id)} "
+         f"AND entity_id IN ({quoted})")
+    return unindexed, unstored
+
+
+def aleph_cli(aleph, server, tmp_path, *args) -> subprocess.CompletedProcess:
+    """Run an `aleph` command against the server's deployment."""
+    work = tmp_path / "cli"
+    work.mkdir(exist_ok=True)
+    return subprocess.run([aleph, *args, "--data-dir", str(work)], env=server._env(),
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_deletes_during_an_opensearch_outage_and_a_drifted_index_converge(
+        aleph, tmp_path, opensearch):
+    deployment = distributed.deployment_env(opensearch_url=opensearch.url)
+    # No periodic pass here: the command-line check and repair are what is tested.
+    server = start_deployment(aleph, tmp_path / "data", deployment,
+                              extra_env={"ALEPH_RECONCILE_SECONDS": "0"})
+    try:
+        api = Api(server)
+        collection_id = api.create_collection("delete-outage")
+        status, body = api.call("POST", f"/api/2/collections/{collection_id}/_bulk",
+                                entities("d", 0, 60))
+        assert status == 204, (status, body)
+        wait_converged(deployment, collection_id, 60)
+        ids = sorted(index_ids(deployment, collection_id))
+        assert len(ids) == 60
+
+        opensearch.stop()
+        status, body = api.call("GET", "/readyz")
+        assert (status, body["status"], body["index"]["status"]) == (200, "degraded", "error"), body
+        for entity_id in ids[:5]:
+            status, body = api.call("DELETE", f"/api/2/entities/{entity_id}")
+            assert status == 204, (status, body)
+        opensearch.start(keep=True)
+        wait_converged(deployment, collection_id, 55)
+        assert not index_ids(deployment, collection_id) & set(ids[:5])
+
+        unindexed, unstored = drift_apart(deployment, collection_id, ids[5:])
+        check = aleph_cli(aleph, server, tmp_path, "reindex", "--check")
+        assert check.returncode == 1, check.stdout + check.stderr
+        assert "3 not indexed, 2 indexed but not stored" in check.stdout, check.stdout
+        repair = aleph_cli(aleph, server, tmp_path, "reindex", "--reconcile")
+        assert repair.returncode == 0, repair.stdout + repair.stderr
+        assert "5 index jobs queued" in repair.stdout, repair.stdout
+        wait_converged(deployment, collection_id, 53)
+        assert index_ids(deployment, collection_id) == set(ids[5:]) - set(unstored)
+        check = aleph_cli(aleph, server, tmp_path, "reindex", "--check")
+        assert check.returncode == 0, check.stdout + check.stderr
+    finally:
+        server.stop()
+
+
+def test_index_workers_reconcile_a_drifted_index_by_themselves(aleph, tmp_path):
+    deployment = distributed.deployment_env()
+    server = start_deployment(aleph, tmp_path / "data", deployment,
+                              extra_env={"ALEPH_RECONCILE_SECONDS": "2"})
+    try:
+        api = Api(server)
+        collection_id = api.create_collection("self-reconcile")
+        status, body = api.call("POST", f"/api/2/collections/{collection_id}/_bulk",
+                                entities("r", 0, 40))
+        assert status == 204, (status, body)
+        wait_converged(deployment, collection_id, 40)
+        ids = sorted(index_ids(deployment, collection_id))
+        unindexed, unstored = drift_apart(deployment, collection_id, ids)
+        assert index_count(deployment, collection_id) == 37
+        wait_converged(deployment, collection_id, 38, timeout=120)
+        assert index_ids(deployment, collection_id) == set(ids) - set(unstored)
     finally:
         server.stop()
