@@ -451,6 +451,7 @@ try {
     await page.keyboard.press('Delete');
     await ownership.waitFor({ state: 'detached' });
     await page.locator('#diagram-message', { hasText: 'Ownership removed.' }).waitFor();
+    assert.ok(await page.evaluate(() => Boolean(document.activeElement.closest('#diagram-svg'))), 'the keyboard stays in the diagram');
     assert.equal(await page.locator('#diagram-svg .edge').count(), 1);
     assert.equal(await page.locator('#diagram-svg .node').count(), nodeCount, 'removing an edge keeps its ends');
     await page.locator('#diagram-svg .node', { hasText: 'Dhow Shipping Ltd' }).click();

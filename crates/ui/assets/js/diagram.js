@@ -79,7 +79,7 @@ export async function diagramView(ctx) {
       g.addEventListener('click', () => { selectedEdge = id; selected = null; draw(); });
       g.addEventListener('keydown', (ev) => {
         if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); selectedEdge = id; selected = null; draw(); }
-        if (set.writeable && (ev.key === 'Delete' || ev.key === 'Backspace')) { ev.preventDefault(); selectedEdge = id; selected = null; removeSelected(); }
+        if (set.writeable && (ev.key === 'Delete' || ev.key === 'Backspace')) { ev.preventDefault(); selectedEdge = id; selected = null; removeSelected({ byKey: true }); }
       });
       return g;
     }).filter(Boolean);
@@ -136,7 +136,7 @@ export async function diagramView(ctx) {
   function nudge(ev, id) {
     const steps = { ArrowLeft: [-10, 0], ArrowRight: [10, 0], ArrowUp: [0, -10], ArrowDown: [0, 10] };
     if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); selected = id; selectedEdge = null; draw(); refreshSelects(); return; }
-    if (ev.key === 'Delete' || ev.key === 'Backspace') { ev.preventDefault(); selected = id; selectedEdge = null; removeSelected(); return; }
+    if (ev.key === 'Delete' || ev.key === 'Backspace') { ev.preventDefault(); selected = id; selectedEdge = null; removeSelected({ byKey: true }); return; }
     const d = steps[ev.key];
     if (!d) return;
     ev.preventDefault();
@@ -268,7 +268,12 @@ export async function diagramView(ctx) {
   // stays in its collection); a node's edges go with it. Save keeps the layout without them.
   const removeButton = h('button', { type: 'button', id: 'diagram-remove', class: 'danger' }, 'Remove selected');
   const unlist = (id) => api(`entitysets/${encodeURIComponent(set.id)}/items`, { method: 'POST', json: { entity_id: id, judgement: 'no_judgement' } });
-  async function removeSelected() {
+  // After a removal by key the focused element is gone: keep the keyboard in the diagram.
+  function refocus(byKey) {
+    const next = byKey && picture.querySelector('.node, .edge');
+    if (next) next.focus();
+  }
+  async function removeSelected({ byKey = false } = {}) {
     if (selectedEdge) {
       const edge = edges.get(selectedEdge);
       try {
@@ -277,7 +282,7 @@ export async function diagramView(ctx) {
         selectedEdge = null;
         message.textContent = `${model.label(edge.entity.schema)} removed.`;
         announce(message.textContent);
-        markDirty(); draw();
+        markDirty(); draw(); refocus(byKey);
       } catch (err) { message.textContent = err.message; }
       return;
     }
@@ -294,10 +299,10 @@ export async function diagramView(ctx) {
       }
       message.textContent = `${caption(node.entity)} removed.`;
       announce(message.textContent);
-      selected = null; markDirty(); draw(); refreshSelects();
+      selected = null; markDirty(); draw(); refreshSelects(); refocus(byKey);
     } catch (err) { message.textContent = err.message; }
   }
-  removeButton.addEventListener('click', removeSelected);
+  removeButton.addEventListener('click', () => removeSelected());
 
   function refreshSelects() {
     const options = [...nodes.entries()].map(([id, n]) => [id, caption(n.entity)]).sort((a, b) => a[1].localeCompare(b[1]));
