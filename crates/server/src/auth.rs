@@ -27,6 +27,10 @@ pub struct Actor {
     pub is_admin: bool,
     pub readable: BTreeSet<i64>,
     pub writable: BTreeSet<i64>,
+    /// For an administrator while collections are being purged: the live collections,
+    /// which are all they may see (the index still holds some of the deleted ones).
+    /// `None`: everything.
+    pub admin_view: Option<BTreeSet<i64>>,
     /// Maintenance mode: every write check fails.
     pub read_only: bool,
     /// The session token used, if the caller logged in with one.
@@ -39,7 +43,10 @@ impl Actor {
     /// The search scope of this caller: everything for admins, else the readable set.
     pub fn scope(&self) -> ReadScope {
         if self.is_admin {
-            ReadScope::All
+            match &self.admin_view {
+                None => ReadScope::All,
+                Some(live) => ReadScope::collections(live.iter().copied()),
+            }
         } else {
             ReadScope::collections(self.readable.iter().copied())
         }
@@ -54,11 +61,20 @@ impl Actor {
     }
 
     pub fn can_read(&self, collection_id: i64) -> bool {
-        self.is_admin || self.readable.contains(&collection_id)
+        self.sees_as_admin(collection_id) || self.readable.contains(&collection_id)
     }
 
     pub fn can_write(&self, collection_id: i64) -> bool {
-        !self.read_only && (self.is_admin || self.writable.contains(&collection_id))
+        !self.read_only
+            && (self.sees_as_admin(collection_id) || self.writable.contains(&collection_id))
+    }
+
+    fn sees_as_admin(&self, collection_id: i64) -> bool {
+        self.is_admin
+            && self
+                .admin_view
+                .as_ref()
+                .is_none_or(|live| live.contains(&collection_id))
     }
 
     pub fn check_read(&self, collection_id: i64) -> Result<(), ApiError> {
@@ -160,11 +176,27 @@ impl Actor {
             is_admin,
             readable: access.readable,
             writable: access.writable,
+            admin_view: admin_view(&*state.store, is_admin).await?,
             read_only: state.settings.maintenance,
             session,
             address: crate::audit::client_address(parts, state.settings.behind_proxy),
         })
     }
+}
+
+/// What an administrator may see: `None` (everything) unless collections are being
+/// purged, then every live collection, so that a deleted collection's entities never show
+/// while the index purge runs.
+pub async fn admin_view(
+    store: &dyn store::Store,
+    is_admin: bool,
+) -> store::Result<Option<BTreeSet<i64>>> {
+    if !is_admin || store.deleted_collection_ids().await?.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        store.live_collection_ids().await?.into_iter().collect(),
+    ))
 }
 
 impl FromRequestParts<AppState> for Actor {

@@ -273,7 +273,8 @@ pub async fn group(cmd: GroupCommand) -> anyhow::Result<ExitCode> {
 pub enum CollectionCommand {
     /// List collections.
     List(DataArgs),
-    /// Delete a collection and everything in it (store and index).
+    /// Delete a collection: it disappears at once and a background purge job removes
+    /// everything in it (index, archive files, store rows).
     Delete {
         foreign_id: String,
         /// Keep the collection and its permissions, remove only its entities.
@@ -340,18 +341,25 @@ pub async fn collection(cmd: CollectionCommand) -> anyhow::Result<ExitCode> {
         } => {
             let state = data.open_read_only().await?;
             let c = state.store.collection_by_foreign_id(&foreign_id).await?;
-            let mode = if keep_metadata {
-                DeleteMode::Contents
+            if keep_metadata {
+                let removed = state
+                    .store
+                    .delete_collection(c.id, DeleteMode::Contents)
+                    .await?;
+                state.index.delete_collection(c.id).await?;
+                state.index.commit().await?;
+                println!(
+                    "emptied {foreign_id}: {} entity fragments",
+                    removed.fragments
+                );
             } else {
-                DeleteMode::Soft
-            };
-            let removed = state.store.delete_collection(c.id, mode).await?;
-            state.index.delete_collection(c.id).await?;
-            state.index.commit().await?;
-            println!(
-                "deleted {foreign_id}: {} entity fragments, {} permissions",
-                removed.fragments, removed.permissions
-            );
+                // Hidden at once; the server's worker removes the data in the background.
+                let job = state.store.retire_collection(c.id, None).await?;
+                println!(
+                    "deleted {foreign_id}: purge job {job} queued; the server's worker removes \
+                     its index documents, files and rows (progress in GET /api/2/status)"
+                );
+            }
         }
         CollectionCommand::Grant {
             foreign_id,

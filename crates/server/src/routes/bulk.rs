@@ -178,14 +178,18 @@ pub async fn stream_all(
 ) -> ApiResult<Response> {
     actor.user()?;
     let shape = StreamShape::from_params(&params)?;
-    let filters = if actor.is_admin {
-        vec![EntityFilter::all()]
-    } else {
-        actor
+    let filters = match (actor.is_admin, &actor.admin_view) {
+        (true, None) => vec![EntityFilter::all()],
+        // While collections are being purged, an administrator streams the live ones.
+        (true, Some(live)) => live
+            .iter()
+            .map(|id| EntityFilter::collection(*id))
+            .collect(),
+        (false, _) => actor
             .writable
             .iter()
             .map(|id| EntityFilter::collection(*id))
-            .collect()
+            .collect(),
     };
     state.audit.record(
         actor

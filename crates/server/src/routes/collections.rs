@@ -394,52 +394,36 @@ pub async fn delete(
     params: Params,
 ) -> ApiResult<Response> {
     let collection = writable(&state, &actor, &id).await?;
-    let mode = if params.bool("keep_metadata", false)? {
-        DeleteMode::Contents
-    } else {
-        DeleteMode::Soft
-    };
-    // Aleph's `sync` flag: we always answer once the index is clean (admins search every
-    // collection, so a deleted one must not linger there), but the flag is still checked.
+    let keep_metadata = params.bool("keep_metadata", false)?;
+    // Aleph's `sync` flag: the collection is gone from every read when we answer either
+    // way, so the flag is only checked.
     params.bool("sync", false)?;
-    state.store.delete_collection(collection.id, mode).await?;
+    let job = if keep_metadata {
+        // Emptying a collection that stays: its contents go in this request.
+        state
+            .store
+            .delete_collection(collection.id, DeleteMode::Contents)
+            .await?;
+        let purge = services::purge::PurgeOptions::from_env();
+        services::purge::purge_index(&*state.index, collection.id, &purge).await?;
+        None
+    } else {
+        // Retired at once; a worker purges the index, archive and store in the background.
+        Some(
+            state
+                .store
+                .retire_collection(collection.id, actor.id())
+                .await?,
+        )
+    };
     state.audit.record(
         actor
             .audit(store::AuditAction::DeleteCollection)
             .collection(collection.id)
             .target(collection.foreign_id.clone())
-            .detail(json!({"keep_metadata": mode == DeleteMode::Contents})),
+            .detail(json!({"keep_metadata": keep_metadata, "purge_job": job})),
     );
-    let purge = services::purge::PurgeOptions::from_env();
-    purge_index(&*state.index, collection.id, &purge).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-/// Purge a collection from the index, with its progress in the log and the metrics.
-async fn purge_index(
-    index: &dyn index::SearchIndex,
-    id: i64,
-    options: &services::purge::PurgeOptions,
-) -> Result<(), index::IndexError> {
-    let metrics = crate::metrics::global();
-    let labels = crate::metrics::PurgeLabels {
-        collection_id: id.to_string(),
-    };
-    let result = services::purge::purge_collection(index, id, options, |p| {
-        let remaining = p.total.saturating_sub(p.removed);
-        metrics
-            .index_purge_remaining
-            .get_or_create(&labels)
-            .set(i64::try_from(remaining).unwrap_or(i64::MAX));
-        tracing::info!(
-            "collection {id}: {} of {} documents removed from the index",
-            p.removed,
-            p.total
-        );
-    })
-    .await;
-    metrics.index_purge_remaining.remove(&labels);
-    result.map(|_| ())
 }
 
 pub async fn touch(

@@ -44,7 +44,8 @@ pub async fn cancel(
     ))
 }
 
-/// `GET /api/2/status`: the active collections the caller can read.
+/// `GET /api/2/status`: the active collections the caller can read, and the collections
+/// being deleted that they may follow (with a `deletion` object).
 pub async fn dashboard(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Value>> {
     actor.logged_in_user()?;
     let counts = state.store.job_counts(None).await?;
@@ -67,6 +68,8 @@ pub async fn dashboard(State(state): State<AppState>, actor: Actor) -> ApiResult
         }
         results.push(item);
     }
+    // Collections being deleted: to administrators and to whoever deleted them.
+    results.extend(crate::services::purge::deletions(&state, &actor).await?);
     Ok(Json(json!({"results": results, "total": results.len()})))
 }
 

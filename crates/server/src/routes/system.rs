@@ -151,9 +151,11 @@ pub async fn statistics(State(state): State<AppState>, actor: Actor) -> ApiResul
             .map(|vs| vs.iter().map(|v| (v.id.clone(), v.count)).collect())
             .unwrap_or_default()
     };
-    let collections = match &scope {
-        ReadScope::All => state.index.collection_counts(&scope).await?.len() as u64,
-        _ => actor.readable.len() as u64,
+    let collections = if actor.is_admin {
+        // All collections, or all live ones while some are being purged.
+        state.index.collection_counts(&scope).await?.len() as u64
+    } else {
+        actor.readable.len() as u64
     };
     Ok(Json(json!({
         "collections": collections,

@@ -444,6 +444,7 @@ async fn creator(state: &AppState, role_id: i64) -> Result<Actor, ExportError> {
     let access = state.store.access_sets(&roles).await?;
     Ok(Actor {
         is_admin: role.is_admin,
+        admin_view: crate::auth::admin_view(&*state.store, role.is_admin).await?,
         role: Some(role),
         roles,
         readable: access.readable,

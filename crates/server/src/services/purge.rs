@@ -1,15 +1,41 @@
-//! Taking a deleted collection out of the search index a batch at a time.
+//! Deleting a collection: a background job that takes it out of the index, the archive
+//! and the store, batch by batch, with its progress on the status page.
 //!
-//! The store drops a collection in one transaction; the index can hold millions of its
-//! documents on a cluster that also serves searches, and one huge delete would stall it.
-//! So the ids are streamed and deleted in batches, each batch committed, with an optional
-//! pause between batches so that a large purge leaves room for searches, and progress
-//! reported after every batch. A last delete by collection catches anything written while
-//! the purge ran.
+//! `DELETE /api/2/collections/{id}` only retires the collection ([`store::Store::retire_collection`]):
+//! from that request on it is in no listing, readable set or search (administrators'
+//! searches are limited to live collections while a purge runs), its foreign id is free,
+//! and a [`STAGE`] job is queued. A worker that writes the index runs [`run_job`]:
+//!
+//! 1. the index: the collection's documents are streamed and deleted in batches, each
+//!    committed, with an optional pause between batches so that a large purge leaves room
+//!    for searches, and progress reported after every batch;
+//! 2. the archive: every blob the collection refers to (uploads, derived PDFs and CSVs,
+//!    archive members, exports) that nothing else refers to is removed;
+//! 3. the store: rows are deleted in bounded transactions, table by table, the collection
+//!    row last (which removes the job row too).
+//!
+//! Every step only goes forward and can be repeated, so a worker killed anywhere leaves
+//! work the next attempt (the lease runs out, the job is queued again) finishes.
+//! Progress is in `GET /api/2/status` for administrators and for the user who deleted the
+//! collection ([`deletions`]), in the log, and in the `aleph_index_purge_remaining` gauge.
 
 use std::time::Duration;
 
 use index::{IndexError, ReadScope, SearchIndex, SearchQuery};
+use serde_json::{Value, json};
+use store::{Job, JobFilter, JobOutcome, JobState, PurgeStep, Stage, Store};
+
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::serialize::datetime;
+use crate::state::AppState;
+
+/// The job stage of a collection's purge.
+pub const STAGE: &str = store::PURGE_STAGE;
+/// Store rows deleted per transaction unless configured (`ALEPH_PURGE_ROW_BATCH`).
+pub const DEFAULT_ROW_BATCH: u32 = 2000;
+/// Fragments read at a time when looking for blob references.
+const SCAN_PAGE: u32 = 2000;
 
 /// Documents deleted per batch unless configured (`ALEPH_INDEX_DELETE_BATCH`).
 pub const DEFAULT_BATCH: usize = 5000;
@@ -22,6 +48,8 @@ pub struct PurgeOptions {
     /// Wait between batches (`ALEPH_INDEX_DELETE_PAUSE_MS`), to leave the index time for
     /// searches and merges.
     pub pause: Duration,
+    /// Store rows deleted per transaction (at least 1).
+    pub rows: u32,
 }
 
 impl Default for PurgeOptions {
@@ -29,6 +57,7 @@ impl Default for PurgeOptions {
         PurgeOptions {
             batch: DEFAULT_BATCH,
             pause: Duration::ZERO,
+            rows: DEFAULT_ROW_BATCH,
         }
     }
 }
@@ -47,6 +76,9 @@ impl PurgeOptions {
         }
         if let Some(ms) = var("ALEPH_INDEX_DELETE_PAUSE_MS") {
             options.pause = Duration::from_millis(ms);
+        }
+        if let Some(rows) = var("ALEPH_PURGE_ROW_BATCH") {
+            options.rows = u32::try_from(rows).unwrap_or(DEFAULT_ROW_BATCH).max(1);
         }
         options
     }
@@ -102,4 +134,184 @@ pub async fn purge_collection(
     index.delete_collection(collection_id).await?;
     index.commit().await?;
     Ok(progress)
+}
+
+/// Why a purge stopped before the end; the job is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error("index: {0}")]
+    Index(#[from] IndexError),
+    #[error("store: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("archive: {0}")]
+    Archive(#[from] archive::ArchiveError),
+}
+
+/// What a finished purge removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurgeReport {
+    pub index_documents: u64,
+    pub blobs: u64,
+    pub rows: u64,
+}
+
+/// Run a claimed purge job. `None` when the purge finished: the job row went with the
+/// collection, so there is nothing to record.
+pub async fn run_job(state: &AppState, job: &Job) -> Option<JobOutcome> {
+    let options = PurgeOptions::from_env();
+    match purge_deleted(&*state.store, &*state.index, &*state.archive, job, &options).await {
+        Ok(report) => {
+            tracing::info!(
+                "collection {} purged: {} index documents, {} blobs, {} rows",
+                job.collection_id,
+                report.index_documents,
+                report.blobs,
+                report.rows
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!("purging collection {} stopped: {e}", job.collection_id);
+            Some(JobOutcome::Failed {
+                class: "purge".into(),
+                message: e.to_string(),
+                retry: true,
+                processor_version: None,
+            })
+        }
+    }
+}
+
+/// Remove everything of the deleted collection of `job`: index, blobs, rows.
+pub async fn purge_deleted(
+    store: &dyn Store,
+    index: &dyn SearchIndex,
+    archive: &dyn archive::Archive,
+    job: &Job,
+    options: &PurgeOptions,
+) -> Result<PurgeReport, PurgeError> {
+    let id = job.collection_id;
+    let mut report = PurgeReport {
+        index_documents: purge_index(index, id, options).await?.removed,
+        ..PurgeReport::default()
+    };
+    let candidates = store::collection_blobs(store, id, SCAN_PAGE).await?;
+    let used = store::blobs_in_use(store, &candidates, id, SCAN_PAGE).await?;
+    for hash in candidates.difference(&used) {
+        archive.delete(hash).await?;
+        report.blobs += 1;
+    }
+    tracing::info!(
+        "collection {id}: {} of {} blobs removed from the archive",
+        report.blobs,
+        candidates.len()
+    );
+    let mut first = true;
+    loop {
+        if !first && !options.pause.is_zero() {
+            tokio::time::sleep(options.pause).await;
+        }
+        first = false;
+        match store
+            .purge_collection_batch(id, job.id, options.rows)
+            .await?
+        {
+            PurgeStep::Removed { table, rows } => {
+                report.rows += rows;
+                tracing::debug!("collection {id}: {rows} rows of {} removed", table.as_str());
+            }
+            PurgeStep::Finished => break,
+        }
+    }
+    // Anything an index job wrote while the rows went (its job was cancelled, but may
+    // have been running).
+    index.delete_collection(id).await?;
+    index.commit().await?;
+    Ok(report)
+}
+
+/// Purge a collection from the index, with its progress in the log and the metrics.
+pub async fn purge_index(
+    index: &dyn SearchIndex,
+    id: i64,
+    options: &PurgeOptions,
+) -> Result<PurgeProgress, IndexError> {
+    let metrics = crate::metrics::global();
+    let labels = crate::metrics::PurgeLabels {
+        collection_id: id.to_string(),
+    };
+    let result = purge_collection(index, id, options, |p| {
+        let remaining = p.total.saturating_sub(p.removed);
+        metrics
+            .index_purge_remaining
+            .get_or_create(&labels)
+            .set(i64::try_from(remaining).unwrap_or(i64::MAX));
+        tracing::info!(
+            "collection {id}: {} of {} documents removed from the index",
+            p.removed,
+            p.total
+        );
+    })
+    .await;
+    metrics.index_purge_remaining.remove(&labels);
+    result
+}
+
+/// The collections being deleted that `actor` may follow (administrators: all; others:
+/// the ones they deleted), in Aleph's status shape with a `deletion` object: the
+/// collection, who deleted it and when, and what is left in the store and the index.
+pub async fn deletions(state: &AppState, actor: &Actor) -> ApiResult<Vec<Value>> {
+    let filter = JobFilter {
+        stages: vec![Stage::new(STAGE)?],
+        states: vec![JobState::Queued, JobState::Running],
+        limit: 1000,
+        ..JobFilter::default()
+    };
+    let jobs = state.store.list_jobs(&filter).await?.items;
+    let mut out = Vec::new();
+    for job in jobs {
+        let deleted_by = job.payload.get("deleted_by").and_then(Value::as_i64);
+        if !actor.is_admin && (deleted_by.is_none() || deleted_by != actor.id()) {
+            continue;
+        }
+        let id = job.collection_id;
+        let mut query = store::CollectionQuery::new(store::CollectionScope::Only(vec![id]));
+        query.include_deleted = true;
+        let collection = state.store.list_collections(&query).await?.items.pop();
+        let entities_left = state.store.count_entities(id).await?;
+        let indexed_left = state
+            .index
+            .count(&ReadScope::collections([id]), &SearchQuery::default())
+            .await
+            .ok();
+        let (pending, running) = match job.state {
+            JobState::Running => (0, 1),
+            _ => (1, 0),
+        };
+        out.push(json!({
+            "finished": 0,
+            "running": running,
+            "pending": pending,
+            "start_time": datetime(&job.created_at),
+            "last_update": datetime(&job.updated_at),
+            "stages": [{
+                "job_id": job.id.to_string(),
+                "stage": STAGE,
+                "pending": pending,
+                "running": running,
+                "finished": 0,
+            }],
+            "deletion": {
+                "collection_id": id.to_string(),
+                "foreign_id": collection.as_ref().map(|c| c.foreign_id.clone()),
+                "label": collection.as_ref().map(|c| c.label.clone()),
+                "deleted_at": collection.as_ref().and_then(|c| c.deleted_at.as_ref()).map(datetime),
+                "deleted_by": deleted_by.map(|r| r.to_string()),
+                "attempts": job.attempts,
+                "entities_left": entities_left,
+                "index_documents_left": indexed_left,
+            },
+        }));
+    }
+    Ok(out)
 }

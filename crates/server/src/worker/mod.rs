@@ -87,6 +87,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     let mut index_down = false;
     let mut xref_running = false;
     let mut mapping_running = false;
+    let mut purge_running = false;
     let mut reconcile_running = false;
     // The first pass waits a whole period: at start-up the queue is still draining.
     let mut last_reconcile = Instant::now();
@@ -121,6 +122,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 }
                 Ok(TaskKind::Xref) => xref_running = false,
                 Ok(TaskKind::Mapping) => mapping_running = false,
+                Ok(TaskKind::Purge) => purge_running = false,
                 Ok(TaskKind::Reconcile) => reconcile_running = false,
                 _ => {}
             }
@@ -318,6 +320,39 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::warn!("cannot claim mapping jobs: {e}"),
             }
         }
+        // Deleted collections: one purge at a time, where the index writer is. A purge
+        // that finished took its job row with it, so there is nothing to record then.
+        if options.index && !purge_running {
+            match state
+                .store
+                .claim(
+                    &options.name,
+                    &[crate::services::purge::STAGE],
+                    1,
+                    options.lease,
+                )
+                .await
+            {
+                Ok(jobs) => {
+                    for job in jobs {
+                        claimed_any = true;
+                        purge_running = true;
+                        let (state, options) = (state.clone(), options.clone());
+                        tasks.spawn(async move {
+                            let started = Instant::now();
+                            let outcome = with_heartbeat(&state, &options, &[job.id], async {
+                                crate::services::purge::run_job(&state, &job).await
+                            })
+                            .await;
+                            let elapsed = started.elapsed();
+                            finish(&state, &options, &job, outcome, elapsed, None).await;
+                            TaskKind::Purge
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!("cannot claim purge jobs: {e}"),
+            }
+        }
         if !claimed_any {
             tokio::select! {
                 _ = tokio::time::sleep(options.idle_poll) => {}
@@ -330,6 +365,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         }
                         Ok(TaskKind::Xref) => xref_running = false,
                         Ok(TaskKind::Mapping) => mapping_running = false,
+                        Ok(TaskKind::Purge) => purge_running = false,
                         Ok(TaskKind::Reconcile) => reconcile_running = false,
                         _ => {}
                     }
@@ -353,6 +389,7 @@ enum TaskKind {
     },
     Xref,
     Mapping,
+    Purge,
     Reconcile,
 }
 

@@ -1,13 +1,17 @@
-//! Deleting a collection from the index in batches, with progress.
+//! Deleting a collection: hidden at once, then purged from the index, the archive and the
+//! store by a background job that resumes when its worker dies.
 
 use std::time::Duration;
 
 use axum::http::StatusCode;
 use index::{ReadScope, SearchQuery};
 use serde_json::{Value, json};
-use server::services::purge::{PurgeOptions, PurgeProgress, purge_collection};
+use server::services::purge::{
+    PurgeOptions, PurgeProgress, STAGE, purge_collection, purge_index, run_job,
+};
+use store::Access;
 
-use crate::common::{TestApp, person};
+use crate::common::{TestApp, User, person};
 
 async fn indexed(app: &TestApp, collection_id: i64) -> u64 {
     app.state
@@ -37,6 +41,7 @@ async fn purge_goes_batch_by_batch_and_spares_other_collections() {
     let options = PurgeOptions {
         batch: 10,
         pause: Duration::from_millis(1),
+        ..PurgeOptions::default()
     };
     let done = purge_collection(&*app.state.index, doomed, &options, |p| reports.push(p))
         .await
@@ -62,21 +67,117 @@ async fn purge_goes_batch_by_batch_and_spares_other_collections() {
     assert_eq!((again.total, calls), (0, 0));
 }
 
+async fn blob(app: &TestApp, bytes: &'static [u8]) -> String {
+    let mut reader = bytes;
+    app.state.archive.put_stream(&mut reader).await.unwrap().0
+}
+
+fn document(id: &str, content_hash: &str) -> Value {
+    json!({"id": id, "schema": "Document",
+           "properties": {"fileName": [format!("{id}.txt")], "contentHash": [content_hash]}})
+}
+
+async fn status(app: &TestApp, user: &User) -> Vec<Value> {
+    let body = app.get("/api/2/status").auth(user).send().await.json();
+    body["results"].as_array().unwrap().clone()
+}
+
+fn deletion_of(results: &[Value], cid: i64) -> Option<Value> {
+    results
+        .iter()
+        .find(|r| r["deletion"]["collection_id"] == json!(cid.to_string()))
+        .map(|r| r["deletion"].clone())
+}
+
 #[tokio::test]
-async fn deleting_a_collection_empties_its_index() {
+async fn deleting_a_collection_hides_it_at_once_and_a_worker_purges_it() {
     let app = TestApp::new().await;
-    let cid = app.collection(&app.admin, "gone").await;
-    let people: Vec<Value> = (0..12)
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let cid = app.collection(&alice, "gone").await;
+    let kept = app.collection(&alice, "kept").await;
+    app.grant(cid, bob.id, Access::Read).await;
+    let only_here = blob(&app, b"only in the deleted collection").await;
+    let shared = blob(&app, b"in both collections").await;
+    let mut entities: Vec<Value> = (0..12)
         .map(|i| person(&format!("b{i}"), &format!("Gone {i}")))
         .collect();
-    app.bulk(&app.admin, cid, &Value::Array(people)).await;
-    assert_eq!(indexed(&app, cid).await, 12);
+    entities.push(document("f1", &only_here));
+    entities.push(document("f2", &shared));
+    app.bulk(&alice, cid, &Value::Array(entities)).await;
+    app.bulk(&alice, kept, &json!([document("k1", &shared)]))
+        .await;
+    app.state
+        .store
+        .upsert_document(cid, None, Some("upload"), Some(&only_here))
+        .await
+        .unwrap();
+    assert_eq!(indexed(&app, cid).await, 14);
+
     app.delete(&format!("/api/2/collections/{cid}"))
-        .auth(&app.admin)
+        .auth(&alice)
         .send()
         .await
         .expect(StatusCode::NO_CONTENT);
+
+    // Gone from every read in the same request, though the index still holds it.
+    assert_eq!(indexed(&app, cid).await, 14);
+    let search = format!("/api/2/entities?filter:schemata=Thing&filter:collection_id={cid}");
+    for user in [&app.admin, &alice, &bob] {
+        let body = app.get(&search).auth(user).send().await.json();
+        assert_eq!(body["total"], 0, "{body}");
+        app.get(&format!("/api/2/collections/{cid}"))
+            .auth(user)
+            .send()
+            .await
+            .expect(StatusCode::NOT_FOUND);
+    }
+    let again = app.collection(&alice, "gone").await;
+    assert_ne!(again, cid);
+
+    // Progress: for administrators and the deleter, not for other readers.
+    let mine = deletion_of(&status(&app, &alice).await, cid).expect("the deleter sees it");
+    assert_eq!(mine["foreign_id"], "gone");
+    assert_eq!(mine["entities_left"], 14);
+    assert_eq!(mine["index_documents_left"], 14);
+    assert!(deletion_of(&status(&app, &app.admin).await, cid).is_some());
+    assert!(deletion_of(&status(&app, &bob).await, cid).is_none());
+
+    // A worker takes the purge and dies part way: the index is done, some rows are gone.
+    let store = &app.state.store;
+    let lease = Duration::from_millis(1);
+    let first = store.claim("dies", &[STAGE], 1, lease).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let job = &first[0];
+    assert_eq!(job.collection_id, cid);
+    purge_index(&*app.state.index, cid, &PurgeOptions::default())
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        store.purge_collection_batch(cid, job.id, 1).await.unwrap();
+    }
     assert_eq!(indexed(&app, cid).await, 0);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    // Its lease runs out; the next worker gets the job again and finishes it.
+    let second = store
+        .claim("lives", &[STAGE], 1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(second.iter().map(|j| j.id).collect::<Vec<_>>(), [job.id]);
+    assert!(run_job(&app.state, &second[0]).await.is_none());
+
+    assert_eq!(indexed(&app, cid).await, 0);
+    assert_eq!(store.count_entities(cid).await.unwrap(), 0);
+    assert!(store.deleted_collection_ids().await.unwrap().is_empty());
+    assert!(
+        store.job(job.id).await.is_err(),
+        "the job went with the collection"
+    );
+    assert!(!app.state.archive.exists(&only_here).await.unwrap());
+    assert!(app.state.archive.exists(&shared).await.unwrap());
+    assert_eq!(indexed(&app, kept).await, 1);
+    assert!(deletion_of(&status(&app, &alice).await, cid).is_none());
     let gauge = server::metrics::global().encode().unwrap();
     assert!(
         !gauge.contains(&format!(
@@ -85,13 +186,12 @@ async fn deleting_a_collection_empties_its_index() {
         "the progress gauge goes when the purge ends"
     );
     // A malformed flag is refused before anything is deleted.
-    let other = app.collection(&app.admin, "other").await;
-    app.delete(&format!("/api/2/collections/{other}?sync=maybe"))
+    app.delete(&format!("/api/2/collections/{kept}?sync=maybe"))
         .auth(&app.admin)
         .send()
         .await
         .expect(StatusCode::BAD_REQUEST);
-    app.get(&format!("/api/2/collections/{other}"))
+    app.get(&format!("/api/2/collections/{kept}"))
         .auth(&app.admin)
         .send()
         .await
