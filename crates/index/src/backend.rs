@@ -24,6 +24,14 @@ pub trait SearchIndex: Send + Sync {
     /// whole batch before anything is written.
     async fn index(&self, docs: Vec<IndexDoc>) -> Result<(), IndexError>;
 
+    /// Adds documents whose ids the caller knows are not in the index yet (a bulk load
+    /// into an empty collection), so nothing has to be replaced. Backends for which
+    /// replacing costs nothing extra simply [`index`](SearchIndex::index) them. A document
+    /// whose id *is* present ends up twice: callers that cannot be sure use `index`.
+    async fn index_new(&self, docs: Vec<IndexDoc>) -> Result<(), IndexError> {
+        self.index(docs).await
+    }
+
     /// Removes entities by id.
     async fn delete_entities(&self, ids: Vec<String>) -> Result<(), IndexError>;
 

@@ -93,6 +93,40 @@ async fn reopening_keeps_the_index() {
     assert!(bytes > 0 && segments >= 1);
 }
 
+/// `index_new` is for ids known to be absent: they are added and searchable like any,
+/// invalid documents still fail the batch, and a later `index` replaces them as usual.
+async fn new_documents_are_added_without_replacing(b: Backend) {
+    let index = empty_index(&b).await;
+    index
+        .index_new(vec![
+            doc(1, entity("Person", "a", &[("name", "Alpha Person")])),
+            doc(1, entity("Person", "b", &[("name", "Beta Person")])),
+        ])
+        .await
+        .unwrap();
+    let mut no_id = entity("Person", "tmp", &[("name", "Nobody")]);
+    no_id.set_id(None);
+    let err = index
+        .index_new(vec![
+            doc(1, entity("Person", "c", &[("name", "Gamma Person")])),
+            doc(1, no_id),
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, IndexError::InvalidDocument { .. }), "{err}");
+    index.commit().await.unwrap();
+    let mut found = matching(&index, "person").await;
+    found.sort();
+    assert_eq!(found, ["a", "b"]);
+    index
+        .index(vec![doc(1, entity("Person", "a", &[("name", "Delta")]))])
+        .await
+        .unwrap();
+    index.commit().await.unwrap();
+    assert_eq!(matching(&index, "person").await, ["b"]);
+    assert_eq!(matching(&index, "delta").await, ["a"]);
+}
+
 async fn query_errors_are_client_errors(b: Backend) {
     let index = fixture(&b).await;
     // A regular expression the engine cannot run is refused, not an empty result.
@@ -108,5 +142,6 @@ backend_tests!(
     writes_are_visible_after_commit_and_upsert_by_id,
     deletes,
     invalid_documents_fail_the_whole_batch,
+    new_documents_are_added_without_replacing,
     query_errors_are_client_errors,
 );
