@@ -109,6 +109,12 @@ def test_killing_one_of_two_workers_mid_ingest_loses_and_repeats_nothing(aleph, 
                 break
         assert seen == {name: 1 for name in names}, seen
         assert index_count(deployment, collection_id) == store_count(deployment, collection_id)
+        # With OpenSearch the workers index too, and `serve --workers 0` leaves it to them.
+        owners = psql(uri, "SELECT DISTINCT split_part(lease_owner, ':', 2) FROM jobs "
+                           f"WHERE stage = 'index' AND collection_id = {collection_id}")
+        pids = set(owners.split())
+        assert pids, "no index job was run"
+        assert pids <= {str(p.pid) for p in server.workers.procs}, (pids, server.proc.pid)
     finally:
         server.stop()
 

@@ -212,7 +212,7 @@ async fn reconcile_command(args: &ReindexArgs) -> anyhow::Result<ExitCode> {
         }
     }
     for collection_id in &report.busy {
-        println!("collection {collection_id}: not compared, its jobs are still running");
+        println!("collection {collection_id}: not compared, it has unfinished jobs");
     }
     println!(
         "{} collections compared, {} differ",

@@ -67,7 +67,7 @@ fn spawn_workers(
     let pipeline = server::services::pipeline::PipelineConfig::detect(work_root)?;
     let mut options = server::worker::WorkerOptions::new(concurrency, pipeline);
     options.index = index;
-    // How often index workers compare the index with the store (default 600 s; 0: never).
+    // How often index workers compare the index with the store (default 1800 s; 0: never).
     if let Some(secs) = std::env::var("ALEPH_RECONCILE_SECONDS")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())

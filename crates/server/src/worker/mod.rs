@@ -64,7 +64,7 @@ impl WorkerOptions {
             lease: Duration::from_secs(120),
             idle_poll: Duration::from_millis(500),
             index_batch: 500,
-            reconcile_every: Some(Duration::from_secs(600)),
+            reconcile_every: Some(Duration::from_secs(1800)),
             pipeline,
             analyzer: Arc::new(analyze::Analyzer::default()),
             gazetteer: Arc::default(),
