@@ -42,6 +42,11 @@ pub struct WorkerOptions {
     pub idle_poll: Duration,
     /// Most index jobs handled with one commit.
     pub index_batch: u32,
+    /// The least time between the starts of two index batches. While documents stream
+    /// in, each batch would otherwise hold the one or two that finished meanwhile, and
+    /// every commit writes, syncs and later merges a new segment (half of the server's
+    /// time on a PDF corpus); waiting gathers them. An idle index starts at once.
+    pub index_pause: Duration,
     /// How often an index worker compares the index with the store and queues what
     /// differs (`None`: never). See [`crate::services::reconcile`].
     pub reconcile_every: Option<Duration>,
@@ -64,6 +69,7 @@ impl WorkerOptions {
             lease: Duration::from_secs(120),
             idle_poll: Duration::from_millis(500),
             index_batch: 500,
+            index_pause: Duration::from_secs(1),
             reconcile_every: Some(Duration::from_secs(1800)),
             pipeline,
             analyzer: Arc::new(analyze::Analyzer::default()),
@@ -83,6 +89,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     };
     let mut tasks = JoinSet::new();
     let mut index_running = false;
+    let mut index_started: Option<Instant> = None;
     // Set when an index batch failed for the system's sake; cleared by a probe that works.
     let mut index_down = false;
     let mut xref_running = false;
@@ -197,7 +204,8 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::debug!("index still unreachable: {e}"),
             }
         }
-        if options.index && !index_running && !index_down {
+        let index_due = index_started.is_none_or(|at| at.elapsed() >= options.index_pause);
+        if options.index && !index_running && !index_down && index_due {
             match state
                 .store
                 .claim(
@@ -211,6 +219,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Ok(jobs) if !jobs.is_empty() => {
                     claimed_any = true;
                     index_running = true;
+                    index_started = Some(Instant::now());
                     let (state, options) = (state.clone(), options.clone());
                     tasks.spawn(async move {
                         let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
