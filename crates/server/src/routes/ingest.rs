@@ -128,14 +128,20 @@ pub async fn upload(
             .as_object()
             .cloned()
             .unwrap_or_default();
-        crate::services::notifications::collection_event_logged(
+        let told = crate::services::notifications::upload_event(
             &state.store,
             collection.id,
             actor.id(),
-            crate::services::notifications::Event::IngestDocument,
             params,
         )
         .await;
+        if let Err(e) = told {
+            tracing::warn!(
+                collection.id,
+                "cannot notify about an upload: {}",
+                e.message
+            );
+        }
     }
     Ok((
         StatusCode::CREATED,

@@ -5,6 +5,11 @@
 //! directly or through a group. Public access (the guest and logged-in system roles) does
 //! not subscribe the whole instance. The user who caused an event is not told about it.
 //! Every notification names its collection, so a reader who loses access stops seeing it.
+//!
+//! Uploads come in bursts (a folder crawled by alephclient is one request per file), so a
+//! reader is told about the first file of a burst only: while they have an unread
+//! `ingest_document` notification from the same uploader about the same collection made
+//! within [`UPLOAD_BURST`], further files are folded into it ([`upload_event`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -156,6 +161,57 @@ pub async fn notify_roles(
             n
         })
         .collect();
+    Ok(store.notify(&batch).await?)
+}
+
+/// How long after telling a reader about an upload further uploads by the same user into
+/// the same collection count as the same burst (while that notification is unread).
+pub const UPLOAD_BURST: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// Tell the users who work in a collection that `actor_id` uploaded a file, unless this
+/// file belongs to a burst they were already told about (see the module doc). Returns how
+/// many were told.
+pub async fn upload_event(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    actor_id: Option<i64>,
+    params: Map<String, Value>,
+) -> ApiResult<u64> {
+    let roles: Vec<i64> = store
+        .permissions(collection_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.access != Access::None)
+        .map(|p| p.role_id)
+        .collect();
+    let since = store::now()
+        - chrono::Duration::from_std(UPLOAD_BURST).unwrap_or_else(|_| chrono::Duration::zero());
+    let event = Event::IngestDocument;
+    let mut batch = Vec::new();
+    for user in users_of(store, &roles).await? {
+        if Some(user.id) == actor_id {
+            continue;
+        }
+        let mut query = store::NotificationQuery::new(user.id, Some(vec![collection_id]));
+        query.unread_only = true;
+        query.limit = 50;
+        let recent = store.list_notifications(&query).await?;
+        let told = recent.items.iter().any(|n| {
+            n.event == event.name()
+                && n.collection_id == Some(collection_id)
+                && n.actor_id == actor_id
+                && n.created_at >= since
+        });
+        if told {
+            continue;
+        }
+        let mut n = NewNotification::new(user.id, event.name());
+        n.actor_id = actor_id;
+        n.collection_id = Some(collection_id);
+        n.params = params.clone();
+        n.email = wants_email(&user);
+        batch.push(n);
+    }
     Ok(store.notify(&batch).await?)
 }
 

@@ -311,6 +311,41 @@ async fn collection_events_reach_only_its_readers() {
     assert!(colleague_events.contains(&("ingest_document".into(), String::new())));
     assert_eq!(notifications(&app, &member, "").await["total"], 1);
     assert_eq!(notifications(&app, &outsider, "").await["total"], 0);
+
+    // The rest of a folder upload is the same burst: one notification per reader, not one
+    // per file. Once read, the next upload is news again; so is another uploader's.
+    let upload = |user: &User, name: &'static str| {
+        app.post(&format!("/api/2/collections/{c}/ingest"))
+            .auth(user)
+            .body(
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+                multipart(name, name.as_bytes()),
+            )
+            .send()
+    };
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        upload(&member, name).await.expect(StatusCode::CREATED);
+    }
+    let uploads = |got: &Value| {
+        events(got)
+            .iter()
+            .filter(|(e, _)| e == "ingest_document")
+            .count()
+    };
+    assert_eq!(uploads(&notifications(&app, &owner, "").await), 1);
+    assert_eq!(uploads(&notifications(&app, &colleague, "").await), 1);
+    app.state
+        .store
+        .mark_notifications_read(owner.id, None)
+        .await
+        .unwrap();
+    upload(&member, "d.txt").await.expect(StatusCode::CREATED);
+    assert_eq!(uploads(&notifications(&app, &owner, "").await), 2);
+    assert_eq!(uploads(&notifications(&app, &colleague, "").await), 1);
+    upload(&colleague, "e.txt")
+        .await
+        .expect(StatusCode::CREATED);
+    assert_eq!(uploads(&notifications(&app, &owner, "").await), 3);
 }
 
 #[test]
