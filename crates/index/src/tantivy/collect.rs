@@ -18,8 +18,8 @@
 //! **Histograms.** Dates are counted per UTC day (per hour for hourly buckets) in an array
 //! over the column's range, and the days are put into calendar periods once per segment.
 
-use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashMap};
 use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
@@ -338,6 +338,43 @@ impl SegTop {
         self.entries.push(Entry { keys, doc, score });
         if self.entries.len() >= self.k.saturating_mul(2).max(64) {
             self.truncate();
+        }
+    }
+
+    /// Ranks a block of unscored documents. When the id is the only key (no query text, no
+    /// sort), the ids' ordinals are read for the whole block at once and most documents are
+    /// dropped by one comparison.
+    fn collect_block(&mut self, docs: &[DocId], ids: &mut Vec<u64>) {
+        let full_ids = match (&self.id, self.readers.is_empty()) {
+            (Some(column), true) => match &column.ords().index {
+                ColumnIndex::Full => Some(column.ords().values.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(values) = full_ids else {
+            for &doc in docs {
+                self.collect(doc, 0.0);
+            }
+            return;
+        };
+        ids.resize(docs.len(), 0);
+        values.get_vals(docs, ids);
+        for (&doc, &ord) in docs.iter().zip(ids.iter()) {
+            let key = encode(Some(ord), false);
+            if self.threshold.is_some_and(|t| key >= t[0]) {
+                continue;
+            }
+            let mut keys = [0u128; MAX_KEYS];
+            keys[0] = key;
+            self.entries.push(Entry {
+                keys,
+                doc,
+                score: 0.0,
+            });
+            if self.entries.len() >= self.k.saturating_mul(2).max(64) {
+                self.truncate();
+            }
         }
     }
 
@@ -737,6 +774,45 @@ fn name_all(counts: &Counts, column: &StrColumn) -> Vec<(String, u64)> {
     out
 }
 
+/// The `size` most frequent of a stream of (ordinal, count), ties by the smaller ordinal
+/// (ordinals follow value order, so that is the smaller value), and how many were offered.
+struct Best {
+    size: usize,
+    /// The worst kept value on top.
+    heap: BinaryHeap<(Reverse<u64>, u32)>,
+    seen: u64,
+}
+
+impl Best {
+    fn new(size: usize) -> Best {
+        Best {
+            size,
+            heap: BinaryHeap::with_capacity(size.min(1024)),
+            seen: 0,
+        }
+    }
+
+    #[inline]
+    fn offer(&mut self, ord: u32, count: u64) {
+        self.seen += 1;
+        let key = (Reverse(count), ord);
+        if self.heap.len() < self.size {
+            self.heap.push(key);
+        } else if let Some(mut worst) = self.heap.peek_mut()
+            && key < *worst
+        {
+            *worst = key;
+        }
+    }
+
+    fn into_vec(self) -> Vec<(u32, u64)> {
+        self.heap
+            .into_iter()
+            .map(|(Reverse(count), ord)| (ord, count))
+            .collect()
+    }
+}
+
 /// One segment's counts by ordinal of a string column.
 struct OrdinalPart {
     counts: Counts,
@@ -752,14 +828,13 @@ fn merge_ordinals(
     size: usize,
     include: &[String],
 ) -> std::io::Result<FacetCounts> {
-    // Global ordinal and count of every counted value.
-    let mut nonzero: Vec<(u32, u64)> = Vec::new();
+    let mut best = Best::new(size);
     let global = match parts {
         [] => None,
         [one] => {
             one.counts.for_each_nonzero(|ord, n| {
                 if let Ok(ord) = u32::try_from(ord) {
-                    nonzero.push((ord, u64::from(n)));
+                    best.offer(ord, u64::from(n));
                 }
             });
             None
@@ -779,25 +854,16 @@ fn merge_ordinals(
                     }
                 });
             }
-            nonzero.extend(
-                totals
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(g, n)| (g as u32, *n)),
-            );
+            for (g, &n) in totals.iter().enumerate() {
+                if n > 0 {
+                    best.offer(g as u32, n);
+                }
+            }
             Some(global)
         }
     };
-    let distinct = nonzero.len() as u64;
-    // Global ordinals follow value order, so ties by ordinal are ties by value.
-    let by_rank = |a: &(u32, u64), b: &(u32, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
-    if size < nonzero.len() {
-        if size > 0 {
-            nonzero.select_nth_unstable_by(size - 1, by_rank);
-        }
-        nonzero.truncate(size);
-    }
+    let distinct = best.seen;
+    let nonzero = best.into_vec();
     // Name the survivors, segment by segment in ordinal order.
     let mut wanted: Vec<Vec<(u64, u64)>> = vec![Vec::new(); parts.len()];
     for &(g, n) in &nonzero {
@@ -1070,9 +1136,7 @@ impl SegmentCollector for PassSegment {
     fn collect_block(&mut self, docs: &[DocId]) {
         self.total += docs.len() as u64;
         if let Some(top) = &mut self.top {
-            for &doc in docs {
-                top.collect(doc, 0.0);
-            }
+            top.collect_block(docs, &mut self.scratch.values);
         }
         for facet in &mut self.facets {
             facet.collect_block(docs, &mut self.scratch);
