@@ -112,6 +112,47 @@ struct BulkItem {
     delete: bool,
 }
 
+impl BulkItem {
+    /// This item without `stored.index_text` (the text highlights are cut from), or
+    /// `None` when it has none to drop.
+    fn without_highlight_text(&self) -> Option<BulkItem> {
+        let (action, source) = self.lines.split_once('\n')?;
+        let mut source: Value = serde_json::from_str(source.trim_end()).ok()?;
+        let stored = source.get_mut("stored")?.as_object_mut()?;
+        match stored.get("index_text") {
+            Some(Value::Array(texts)) if !texts.is_empty() => {}
+            _ => return None,
+        }
+        stored.insert("index_text".into(), json!([]));
+        Some(BulkItem {
+            lines: format!("{action}\n{source}\n"),
+            delete: self.delete,
+        })
+    }
+}
+
+/// Whether a 429 says the request alone is larger than the node's indexing-pressure
+/// limit (`coordinating_operation_bytes` above `max_coordinating_and_primary_bytes`), so
+/// that no wait can make it pass.
+fn beyond_indexing_limit(body: &Value) -> bool {
+    let text = reason(body);
+    let number = |key: &str| -> Option<u64> {
+        let start = text.find(key)? + key.len();
+        let digits: String = text[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    };
+    match (
+        number("coordinating_operation_bytes="),
+        number("max_coordinating_and_primary_bytes="),
+    ) {
+        (Some(request), Some(limit)) => request > limit,
+        _ => false,
+    }
+}
+
 impl Default for OpenSearchOptions {
     fn default() -> OpenSearchOptions {
         OpenSearchOptions {
@@ -434,6 +475,17 @@ impl OpenSearchIndex {
             }
             let r = self.client().ndjson(&path, body).await?;
             let last = attempt == self.inner.options.bulk_retries;
+            // A lone document larger than the node's whole indexing-pressure budget is
+            // refused however long we wait: send it without its highlight copy of the
+            // text (searchable all the same; highlights then come from its properties).
+            if r.status == StatusCode::TOO_MANY_REQUESTS
+                && let [item] = items.as_mut_slice()
+                && beyond_indexing_limit(&r.body)
+                && let Some(smaller) = item.without_highlight_text()
+            {
+                *item = smaller;
+                continue;
+            }
             if r.status == StatusCode::TOO_MANY_REQUESTS && !last {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(10));
@@ -803,5 +855,41 @@ mod tests {
                 .unwrap_err();
             assert!(err.to_string().contains("ALEPH_INDEX_"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_request_beyond_the_indexing_limit_is_recognised_and_shrunk() {
+        use super::{BulkItem, beyond_indexing_limit};
+        use serde_json::json;
+        let refused = |reason: &str| {
+            json!({"error": {"root_cause": [{"type": "rejected_execution_exception",
+                "reason": reason}]}, "status": 429})
+        };
+        assert!(beyond_indexing_limit(&refused(
+            "rejected execution of coordinating operation [coordinating_and_primary_bytes=0, \
+             replica_bytes=0, all_bytes=0, coordinating_operation_bytes=69778036, \
+             max_coordinating_and_primary_bytes=51897958]"
+        )));
+        // Busy, not too big: waiting helps.
+        assert!(!beyond_indexing_limit(&refused(
+            "rejected execution of coordinating operation [coordinating_and_primary_bytes=\
+             50000000, replica_bytes=0, all_bytes=50000000, coordinating_operation_bytes=\
+             4000000, max_coordinating_and_primary_bytes=51897958]"
+        )));
+        assert!(!beyond_indexing_limit(&json!({"status": 429})));
+
+        let source = json!({"id": "t", "text": ["a b"], "stored": {"entity": {"id": "t"},
+            "index_text": ["a b"]}});
+        let item = BulkItem {
+            lines: format!("{}\n{source}\n", json!({"index": {"_id": "t"}})),
+            delete: false,
+        };
+        let smaller = item.without_highlight_text().unwrap();
+        let (action, rest) = smaller.lines.split_once('\n').unwrap();
+        assert_eq!(action, r#"{"index":{"_id":"t"}}"#);
+        let rest: serde_json::Value = serde_json::from_str(rest.trim_end()).unwrap();
+        assert_eq!(rest["stored"]["index_text"], json!([]));
+        assert_eq!(rest["text"], json!(["a b"]));
+        assert!(smaller.without_highlight_text().is_none());
     }
 }
