@@ -339,6 +339,24 @@ async fn xref_runs_as_a_job_and_lists_readable_matches_in_alephs_shape() {
             .contains("spreadsheetml")
     );
     assert!(resp.body.starts_with(b"PK"));
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(resp.body.to_vec())).unwrap();
+    let sheet = calamine::Reader::worksheet_range(&mut book, "Cross-reference").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(ToString::to_string).collect())
+        .collect();
+    assert_eq!(rows[0][..3], ["Score", "Judgement", "Entity"]);
+    let sheet_scores: Vec<f64> = rows[1..].iter().map(|r| r[0].parse().unwrap()).collect();
+    // The workbook keeps 15 significant digits.
+    assert_eq!(sheet_scores.len(), scores.len());
+    assert!(
+        sheet_scores
+            .iter()
+            .zip(&scores)
+            .all(|(a, b)| (a - b).abs() < 1e-12),
+        "{sheet_scores:?} {scores:?}"
+    );
     app.get(&format!("{uri}.xlsx"))
         .auth(&w.bob)
         .send()
