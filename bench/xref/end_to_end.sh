@@ -22,7 +22,7 @@ python3 "$here/make_collections.py" "$work" --leak "$leak" --watchlist "$watch"
 
 measure() { # label, command...
     local label=$1; shift
-    /usr/bin/time -f "$label: wall %e s, peak RSS %M KiB" "$@" 2>>"$work/times.txt" >"$work/$label.out"
+    /usr/bin/time -f "$label: wall %e s, peak RSS %M KiB, cpu %U+%S s" "$@" 2>>"$work/times.txt" >"$work/$label.out"
     tail -n1 "$work/times.txt"
 }
 export RUST_LOG=warn
