@@ -145,6 +145,12 @@ fn a_load_killed_midway_leaves_a_consistent_store_that_reindex_and_a_rerun_compl
         if child.try_wait().unwrap().is_some() {
             break;
         }
+        // A read-only command on a data directory without an index creates one, taking
+        // the index's writer lock for a moment; polling before the load has made its
+        // index could make the load fail on that lock (the flaky "never got going (0)").
+        if !data.join("index").join("meta.json").exists() {
+            continue;
+        }
         seen = store_count(&data, "big");
         if seen >= 5 * batch {
             break;

@@ -174,20 +174,54 @@ fn spawn_reader(
 
 /// The index documents of a batch written into an empty collection: the last entity of
 /// each id, as the store keeps it.
-fn fresh_docs(entities: &[Entity], collection_id: i64) -> Vec<IndexDoc> {
+fn fresh_docs(entities: Vec<Entity>, collection_id: i64) -> Vec<IndexDoc> {
     let mut seen = HashSet::with_capacity(entities.len());
     let mut docs: Vec<IndexDoc> = entities
-        .iter()
+        .into_iter()
         .rev()
         .filter(|e| e.id().is_some_and(|id| seen.insert(id.to_string())))
         .map(|e| {
-            let mut doc = IndexDoc::new(e.clone(), collection_id);
+            let mut doc = IndexDoc::new(e, collection_id);
             doc.origin = vec![ORIGIN.to_string()];
             doc
         })
         .collect();
     docs.reverse();
     docs
+}
+
+/// What the index does with one batch.
+enum IndexWork {
+    /// A fresh collection: documents made from the entities, those whose ids this run
+    /// has not indexed yet apart from the ones to replace.
+    Docs {
+        new: Vec<IndexDoc>,
+        again: Vec<IndexDoc>,
+    },
+    /// Otherwise the index is brought in line with the store for these ids.
+    FromStore(Vec<String>),
+}
+
+/// The ids this run gave the index so far, as 64-bit hashes (16 bytes an entity rather
+/// than the ids themselves). Only kept while the index is known to hold nothing of the
+/// collection but this run's documents: then an unseen id can be added without deleting
+/// an earlier version, which saves a term lookup per entity in every segment at each
+/// commit. A hash collision only costs a needless delete.
+#[derive(Default)]
+struct IndexedIds {
+    hashes: HashSet<u64>,
+    hasher: std::hash::RandomState,
+}
+
+impl IndexedIds {
+    /// Splits `docs` into those never indexed in this run and those to replace.
+    fn split(&mut self, docs: Vec<IndexDoc>) -> (Vec<IndexDoc>, Vec<IndexDoc>) {
+        use std::hash::BuildHasher;
+        docs.into_iter().partition(|d| {
+            let id = d.entity.id().unwrap_or_default();
+            self.hashes.insert(self.hasher.hash_one(id))
+        })
+    }
 }
 
 pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
@@ -235,6 +269,20 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let alerts = state.store.list_alerts(None, 1, 0).await?.total > 0;
+    // Documents go in without deletes only on a fresh start: after a resume the ids of
+    // the entities before the checkpoint are not known.
+    let mut indexed_ids = if checkpoint.fresh
+        && checkpoint.offset == 0
+        && !state
+            .index
+            .collection_counts(&index::ReadScope::All)
+            .await?
+            .contains_key(&collection.id)
+    {
+        Some(IndexedIds::default())
+    } else {
+        None
+    };
     let batch_size = args.batch.max(1);
     let commit_every = args.commit_every.max(batch_size as u64);
 
@@ -271,20 +319,16 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         if let Some(previous) = indexing.take() {
             previous.await??;
         }
-        let ids: Vec<String> = if checkpoint.fresh || alerts {
-            let mut seen = HashSet::with_capacity(batch.entities.len());
-            batch
-                .entities
-                .iter()
-                .filter_map(|e| e.id())
-                .filter(|id| seen.insert(*id))
-                .map(str::to_string)
-                .collect()
-        } else {
-            Vec::new()
-        };
         if alerts {
-            to_alert.extend(ids.iter().cloned());
+            let mut seen = HashSet::with_capacity(batch.entities.len());
+            to_alert.extend(
+                batch
+                    .entities
+                    .iter()
+                    .filter_map(|e| e.id())
+                    .filter(|id| seen.insert(*id))
+                    .map(str::to_string),
+            );
         }
         let (store, index, cid, fresh) = (
             state.store.clone(),
@@ -293,20 +337,38 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
             checkpoint.fresh,
         );
         let written = batch.entities.len() as u64;
-        let entities = batch.entities;
+        let work = if fresh {
+            let docs = fresh_docs(batch.entities, cid);
+            let (new, again) = match indexed_ids.as_mut() {
+                Some(seen) => seen.split(docs),
+                None => (Vec::new(), docs),
+            };
+            IndexWork::Docs { new, again }
+        } else {
+            let ids: Vec<String> = batch
+                .entities
+                .iter()
+                .filter_map(|e| e.id().map(str::to_string))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .collect();
+            IndexWork::FromStore(ids)
+        };
         indexing = Some(tokio::spawn(async move {
-            if fresh {
-                index.index(fresh_docs(&entities, cid)).await?;
-            } else {
-                let ids: Vec<String> = entities
-                    .iter()
-                    .filter_map(|e| e.id().map(str::to_string))
-                    .collect::<HashSet<_>>()
-                    .into_iter()
-                    .collect();
-                write::sync_index(&store, &index, cid, &ids)
-                    .await
-                    .map_err(|e| anyhow::anyhow!(e.message))?;
+            match work {
+                IndexWork::Docs { new, again } => {
+                    if !new.is_empty() {
+                        index.index_new(new).await?;
+                    }
+                    if !again.is_empty() {
+                        index.index(again).await?;
+                    }
+                }
+                IndexWork::FromStore(ids) => {
+                    write::sync_index(&store, &index, cid, &ids)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.message))?;
+                }
             }
             Ok(())
         }));
@@ -383,7 +445,7 @@ mod tests {
             )
             .unwrap()
         };
-        let docs = fresh_docs(&[make("a", "A1"), make("b", "B"), make("a", "A2")], 7);
+        let docs = fresh_docs(vec![make("a", "A1"), make("b", "B"), make("a", "A2")], 7);
         let names: Vec<(String, String)> = docs
             .iter()
             .map(|d| {
@@ -397,6 +459,34 @@ mod tests {
         assert!(
             docs.iter()
                 .all(|d| d.collection_id == 7 && d.origin == ["load"])
+        );
+    }
+
+    #[test]
+    fn ids_indexed_before_are_replaced_the_others_added() {
+        let make = |id: &str| {
+            let e = Entity::from_json(
+                serde_json::json!({"id": id, "schema": "Person", "properties": {"name": ["N"]}}),
+                false,
+            )
+            .unwrap();
+            IndexDoc::new(e, 1)
+        };
+        let ids = |docs: &[IndexDoc]| -> Vec<String> {
+            docs.iter()
+                .map(|d| d.entity.id().unwrap().to_string())
+                .collect()
+        };
+        let mut seen = IndexedIds::default();
+        let (new, again) = seen.split(vec![make("a"), make("b")]);
+        assert_eq!(
+            (ids(&new), ids(&again)),
+            (vec!["a".into(), "b".into()], vec![])
+        );
+        let (new, again) = seen.split(vec![make("c"), make("a")]);
+        assert_eq!(
+            (ids(&new), ids(&again)),
+            (vec!["c".into()], vec!["a".into()])
         );
     }
 
