@@ -255,14 +255,57 @@ impl Entity {
             }
             value
         };
-        Ok(self.push(prop, value))
+        let stored = value.clone();
+        Ok(self.push(prop, value).then_some(stored))
     }
 
-    /// Store a clean value, applying de-duplication and FtM's text budget.
-    fn push(&mut self, prop: &'static Property, value: String) -> Option<String> {
+    /// Add a value that is already clean and owned, without copying it: `add_value` with
+    /// [`AddOptions::CLEANED`] for callers that do not need the stored value back. Returns
+    /// whether the value is kept (an empty value or a spent text budget is not).
+    pub fn add_clean_value(
+        &mut self,
+        prop: &'static Property,
+        value: String,
+    ) -> Result<bool, EntityError> {
+        if prop.stub() {
+            return Err(EntityError::StubProperty {
+                schema: self.schema.name().to_string(),
+                property: prop.name().to_string(),
+            });
+        }
+        Ok(!value.is_empty() && self.push(prop, value))
+    }
+
+    /// Replace every value of the entity-typed properties with `rewrite(value)`, dropping
+    /// those it refuses. The rewritten properties move after the others, as FtM's
+    /// pop-then-add leaves them (a signing namespace relies on this order).
+    pub fn rewrite_references(&mut self, mut rewrite: impl FnMut(&str) -> Option<String>) {
+        if !self
+            .properties
+            .iter()
+            .any(|(p, _)| p.type_() == PropertyType::Entity)
+        {
+            return;
+        }
+        let (refs, others): (Vec<_>, Vec<_>) = std::mem::take(&mut self.properties)
+            .into_iter()
+            .partition(|(p, _)| p.type_() == PropertyType::Entity);
+        self.properties = others;
+        for (prop, values) in refs {
+            for value in values {
+                if let Some(new) = rewrite(&value) {
+                    self.push(prop, new);
+                }
+            }
+        }
+    }
+
+    /// Store a clean value, applying de-duplication and FtM's text budget. Returns whether
+    /// the value is stored (or was already).
+    fn push(&mut self, prop: &'static Property, value: String) -> bool {
         let length = value.chars().count();
         if prop.type_().is_text() && self.size + length > TOTAL_TEXT_SIZE {
-            return None;
+            return false;
         }
         self.size += length;
         let values = match self.properties.iter_mut().position(|(p, _)| *p == prop) {
@@ -273,9 +316,9 @@ impl Entity {
             }
         };
         if !values.contains(&value) {
-            values.push(value.clone());
+            values.push(value);
         }
-        Some(value)
+        true
     }
 
     /// Clean every value once more, as `ftm validate` does (it reads with cleaning, then sets

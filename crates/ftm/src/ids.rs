@@ -4,7 +4,6 @@
 use hmac::{Hmac, Mac};
 use sha1::{Digest, Sha1};
 
-use crate::PropertyType;
 use crate::entity::{Entity, EntityError};
 
 /// Whether `id` has FtM's entity id syntax: ASCII letters and digits, with dots and dashes
@@ -46,6 +45,8 @@ pub fn make_id<S: AsRef<str>>(key_prefix: Option<&str>, parts: &[S]) -> Option<S
 fn py_strip(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// A signing namespace: a collection's `foreign_id` in Aleph, a dataset name in `ftm map`.
 #[derive(Clone)]
@@ -91,10 +92,22 @@ impl Namespace {
     /// Sign an id, replacing any earlier signature. `None` for an invalid id.
     pub fn sign(&self, id: &str) -> Option<String> {
         let (plain, _) = Namespace::parse(id)?;
-        match self.signature(plain) {
-            Some(sig) => Some(format!("{plain}.{sig}")),
-            None => Some(plain.to_string()),
+        let Some(mac) = &self.mac else {
+            return Some(plain.to_string());
+        };
+        let mut mac = mac.clone();
+        mac.update(plain.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        // Written straight into one string: this runs for every id and reference of a
+        // mapping or import.
+        let mut signed = String::with_capacity(plain.len() + 1 + 2 * digest.len());
+        signed.push_str(plain);
+        signed.push('.');
+        for byte in digest {
+            signed.push(char::from(HEX[usize::from(byte >> 4)]));
+            signed.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
+        Some(signed)
     }
 
     /// Whether `id` carries this namespace's signature.
@@ -112,21 +125,21 @@ impl Namespace {
     /// Sign the entity's id and every entity-typed value (FtM's `Namespace.apply`).
     pub fn apply(&self, entity: &Entity) -> Result<Entity, EntityError> {
         let mut signed = entity.clone();
-        signed.set_id(entity.id().and_then(|id| self.sign(id)));
-        let refs: Vec<(&'static crate::Property, Vec<String>)> = entity
-            .properties()
-            .filter(|(p, _)| p.type_() == PropertyType::Entity)
-            .map(|(p, v)| (p, v.to_vec()))
-            .collect();
-        for (prop, values) in refs {
-            signed.pop(prop.name());
-            for v in values {
-                if let Some(s) = self.sign(&v) {
-                    signed.add_cleaned(prop.name(), s)?;
-                }
-            }
-        }
+        self.apply_in_place(&mut signed, &mut |id| self.sign(id));
         Ok(signed)
+    }
+
+    /// [`Namespace::apply`] on an entity the caller owns, signing with `sign` (which may
+    /// remember signatures: a mapped relationship refers to ids signed just before).
+    /// Invalid ids are dropped, an invalid entity id leaves the entity without one.
+    pub fn apply_in_place(
+        &self,
+        entity: &mut Entity,
+        sign: &mut dyn FnMut(&str) -> Option<String>,
+    ) {
+        let id = entity.id().and_then(&mut *sign);
+        entity.set_id(id);
+        entity.rewrite_references(sign);
     }
 }
 
@@ -182,5 +195,34 @@ mod tests {
         assert_eq!(s.get("owner"), [ns.sign("per1").unwrap()]);
         assert_eq!(s.get("asset"), [ns.sign("com1").unwrap()]);
         assert_eq!(s.get("role"), ["shareholder"]);
+        // FtM pops and re-adds the references, so they come after the other properties.
+        let order: Vec<&str> = s.properties().map(|(p, _)| p.name()).collect();
+        assert_eq!(order, ["role", "owner", "asset"]);
+        // HMAC-SHA1 of "per1" keyed with "coll", written in lower-case hex.
+        assert_eq!(
+            ns.sign("per1").unwrap(),
+            format!("per1.{}", ns.signature("per1").unwrap())
+        );
+        assert_eq!(
+            ns.signature("per1").as_deref(),
+            Some("5bdc4fb968783f192c1d5d1c0031b5b38f916dc6")
+        );
+    }
+
+    #[test]
+    fn apply_in_place_uses_the_given_signer_and_drops_invalid_references() {
+        let mut e = Entity::with_id("Ownership", "own1").unwrap();
+        e.add_cleaned("owner", "bad id").unwrap();
+        e.add_cleaned("asset", "com1").unwrap();
+        let ns = Namespace::new("coll");
+        let mut calls = Vec::new();
+        ns.apply_in_place(&mut e, &mut |id| {
+            calls.push(id.to_string());
+            ns.sign(id)
+        });
+        assert_eq!(calls, ["own1", "bad id", "com1"]);
+        assert_eq!(e.id(), ns.sign("own1").as_deref());
+        assert!(!e.has("owner"));
+        assert_eq!(e.get("asset"), [ns.sign("com1").unwrap()]);
     }
 }

@@ -1,5 +1,6 @@
 //! One property of a mapped entity: where its values come from and how they are cleaned.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -105,20 +106,23 @@ impl PropertyMapping {
         }
     }
 
-    /// The raw values for this record: the template, or the literals then the columns.
-    fn record_values(&self, record: &Record) -> Vec<String> {
+    /// The raw values for this record: the template, or the literals then the columns
+    /// (borrowed from the mapping and the record: most values are cleaned and dropped).
+    fn record_values<'a>(&'a self, record: &'a Record) -> Vec<Cow<'a, str>> {
         if let Some(template) = &self.template {
             let mut value = template.text.clone();
             for (placeholder, column) in &template.replacements {
                 value = value.replace(placeholder, record.get(column).unwrap_or(""));
             }
-            return vec![py_strip(&value).to_string()];
+            return vec![Cow::Owned(py_strip(&value).to_string())];
         }
-        let mut values = self.literals.clone();
+        let mut values: Vec<Cow<'a, str>> =
+            Vec::with_capacity(self.literals.len() + self.columns.len());
+        values.extend(self.literals.iter().map(|l| Cow::Borrowed(l.as_str())));
         values.extend(
             self.columns
                 .iter()
-                .filter_map(|c| record.get(c).map(str::to_string)),
+                .filter_map(|c| record.get(c).map(Cow::Borrowed)),
         );
         values
     }
@@ -138,19 +142,19 @@ impl PropertyMapping {
                 && let Some(id) = target.id()
             {
                 // Bound and checked against the range at load time; ids are not stub values.
-                let _ = entity.add_value(self.prop, id, AddOptions::CLEANED);
+                let _ = entity.add_clean_value(self.prop, id.to_string());
                 inline_names(entity, target);
             }
             return;
         }
         let mut values = self.record_values(record);
         if let Some(sep) = &self.join {
-            values = vec![values.join(sep)];
+            values = vec![Cow::Owned(values.join(sep))];
         }
         if let Some(sep) = &self.split {
             values = values
                 .iter()
-                .flat_map(|v| v.split(sep.as_str()).map(str::to_string))
+                .flat_map(|v| v.split(sep.as_str()).map(|p| Cow::Owned(p.to_string())))
                 .collect();
         }
         let opts = CleanOptions {
@@ -165,17 +169,14 @@ impl PropertyMapping {
                 Some(clean) if clean.is_empty() => {
                     entity.add_cleaned(self.prop.name(), clean).is_ok()
                 }
-                Some(clean) => matches!(
-                    entity.add_value(self.prop, &clean, AddOptions::CLEANED),
-                    Ok(Some(_))
-                ),
+                Some(clean) => matches!(entity.add_clean_value(self.prop, clean), Ok(true)),
                 None => false,
             };
             if !added {
                 warn(MapWarning::Discarded {
                     entity: entity_name.to_string(),
                     property: self.prop.qname().to_string(),
-                    value,
+                    value: value.into_owned(),
                 });
             }
         }

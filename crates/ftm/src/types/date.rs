@@ -82,11 +82,16 @@ impl DateTime {
         if precision == Precision::Empty {
             return None;
         }
-        let full = format!(
+        use std::fmt::Write;
+        let mut full = String::with_capacity(19);
+        // Writing to a string cannot fail.
+        let _ = write!(
+            full,
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
             self.year, self.month, self.day, self.hour, self.minute, self.second
         );
-        Some(full[..precision as usize].to_owned())
+        full.truncate(precision as usize);
+        Some(full)
     }
 }
 

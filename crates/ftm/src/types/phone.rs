@@ -11,9 +11,10 @@ use std::sync::LazyLock;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
 use phonenumber::{Mode, PhoneNumber, country};
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use super::country::get_territory;
-use super::pattern_cache::PatternCache;
+use super::pattern_cache::StaticPatterns;
 use super::phone_parse;
 use super::text::digit_value;
 
@@ -59,7 +60,23 @@ fn is_valid(number: &PhoneNumber) -> bool {
 }
 
 /// The metadata of the regions sharing a calling code, main region first as listed.
-pub(crate) fn region_metas(code: u16) -> Vec<&'static Metadata> {
+pub(crate) fn region_metas(code: u16) -> &'static [&'static Metadata] {
+    REGION_METAS.get(&code).map_or(&[], Vec::as_slice)
+}
+
+/// [`region_metas`] for every calling code, gathered once: the database answers with a
+/// new vector of region names per question, to be looked up again by name.
+static REGION_METAS: LazyLock<FxHashMap<u16, Vec<&'static Metadata>>> = LazyLock::new(|| {
+    let mut codes: Vec<u16> = DATABASE.iter().map(Metadata::country_code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes
+        .into_iter()
+        .map(|code| (code, lookup_region_metas(code)))
+        .collect()
+});
+
+fn lookup_region_metas(code: u16) -> Vec<&'static Metadata> {
     let Some(regions) = DATABASE.region(&code) else {
         return Vec::new();
     };
@@ -70,22 +87,29 @@ pub(crate) fn region_metas(code: u16) -> Vec<&'static Metadata> {
     }
 }
 
-/// The region a number belongs to among those sharing its calling code: the only one,
-/// or the first whose leading digits start the number or else whose patterns match it.
-fn region_meta(code: u16, national: &str) -> Option<&'static Metadata> {
-    let metas = region_metas(code);
-    if metas.len() == 1 {
-        return metas.first().copied();
-    }
-    metas.into_iter().find(|meta| match meta.leading_digits() {
-        Some(leading) => leading.find(national).is_some_and(|m| m.start() == 0),
-        None => has_type(meta, national),
-    })
-}
-
-/// [`is_valid`] for a calling code and national significant number.
+/// [`is_valid`] for a calling code and national significant number: the number must be of
+/// a known type in the region it belongs to among those sharing its calling code (the only
+/// one, or the first whose leading digits start the number or else whose types match it).
 pub(crate) fn is_valid_parts(code: u16, national: &str) -> bool {
-    region_meta(code, national).is_some_and(|meta| has_type(meta, national))
+    let metas = region_metas(code);
+    if let [only] = metas {
+        return has_type(only, national);
+    }
+    for meta in metas {
+        match meta.leading_digits() {
+            Some(leading) => {
+                if leading.find(national).is_some_and(|m| m.start() == 0) {
+                    return has_type(meta, national);
+                }
+            }
+            None => {
+                if has_type(meta, national) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// The main region of a calling code (GB for +44, US for +1), whose formats apply to
@@ -135,7 +159,7 @@ static DOLLAR_GROUP: LazyLock<Regex> =
 
 /// Whether the national number is of some known type in the region (`getNumberType`
 /// is not `UNKNOWN`).
-fn has_type(meta: &Metadata, national: &str) -> bool {
+fn has_type(meta: &'static Metadata, national: &str) -> bool {
     let d = meta.descriptors();
     let general = d.general();
     if !matches_desc(general, general, national) {
@@ -158,7 +182,7 @@ fn has_type(meta: &Metadata, national: &str) -> bool {
     .any(|desc| matches_desc(desc, general, national))
 }
 
-fn matches_desc(desc: &Descriptor, general: &Descriptor, national: &str) -> bool {
+fn matches_desc(desc: &'static Descriptor, general: &Descriptor, national: &str) -> bool {
     let lengths = if desc.possible_length().is_empty() {
         general.possible_length()
     } else {
@@ -171,11 +195,11 @@ fn matches_desc(desc: &Descriptor, general: &Descriptor, national: &str) -> bool
     full_match(desc.national_number().as_str(), national)
 }
 
-static FULL_PATTERNS: PatternCache = PatternCache::new();
+static FULL_PATTERNS: StaticPatterns = StaticPatterns::new();
 
 /// Whether a metadata pattern matches the whole text (libphonenumber's `matches()`).
 /// Metadata patterns are written in verbose mode (with white space).
-pub(crate) fn full_match(pattern: &str, text: &str) -> bool {
+pub(crate) fn full_match(pattern: &'static str, text: &str) -> bool {
     FULL_PATTERNS
         .get(pattern, || Regex::new(&format!("(?x)^(?:{pattern})$")).ok())
         .is_some_and(|r| r.is_match(text))
@@ -205,7 +229,13 @@ pub(crate) fn clean(text: &str, format: Option<&str>) -> Option<String> {
         Some(f) => Some(dialing_region(f)?),
         None => None,
     };
-    e164(text, None).or_else(|| region.and_then(|r| e164(text, Some(r))))
+    // Without a region only an international number (one with a plus sign) can be read:
+    // libphonenumber refuses anything else, so the region-less attempt is skipped for it.
+    let international = text.contains(['+', '\u{FF0B}']);
+    international
+        .then(|| e164(text, None))
+        .flatten()
+        .or_else(|| region.and_then(|r| e164(text, Some(r))))
 }
 
 /// A readable form of a stored number (`+49 30 1234567`).
@@ -234,6 +264,16 @@ mod tests {
             Some("+49301234567")
         );
         assert_eq!(clean("030 1234567", None), None);
+        assert_eq!(clean("49 30 1234567", None), None);
+        assert_eq!(clean("0049 30 1234567", None), None);
+        assert_eq!(
+            clean("0049 30 1234567", Some("de")).as_deref(),
+            Some("+49301234567")
+        );
+        assert_eq!(
+            clean("tel:+49-30-1234567", Some("gb")).as_deref(),
+            Some("+49301234567")
+        );
         assert_eq!(
             clean("030 1234567", Some("de")).as_deref(),
             Some("+49301234567")

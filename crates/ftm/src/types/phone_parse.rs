@@ -12,7 +12,7 @@
 use phonenumber::metadata::{DATABASE, Metadata};
 use regex::Regex;
 
-use super::pattern_cache::PatternCache;
+use super::pattern_cache::StaticPatterns;
 use super::phone::{full_match, main_meta};
 
 /// A number as calling code and national significant number.
@@ -40,15 +40,17 @@ fn plain_digits(text: &str) -> Option<(bool, String)> {
     (digits.len() >= 2 && digits.len() <= 17).then_some((plus, digits))
 }
 
-static PATTERNS: PatternCache = PatternCache::new();
+static PATTERNS: StaticPatterns = StaticPatterns::new();
+/// National prefixes without a parsing pattern, matched literally.
+static PREFIXES: StaticPatterns = StaticPatterns::new();
 
 /// A metadata pattern compiled to match at the start of the text (Java's `lookingAt`).
-fn anchored(pattern: &str) -> Option<std::sync::Arc<Regex>> {
+fn anchored(pattern: &'static str) -> Option<&'static Regex> {
     PATTERNS.get(pattern, || Regex::new(&format!("(?x)^(?:{pattern})")).ok())
 }
 
 /// The general description's full pattern: is this a plausible national number?
-fn viable(meta: &Metadata, national: &str) -> bool {
+fn viable(meta: &'static Metadata, national: &str) -> bool {
     full_match(
         meta.descriptors().general().national_number().as_str(),
         national,
@@ -65,7 +67,7 @@ enum Length {
 }
 
 /// `testNumberLength` for an unknown number type: the lengths of all the region's types.
-fn test_length(meta: &Metadata, national: &str) -> Length {
+fn test_length(meta: &'static Metadata, national: &str) -> Length {
     let d = meta.descriptors();
     let mut possible: Vec<u16> = Vec::new();
     let mut local: Vec<u16> = Vec::new();
@@ -114,12 +116,16 @@ fn test_length(meta: &Metadata, national: &str) -> Length {
 
 /// `maybeStripNationalPrefixAndCarrierCode`: the number without its national prefix,
 /// unless stripping would turn a plausible number into an implausible one.
-fn strip_national_prefix(meta: &Metadata, number: &str) -> Option<String> {
-    let pattern = match meta.national_prefix_for_parsing() {
-        Some(p) => p.as_str().to_owned(),
-        None => regex::escape(meta.national_prefix()?),
+fn strip_national_prefix(meta: &'static Metadata, number: &str) -> Option<String> {
+    let re = match meta.national_prefix_for_parsing() {
+        Some(p) => anchored(p.as_str())?,
+        None => {
+            let prefix = meta.national_prefix()?;
+            PREFIXES.get(prefix, || {
+                Regex::new(&format!("^(?:{})", regex::escape(prefix))).ok()
+            })?
+        }
     };
-    let re = anchored(&pattern)?;
     let caps = re.captures(number)?;
     let end = caps.get(0)?.end();
     let viable_original = viable(meta, number);
@@ -143,7 +149,7 @@ fn strip_national_prefix(meta: &Metadata, number: &str) -> Option<String> {
 }
 
 /// Strip the national prefix only if what remains could be a number of the region.
-fn national_number(meta: &Metadata, number: &str) -> String {
+fn national_number(meta: &'static Metadata, number: &str) -> String {
     match strip_national_prefix(meta, number) {
         Some(stripped)
             if !matches!(

@@ -119,7 +119,60 @@ fn compile(format: &str) -> Option<std::sync::Arc<Regex>> {
     })
 }
 
-fn num(caps: &regex::Captures<'_>, name: &str) -> Option<i64> {
+/// The matched fields, looked up only when the format has the directive: a lookup by
+/// group name hashes the name, and a format uses few of the dozen or more fields read.
+struct Fields<'t> {
+    caps: regex::Captures<'t>,
+    present: u64,
+}
+
+impl<'t> Fields<'t> {
+    fn name(&self, name: &str) -> Option<regex::Match<'t>> {
+        let bit = directive_bit(*name.as_bytes().first()?)?;
+        if self.present & bit == 0 {
+            return None;
+        }
+        self.caps.name(name)
+    }
+}
+
+/// The bit of a directive letter in a set of directives.
+fn directive_bit(letter: u8) -> Option<u64> {
+    match letter {
+        b'a'..=b'z' => Some(1 << (letter - b'a')),
+        b'A'..=b'Z' => Some(1 << (26 + letter - b'A')),
+        _ => None,
+    }
+}
+
+/// The directives a format uses, with those of `%c`, `%x` and `%X` spelled out (a
+/// superset is harmless: a field that did not match is absent either way).
+fn directives_of(format: &str) -> u64 {
+    let mut set = 0;
+    let mut bytes = format.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'%' {
+            continue;
+        }
+        let Some(letter) = bytes.next() else { break };
+        let expanded: &[u8] = match letter {
+            b'c' => b"abdHMSY",
+            b'x' => b"mdy",
+            b'X' => b"HMS",
+            _ => b"",
+        };
+        for &l in expanded.iter().chain(std::iter::once(&letter)) {
+            set |= directive_bit(l).unwrap_or(0);
+        }
+        if letter == b'I' {
+            // `%p` is read with `%I` only.
+            set |= directive_bit(b'p').unwrap_or(0);
+        }
+    }
+    set
+}
+
+fn num(caps: &Fields<'_>, name: &str) -> Option<i64> {
     caps.name(name)
         .and_then(|m| parse_digits(m.as_str()))
         .and_then(|v| i64::try_from(v).ok())
@@ -132,6 +185,10 @@ pub(crate) fn strptime(text: &str, format: &str) -> Option<DateTime> {
     if caps.get(0)?.end() != text.len() {
         return None;
     }
+    let caps = Fields {
+        caps,
+        present: directives_of(format),
+    };
     if caps.name("G").is_some() || caps.name("V").is_some() {
         return None;
     }
