@@ -23,7 +23,7 @@ pub enum Format {
 /// How candidate pairs are found.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum RouteArg {
-    /// The index route above 200,000 entities, else in memory.
+    /// In memory, a chunk of sources at a time (`ALEPH_XREF_CHUNK`, 200,000 by default).
     Auto,
     /// The collection's entities in memory, the targets streamed through them.
     Memory,

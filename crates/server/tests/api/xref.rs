@@ -720,22 +720,53 @@ async fn the_index_route_finds_the_same_matches_as_the_memory_route() {
     );
     assert_eq!(scored_pairs(store, w.leak).await, by_memory);
 
-    // Chosen by size: a collection above the limit takes the index route on its own.
-    let auto = RunOptions {
+    // A collection larger than the memory chunk is matched a chunk of sources at a time
+    // (here one per chunk, the targets streamed once per chunk): the same pairs, the
+    // route unchanged, and a run stopped between chunks resumes into the next one.
+    let chunked = RunOptions {
         full: true,
         index: Some(w.app.state.index.clone()),
-        index_route_above: 2,
+        memory_chunk: 1,
+        batch_size: 2,
         ..RunOptions::default()
     };
-    let chosen = service::run(store, w.leak, &auto).await.unwrap();
-    assert_eq!(chosen.route, "index");
-    let small = RunOptions {
+    let first = service::run(
+        store,
+        w.leak,
+        &RunOptions {
+            max_batches: Some(3),
+            ..chunked.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(!first.completed);
+    let rest = service::run(
+        store,
+        w.leak,
+        &RunOptions {
+            full: false,
+            ..chunked.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (rest.mode, rest.route, rest.completed),
+        ("resumed", "memory", true)
+    );
+    assert!(rest.sources > 1, "{rest:?}");
+    assert_eq!(scored_pairs(store, w.leak).await, by_memory);
+    let whole = service::run(store, w.leak, &chunked).await.unwrap();
+    assert!(whole.scanned > memory.scanned, "{whole:?} {memory:?}");
+    assert_eq!(scored_pairs(store, w.leak).await, by_memory);
+    let auto = RunOptions {
         full: true,
         index: Some(w.app.state.index.clone()),
         ..RunOptions::default()
     };
     assert_eq!(
-        service::run(store, w.leak, &small).await.unwrap().route,
+        service::run(store, w.leak, &auto).await.unwrap().route,
         "memory"
     );
 

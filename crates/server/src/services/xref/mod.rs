@@ -7,10 +7,11 @@
 //! keeps memory proportional to the collection being xref'ed, however large the
 //! watchlists it is matched against. Each batch's matches are saved together with the
 //! run's cursor (the last target entity handled), so a run that dies resumes at the next
-//! batch. A collection too large to hold (more than [`INDEX_ROUTE_ABOVE`] entities, or
-//! when asked) takes the index route instead: it streams its own entities a page at a
-//! time and asks the search index for each one's candidates ([`candidates`]), so memory
-//! stays flat. The matcher's [`xref::METHOD`] is kept in the cursor: a run after the
+//! batch. A collection larger than [`MEMORY_CHUNK`] sources is held a chunk at a time,
+//! the targets streamed once per chunk, so memory stays bounded without losing a pair.
+//! When asked, a run takes the index route instead: it streams its own entities a page
+//! at a time and asks the search index for each one's candidates ([`candidates`]); its
+//! memory is flat too, but it finds fewer pairs on crowded names. The matcher's [`xref::METHOD`] is kept in the cursor: a run after the
 //! method changed starts over and scores every pair again.
 //!
 //! Runs are incremental: once a run has completed, the next one only matches what changed
@@ -44,7 +45,7 @@ pub use decisions::{decide, expand, profile, profile_item_judged, similar};
 pub use matching::{countries, match_example};
 pub use results::{export_xlsx, list};
 pub use runner::{
-    INDEX_ROUTE_ABOVE, RunOptions, RunSummary, enqueue, progress, progress_json, run, run_job,
+    MEMORY_CHUNK, RunOptions, RunSummary, enqueue, progress, progress_json, run, run_job,
     run_job_with,
 };
 

@@ -27,9 +27,12 @@ use crate::services::notifications::{self, Event};
 const INDEX_BATCH: u32 = 250;
 /// Index queries in flight at once on the index route.
 const INDEX_QUERIES_AT_ONCE: usize = 4;
-/// Collections with more entities than this take the index route when the index is
-/// given and no route is asked for.
-pub const INDEX_ROUTE_ABOVE: u64 = 200_000;
+/// Sources the in-memory route holds at once. A larger collection is matched in chunks
+/// of this many sources, the targets streamed once per chunk: memory stays bounded and
+/// every pair the blocker would propose is still scored, which the index route cannot
+/// promise (it finds about a quarter of the pairs on crowded names, see
+/// docs/benchmarks.md). `ALEPH_XREF_CHUNK` overrides it.
+pub const MEMORY_CHUNK: usize = 200_000;
 
 /// How to run.
 #[derive(Clone)]
@@ -46,12 +49,11 @@ pub struct RunOptions {
     pub max_batches: Option<u64>,
     /// The search index, for the index route.
     pub index: Option<Arc<dyn SearchIndex>>,
-    /// The candidate route; `None` chooses by size (see `index_route_above`). A resumed
-    /// run keeps the route it started with.
+    /// The candidate route; `None` takes the in-memory route. A resumed run keeps the
+    /// route it started with.
     pub route: Option<Route>,
-    /// With no route asked for, collections with more entities than this take the index
-    /// route (when there is an index).
-    pub index_route_above: u64,
+    /// The most sources the in-memory route holds at once (see [`MEMORY_CHUNK`]).
+    pub memory_chunk: usize,
 }
 
 impl Default for RunOptions {
@@ -64,7 +66,11 @@ impl Default for RunOptions {
             max_batches: None,
             index: None,
             route: None,
-            index_route_above: INDEX_ROUTE_ABOVE,
+            memory_chunk: std::env::var("ALEPH_XREF_CHUNK")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .filter(|&n: &usize| n > 0)
+                .unwrap_or(MEMORY_CHUNK),
         }
     }
 }
@@ -110,6 +116,10 @@ struct Cursor {
     method: Option<String>,
     #[serde(default)]
     route: Route,
+    /// In-memory route: the source key the current chunk of sources starts after
+    /// (`None`: the first chunk).
+    #[serde(default)]
+    sources_after: Option<String>,
 }
 
 impl Cursor {
@@ -121,6 +131,7 @@ impl Cursor {
             after: None,
             method: Some(xref::METHOD.to_string()),
             route,
+            sources_after: None,
         }
     }
 }
@@ -260,17 +271,7 @@ pub async fn run(
         let cursor: Cursor = serde_json::from_value(r.cursor.clone()).ok()?;
         (r.state == XrefRunState::Running && r.against == against).then_some(cursor)
     });
-    let route = match options.route {
-        Some(route) => route,
-        None => {
-            let big = store.count_entities(collection_id).await? > options.index_route_above;
-            if big && options.index.is_some() {
-                Route::Index
-            } else {
-                Route::Memory
-            }
-        }
-    };
+    let route = options.route.unwrap_or(Route::Memory);
     let (mut run, mut cursor, mode) = match (previous, resumable) {
         (Some(run), Some(cursor)) if !options.full => (run, cursor, "resumed"),
         (Some(old), _)
@@ -328,7 +329,7 @@ pub async fn run(
         (_, index) => index.clone(),
     };
     if mode != "resumed" {
-        run.total = estimate_total(store, collection_id, &cursor).await?;
+        run.total = estimate_total(store, collection_id, &cursor, options.memory_chunk).await?;
         run.cursor = serde_json::to_value(&cursor).unwrap_or(Value::Null);
         store.begin_xref_run(&run, mode == "full").await?;
     }
@@ -343,7 +344,7 @@ pub async fn run(
         sources: 0,
         completed: false,
     };
-    let mut loaded: Option<(Option<i64>, Arc<Sources>)> = None;
+    let mut loaded: LoadedSources = None;
     while cursor.pass < cursor.passes.len() {
         let step = match (cursor.route, &index) {
             (Route::Index, Some(index)) => {
@@ -413,15 +414,63 @@ fn next_target(cursor: &mut Cursor, streams: usize) {
     }
 }
 
-/// One batch of the in-memory route: a page of the current target through the sources.
-/// `None` when the cursor only moved on.
+/// The sources held by the in-memory route, with what they were loaded for: the pass's
+/// `sources_since` and the key their chunk starts after.
+type LoadedSources = Option<(Option<i64>, Option<String>, Arc<Sources>)>;
+
+/// One batch of the in-memory route: a page of the current target through the current
+/// chunk of sources. When the pass's last target is done and more sources remain, the
+/// pass starts again with the next chunk. `None` when the cursor only moved on.
 #[allow(clippy::too_many_arguments)]
 async fn memory_step(
     store: &Arc<dyn Store>,
     matcher: &Arc<Matcher>,
     collection_id: i64,
     cursor: &mut Cursor,
-    loaded: &mut Option<(Option<i64>, Arc<Sources>)>,
+    loaded: &mut LoadedSources,
+    summary: &mut RunSummary,
+    options: &RunOptions,
+    now: DateTime<Utc>,
+) -> Result<Option<(u64, Vec<XrefMatch>)>, XrefError> {
+    let pass_before = cursor.pass;
+    let step = memory_chunk_step(
+        store,
+        matcher,
+        collection_id,
+        cursor,
+        loaded,
+        summary,
+        options,
+        now,
+    )
+    .await?;
+    if cursor.pass != pass_before {
+        // Only the chunk loaded for this pass and position says whether more follow.
+        let since = cursor.passes[pass_before].sources_since;
+        let next_chunk = loaded
+            .as_ref()
+            .filter(|(s, after, _)| *s == since && *after == cursor.sources_after)
+            .and_then(|(_, _, sources)| sources.more.clone());
+        match next_chunk {
+            Some(after) => {
+                cursor.pass = pass_before;
+                cursor.target = 0;
+                cursor.after = None;
+                cursor.sources_after = Some(after);
+            }
+            None => cursor.sources_after = None,
+        }
+    }
+    Ok(step)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn memory_chunk_step(
+    store: &Arc<dyn Store>,
+    matcher: &Arc<Matcher>,
+    collection_id: i64,
+    cursor: &mut Cursor,
+    loaded: &mut LoadedSources,
     summary: &mut RunSummary,
     options: &RunOptions,
     now: DateTime<Utc>,
@@ -434,13 +483,34 @@ async fn memory_step(
         return Ok(None);
     }
     let sources = match loaded {
-        Some((since, sources)) if *since == pass.sources_since => sources.clone(),
+        Some((since, after, sources))
+            if *since == pass.sources_since && *after == cursor.sources_after =>
+        {
+            sources.clone()
+        }
         _ => {
+            // Drop the previous chunk before loading the next one.
+            *loaded = None;
             let sources = Arc::new(
-                Sources::load(store, collection_id, pass.sources_since.map(from_micros)).await?,
+                Sources::load(
+                    store,
+                    collection_id,
+                    pass.sources_since.map(from_micros),
+                    cursor.sources_after.as_deref(),
+                    options.memory_chunk,
+                )
+                .await?,
             );
-            summary.sources = summary.sources.max(sources.items.len() as u64);
-            *loaded = Some((pass.sources_since, sources.clone()));
+            let count = sources.items.len() as u64;
+            summary.sources = match cursor.sources_after {
+                None => summary.sources.max(count),
+                Some(_) => summary.sources + count,
+            };
+            *loaded = Some((
+                pass.sources_since,
+                cursor.sources_after.clone(),
+                sources.clone(),
+            ));
             sources
         }
     };
@@ -776,8 +846,19 @@ async fn estimate_total(
     store: &Arc<dyn Store>,
     collection_id: i64,
     cursor: &Cursor,
+    memory_chunk: usize,
 ) -> Result<u64, XrefError> {
     let mut total = 0;
+    // Every chunk of sources streams the targets once (counted as if every entity of
+    // the collection were a source: an upper bound that the run corrects as it goes).
+    let chunks = match cursor.route {
+        Route::Memory => store
+            .count_entities(collection_id)
+            .await?
+            .div_ceil(memory_chunk.max(1) as u64)
+            .max(1),
+        Route::Index => 1,
+    };
     for pass in &cursor.passes {
         match cursor.route {
             Route::Memory => {
@@ -785,7 +866,7 @@ async fn estimate_total(
                     continue;
                 }
                 for &target in &pass.targets {
-                    total += store.count_entities(target).await?;
+                    total += store.count_entities(target).await? * chunks;
                 }
             }
             Route::Index => {
@@ -812,29 +893,37 @@ struct Source {
     countries: Vec<String>,
 }
 
-/// The collection's side of a run, indexed by blocking keys.
+/// The collection's side of a run (or one chunk of it), indexed by blocking keys.
 struct Sources {
     collection_id: i64,
     items: Vec<Source>,
     blocker: Blocker,
+    /// The key the next chunk starts after, if the collection holds more sources.
+    more: Option<String>,
 }
 
 impl Sources {
+    /// Up to about `chunk` sources (whole pages) in key order after `after`.
     async fn load(
         store: &Arc<dyn Store>,
         collection_id: i64,
         since: Option<DateTime<Utc>>,
+        after: Option<&str>,
+        chunk: usize,
     ) -> Result<Sources, XrefError> {
         let mut filter = EntityFilter::collection(collection_id);
         if let Some(since) = since {
             filter = filter.updated_since(since);
         }
         let mut items = Vec::new();
-        let mut after: Option<EntityKey> = None;
+        let mut after: Option<EntityKey> = after.map(|entity_id| EntityKey {
+            collection_id,
+            entity_id: entity_id.to_string(),
+        });
+        let mut more = None;
+        let page_size = DEFAULT_BATCH.min(u32::try_from(chunk.max(1)).unwrap_or(u32::MAX));
         loop {
-            let page = store
-                .entity_page(filter, after.as_ref(), DEFAULT_BATCH)
-                .await?;
+            let page = store.entity_page(filter, after.as_ref(), page_size).await?;
             for stored in &page.batch.entities {
                 if let Some((prepared, mention)) = prepare(&stored.entity) {
                     items.push(Source {
@@ -846,6 +935,10 @@ impl Sources {
                 }
             }
             match page.next {
+                Some(next) if items.len() >= chunk => {
+                    more = Some(next.entity_id);
+                    break;
+                }
                 Some(next) => after = Some(next),
                 None => break,
             }
@@ -863,6 +956,7 @@ impl Sources {
             collection_id,
             items,
             blocker,
+            more,
         })
     }
 }
