@@ -334,7 +334,12 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         if options.index && !purge_running {
             match state
                 .store
-                .claim(&options.name, &[crate::services::purge::STAGE], 1, options.lease)
+                .claim(
+                    &options.name,
+                    &[crate::services::purge::STAGE],
+                    1,
+                    options.lease,
+                )
                 .await
             {
                 Ok(jobs) => {
