@@ -1,7 +1,8 @@
 //! `aleph export FORMAT`: an FtM JSON-lines stream out as FtM JSON lines, CSV (a folder or a
 //! zip of one file per schema), Excel, Cypher, Neo4j bulk-import CSV, GEXF or RDF, like
 //! the `ftm export-*` commands. Every format streams: memory does not grow with the input
-//! (see `ftm::export` for the one bookkeeping set and the on-disk sort of GEXF).
+//! (see `ftm::export` for the one bookkeeping set and the on-disk sort of GEXF). `zip`
+//! instead exports a collection of the data directory as Aleph's search export does.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -22,6 +23,8 @@ use ftm::jsonl::{EntityReader, LineError, parse_line, write_entity};
 use rayon::prelude::*;
 
 use crate::io::{open_input, open_output};
+
+mod search_zip;
 
 /// Lines parsed together on all cores.
 const BATCH_LINES: usize = 4096;
@@ -60,6 +63,9 @@ pub enum ExportCommand {
         #[command(flatten)]
         graph: GraphArgs,
     },
+    /// A collection's search results as Aleph's search export zip: a workbook with a sheet
+    /// per schema, the documents' original files and a manifest (reads the data directory).
+    Zip(search_zip::ZipArgs),
     /// RDF N-Triples (like `ftm export-rdf`).
     Rdf {
         #[command(flatten)]
@@ -163,6 +169,7 @@ pub fn run(cmd: ExportCommand) -> anyhow::Result<ExitCode> {
             )?;
             stream(&io.input, exporter)
         }
+        ExportCommand::Zip(args) => search_zip::run(args),
         ExportCommand::Rdf { io, unqualified } => {
             let exporter = RdfExporter::new(open_output(&io.outfile)?, !unqualified);
             stream(&io.input, exporter)

@@ -455,12 +455,45 @@ async fn creator(state: &AppState, role_id: i64) -> Result<Actor, ExportError> {
     })
 }
 
-/// What a search export holds, for the log.
-#[derive(Debug, Default)]
-struct ZipStats {
-    results: usize,
-    files: usize,
-    missing_files: usize,
+/// What a search export holds.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ZipStats {
+    /// Entities listed in the workbook and the manifest.
+    pub results: usize,
+    /// Original files put in the zip.
+    pub files: usize,
+    /// Documents whose original file the archive does not have.
+    pub missing_files: usize,
+}
+
+/// The export zip of a search within one collection, as `POST /api/2/search/export` makes
+/// it, written to `out` (for `aleph export zip`). `params` is the search (`q`,
+/// `filter:schema`…); the collection filter is added here. It is read as a guest who may
+/// also read that collection, so nothing outside it can slip in.
+pub async fn write_collection_zip(
+    state: &AppState,
+    collection_id: i64,
+    params: &Params,
+    out: &Path,
+) -> Result<ZipStats, String> {
+    let (parts, ()) = axum::http::Request::new(()).into_parts();
+    let mut actor = Actor::resolve(state, &parts).await.map_err(|e| e.message)?;
+    actor.readable = [collection_id].into();
+    actor.writable.clear();
+    actor.read_only = true;
+    let mut params = Params(
+        params
+            .0
+            .iter()
+            .filter(|(k, _)| !NOT_SEARCH.contains(&k.as_str()) && k != "filter:collection_id")
+            .cloned()
+            .collect(),
+    );
+    params.push("filter:collection_id", &collection_id.to_string());
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    search_zip(state, &actor, &params, dir.path(), out)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// The zip's parts while it is written. Moved into blocking tasks page by page.
