@@ -20,7 +20,7 @@ fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
             let mut file = archive.by_index(i).unwrap();
             let mut content = Vec::new();
             file.read_to_end(&mut content).unwrap();
-            (file.name().to_string(), content)
+            (file.name().unwrap().to_string(), content)
         })
         .collect()
 }
