@@ -279,6 +279,16 @@ async fn killed_worker_and_server_lose_nothing_and_status_never_lies() {
         })
     };
     server.wait_idle(&cid).await;
+    // `wait_idle` polls on its own: let the watcher see the end too before stopping it
+    // (it polls every 50 ms and could otherwise stop just before its first idle answer).
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen_end = seen.lock().unwrap().iter().any(|(_, busy)| *busy == 0);
+        if seen_end || Instant::now() > until {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     done.store(true, std::sync::atomic::Ordering::SeqCst);
     watcher.await.unwrap();
     worker.kill().unwrap();

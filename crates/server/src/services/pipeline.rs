@@ -13,7 +13,7 @@ use ftm::Entity;
 use ingest::remote::Request;
 use ingest::{ErrorClass, IngestError, Limits, OcrConfig};
 use serde_json::{Value, json};
-use store::{Job, JobOutcome, NewJob, Stage, Store};
+use store::{Job, JobFilter, JobOutcome, NewJob, Stage, Store};
 
 use crate::error::ApiError;
 use crate::services::entities::sync_index;
@@ -357,10 +357,49 @@ async fn record_success(
         .await?;
     let mut next = children_jobs;
     next.push(next_job(Stage::ANALYZE, job, &entity_id));
-    if !next.is_empty() {
-        state.store.enqueue(&next).await?;
-    }
+    enqueue_next(state, job, next).await?;
     Ok(succeeded())
+}
+
+/// Queue what follows a stage. The job is completed afterwards, in another transaction:
+/// an attempt killed in between leaves these jobs queued and the job leased, and they may
+/// have run by the time its lease expires and it runs again. `enqueue` only merges into a
+/// *queued* row, so a retried attempt queues only the jobs no earlier attempt of it queued
+/// (none for the same stage and entity made since this job was), or a file would get two
+/// rows in the ledger.
+async fn enqueue_next(state: &AppState, job: &Job, next: Vec<NewJob>) -> store::Result<()> {
+    let mut fresh = Vec::with_capacity(next.len());
+    for candidate in next {
+        if job.attempts > 1 && queued_by_earlier_attempt(state, job, &candidate).await? {
+            continue;
+        }
+        fresh.push(candidate);
+    }
+    if !fresh.is_empty() {
+        state.store.enqueue(&fresh).await?;
+    }
+    Ok(())
+}
+
+async fn queued_by_earlier_attempt(
+    state: &AppState,
+    job: &Job,
+    candidate: &NewJob,
+) -> store::Result<bool> {
+    let Some(entity_id) = candidate.entity_id.clone() else {
+        return Ok(false);
+    };
+    let filter = JobFilter {
+        collection_id: Some(candidate.collection_id),
+        stages: vec![candidate.stage.clone()],
+        entity_id: Some(entity_id),
+        ..JobFilter::default()
+    };
+    let existing = state.store.list_jobs(&filter).await?;
+    Ok(existing
+        .items
+        .iter()
+        .any(|j| j.id != job.id && j.created_at >= job.created_at))
 }
 
 async fn record_failure(
@@ -401,10 +440,8 @@ async fn record_failure_as(
         .await?;
     // A failed file is still shown, with its reason.
     if wants_index(job) {
-        state
-            .store
-            .enqueue(&[index_job(collection_id, &entity_id, job.path.as_deref())])
-            .await?;
+        let next = vec![index_job(collection_id, &entity_id, job.path.as_deref())];
+        enqueue_next(state, job, next).await?;
     }
     Ok(failed(err.class, err.message.clone()))
 }
@@ -542,10 +579,7 @@ async fn analyze_document(
         .replace_origin(collection.id, &analyze_origin(&entity_id), &written)
         .await?;
     if wants_index(job) {
-        state
-            .store
-            .enqueue(&[next_job(Stage::INDEX, job, &entity_id)])
-            .await?;
+        enqueue_next(state, job, vec![next_job(Stage::INDEX, job, &entity_id)]).await?;
     }
     Ok(succeeded())
 }
