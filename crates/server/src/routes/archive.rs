@@ -37,10 +37,12 @@ pub async fn download(
         entry = entry.detail(serde_json::json!({"file_name": name}));
     }
     state.audit.record(entry);
+    // The type comes from entity data a user can write; one a header cannot carry is dropped.
     let mime = claims
         .m
-        .clone()
-        .unwrap_or_else(|| "application/octet-stream".to_string());
+        .as_deref()
+        .and_then(|m| header::HeaderValue::from_str(m).ok())
+        .unwrap_or(header::HeaderValue::from_static("application/octet-stream"));
     let mut response = Response::builder()
         .header(header::CONTENT_TYPE, mime)
         .header(header::CONTENT_LENGTH, size);
@@ -52,8 +54,9 @@ pub async fn download(
         .map_err(|e| ApiError::internal(e.to_string()))
 }
 
-/// `attachment; filename="…"; filename*=UTF-8''…` — an ASCII fallback and the exact name.
-fn content_disposition(name: &str) -> String {
+/// `attachment; filename="…"; filename*=UTF-8''…` — an ASCII fallback and the exact name
+/// (a header value must be visible ASCII; names come from users and may be anything).
+pub(crate) fn content_disposition(name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -115,7 +115,7 @@ pub async fn processing(
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}\""),
+                    super::archive::content_disposition(&name),
                 ),
             ],
             csv,

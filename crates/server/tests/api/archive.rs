@@ -80,6 +80,22 @@ async fn archive_tokens() {
         "{disposition}"
     );
     assert!(disposition.contains("filename*=UTF-8''report%20%C2%AB2024%C2%BB.txt"));
+
+    // A type from entity data that no header can carry falls back to a generic one.
+    let odd = sign(
+        "test-secret",
+        &ArchiveClaims {
+            c: hash.clone(),
+            f: None,
+            m: Some("text/plain\u{7f}\n".to_string()),
+            exp: now + 60,
+            r: None,
+        },
+    );
+    let resp = app.get(&format!("/api/2/archive?token={odd}")).send().await;
+    resp.expect(StatusCode::OK);
+    assert_eq!(resp.headers["content-type"], "application/octet-stream");
+    assert!(resp.headers.get("content-disposition").is_none());
 }
 
 #[tokio::test]

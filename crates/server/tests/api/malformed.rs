@@ -362,6 +362,33 @@ async fn odd_query_strings_never_fail_the_server() {
     }
 }
 
+/// Download names come from users (a collection's foreign id may be any text) and a header
+/// value must be visible ASCII: the failures CSV of a collection named in Cyrillic with quotes
+/// still downloads, with an ASCII fallback name and the exact name percent-encoded.
+#[tokio::test]
+async fn download_names_from_any_foreign_id() {
+    let app = TestApp::new().await;
+    let cid = app.collection(&app.admin, "Отчёт \"2024\"\u{7f}").await;
+    let resp = app
+        .get(&format!(
+            "/api/2/collections/{cid}/processing?format=csv&before_version=t%7D%C3%B4"
+        ))
+        .auth(&app.admin)
+        .send()
+        .await;
+    resp.expect(StatusCode::OK);
+    let disposition = resp.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
+    assert!(
+        disposition.contains("filename*=UTF-8''%D0%9E%D1%82%D1%87%D1%91%D1%82%20%222024%22"),
+        "{disposition}"
+    );
+    assert!(resp.text().starts_with("path,stage,"), "{}", resp.text());
+}
+
 #[tokio::test]
 async fn unsupported_methods_and_content_types() {
     let app = TestApp::new().await;
