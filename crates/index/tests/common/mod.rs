@@ -366,18 +366,40 @@ pub fn sorted(mut ids: Vec<&str>) -> Vec<&str> {
     ids
 }
 
-/// The ids matching `q` (all of them, sorted).
-pub async fn matching(index: &impl AsIndex, q: &str) -> Vec<String> {
-    let result = run(index, &[("q", q), ("limit", "100")]).await;
-    assert_eq!(result.total as usize, result.hits.len(), "total for {q}");
+/// The ids of every hit of a request (sorted); the total must count exactly those hits.
+pub async fn all_hits(index: &impl AsIndex, pairs: &[(&str, &str)]) -> Vec<String> {
+    let mut with_limit: Vec<(&str, &str)> = pairs.to_vec();
+    with_limit.push(("limit", "100"));
+    let result = run(index, &with_limit).await;
+    assert_eq!(
+        result.total as usize,
+        result.hits.len(),
+        "total for {pairs:?}"
+    );
     let mut ids: Vec<String> = result.hits.iter().map(|h| h.id.clone()).collect();
     ids.sort();
     ids
 }
 
+/// The ids matching `q` (all of them, sorted).
+pub async fn matching(index: &impl AsIndex, q: &str) -> Vec<String> {
+    all_hits(index, &[("q", q)]).await
+}
+
 pub fn facet_counts(result: &SearchResult, name: &str) -> Vec<(String, u64, bool)> {
     result.facets[name]
         .values
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|v| (v.id.clone(), v.count, v.active))
+        .collect()
+}
+
+/// The buckets of a date histogram facet: (start, count, active).
+pub fn interval_counts(result: &SearchResult, name: &str) -> Vec<(String, u64, bool)> {
+    result.facets[name]
+        .intervals
         .as_ref()
         .unwrap()
         .iter()
