@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::Command;
 
-use common::{BIN, Server, aleph, deployment_env, describe};
-use serde_json::{Value, json};
+use common::{BIN, Server, deployment_env, describe};
+use serde_json::json;
 
 /// Every file in a zip, by name.
 fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
@@ -23,30 +23,6 @@ fn unzip(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
             (file.name().unwrap().to_string(), content)
         })
         .collect()
-}
-
-async fn bulk(server: &Server, foreign_id: &str, entities: &[Value]) {
-    let http = reqwest::Client::new();
-    let auth = format!("ApiKey {}", server.api_key);
-    let created: Value = http
-        .post(format!("{}/api/2/collections", server.url))
-        .header("Authorization", &auth)
-        .json(&json!({"foreign_id": foreign_id, "label": foreign_id}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_string();
-    let resp = http
-        .post(format!("{}/api/2/collections/{id}/_bulk", server.url))
-        .header("Authorization", &auth)
-        .json(&entities)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,41 +40,23 @@ async fn the_zip_holds_workbook_rows_original_files_and_a_manifest() {
     let minutes = b"Minutes of the meeting, nothing recorded.\n".to_vec();
     std::fs::write(files.join("memo.txt"), &memo).unwrap();
     std::fs::write(files.join("minutes.txt"), &minutes).unwrap();
-    let out = aleph(
-        &[
-            "client",
-            "crawldir",
-            files.to_str().unwrap(),
-            "--foreign-id",
-            "leak",
-            "--host",
-            &server.url,
-            "--api-key",
-            &server.api_key,
-        ],
-        tmp.path(),
-    );
-    assert!(out.status.success(), "{}", describe(&out));
-    let leak_id = server.collection_id("leak").await;
-    server.wait_idle(&leak_id).await;
-    let http = reqwest::Client::new();
-    let resp = http
-        .post(format!("{}/api/2/collections/{leak_id}/_bulk", server.url))
-        .header("Authorization", format!("ApiKey {}", server.api_key))
-        .json(&json!([
-            {"id": "p1", "schema": "Person", "properties": {"name": ["Katarina Lindqvist"]}},
-            {"id": "p2", "schema": "Person", "properties": {"name": ["Oskar Brandt"]}},
-        ]))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.status());
-    bulk(
-        &server,
-        "other",
-        &[json!({"id": "x1", "schema": "Person", "properties": {"name": ["Ingrid Outsider"]}})],
-    )
-    .await;
+    let leak_id = server.crawl(&files, "leak", tmp.path()).await;
+    server
+        .bulk(
+            &leak_id,
+            &json!([
+                {"id": "p1", "schema": "Person", "properties": {"name": ["Katarina Lindqvist"]}},
+                {"id": "p2", "schema": "Person", "properties": {"name": ["Oskar Brandt"]}},
+            ]),
+        )
+        .await;
+    let other_id = server.create_collection("other", "other").await;
+    server
+        .bulk(
+            &other_id,
+            &json!([{"id": "x1", "schema": "Person", "properties": {"name": ["Ingrid Outsider"]}}]),
+        )
+        .await;
 
     let zip_path = tmp.path().join("leak.zip");
     let run = |extra: &[&str], path: &std::path::Path| {

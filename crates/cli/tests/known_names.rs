@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Server, aleph, describe};
+use common::Server;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,34 +14,19 @@ async fn documents_naming_a_watchlist_person_link_to_them_in_either_script() {
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let server = Server::start(&data, None, &[]).await;
-    let http = reqwest::Client::new();
-    let auth = format!("ApiKey {}", server.api_key);
 
     // The watchlist: one person with a Cyrillic alias, one namesake-free company.
-    let created: Value = http
-        .post(format!("{}/api/2/collections", server.url))
-        .header("Authorization", &auth)
-        .json(&json!({"foreign_id": "watchlist", "label": "Watchlist"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let watch_id = created["id"].as_str().unwrap().to_string();
-    let entities = [
-        json!({"id": "pep-1", "schema": "Person", "properties": {
-            "name": ["Viktor Yanukovych"], "alias": ["Віктор Янукович"], "nationality": ["ua"]}}),
-        json!({"id": "co-1", "schema": "Company", "properties": {"name": ["Mezhyhirya Holdings"]}}),
-    ];
-    let resp = http
-        .post(format!("{}/api/2/collections/{watch_id}/_bulk", server.url))
-        .header("Authorization", &auth)
-        .json(&entities)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let watch_id = server.create_collection("watchlist", "Watchlist").await;
+    server
+        .bulk(
+            &watch_id,
+            &json!([
+                {"id": "pep-1", "schema": "Person", "properties": {
+                    "name": ["Viktor Yanukovych"], "alias": ["Віктор Янукович"], "nationality": ["ua"]}},
+                {"id": "co-1", "schema": "Company", "properties": {"name": ["Mezhyhirya Holdings"]}},
+            ]),
+        )
+        .await;
     let pep = server
         .get(
             "/api/2/entities",
@@ -73,23 +58,7 @@ async fn documents_naming_a_watchlist_person_link_to_them_in_either_script() {
         "Minutes of the board meeting; no names were recorded.\n",
     )
     .unwrap();
-    let out = aleph(
-        &[
-            "client",
-            "crawldir",
-            leak.to_str().unwrap(),
-            "--foreign-id",
-            "leak",
-            "--host",
-            &server.url,
-            "--api-key",
-            &server.api_key,
-        ],
-        tmp.path(),
-    );
-    assert!(out.status.success(), "{}", describe(&out));
-    let leak_id = server.collection_id("leak").await;
-    server.wait_idle(&leak_id).await;
+    let leak_id = server.crawl(&leak, "leak", tmp.path()).await;
 
     let found = server
         .get(

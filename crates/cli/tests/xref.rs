@@ -7,7 +7,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::BIN;
@@ -47,17 +47,33 @@ fn load(data: &Path, foreign_id: &str, entities: &[serde_json::Value]) {
     ));
 }
 
-#[test]
-fn screens_a_collection_against_a_watchlist() {
+/// A fresh, empty data directory (removed with the guard).
+fn data_dir() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
+    (dir, data)
+}
+
+/// The leak's person that both tests expect on the watchlist.
+fn putin_in_the_leak() -> serde_json::Value {
+    serde_json::json!({"id": "l1", "schema": "Person", "properties": {
+        "name": ["Vladimir Putin"], "birthDate": ["1952-10-07"]}})
+}
+
+fn putin_on_the_watchlist() -> serde_json::Value {
+    serde_json::json!({"id": "w1", "schema": "Person", "properties": {
+        "name": ["PUTIN, Vladimir Vladimirovich"], "birthDate": ["1952-10-07"]}})
+}
+
+#[test]
+fn screens_a_collection_against_a_watchlist() {
+    let (_dir, data) = data_dir();
     load(
         &data,
         "leak",
         &[
-            serde_json::json!({"id": "l1", "schema": "Person", "properties": {
-                "name": ["Vladimir Putin"], "birthDate": ["1952-10-07"]}}),
+            putin_in_the_leak(),
             serde_json::json!({"id": "l2", "schema": "Company", "properties": {
                 "name": ["Acme Trading Ltd"], "jurisdiction": ["gb"]}}),
             serde_json::json!({"id": "l3", "schema": "Person", "properties": {
@@ -68,8 +84,7 @@ fn screens_a_collection_against_a_watchlist() {
         &data,
         "watchlist",
         &[
-            serde_json::json!({"id": "w1", "schema": "Person", "properties": {
-                "name": ["PUTIN, Vladimir Vladimirovich"], "birthDate": ["1952-10-07"]}}),
+            putin_on_the_watchlist(),
             serde_json::json!({"id": "w2", "schema": "Company", "properties": {
                 "name": ["ACME TRADING LIMITED"], "jurisdiction": ["gb"]}}),
         ],
@@ -145,15 +160,12 @@ fn screens_a_collection_against_a_watchlist() {
 
 #[test]
 fn the_index_route_prints_the_same_matches_as_the_memory_route() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
+    let (_dir, data) = data_dir();
     load(
         &data,
         "leak",
         &[
-            serde_json::json!({"id": "l1", "schema": "Person", "properties": {
-                "name": ["Vladimir Putin"], "birthDate": ["1952-10-07"]}}),
+            putin_in_the_leak(),
             serde_json::json!({"id": "l2", "schema": "Company", "properties": {
                 "name": ["Acme Trading Ltd"], "registrationNumber": ["HE-12345"]}}),
             serde_json::json!({"id": "l3", "schema": "Person", "properties": {
@@ -164,8 +176,7 @@ fn the_index_route_prints_the_same_matches_as_the_memory_route() {
         &data,
         "watchlist",
         &[
-            serde_json::json!({"id": "w1", "schema": "Person", "properties": {
-                "name": ["PUTIN, Vladimir Vladimirovich"], "birthDate": ["1952-10-07"]}}),
+            putin_on_the_watchlist(),
             serde_json::json!({"id": "w2", "schema": "Company", "properties": {
                 "name": ["Zenith Holdings"], "registrationNumber": ["HE-12345"]}}),
             serde_json::json!({"id": "w3", "schema": "Person", "properties": {

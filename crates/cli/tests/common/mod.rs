@@ -231,6 +231,67 @@ impl Server {
         }
     }
 
+    /// Crawl `dir` into the collection `foreign_id` with `aleph client crawldir` (manifest
+    /// under `state`), wait until it is processed, and return the collection's id.
+    pub async fn crawl(&self, dir: &Path, foreign_id: &str, state: &Path) -> String {
+        let out = aleph(
+            &[
+                "client",
+                "crawldir",
+                dir.to_str().unwrap(),
+                "--foreign-id",
+                foreign_id,
+                "--host",
+                &self.url,
+                "--api-key",
+                &self.api_key,
+            ],
+            state,
+        );
+        assert!(out.status.success(), "{}", describe(&out));
+        let id = self.collection_id(foreign_id).await;
+        self.wait_idle(&id).await;
+        id
+    }
+
+    /// Create a collection over the API and return its id.
+    pub async fn create_collection(&self, foreign_id: &str, label: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/2/collections", self.url))
+            .header("Authorization", format!("ApiKey {}", self.api_key))
+            .json(&serde_json::json!({"foreign_id": foreign_id, "label": label}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let created: Value = response.json().await.unwrap();
+        assert!(
+            status.is_success(),
+            "create {foreign_id}: {status} {created}"
+        );
+        created["id"].as_str().unwrap().to_string()
+    }
+
+    /// Write entities into a collection through `_bulk`.
+    pub async fn bulk(&self, collection_id: &str, entities: &Value) {
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{}/api/2/collections/{collection_id}/_bulk",
+                self.url
+            ))
+            .header("Authorization", format!("ApiKey {}", self.api_key))
+            .json(entities)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(
+            status.is_success(),
+            "bulk into {collection_id}: {status} {}",
+            response.text().await.unwrap()
+        );
+    }
+
     /// Every Document of a collection, by its path (parent folder names and file name):
     /// `(schema, content hash, processing status)`.
     pub async fn tree(&self, collection_id: &str) -> BTreeMap<String, (String, String, String)> {
