@@ -5,6 +5,8 @@
 //! memory) as it arrives. Everything else (the document row, the entity, the `ingest` job)
 //! is [`services::upload`](crate::services::upload), shared with `aleph crawldir`.
 
+use std::sync::Mutex;
+
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
@@ -20,9 +22,6 @@ use crate::services::upload::{self, ArchivedFile, Content, UploadMeta};
 use crate::state::AppState;
 
 pub use crate::services::upload::ORIGIN_UPLOAD;
-
-/// The I/O error text of a file part cut off by the upload size limit.
-const BODY_LIMIT: &str = "length limit exceeded";
 
 /// What the request carried.
 struct Upload {
@@ -61,25 +60,26 @@ async fn read_upload(state: &AppState, request: Request) -> ApiResult<Upload> {
                 continue;
             }
             let declared = field.file_name().map(str::to_string);
-            // Keep the body limit recognisable through the archive's I/O error.
+            // A body cut off or over the size limit fails inside the archive write, as an
+            // I/O error; the multipart error itself is kept aside, so that the answer is
+            // the client's 400 or 413 and not an archive failure.
+            let body_error: Mutex<Option<ApiError>> = Mutex::new(None);
             let stream = field.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    std::io::Error::other(BODY_LIMIT)
-                } else {
-                    std::io::Error::other(e.body_text())
+                let text = e.body_text();
+                if let Ok(mut slot) = body_error.lock() {
+                    slot.get_or_insert(multipart_error(e));
                 }
+                std::io::Error::other(text)
             });
             let mut reader = tokio_util::io::StreamReader::new(stream);
-            let archived = upload::archive_reader(state, &mut reader, declared)
-                .await
-                .map_err(|e| {
-                    // A body-limit error surfaces here while streaming.
-                    if e.to_string().contains(BODY_LIMIT) {
-                        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "The upload is too large.")
-                    } else {
-                        ApiError::from(e)
-                    }
-                })?;
+            let archived = upload::archive_reader(state, &mut reader, declared).await;
+            drop(reader);
+            let client_fault = body_error.into_inner().ok().flatten();
+            let archived = match (archived, client_fault) {
+                (Ok(archived), _) => archived,
+                (Err(_), Some(fault)) => return Err(fault),
+                (Err(e), None) => return Err(ApiError::from(e)),
+            };
             // Only the last file part is kept, as in Aleph.
             file = Some(archived);
         }

@@ -435,3 +435,22 @@ async fn unsupported_methods_and_content_types() {
     );
     assert_eq!(send(&app, &empty, true).await, StatusCode::BAD_REQUEST);
 }
+
+/// A file part cut off before its closing boundary (a client that dies mid-upload, or a
+/// fuzzer's body) is the client's fault: the stream error surfaces inside the archive
+/// write, and must still come out as a 400, not as an archive I/O failure.
+#[tokio::test]
+async fn truncated_multipart_upload_is_400() {
+    let app = TestApp::new().await;
+    let cid = app.collection(&app.admin, "cut").await;
+    let cut = b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
+                Content-Type: text/plain\r\n\r\nsome bytes and then nothing";
+    let resp = app
+        .post(&format!("/api/2/collections/{cid}/ingest"))
+        .auth(&app.admin)
+        .body("multipart/form-data; boundary=x", cut.to_vec())
+        .send()
+        .await;
+    resp.expect(StatusCode::BAD_REQUEST);
+    assert!(resp.text().contains("multipart"), "{}", resp.text());
+}
