@@ -219,6 +219,9 @@ impl PropertyType {
     }
 }
 
+/// A type's normalisation of sanitized text.
+type TypeCleaner = fn(&str, CleanOptions<'_>) -> Option<String>;
+
 impl fmt::Display for PropertyType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -234,50 +237,47 @@ impl PropertyType {
     /// either; see [`PropertyType::clean_with_limit`].
     pub fn clean(self, raw: &str, opts: CleanOptions<'_>) -> Option<String> {
         let text = text::sanitize_text(raw)?;
-        if self.passes_through() {
-            return Some(text);
+        match self.own_cleaning() {
+            Some(clean) => clean(&text, opts),
+            None => Some(text),
         }
-        self.clean_text(&text, opts)
     }
 
     /// The type-specific step of [`PropertyType::clean`], for text that has already been
     /// through `sanitize_text` (FtM's `clean_text`).
     pub fn clean_text(self, text: &str, opts: CleanOptions<'_>) -> Option<String> {
-        match self {
-            PropertyType::Name => name::clean_name(text),
-            PropertyType::Address => name::clean_address(text),
-            PropertyType::Country => country::clean(text, opts.fuzzy),
-            PropertyType::Date => date::clean(text, opts.format),
-            PropertyType::Email => email::clean(text),
-            PropertyType::Phone => phone::clean(text, opts.format),
-            PropertyType::Identifier => identifier::clean(text, opts.format),
-            PropertyType::Url => url::clean(text),
-            PropertyType::Ip => ip::clean(text),
-            PropertyType::Entity => entity::clean(text),
-            PropertyType::Language => language::clean(text),
-            PropertyType::Gender => enums::clean_gender(text),
-            PropertyType::Topic => enums::clean_topic(text),
-            PropertyType::Mimetype => mimetype::clean(text),
+        match self.own_cleaning() {
+            Some(clean) => clean(text, opts),
+            None => Some(text.to_owned()),
+        }
+    }
+
+    /// The type's own normalisation after `sanitize_text`; `None` for the types whose
+    /// cleaning is `sanitize_text` alone. The one place that says which types those are.
+    fn own_cleaning(self) -> Option<TypeCleaner> {
+        let clean: TypeCleaner = match self {
+            PropertyType::Name => |t, _| name::clean_name(t),
+            PropertyType::Address => |t, _| name::clean_address(t),
+            PropertyType::Country => |t, o| country::clean(t, o.fuzzy),
+            PropertyType::Date => |t, o| date::clean(t, o.format),
+            PropertyType::Email => |t, _| email::clean(t),
+            PropertyType::Phone => |t, o| phone::clean(t, o.format),
+            PropertyType::Identifier => |t, o| identifier::clean(t, o.format),
+            PropertyType::Url => |t, _| url::clean(t),
+            PropertyType::Ip => |t, _| ip::clean(t),
+            PropertyType::Entity => |t, _| entity::clean(t),
+            PropertyType::Language => |t, _| language::clean(t),
+            PropertyType::Gender => |t, _| enums::clean_gender(t),
+            PropertyType::Topic => |t, _| enums::clean_topic(t),
+            PropertyType::Mimetype => |t, _| mimetype::clean(t),
             PropertyType::Checksum
             | PropertyType::Number
             | PropertyType::String
             | PropertyType::Text
             | PropertyType::Html
-            | PropertyType::Json => Some(text.to_owned()),
-        }
-    }
-
-    /// Types whose cleaning is `sanitize_text` alone.
-    fn passes_through(self) -> bool {
-        matches!(
-            self,
-            PropertyType::Checksum
-                | PropertyType::Number
-                | PropertyType::String
-                | PropertyType::Text
-                | PropertyType::Html
-                | PropertyType::Json
-        )
+            | PropertyType::Json => return None,
+        };
+        Some(clean)
     }
 
     /// [`PropertyType::clean`], then refuse a value longer than `max_length` code points
