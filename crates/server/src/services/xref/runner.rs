@@ -345,33 +345,17 @@ pub async fn run(
         completed: false,
     };
     let mut loaded: LoadedSources = None;
+    let shared = StepArgs {
+        store,
+        matcher: &matcher,
+        collection_id,
+        options,
+        now,
+    };
     while cursor.pass < cursor.passes.len() {
         let step = match (cursor.route, &index) {
-            (Route::Index, Some(index)) => {
-                index_step(
-                    store,
-                    index,
-                    &matcher,
-                    collection_id,
-                    &mut cursor,
-                    options,
-                    now,
-                )
-                .await?
-            }
-            _ => {
-                memory_step(
-                    store,
-                    &matcher,
-                    collection_id,
-                    &mut cursor,
-                    &mut loaded,
-                    &mut summary,
-                    options,
-                    now,
-                )
-                .await?
-            }
+            (Route::Index, Some(index)) => index_step(&shared, index, &mut cursor).await?,
+            _ => memory_step(&shared, &mut cursor, &mut loaded, &mut summary).await?,
         };
         let Some((scanned, matches)) = step else {
             continue;
@@ -418,32 +402,26 @@ fn next_target(cursor: &mut Cursor, streams: usize) {
 /// `sources_since` and the key their chunk starts after.
 type LoadedSources = Option<(Option<i64>, Option<String>, Arc<Sources>)>;
 
+/// What every batch of a run works with, whichever the route.
+struct StepArgs<'a> {
+    store: &'a Arc<dyn Store>,
+    matcher: &'a Arc<Matcher>,
+    collection_id: i64,
+    options: &'a RunOptions,
+    now: DateTime<Utc>,
+}
+
 /// One batch of the in-memory route: a page of the current target through the current
 /// chunk of sources. When the pass's last target is done and more sources remain, the
 /// pass starts again with the next chunk. `None` when the cursor only moved on.
-#[allow(clippy::too_many_arguments)]
 async fn memory_step(
-    store: &Arc<dyn Store>,
-    matcher: &Arc<Matcher>,
-    collection_id: i64,
+    shared: &StepArgs<'_>,
     cursor: &mut Cursor,
     loaded: &mut LoadedSources,
     summary: &mut RunSummary,
-    options: &RunOptions,
-    now: DateTime<Utc>,
 ) -> Result<Option<(u64, Vec<XrefMatch>)>, XrefError> {
     let pass_before = cursor.pass;
-    let step = memory_chunk_step(
-        store,
-        matcher,
-        collection_id,
-        cursor,
-        loaded,
-        summary,
-        options,
-        now,
-    )
-    .await?;
+    let step = memory_chunk_step(shared, cursor, loaded, summary).await?;
     if cursor.pass != pass_before {
         // Only the chunk loaded for this pass and position says whether more follow.
         let since = cursor.passes[pass_before].sources_since;
@@ -464,17 +442,19 @@ async fn memory_step(
     Ok(step)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn memory_chunk_step(
-    store: &Arc<dyn Store>,
-    matcher: &Arc<Matcher>,
-    collection_id: i64,
+    shared: &StepArgs<'_>,
     cursor: &mut Cursor,
     loaded: &mut LoadedSources,
     summary: &mut RunSummary,
-    options: &RunOptions,
-    now: DateTime<Utc>,
 ) -> Result<Option<(u64, Vec<XrefMatch>)>, XrefError> {
+    let StepArgs {
+        store,
+        matcher,
+        collection_id,
+        options,
+        now,
+    } = *shared;
     let pass = cursor.passes[cursor.pass].clone();
     if cursor.target >= pass.targets.len() {
         cursor.pass += 1;
@@ -563,14 +543,17 @@ async fn memory_chunk_step(
 /// One batch of the index route: a page of the current stream, each entity's candidates
 /// from the index, scored. `None` when the cursor only moved on.
 async fn index_step(
-    store: &Arc<dyn Store>,
+    shared: &StepArgs<'_>,
     index: &Arc<dyn SearchIndex>,
-    matcher: &Arc<Matcher>,
-    collection_id: i64,
     cursor: &mut Cursor,
-    options: &RunOptions,
-    now: DateTime<Utc>,
 ) -> Result<Option<(u64, Vec<XrefMatch>)>, XrefError> {
+    let StepArgs {
+        store,
+        matcher,
+        collection_id,
+        options,
+        now,
+    } = *shared;
     let pass = &cursor.passes[cursor.pass];
     let streams = candidates::streams(
         collection_id,
