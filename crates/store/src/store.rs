@@ -411,6 +411,26 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// with attempts left is queued again after [`crate::retry_backoff`]; without attempts
     /// left it is `dead`; a failure that is not retryable is `failed`.
     async fn complete(&self, worker: &str, job_id: i64, outcome: JobOutcome) -> Result<Completion>;
+    /// [`Store::complete`] and [`Store::enqueue`] of the jobs that follow it, in one
+    /// transaction: the jobs are queued (whatever the outcome) only if `worker` still holds
+    /// the job, so an attempt that dies or loses its lease before this call hands nothing
+    /// over, and one that makes it hands everything over exactly once. Next jobs in a
+    /// collection that is gone are an error, and then nothing changes.
+    async fn complete_with(
+        &self,
+        worker: &str,
+        job_id: i64,
+        outcome: JobOutcome,
+        next: &[NewJob],
+    ) -> Result<Completion>;
+    /// Record many of `worker`'s outcomes in one transaction (a batch of index jobs),
+    /// each as [`Store::complete`] would; returns the completions in order. A job
+    /// listed twice is completed once: the second gets [`Completion::NotHeld`].
+    async fn complete_many(
+        &self,
+        worker: &str,
+        outcomes: &[(i64, JobOutcome)],
+    ) -> Result<Vec<Completion>>;
     /// Cancel the queued and running jobs of a collection (of one stage, if given);
     /// returns how many.
     async fn cancel_jobs(&self, collection_id: i64, stage: Option<&str>) -> Result<u64>;

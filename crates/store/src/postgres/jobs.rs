@@ -391,12 +391,27 @@ pub(super) async fn any_expired<C: GenericClient>(c: &C) -> Result<bool> {
     Ok(!rows.is_empty())
 }
 
+/// Record `worker`'s outcome for a job it holds and queue `next` with it (see
+/// `Store::complete_with`); nothing changes when it does not hold the job. The collections
+/// of `next` are locked before the job row, in the order a collection's deletion takes
+/// them (collection, then its jobs), so the two cannot deadlock.
 pub(super) async fn complete<C: GenericClient>(
     c: &C,
     worker: &str,
     id: i64,
     outcome: &JobOutcome,
+    next: &[PreparedJob],
 ) -> Result<Completion> {
+    let live = if next.is_empty() {
+        Ok(())
+    } else {
+        let collection_ids: Vec<i64> = next.iter().map(|j| j.collection_id).collect();
+        match collections::lock_live_keys(c, &collection_ids).await {
+            Err(e @ StoreError::NotFound { .. }) => Err(e),
+            Err(e) => return Err(e),
+            Ok(()) => Ok(()),
+        }
+    };
     let sql = format!("SELECT {HELD} FROM jobs WHERE id = $1 FOR UPDATE");
     let Some(row) = query(c, &sql, &[&id]).await?.into_iter().next() else {
         return Ok(Completion::NotHeld);
@@ -404,6 +419,12 @@ pub(super) async fn complete<C: GenericClient>(
     let job = held(&row)?;
     if job.state != JobState::Running.as_str() || job.owner.as_deref() != Some(worker) {
         return Ok(Completion::NotHeld);
+    }
+    // A deleted collection cancelled its jobs, so a job still held whose next jobs have
+    // nowhere to go is a caller's mistake, reported only now that the lease is checked.
+    live?;
+    if !next.is_empty() {
+        enqueue(c, next).await?;
     }
     let mut t = settle(job.attempts, job.max_attempts, outcome)?;
     if t.state == JobState::Queued

@@ -853,8 +853,59 @@ impl Store for PgStore {
             return done;
         }
         drop(client);
-        retrying_conflicts!(self, |tx| jobs::complete(&tx, worker, job_id, &outcome)
-            .await?)
+        retrying_conflicts!(self, |tx| jobs::complete(
+            &tx,
+            worker,
+            job_id,
+            &outcome,
+            &[]
+        )
+        .await?)
+    }
+
+    async fn complete_with(
+        &self,
+        worker: &str,
+        job_id: i64,
+        outcome: JobOutcome,
+        next: &[NewJob],
+    ) -> Result<Completion> {
+        if next.is_empty() {
+            return self.complete(worker, job_id, outcome).await;
+        }
+        check_worker(worker)?;
+        let prepared = next
+            .iter()
+            .map(NewJob::prepared)
+            .collect::<Result<Vec<_>>>()?;
+        // As in `enqueue`: one statement cannot touch a row twice.
+        let (distinct, _) = dedup_batch(prepared);
+        retrying_conflicts!(self, |tx| jobs::complete(
+            &tx, worker, job_id, &outcome, &distinct
+        )
+        .await?)
+    }
+
+    async fn complete_many(
+        &self,
+        worker: &str,
+        outcomes: &[(i64, JobOutcome)],
+    ) -> Result<Vec<Completion>> {
+        check_worker(worker)?;
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        retrying_conflicts!(self, |tx| {
+            let mut done = Vec::with_capacity(outcomes.len());
+            for (id, outcome) in outcomes {
+                let completion = match jobs::complete_final(&tx, worker, *id, outcome).await {
+                    Some(final_state) => final_state?,
+                    None => jobs::complete(&tx, worker, *id, outcome, &[]).await?,
+                };
+                done.push(completion);
+            }
+            done
+        })
     }
 
     async fn cancel_jobs(&self, collection_id: i64, stage: Option<&str>) -> Result<u64> {

@@ -304,11 +304,14 @@ pub(super) fn heartbeat(
     Ok(held)
 }
 
+/// Record `worker`'s outcome for a job it holds and queue `next` with it (see
+/// `Store::complete_with`); nothing changes when it does not hold the job.
 pub(super) fn complete(
     conn: &Connection,
     worker: &str,
     id: i64,
     outcome: &JobOutcome,
+    next: &[PreparedJob],
     now: Timestamp,
 ) -> Result<Completion> {
     let found = conn
@@ -320,6 +323,9 @@ pub(super) fn complete(
     };
     if job.state != JobState::Running.as_str() || job.owner.as_deref() != Some(worker) {
         return Ok(Completion::NotHeld);
+    }
+    if !next.is_empty() {
+        enqueue(conn, next, now)?;
     }
     let attempts = stored_count(job.attempts, "attempts")?;
     let max = stored_count(job.max_attempts, "max_attempts")?;

@@ -870,8 +870,47 @@ impl Store for SqliteStore {
     async fn complete(&self, worker: &str, job_id: i64, outcome: JobOutcome) -> Result<Completion> {
         check_worker(worker)?;
         let worker = worker.to_string();
-        self.write(move |c| jobs::complete(c, &worker, job_id, &outcome, now()))
+        self.write(move |c| jobs::complete(c, &worker, job_id, &outcome, &[], now()))
             .await
+    }
+
+    async fn complete_with(
+        &self,
+        worker: &str,
+        job_id: i64,
+        outcome: JobOutcome,
+        next: &[NewJob],
+    ) -> Result<Completion> {
+        check_worker(worker)?;
+        let prepared = next
+            .iter()
+            .map(NewJob::prepared)
+            .collect::<Result<Vec<_>>>()?;
+        let (distinct, _) = dedup_batch(prepared);
+        let worker = worker.to_string();
+        self.write(move |c| jobs::complete(c, &worker, job_id, &outcome, &distinct, now()))
+            .await
+    }
+
+    async fn complete_many(
+        &self,
+        worker: &str,
+        outcomes: &[(i64, JobOutcome)],
+    ) -> Result<Vec<Completion>> {
+        check_worker(worker)?;
+        if outcomes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let worker = worker.to_string();
+        let outcomes = outcomes.to_vec();
+        self.write(move |c| {
+            let now = now();
+            outcomes
+                .iter()
+                .map(|(id, outcome)| jobs::complete(c, &worker, *id, outcome, &[], now))
+                .collect()
+        })
+        .await
     }
 
     async fn cancel_jobs(&self, collection_id: i64, stage: Option<&str>) -> Result<u64> {

@@ -825,3 +825,162 @@ pub async fn deleting_a_collection_removes_its_documents_and_jobs<H: Harness>() 
         store.cancel_jobs(keep, None).await.unwrap();
     }
 }
+
+/// How many jobs of a collection are in the ledger, of any stage and state.
+async fn ledger_rows(store: &dyn Store, c: i64) -> u64 {
+    store
+        .list_jobs(&JobFilter::collection(c))
+        .await
+        .unwrap()
+        .total
+}
+
+pub async fn completing_hands_over_next_jobs_atomically<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let c = collection(&*store, "handover").await;
+    let zip = store.enqueue(&[ingest(c, "zip")]).await.unwrap()[0];
+    let next = [
+        NewJob::new(c, Stage::ANALYZE).entity("zip"),
+        ingest(c, "a"),
+        ingest(c, "b"),
+        ingest(c, "a"),
+    ];
+
+    // The first attempt loses its lease; its late hand-over queues nothing.
+    claim_one(&*store, "w1", SHORT).await;
+    tokio::time::sleep(EXPIRY_WAIT).await;
+    let retry = claim_one(&*store, "w2", LONG).await;
+    assert_eq!((retry.id, retry.attempts), (zip, 2));
+    // A member already queued by someone else is merged into, not added twice.
+    let member_b = store.enqueue(&[ingest(c, "b")]).await.unwrap()[0];
+    assert_eq!(
+        store
+            .complete_with("w1", zip, ok("1"), &next)
+            .await
+            .unwrap(),
+        Completion::NotHeld
+    );
+    assert_eq!(ledger_rows(&*store, c).await, 2);
+    assert_eq!(store.job(zip).await.unwrap().state, JobState::Running);
+
+    // Next jobs that cannot be queued leave the job as it was: all or nothing.
+    let gone = [ingest(c, "c"), ingest(999_999, "d")];
+    let err = store
+        .complete_with("w2", zip, ok("1"), &gone)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+    assert_eq!(ledger_rows(&*store, c).await, 2);
+    let job = store.job(zip).await.unwrap();
+    assert_eq!(
+        (job.state, job.lease_owner.as_deref()),
+        (JobState::Running, Some("w2"))
+    );
+
+    // The holder hands over once: each next job queued exactly once.
+    assert_eq!(
+        store
+            .complete_with("w2", zip, ok("1"), &next)
+            .await
+            .unwrap(),
+        Completion::Recorded(JobState::Succeeded)
+    );
+    assert_eq!(store.job(zip).await.unwrap().state, JobState::Succeeded);
+    let queued = JobFilter {
+        states: vec![JobState::Queued],
+        ..JobFilter::collection(c)
+    };
+    let rows = store.list_jobs(&queued).await.unwrap().items;
+    let mut keys: Vec<(String, String)> = rows
+        .iter()
+        .map(|j| (j.stage.to_string(), j.entity_id.clone().unwrap()))
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            ("analyze".to_string(), "zip".to_string()),
+            ("ingest".to_string(), "a".to_string()),
+            ("ingest".to_string(), "b".to_string()),
+        ]
+    );
+    assert!(rows.iter().any(|j| j.id == member_b));
+    // A repeated report changes nothing and queues nothing.
+    assert_eq!(
+        store
+            .complete_with("w2", zip, ok("1"), &next)
+            .await
+            .unwrap(),
+        Completion::NotHeld
+    );
+    assert_eq!(ledger_rows(&*store, c).await, 4);
+
+    // A failure hands over too (a failed file is still indexed).
+    let member = claim_one(&*store, "w3", LONG).await;
+    let index_it = NewJob::new(c, Stage::INDEX).entity(member.entity_id.clone().unwrap());
+    assert_eq!(
+        store
+            .complete_with("w3", member.id, failure("broken", false), &[index_it])
+            .await
+            .unwrap(),
+        Completion::Recorded(JobState::Failed)
+    );
+    let index = JobFilter {
+        stages: vec![Stage::INDEX],
+        ..JobFilter::collection(c)
+    };
+    assert_eq!(store.list_jobs(&index).await.unwrap().total, 1);
+}
+
+pub async fn many_completions_in_one_call<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let c = collection(&*store, "batch").await;
+    let index = |e: &str| NewJob::new(c, Stage::INDEX).entity(e);
+    let ids = store
+        .enqueue(&[index("a"), index("b"), index("c"), index("d")])
+        .await
+        .unwrap();
+    let mine = store.claim("w", &["index"], 3, LONG).await.unwrap();
+    assert_eq!(mine.len(), 3);
+    let theirs = store.claim("other", &["index"], 1, LONG).await.unwrap();
+    assert_eq!(theirs[0].id, ids[3]);
+    assert!(store.complete_many("w", &[]).await.unwrap().is_empty());
+    let done = store
+        .complete_many(
+            "w",
+            &[
+                (ids[0], ok("2")),
+                (ids[1], failure("timeout", true)),
+                (ids[2], failure("broken", false)),
+                (ids[0], ok("2")),
+                (ids[3], ok("2")),
+                (999_999, ok("2")),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        [
+            Completion::Recorded(JobState::Succeeded),
+            Completion::Recorded(JobState::Queued),
+            Completion::Recorded(JobState::Failed),
+            Completion::NotHeld,
+            Completion::NotHeld,
+            Completion::NotHeld,
+        ]
+    );
+    let a = store.job(ids[0]).await.unwrap();
+    assert_eq!(
+        (a.state, a.processor_version.as_deref()),
+        (JobState::Succeeded, Some("2"))
+    );
+    let b = store.job(ids[1]).await.unwrap();
+    assert_eq!((b.state, b.attempts), (JobState::Queued, 1));
+    assert!(b.run_after > b.started_at.unwrap());
+    let d = store.job(ids[3]).await.unwrap();
+    assert_eq!(
+        (d.state, d.lease_owner.as_deref()),
+        (JobState::Running, Some("other"))
+    );
+}

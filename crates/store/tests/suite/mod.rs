@@ -66,6 +66,8 @@ macro_rules! suite {
             jobs::failure_list_and_retry_filters,
             jobs::queued_duplicates_are_enqueued_once,
             jobs::deleting_a_collection_removes_its_documents_and_jobs,
+            jobs::completing_hands_over_next_jobs_atomically,
+            jobs::many_completions_in_one_call,
             migrations::migrates_from_version_1,
             migrations::migrates_from_version_2_to_jobs,
             migrations::migrating_is_idempotent,
