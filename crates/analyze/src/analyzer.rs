@@ -7,7 +7,7 @@ use std::sync::Arc;
 use ftm::{Entity, EntityError, PropertyType, model};
 
 use crate::known::{KnownHit, KnownNames};
-use crate::language::detect_languages;
+use crate::language::LanguageTally;
 use crate::names::{NameKind, NameSpan, Recognizer, RuleRecognizer, place_country};
 use crate::patterns::{Finding, PatternKind, find_patterns};
 use crate::text::{chunks, texts};
@@ -120,6 +120,65 @@ impl Analyzer {
     /// alone, as Aleph leaves them to mappings. Analysing the result again gives the same
     /// result.
     pub fn analyze(&self, entity: &Entity, context: &Context) -> Result<Analysis, AnalyzeError> {
+        Ok(self.analyze_judged(entity, context, None)?.0)
+    }
+
+    /// Analyse the entities of one document together, handing each result to `each` as
+    /// soon as it is made (one analysed copy of a text is held at a time). `Page`
+    /// entities come first: a `Pages` document whose pages are among `entities` takes its
+    /// languages from their verdicts plus its own other texts, instead of judging the
+    /// same text again in its `indexText` (which is its pages' text joined). Results are
+    /// otherwise those of [`Analyzer::analyze`].
+    pub fn analyze_each<E: From<AnalyzeError>>(
+        &self,
+        entities: &[Entity],
+        context: &Context,
+        mut each: impl FnMut(&Entity, Analysis) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let is_page = |e: &&Entity| e.schema().name() == "Page";
+        let mut by_document: HashMap<&str, Vec<(u64, LanguageTally)>> = HashMap::new();
+        for page in entities.iter().filter(is_page) {
+            let (analysis, tally) = self.analyze_judged(page, context, None)?;
+            if let Some(document) = page.first("document") {
+                let index = page
+                    .first("index")
+                    .and_then(|i| i.parse().ok())
+                    .unwrap_or(u64::MAX);
+                by_document
+                    .entry(document)
+                    .or_default()
+                    .push((index, tally));
+            }
+            each(page, analysis)?;
+        }
+        for entity in entities.iter().filter(|e| !is_page(e)) {
+            let pages = entity
+                .id()
+                .filter(|_| entity.schema().is_a_name("Pages"))
+                .and_then(|id| by_document.get_mut(id))
+                .map(|pages| {
+                    // Page order decides ties between equally used languages.
+                    pages.sort_by_key(|(index, _)| *index);
+                    let mut all = LanguageTally::default();
+                    for (_, tally) in pages.iter() {
+                        all.merge(tally);
+                    }
+                    all
+                });
+            let (analysis, _) = self.analyze_judged(entity, context, pages.as_ref())?;
+            each(entity, analysis)?;
+        }
+        Ok(())
+    }
+
+    /// Analyse `entity`; `pages` are its pages' language verdicts when they were judged
+    /// already (its `indexText` is then not judged again). Returns the verdicts too.
+    fn analyze_judged(
+        &self,
+        entity: &Entity,
+        context: &Context,
+        pages: Option<&LanguageTally>,
+    ) -> Result<(Analysis, LanguageTally), AnalyzeError> {
         let schema = entity.schema();
         let has = |prop: &str| schema.property(prop).is_some();
         // The entity is copied once, into the result: a huge document's text is held
@@ -133,12 +192,26 @@ impl Analyzer {
         };
         if schema.is_a_name("Table") || !has("detectedLanguage") {
             analysis.entity = out;
-            return Ok(analysis);
+            return Ok((analysis, LanguageTally::default()));
         }
         let (texts, truncated) = texts(entity, context.max_text_chars);
         analysis.truncated = truncated;
 
-        let languages = detect_languages(texts.iter().copied());
+        let tally = match pages {
+            None => LanguageTally::of(texts.iter().copied()),
+            Some(pages) => {
+                let index_text = entity.get("indexText");
+                let own = texts.iter().copied().filter(|text| {
+                    !index_text
+                        .iter()
+                        .any(|value| value.as_ptr() == text.as_ptr())
+                });
+                let mut tally = LanguageTally::of(own);
+                tally.merge(pages);
+                tally
+            }
+        };
+        let languages = tally.languages();
         out.pop("detectedLanguage");
         out.add_all("detectedLanguage", &languages)?;
         if context.collection_languages.is_empty() && has("language") && !out.has("language") {
@@ -146,7 +219,7 @@ impl Analyzer {
         }
         if !schema.is_a_name("Analyzable") {
             analysis.entity = out;
-            return Ok(analysis);
+            return Ok((analysis, tally));
         }
         let languages: Vec<String> = if languages.is_empty() {
             out.get("language").to_vec()
@@ -250,7 +323,7 @@ impl Analyzer {
             }
         }
         analysis.entity = out;
-        Ok(analysis)
+        Ok((analysis, tally))
     }
 
     fn collect_name(

@@ -7,8 +7,6 @@
 //! [`MIN_SHARE`] of the confidently classified letters is kept, the largest share first.
 //! Text with fewer than [`MIN_LETTERS`] letters is not classified at all.
 
-use std::collections::HashMap;
-
 use ftm::{CleanOptions, PropertyType};
 use whatlang::{Detector, Lang};
 
@@ -33,12 +31,24 @@ const MAX_WINDOW: usize = 2000;
 
 /// The languages of `texts`, as FtM language codes (ISO 639-3), the most used first.
 pub fn detect_languages<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<String> {
-    let detector = Detector::new();
-    let mut letters_by_lang: HashMap<Lang, usize> = HashMap::new();
-    let mut first_seen: Vec<Lang> = Vec::new();
-    let all: Vec<&str> = texts.into_iter().flat_map(windows).collect();
-    for window in sample(&all, MAX_WINDOWS) {
-        {
+    LanguageTally::of(texts).languages()
+}
+
+/// The confident verdicts over some text: letters per language, in order of first
+/// appearance. Tallies add up, so a document made of pages can be judged from its pages'
+/// verdicts instead of reading the same text a second time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LanguageTally {
+    letters: Vec<(Lang, usize)>,
+}
+
+impl LanguageTally {
+    /// Judge `texts` window by window (at most [`MAX_WINDOWS`] of them, evenly spread).
+    pub fn of<'t>(texts: impl IntoIterator<Item = &'t str>) -> LanguageTally {
+        let detector = Detector::new();
+        let mut tally = LanguageTally::default();
+        let all: Vec<&str> = texts.into_iter().flat_map(windows).collect();
+        for window in sample(&all, MAX_WINDOWS) {
             let letters = window.chars().filter(|c| c.is_alphabetic()).count();
             if letters < MIN_LETTERS {
                 continue;
@@ -49,29 +59,47 @@ pub fn detect_languages<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<Str
             if info.confidence() < MIN_CONFIDENCE {
                 continue;
             }
-            if !letters_by_lang.contains_key(&info.lang()) {
-                first_seen.push(info.lang());
+            tally.add(info.lang(), letters);
+        }
+        tally
+    }
+
+    fn add(&mut self, lang: Lang, letters: usize) {
+        match self.letters.iter_mut().find(|(l, _)| *l == lang) {
+            Some((_, n)) => *n += letters,
+            None => self.letters.push((lang, letters)),
+        }
+    }
+
+    /// Add another text's verdicts (languages new to this tally come after its own).
+    pub fn merge(&mut self, other: &LanguageTally) {
+        for &(lang, letters) in &other.letters {
+            self.add(lang, letters);
+        }
+    }
+
+    /// Every language with at least [`MIN_SHARE`] of the classified letters, as FtM
+    /// codes, the largest share first (ties in order of appearance).
+    pub fn languages(&self) -> Vec<String> {
+        let total: usize = self.letters.iter().map(|(_, n)| n).sum();
+        let mut kept: Vec<(Lang, usize)> = self
+            .letters
+            .iter()
+            .copied()
+            .filter(|(_, n)| *n as f64 >= MIN_SHARE * total as f64)
+            .collect();
+        // The sort is stable: ties keep the order of appearance.
+        kept.sort_by_key(|&(_, letters)| std::cmp::Reverse(letters));
+        let mut codes = Vec::new();
+        for (lang, _) in kept {
+            if let Some(code) = ftm_code(lang)
+                && !codes.contains(&code)
+            {
+                codes.push(code);
             }
-            *letters_by_lang.entry(info.lang()).or_default() += letters;
         }
+        codes
     }
-    let total: usize = letters_by_lang.values().sum();
-    let mut kept: Vec<(Lang, usize)> = first_seen
-        .into_iter()
-        .map(|l| (l, letters_by_lang[&l]))
-        .filter(|(_, n)| *n as f64 >= MIN_SHARE * total as f64)
-        .collect();
-    // Largest share first; ties keep the order of appearance (the sort is stable).
-    kept.sort_by_key(|&(_, letters)| std::cmp::Reverse(letters));
-    let mut codes = Vec::new();
-    for (lang, _) in kept {
-        if let Some(code) = ftm_code(lang)
-            && !codes.contains(&code)
-        {
-            codes.push(code);
-        }
-    }
-    codes
 }
 
 /// At most `n` items, evenly spread over `items`.
@@ -214,6 +242,24 @@ mod tests {
         let text = format!("{}{}", de.repeat(600), en.repeat(400));
         let found = detect_languages([text.as_str()]);
         assert_eq!(found, ["deu", "eng"]);
+    }
+
+    #[test]
+    fn tallies_add_up_like_one_text() {
+        let de = "Der Ausschuss hat den Haushalt für das nächste Jahr nach langer Debatte \
+                  genehmigt, und die Mitglieder haben sich auf eine Erklärung geeinigt.";
+        let en = "The committee approved the budget for next year after a long debate, and \
+                  the members agreed on a joint statement about the programme.";
+        let mut merged = LanguageTally::of([de]);
+        merged.merge(&LanguageTally::of([en]));
+        assert_eq!(merged, LanguageTally::of([de, en]));
+        assert_eq!(merged.languages(), detect_languages([de, en]));
+        assert!(merged.languages().contains(&"deu".to_owned()));
+        // Merging nothing changes nothing; an empty tally names no language.
+        let before = merged.clone();
+        merged.merge(&LanguageTally::default());
+        assert_eq!(merged, before);
+        assert!(LanguageTally::default().languages().is_empty());
     }
 
     #[test]

@@ -149,6 +149,108 @@ fn tables_are_skipped_and_pages_only_get_a_language() {
     assert!(analysis.mentions.is_empty());
 }
 
+const GERMAN_PAGE: &str = "Dieser Vertrag regelt die Lieferung von Waren zwischen den Parteien. \
+    Die Zahlung erfolgt innerhalb von dreißig Tagen nach Erhalt der Rechnung. \
+    Beide Parteien verpflichten sich, alle Informationen vertraulich zu behandeln. \
+    Änderungen dieses Vertrages bedürfen der Schriftform und der Zustimmung beider Seiten.";
+const ENGLISH_PAGE: &str = "This annex describes the technical specifications of the goods \
+    delivered to Acme Holdings Ltd. All equipment must be tested before shipment and certified \
+    by an independent laboratory. John Smith shall provide documentation in English for every \
+    item and replace defective parts free of charge within the warranty period.";
+
+/// A `Pages` document the way ingest makes one: its pages' text joined in `indexText`.
+fn paged_document() -> Vec<Entity> {
+    let mut document = Entity::with_id("Pages", "doc").unwrap();
+    document.add("title", "Liefervertrag").unwrap();
+    document
+        .add(
+            "indexText",
+            format!("{GERMAN_PAGE}\n\n{ENGLISH_PAGE}").as_str(),
+        )
+        .unwrap();
+    let page = |id: &str, index: &str, text: &str| {
+        let mut page = Entity::with_id("Page", id).unwrap();
+        page.add("document", "doc").unwrap();
+        page.add("index", index).unwrap();
+        page.add("bodyText", text).unwrap();
+        page
+    };
+    // The store hands them back in any order: the document first here.
+    vec![
+        document,
+        page("doc.2", "2", ENGLISH_PAGE),
+        page("doc.1", "1", GERMAN_PAGE),
+    ]
+}
+
+fn analyze_each(entities: &[Entity]) -> Vec<(String, Analysis)> {
+    let mut out = Vec::new();
+    Analyzer::default()
+        .analyze_each(entities, &Context::default(), |entity, analysis| {
+            out.push((entity.id().unwrap().to_owned(), analysis));
+            Ok::<_, analyze::AnalyzeError>(())
+        })
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_document_of_pages_is_judged_from_its_pages() {
+    let entities = paged_document();
+    let together = analyze_each(&entities);
+    // Pages first (their verdicts make the document's), every entity once.
+    let ids: Vec<&str> = together.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["doc.2", "doc.1", "doc"]);
+    let by_id = |id: &str| &together.iter().find(|(i, _)| i == id).unwrap().1;
+    assert_eq!(by_id("doc.1").entity.get("detectedLanguage"), ["deu"]);
+    assert_eq!(by_id("doc.2").entity.get("detectedLanguage"), ["eng"]);
+    let document = by_id("doc");
+    let mut languages = document.entity.get("detectedLanguage").to_vec();
+    languages.sort();
+    assert_eq!(languages, ["deu", "eng"]);
+    // Everything else is what the document analysed alone gets, the mentions included.
+    let alone = run(&entities[0]);
+    let mut alone_languages = alone.entity.get("detectedLanguage").to_vec();
+    alone_languages.sort();
+    assert_eq!(alone_languages, languages);
+    for prop in ["peopleMentioned", "companiesMentioned", "namesMentioned"] {
+        assert_eq!(document.entity.get(prop), alone.entity.get(prop), "{prop}");
+    }
+    assert!(!document.mentions.is_empty());
+    let json = |a: &Analysis| a.mentions.iter().map(Entity::to_json).collect::<Vec<_>>();
+    assert_eq!(json(document), json(&alone));
+
+    // The pages' verdicts are what counts: a document whose `indexText` were German only
+    // still reports the English of its pages.
+    let mut entities = entities;
+    entities[0].pop("indexText");
+    entities[0].add("indexText", GERMAN_PAGE).unwrap();
+    let together = analyze_each(&entities);
+    let document = &together.iter().find(|(id, _)| id == "doc").unwrap().1;
+    let mut languages = document.entity.get("detectedLanguage").to_vec();
+    languages.sort();
+    assert_eq!(languages, ["deu", "eng"]);
+}
+
+#[test]
+fn a_document_without_its_pages_reads_its_own_text() {
+    // Only the document, or pages of another document: its `indexText` is judged.
+    let entities = paged_document();
+    let mut other_page = entities[1].clone();
+    other_page.pop("document");
+    other_page.add("document", "another").unwrap();
+    for batch in [
+        vec![entities[0].clone()],
+        vec![entities[0].clone(), other_page],
+    ] {
+        let together = analyze_each(&batch);
+        let document = &together.iter().find(|(id, _)| id == "doc").unwrap().1;
+        let mut languages = document.entity.get("detectedLanguage").to_vec();
+        languages.sort();
+        assert_eq!(languages, ["deu", "eng"]);
+    }
+}
+
 #[test]
 fn analyzable_entities_that_are_not_documents_get_no_mentions() {
     let mut note = Entity::with_id("Note", "n1").unwrap();
