@@ -85,7 +85,16 @@ impl From<store::StoreError> for ApiError {
 
 impl From<index::IndexError> for ApiError {
     fn from(err: index::IndexError) -> ApiError {
-        ApiError::internal(format!("search index error: {err}"))
+        match err {
+            // Refused only when the backend compiles the query (a pattern Tantivy's regular
+            // expressions cannot run, a presence test on the full text, a query OpenSearch
+            // answers with a 400): the caller's fault all the same.
+            index::IndexError::Query(e) => ApiError::from(e),
+            invalid @ index::IndexError::InvalidDocument { .. } => {
+                ApiError::bad_request(invalid.to_string())
+            }
+            other => ApiError::internal(format!("search index error: {other}")),
+        }
     }
 }
 

@@ -454,3 +454,32 @@ async fn truncated_multipart_upload_is_400() {
     resp.expect(StatusCode::BAD_REQUEST);
     assert!(resp.text().contains("multipart"), "{}", resp.text());
 }
+
+/// Queries that pass the parser but that the search backend refuses when it compiles them
+/// are the caller's fault too: a pattern with an empty-width assertion (Tantivy's regular
+/// expressions have none) and a presence test on the full text.
+#[tokio::test]
+async fn queries_the_backend_refuses_are_400() {
+    let app = TestApp::new().await;
+    let cid = app.collection(&app.admin, "refused").await;
+    app.bulk(&app.admin, cid, &json!([person("p1", "Ann")]))
+        .await;
+    for query in [
+        "q=/a%5Cb/",
+        "q=/%5Ea$/",
+        "q=/(?m)%5Ex/",
+        "q=text:/x%5CB/",
+        "empty:text=true",
+    ] {
+        for base in ["/api/2/search", "/api/2/entities"] {
+            let uri = format!("{base}?filter:schemata=Thing&{query}");
+            let resp = app.get(&uri).auth(&app.admin).send().await;
+            assert_eq!(
+                resp.status,
+                StatusCode::BAD_REQUEST,
+                "{uri}: {}",
+                resp.text()
+            );
+        }
+    }
+}
