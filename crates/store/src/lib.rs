@@ -103,8 +103,7 @@ pub use crate::mappings::{
 pub use crate::migrations::{LATEST_VERSION, Migration, PendingMigration, pending};
 pub use crate::postgres::PgStore;
 pub use crate::purge::{
-    BlobReference, FragmentCursor, FragmentHashes, FragmentScope, PURGE_MAX_ATTEMPTS, PURGE_STAGE,
-    PurgeStep, PurgeTable, blobs_in_use, collection_blobs, content_hashes,
+    BlobRelease, MarkScope, PURGE_MAX_ATTEMPTS, PURGE_STAGE, PurgeStep, PurgeTable, file_hashes,
 };
 pub use crate::roles::{
     AUTHENTICATED_FOREIGN_ID, Access, AccessSets, GUEST_FOREIGN_ID, NewRole, Permission, Role,

@@ -53,6 +53,11 @@ pub(crate) const SQLITE: &[Step] = &[
         name: "mappings",
         sql: include_str!("../migrations/sqlite/008_mappings.sql"),
     },
+    Step {
+        version: 9,
+        name: "file_refs",
+        sql: include_str!("../migrations/sqlite/009_file_refs.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Step] = &[
@@ -96,10 +101,15 @@ pub(crate) const POSTGRES: &[Step] = &[
         name: "mappings",
         sql: include_str!("../migrations/postgres/008_mappings.sql"),
     },
+    Step {
+        version: 9,
+        name: "file_refs",
+        sql: include_str!("../migrations/postgres/009_file_refs.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: u32 = 8;
+pub const LATEST_VERSION: u32 = 9;
 
 /// A migration that would run, as `aleph upgrade --check` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,7 +183,7 @@ mod tests {
         assert_eq!(plan(SQLITE, 1, 2).unwrap()[0].version, 2);
         assert!(plan(SQLITE, 2, 2).unwrap().is_empty());
         assert!(plan(SQLITE, 2, 1).is_err());
-        assert!(plan(SQLITE, 9, 9).is_err());
+        assert!(plan(SQLITE, LATEST_VERSION + 1, LATEST_VERSION + 1).is_err());
     }
 
     #[test]

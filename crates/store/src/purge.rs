@@ -9,18 +9,47 @@
 //! batch commits on its own, so a worker that dies leaves a consistent, smaller remainder
 //! that the next attempt carries on with. The last batch removes the collection row.
 //!
-//! Archive blobs are referenced from more than one place: uploaded documents
-//! (`documents.content_hash`), exports, and entity properties (`contentHash`, `pdfHash`,
-//! `csvHash`, and whatever a loaded data set carries), which only the fragments' JSON
-//! holds. [`collection_blobs`] gathers every hash a collection refers to and
-//! [`blobs_in_use`] says which of them anything else still refers to.
+//! Archive blobs are shared: the archive is content-addressed, so two collections that
+//! hold the same file hold one blob. Which collections refer to a blob is written down
+//! in `file_refs` (hash, collection) in the transaction that writes the document or the
+//! fragment referring to it ([`file_hashes`] is the rule for fragments); live exports
+//! refer to their content from their own row. A blob is in use while either kind of
+//! reference exists. Only a purge removes references, so deciding that a blob is unused
+//! never reads another collection's entities.
+//!
+//! The decision and the writers are ordered so that no blob is lost and none is kept:
+//!
+//! * [`Store::release_collection_blobs`] (and [`Store::release_export`] for an expired
+//!   export) removes references and, in the same transaction, marks every blob left
+//!   without any in `blob_deletions`. These transactions are serialized with each other
+//!   (one at a time per store: the SQLite writer; an exclusive advisory lock on
+//!   PostgreSQL), so two purges of collections sharing a blob cannot each see the other's
+//!   reference and both keep it: the second sees the first's gone.
+//! * A writer adding a reference takes the same lock (shared on PostgreSQL), so its row
+//!   is either seen by the purge (the blob is kept) or written after the mark.
+//! * The purge removes a marked blob from the archive, then drops the mark
+//!   ([`Store::forget_blob_deletions`]).
+//! * A writer stores the blob (a no-op when it exists), commits its reference, then asks
+//!   [`Store::blob_deletion_pending`] until the blob is not marked, and then stores it
+//!   again if it is missing. Whatever the interleaving, the blob exists once the writer
+//!   is done: a mark made before its commit is visible to it until the blob is gone
+//!   (so it stores the blob after the deletion), and none can be made after its commit
+//!   (the purge sees its reference).
+//! * A purge that died between marking and forgetting leaves marks behind; the next one
+//!   first re-decides them ([`Store::confirm_blob_deletions`]): a mark whose blob got a
+//!   reference meanwhile is dropped without deleting anything.
 //!
 //! [`Store::retire_collection`]: crate::Store::retire_collection
 //! [`Store::purge_collection_batch`]: crate::Store::purge_collection_batch
+//! [`Store::release_collection_blobs`]: crate::Store::release_collection_blobs
+//! [`Store::release_export`]: crate::Store::release_export
+//! [`Store::forget_blob_deletions`]: crate::Store::forget_blob_deletions
+//! [`Store::blob_deletion_pending`]: crate::Store::blob_deletion_pending
+//! [`Store::confirm_blob_deletions`]: crate::Store::confirm_blob_deletions
 
 use std::collections::BTreeSet;
 
-use crate::{Result, Store};
+use crate::{Result, StoreError};
 
 /// The stage of the job that removes a deleted collection's data.
 pub const PURGE_STAGE: &str = "purge";
@@ -95,82 +124,67 @@ impl PurgeTable {
     /// One bounded delete, in SQLite's parameter style: `?1` the collection, `?2` the
     /// most rows, and for jobs `?3` the purge job itself, which must outlive the purge.
     /// Composite keys are deleted by row value so that both backends can limit them.
-    pub(crate) fn delete_sql(self) -> &'static str {
+    pub(crate) fn delete_sql(self) -> String {
+        let by_id = |table: &str| {
+            format!(
+                "DELETE FROM {table} WHERE id IN
+                 (SELECT id FROM {table} WHERE collection_id = ?1 LIMIT ?2)"
+            )
+        };
+        // Both xref tables share their key; a collection's rows are the ones it found
+        // (`collection_id`) and the ones other collections found in it.
+        let xref = |table: &str, column: &str| {
+            format!(
+                "DELETE FROM {table}
+                 WHERE (collection_id, entity_id, match_collection_id, match_id) IN
+                 (SELECT collection_id, entity_id, match_collection_id, match_id
+                  FROM {table} WHERE {column} = ?1 LIMIT ?2)"
+            )
+        };
         match self {
-            PurgeTable::Jobs => {
-                "DELETE FROM jobs WHERE id IN
+            PurgeTable::Jobs => "DELETE FROM jobs WHERE id IN
                  (SELECT id FROM jobs WHERE collection_id = ?1 AND id <> ?3 LIMIT ?2)"
-            }
-            PurgeTable::Notifications => {
-                "DELETE FROM notifications WHERE id IN
-                 (SELECT id FROM notifications WHERE collection_id = ?1 LIMIT ?2)"
-            }
+                .into(),
+            PurgeTable::Notifications
+            | PurgeTable::Mappings
+            | PurgeTable::EntitySets
+            | PurgeTable::Exports => by_id(self.as_str()),
             PurgeTable::EntitySetItems => {
                 "DELETE FROM entityset_items WHERE (entityset_id, entity_id) IN
                  (SELECT entityset_id, entity_id FROM entityset_items
                   WHERE collection_id = ?1 LIMIT ?2)"
+                    .into()
             }
             PurgeTable::OwnEntitySetItems => {
                 "DELETE FROM entityset_items WHERE (entityset_id, entity_id) IN
                  (SELECT entityset_id, entity_id FROM entityset_items WHERE entityset_id IN
                   (SELECT id FROM entitysets WHERE collection_id = ?1) LIMIT ?2)"
+                    .into()
             }
-            PurgeTable::Mappings => {
-                "DELETE FROM mappings WHERE id IN
-                 (SELECT id FROM mappings WHERE collection_id = ?1 LIMIT ?2)"
+            PurgeTable::XrefMatches | PurgeTable::XrefDecisions => {
+                xref(self.as_str(), "collection_id")
             }
-            PurgeTable::EntitySets => {
-                "DELETE FROM entitysets WHERE id IN
-                 (SELECT id FROM entitysets WHERE collection_id = ?1 LIMIT ?2)"
+            PurgeTable::XrefMatchesFrom | PurgeTable::XrefDecisionsFrom => {
+                xref(self.as_str(), "match_collection_id")
             }
-            PurgeTable::XrefMatches => {
-                "DELETE FROM xref_matches
-                 WHERE (collection_id, entity_id, match_collection_id, match_id) IN
-                 (SELECT collection_id, entity_id, match_collection_id, match_id
-                  FROM xref_matches WHERE collection_id = ?1 LIMIT ?2)"
-            }
-            PurgeTable::XrefMatchesFrom => {
-                "DELETE FROM xref_matches
-                 WHERE (collection_id, entity_id, match_collection_id, match_id) IN
-                 (SELECT collection_id, entity_id, match_collection_id, match_id
-                  FROM xref_matches WHERE match_collection_id = ?1 LIMIT ?2)"
-            }
-            PurgeTable::XrefDecisions => {
-                "DELETE FROM xref_decisions
-                 WHERE (collection_id, entity_id, match_collection_id, match_id) IN
-                 (SELECT collection_id, entity_id, match_collection_id, match_id
-                  FROM xref_decisions WHERE collection_id = ?1 LIMIT ?2)"
-            }
-            PurgeTable::XrefDecisionsFrom => {
-                "DELETE FROM xref_decisions
-                 WHERE (collection_id, entity_id, match_collection_id, match_id) IN
-                 (SELECT collection_id, entity_id, match_collection_id, match_id
-                  FROM xref_decisions WHERE match_collection_id = ?1 LIMIT ?2)"
-            }
-            PurgeTable::XrefRuns => {
-                "DELETE FROM xref_runs WHERE collection_id IN
+            PurgeTable::XrefRuns => "DELETE FROM xref_runs WHERE collection_id IN
                  (SELECT collection_id FROM xref_runs WHERE collection_id = ?1 LIMIT ?2)"
-            }
-            PurgeTable::Exports => {
-                "DELETE FROM exports WHERE id IN
-                 (SELECT id FROM exports WHERE collection_id = ?1 LIMIT ?2)"
-            }
+                .into(),
             PurgeTable::Fragments => {
                 "DELETE FROM fragments WHERE (collection_id, entity_id, origin) IN
                  (SELECT collection_id, entity_id, origin FROM fragments
                   WHERE collection_id = ?1 LIMIT ?2)"
+                    .into()
             }
             // Newest first: a document's children were made after it, so a batch never
             // leaves a child whose parent it removed.
-            PurgeTable::Documents => {
-                "DELETE FROM documents WHERE id IN
+            PurgeTable::Documents => "DELETE FROM documents WHERE id IN
                  (SELECT id FROM documents WHERE collection_id = ?1 ORDER BY id DESC LIMIT ?2)"
-            }
-            PurgeTable::Permissions => {
-                "DELETE FROM permissions WHERE (collection_id, role_id) IN
+                .into(),
+            PurgeTable::Permissions => "DELETE FROM permissions WHERE (collection_id, role_id) IN
                  (SELECT collection_id, role_id FROM permissions WHERE collection_id = ?1
                   LIMIT ?2)"
-            }
+                .into(),
         }
     }
 }
@@ -184,124 +198,129 @@ pub enum PurgeStep {
     Finished,
 }
 
-/// Which fragments [`crate::Store::fragment_hashes`] reads.
+/// The statements both backends run to release blobs, in SQLite's parameter style
+/// (PostgreSQL's are made by replacing `?` with `$`).
+pub(crate) mod sql {
+    /// Mark up to `?2` live exports of collection `?1` deleted at `?3`; their content
+    /// hashes.
+    pub const RELEASE_EXPORTS: &str = "UPDATE exports SET deleted = TRUE, lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = ?3
+         WHERE id IN (SELECT id FROM exports WHERE collection_id = ?1 AND deleted = FALSE
+                      LIMIT ?2)
+         RETURNING content_hash";
+    /// Remove up to `?2` references of collection `?1`; their hashes.
+    pub const RELEASE_REFS: &str = "DELETE FROM file_refs WHERE (content_hash, collection_id) IN
+             (SELECT content_hash, collection_id FROM file_refs WHERE collection_id = ?1
+              LIMIT ?2)
+         RETURNING content_hash";
+    /// Mark export `?1` deleted at `?2`; its content hash (one row if it was live).
+    pub const RELEASE_EXPORT: &str = "UPDATE exports SET deleted = TRUE, lease_owner = NULL,
+             lease_expires_at = NULL, updated_at = ?2
+         WHERE id = ?1 AND deleted = FALSE
+         RETURNING content_hash";
+    /// Whether anything refers to blob `?1`: a collection or a live export.
+    pub const REFERENCED: &str = "SELECT EXISTS (SELECT 1 FROM file_refs WHERE content_hash = ?1)
+             OR EXISTS (SELECT 1 FROM exports WHERE content_hash = ?1 AND deleted = FALSE)";
+    /// Mark blob `?1` for deletion at `?2`, by the purge of collection `?3` (none for an
+    /// export).
+    pub const MARK: &str = "INSERT INTO blob_deletions (content_hash, created_at, collection_id)
+         VALUES (?1, ?2, ?3)
+         ON CONFLICT (content_hash) DO NOTHING";
+    /// Drop the mark of blob `?1`.
+    pub const UNMARK: &str = "DELETE FROM blob_deletions WHERE content_hash = ?1";
+    /// Whether blob `?1` is marked.
+    pub const MARKED: &str = "SELECT EXISTS (SELECT 1 FROM blob_deletions WHERE content_hash = ?1)";
+    /// Up to `?2` blobs marked before `?1`, oldest first.
+    pub const MARKS_BEFORE: &str = "SELECT content_hash FROM blob_deletions WHERE created_at < ?1
+         ORDER BY created_at, content_hash LIMIT ?2";
+    /// Up to `?2` blobs marked by the purge of collection `?1`.
+    pub const MARKS_OF: &str = "SELECT content_hash FROM blob_deletions WHERE collection_id = ?1
+         ORDER BY created_at, content_hash LIMIT ?2";
+    /// Whether collection `?1` still refers to any blob.
+    pub const HAS_REFS: &str = "SELECT EXISTS (SELECT 1 FROM file_refs WHERE collection_id = ?1)";
+    /// Record that collection `?2` refers to blob `?1`.
+    pub const ADD_REF: &str = "INSERT INTO file_refs (content_hash, collection_id) VALUES (?1, ?2)
+         ON CONFLICT (content_hash, collection_id) DO NOTHING";
+}
+
+/// Which marked blobs [`crate::Store::blob_deletions`] lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FragmentScope {
-    /// The fragments of one collection.
-    Only(i64),
-    /// The fragments of every other collection.
-    AllBut(i64),
+pub enum MarkScope {
+    /// The marks of a collection's purge: the attempt that holds the purge job finishes
+    /// the ones an earlier attempt left.
+    Collection(i64),
+    /// Marks made before this moment: old enough that whoever made them stopped.
+    Before(crate::Timestamp),
 }
 
-/// Where a [`crate::Store::fragment_hashes`] page ended: the last fragment's key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FragmentCursor {
-    pub collection_id: i64,
-    pub entity_id: String,
-    pub origin: String,
-}
-
-/// The archive keys mentioned in a page of fragments, and where the next page starts
-/// (`None` after the last page).
+/// What one [`crate::Store::release_collection_blobs`] call did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FragmentHashes {
-    pub hashes: BTreeSet<String>,
-    pub next: Option<FragmentCursor>,
+pub struct BlobRelease {
+    /// References of the collection removed (exports marked deleted count too); none
+    /// means the collection refers to no blob any more.
+    pub released: u64,
+    /// The blobs whose last reference went: marked for deletion, in the same transaction.
+    /// Remove them from the archive, then [`crate::Store::forget_blob_deletions`].
+    pub unreferenced: Vec<String>,
 }
 
-/// A row outside the fragments that refers to a blob: an uploaded document, or an export
-/// that is not deleted (`collection_id` is `None` for a search export).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlobReference {
-    pub content_hash: String,
-    pub collection_id: Option<i64>,
-}
-
-/// Add every run of exactly 40 lowercase hex digits in `text` to `out`. Archive keys are
-/// written that way wherever they appear (entity properties of type checksum are cleaned
-/// to lowercase), and a longer run (a SHA-256) is not one. A value that only looks like a
-/// key can at worst keep a blob alive, never remove one that is used.
-pub fn content_hashes(text: &str, out: &mut BTreeSet<String>) {
-    let bytes = text.as_bytes();
-    let mut start = None;
-    for (i, b) in bytes.iter().enumerate() {
-        let hex = b.is_ascii_digit() || (b'a'..=b'f').contains(b);
-        match (hex, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                if i - s == HASH_LEN {
-                    out.insert(text[s..i].to_string());
-                }
-                start = None;
-            }
-            _ => {}
+/// The archive keys a fragment's JSON refers to: every string value of exactly 40
+/// lowercase hex digits (entity properties of type checksum are cleaned to lowercase; a
+/// SHA-256 is longer). Read on the JSON text, as `"` + key + `"`, so that writing a
+/// fragment costs one pass over its bytes and no parse; the migration that filled
+/// `file_refs` used the same rule. A value that only looks like a key can at worst keep
+/// a blob alive, never remove one that is used.
+pub fn file_hashes(json: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let bytes = json.as_bytes();
+    let mut i = 0;
+    while let Some(pos) = bytes[i..].iter().position(|&b| b == b'"') {
+        let open = i + pos;
+        let start = open + 1;
+        let end = start + HASH_LEN;
+        if end < bytes.len()
+            && bytes[end] == b'"'
+            && bytes[start..end]
+                .iter()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
+        {
+            out.insert(json[start..end].to_string());
+            i = end + 1;
+        } else {
+            i = start;
         }
     }
-    if let Some(s) = start
-        && bytes.len() - s == HASH_LEN
-    {
-        out.insert(text[s..].to_string());
-    }
+    out
 }
 
-/// Every archive key a collection refers to: its documents, its exports, and the
-/// properties of its entities. Read a page of `page` fragments at a time.
-pub async fn collection_blobs(
-    store: &dyn Store,
-    collection_id: i64,
-    page: u32,
-) -> Result<BTreeSet<String>> {
-    let mut out: BTreeSet<String> = store
-        .collection_file_hashes(collection_id)
-        .await?
-        .into_iter()
-        .collect();
-    let mut after = None;
-    loop {
-        let found = store
-            .fragment_hashes(FragmentScope::Only(collection_id), after.as_ref(), page)
-            .await?;
-        out.extend(found.hashes);
-        match found.next {
-            Some(next) => after = Some(next),
-            None => return Ok(out),
-        }
+/// The hashes of a batch of fragments, each once.
+pub(crate) fn batch_file_hashes<'a>(data: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut all = BTreeSet::new();
+    for json in data {
+        all.append(&mut file_hashes(json));
+    }
+    all.into_iter().collect()
+}
+
+/// Whether `purge_collection_batch` may go on with a collection: `Ok(false)` when it is
+/// gone already (the purge is over), an error when it is live.
+pub(crate) fn purgeable(found: Result<crate::Collection>, id: i64) -> Result<bool> {
+    match found {
+        Ok(c) if !c.is_deleted() => Err(StoreError::invalid(format!(
+            "collection {id} is not deleted: refusing to purge it"
+        ))),
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
-/// Which of `candidates` something outside collection `except` still refers to: a
-/// document or a live export of another collection, a search export, or an entity of
-/// another collection. The fragments of every other collection are read once, `page` at
-/// a time; that is the cost of keys that live inside entity JSON.
-pub async fn blobs_in_use(
-    store: &dyn Store,
-    candidates: &BTreeSet<String>,
-    except: i64,
-    page: u32,
-) -> Result<BTreeSet<String>> {
-    let mut used = BTreeSet::new();
-    if candidates.is_empty() {
-        return Ok(used);
-    }
-    let list: Vec<String> = candidates.iter().cloned().collect();
-    for chunk in list.chunks(500) {
-        for r in store.blob_references(chunk).await? {
-            if r.collection_id != Some(except) {
-                used.insert(r.content_hash);
-            }
-        }
-    }
-    let mut after = None;
-    loop {
-        let found = store
-            .fragment_hashes(FragmentScope::AllBut(except), after.as_ref(), page)
-            .await?;
-        used.extend(found.hashes.into_iter().filter(|h| candidates.contains(h)));
-        match found.next {
-            Some(next) => after = Some(next),
-            None => return Ok(used),
-        }
-    }
+/// The refusal when rows would go before the blobs were released: the references are
+/// all that says which blobs the collection used.
+pub(crate) fn unreleased(id: i64) -> StoreError {
+    StoreError::invalid(format!(
+        "collection {id} still refers to blobs: release them before removing its rows"
+    ))
 }
 
 #[cfg(test)]
@@ -309,22 +328,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_are_exact_hex_runs() {
+    fn hashes_are_quoted_hex_values() {
         let sha1 = "0123456789abcdef0123456789abcdef01234567";
+        let other = "89abcdef0123456789abcdef0123456789abcdef";
         let sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let text = format!(
-            r#"{{"contentHash":["{sha1}"],"other":["{sha256}"],"x":["{}"],"tail":"{sha1}"#,
+            r#"{{"contentHash":["{sha1}"],"other":["{sha256}"],"x":["{}"],"y":["see {other}"],"tail":"{other}"}}"#,
             &sha1[..39]
         );
-        let mut out = BTreeSet::new();
-        content_hashes(&text, &mut out);
-        assert_eq!(out.into_iter().collect::<Vec<_>>(), vec![sha1.to_string()]);
-        let mut upper = BTreeSet::new();
-        content_hashes(&sha1.to_uppercase(), &mut upper);
-        assert!(upper.is_empty());
-        let mut whole = BTreeSet::new();
-        content_hashes(sha1, &mut whole);
-        assert_eq!(whole.len(), 1);
+        let found: Vec<String> = file_hashes(&text).into_iter().collect();
+        assert_eq!(found, vec![sha1.to_string(), other.to_string()]);
+        assert!(file_hashes(&format!(r#"["{}"]"#, sha1.to_uppercase())).is_empty());
+        assert!(file_hashes(&format!(r#""{sha1}"#)).is_empty());
+        assert_eq!(file_hashes(&format!(r#""{sha1}""{other}""#)).len(), 2);
+        assert_eq!(
+            batch_file_hashes([format!(r#"["{sha1}"]"#).as_str(), &text]),
+            vec![sha1.to_string(), other.to_string()]
+        );
     }
 
     #[test]
@@ -335,5 +355,15 @@ mod tests {
             assert!(sql.contains("LIMIT ?2"), "{t:?}");
             assert_eq!(sql.contains("?3"), t == PurgeTable::Jobs, "{t:?}");
         }
+        assert!(
+            PurgeTable::XrefDecisionsFrom
+                .delete_sql()
+                .contains("match_collection_id = ?1")
+        );
+        assert!(
+            PurgeTable::XrefMatches
+                .delete_sql()
+                .contains("WHERE collection_id = ?1")
+        );
     }
 }

@@ -98,17 +98,32 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn deleted_collection_ids(&self) -> Result<Vec<i64>>;
     /// The ids of every live collection.
     async fn live_collection_ids(&self) -> Result<Vec<i64>>;
-    /// The archive keys of a collection's uploaded documents and exports (live or not).
-    async fn collection_file_hashes(&self, id: i64) -> Result<Vec<String>>;
-    /// The documents and live exports that refer to any of `hashes`.
-    async fn blob_references(&self, hashes: &[String]) -> Result<Vec<crate::BlobReference>>;
-    /// The archive keys mentioned in up to `limit` fragments after `after`, in key order.
-    async fn fragment_hashes(
-        &self,
-        scope: crate::FragmentScope,
-        after: Option<&crate::FragmentCursor>,
-        limit: u32,
-    ) -> Result<crate::FragmentHashes>;
+    /// Remove up to `limit` of a deleted collection's blob references (its live exports
+    /// are marked deleted first, then its `file_refs` rows go), and mark the blobs left
+    /// without any reference for deletion, in one transaction serialized with every other
+    /// release (see `crate::purge`). A live collection is refused with
+    /// [`StoreError::Invalid`].
+    ///
+    /// [`StoreError::Invalid`]: crate::StoreError::Invalid
+    async fn release_collection_blobs(&self, id: i64, limit: u32) -> Result<crate::BlobRelease>;
+    /// Mark an export deleted and release its content: the hash when nothing else refers
+    /// to the blob (it is then marked for deletion). `None` also when the export was
+    /// deleted already.
+    async fn release_export(&self, id: i64) -> Result<Option<String>>;
+    /// Up to `limit` blobs marked for deletion, oldest first: a collection's purge's, or
+    /// the ones marked before a moment (old marks were left by a purge that stopped
+    /// between marking and forgetting them).
+    async fn blob_deletions(&self, scope: crate::MarkScope, limit: u32) -> Result<Vec<String>>;
+    /// Decide marked blobs again, for marks whose purge stopped: the ones something
+    /// refers to now lose their mark (a writer that gave up waiting for it stored the blob
+    /// again); the others, returned, stay marked and may be removed from the archive.
+    /// Not for a running purge's marks: its deletion would go on after the mark is gone.
+    async fn confirm_blob_deletions(&self, hashes: &[String]) -> Result<Vec<String>>;
+    /// The blobs are out of the archive: drop their marks.
+    async fn forget_blob_deletions(&self, hashes: &[String]) -> Result<()>;
+    /// Whether a blob is marked for deletion. A writer that has just committed a
+    /// reference to it waits until it is not, then stores the blob again if it is gone.
+    async fn blob_deletion_pending(&self, hash: &str) -> Result<bool>;
 
     // --- roles ----------------------------------------------------------------------------
 
@@ -328,6 +343,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Mark a user's notifications read: these ids, or all with `None`. Returns how many
     /// were unread.
     async fn mark_notifications_read(&self, role_id: i64, ids: Option<&[i64]>) -> Result<u64>;
+    /// Count one more event into an unread notification (an upload folded into the one
+    /// its burst made): its `count` parameter (1 when absent) goes up by one. False when
+    /// the notification is read or gone.
+    async fn fold_notification(&self, id: i64) -> Result<bool>;
     /// Up to `limit` notifications whose email is still to be sent, oldest first.
     async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>>;
     /// Take notifications out of the email outbox (sent, or given up on).
@@ -374,9 +393,6 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     async fn expired_exports(&self, now: Timestamp, limit: u32) -> Result<Vec<crate::Export>>;
     /// Mark an export deleted (its content was removed); true if it was not already.
     async fn delete_export(&self, id: i64) -> Result<bool>;
-    /// Whether another live export or a document holds this content hash, so that purging
-    /// one export must keep the blob.
-    async fn export_content_shared(&self, hash: &str, except_id: i64) -> Result<bool>;
     /// A collection's pending exports: how many wait for a worker and how many a worker
     /// holds (its lease running), for the collection's status.
     async fn export_counts(&self, collection_id: i64) -> Result<(u64, u64)>;

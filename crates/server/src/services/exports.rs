@@ -707,7 +707,9 @@ async fn announce(state: &AppState, export: &Export) {
     }
 }
 
-/// Remove the content of expired exports and mark them deleted; returns how many.
+/// Mark expired exports deleted and remove their content when nothing else refers to it
+/// (the rule of `store::purge`: a live export or any collection keeps the blob); returns
+/// how many exports were deleted.
 pub async fn purge_expired(state: &AppState) -> store::Result<u64> {
     purge_expired_with(&state.store, state.archive.as_ref()).await
 }
@@ -716,6 +718,9 @@ async fn purge_expired_with(
     store: &Arc<dyn store::Store>,
     archive: &dyn archive::Archive,
 ) -> store::Result<u64> {
+    if let Err(e) = crate::services::purge::settle_stale_marks(&**store, archive).await {
+        tracing::warn!("cannot settle the blobs stopped purges left: {e}");
+    }
     let mut purged = 0;
     loop {
         let batch = store.expired_exports(store::now(), 100).await?;
@@ -723,18 +728,16 @@ async fn purge_expired_with(
             return Ok(purged);
         }
         for export in batch {
-            if let Some(content) = &export.content
-                && !store
-                    .export_content_shared(&content.content_hash, export.id)
-                    .await?
-                && let Err(e) = archive.delete(&content.content_hash).await
-            {
-                // Keep the row live so that the next purge tries again.
+            let unreferenced = store.release_export(export.id).await?;
+            purged += 1;
+            let Some(hash) = unreferenced else {
+                continue;
+            };
+            let removed = crate::services::purge::delete_marked(&**store, archive, &[hash]).await;
+            if let Err(e) = removed {
+                // The mark stays: the next purge settles it once it is stale.
                 tracing::warn!("cannot remove the file of export {}: {e}", export.id);
                 return Ok(purged);
-            }
-            if store.delete_export(export.id).await? {
-                purged += 1;
             }
         }
     }

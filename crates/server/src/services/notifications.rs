@@ -9,7 +9,9 @@
 //! Uploads come in bursts (a folder crawled by alephclient is one request per file), so a
 //! reader is told about the first file of a burst only: while they have an unread
 //! `ingest_document` notification from the same uploader about the same collection made
-//! within [`UPLOAD_BURST`], further files are folded into it ([`upload_event`]).
+//! within [`UPLOAD_BURST`], further files are folded into it ([`upload_event`]): its
+//! `count` parameter counts the files, and it reads "… added N files to …"
+//! ([`FOLDED_UPLOADS`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -109,6 +111,18 @@ impl Event {
     }
 }
 
+/// The template of an upload notification that more files were folded into (`count`
+/// above 1); Aleph has no such event, so its UI shows the count as any other parameter.
+pub const FOLDED_UPLOADS: &str = "{{actor}} added {{count}} files to {{collection}}";
+
+/// An event's template for one notification: a folded upload names its count.
+pub fn template_of(event: Event, params: &Map<String, Value>) -> &'static str {
+    match (event, params.get("count").and_then(Value::as_u64)) {
+        (Event::IngestDocument, Some(n)) if n > 1 => FOLDED_UPLOADS,
+        _ => event.template(),
+    }
+}
+
 /// Whether a user gets notifications by email as well.
 pub fn wants_email(role: &Role) -> bool {
     role.email.is_some() && !role.is_muted
@@ -177,13 +191,7 @@ pub async fn upload_event(
     actor_id: Option<i64>,
     params: Map<String, Value>,
 ) -> ApiResult<u64> {
-    let roles: Vec<i64> = store
-        .permissions(collection_id)
-        .await?
-        .into_iter()
-        .filter(|p| p.access != Access::None)
-        .map(|p| p.role_id)
-        .collect();
+    let roles = collection_roles(store, collection_id).await?;
     let since = store::now()
         - chrono::Duration::from_std(UPLOAD_BURST).unwrap_or_else(|_| chrono::Duration::zero());
     let event = Event::IngestDocument;
@@ -196,13 +204,14 @@ pub async fn upload_event(
         query.unread_only = true;
         query.limit = 50;
         let recent = store.list_notifications(&query).await?;
-        let told = recent.items.iter().any(|n| {
+        let told = recent.items.iter().find(|n| {
             n.event == event.name()
                 && n.collection_id == Some(collection_id)
                 && n.actor_id == actor_id
                 && n.created_at >= since
         });
-        if told {
+        if let Some(told) = told {
+            store.fold_notification(told.id).await?;
             continue;
         }
         let mut n = NewNotification::new(user.id, event.name());
@@ -215,6 +224,17 @@ pub async fn upload_event(
     Ok(store.notify(&batch).await?)
 }
 
+/// The roles granted access to a collection (directly; groups stand for their members).
+async fn collection_roles(store: &Arc<dyn Store>, collection_id: i64) -> ApiResult<Vec<i64>> {
+    Ok(store
+        .permissions(collection_id)
+        .await?
+        .into_iter()
+        .filter(|p| p.access != Access::None)
+        .map(|p| p.role_id)
+        .collect())
+}
+
 /// Tell everyone who works in a collection about an event, except the actor.
 pub async fn collection_event(
     store: &Arc<dyn Store>,
@@ -223,13 +243,7 @@ pub async fn collection_event(
     event: Event,
     params: Map<String, Value>,
 ) -> ApiResult<u64> {
-    let roles: Vec<i64> = store
-        .permissions(collection_id)
-        .await?
-        .into_iter()
-        .filter(|p| p.access != Access::None)
-        .map(|p| p.role_id)
-        .collect();
+    let roles = collection_roles(store, collection_id).await?;
     notify_roles(store, &roles, collection_id, actor_id, event, params).await
 }
 
@@ -325,7 +339,7 @@ pub async fn notifications_json(
             Some(e) => json!({
                 "name": e.name(),
                 "title": e.title(),
-                "template": e.template(),
+                "template": template_of(e, &n.params),
                 "params": e.params().iter().map(|(p, k)| (p.to_string(), json!(k))).collect::<Map<_, _>>(),
             }),
             None => json!({"name": n.event}),
@@ -362,7 +376,7 @@ async fn role_json(
 
 /// The plain-text line of a notification for an email, with labels in place of objects.
 pub fn render_text(event: Event, labels: &Map<String, Value>) -> String {
-    let mut text = event.template().to_string();
+    let mut text = template_of(event, labels).to_string();
     for (name, value) in labels {
         let label = match value {
             Value::String(s) => s.clone(),

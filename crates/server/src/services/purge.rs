@@ -9,8 +9,10 @@
 //! 1. the index: the collection's documents are streamed and deleted in batches, each
 //!    committed, with an optional pause between batches so that a large purge leaves room
 //!    for searches, and progress reported after every batch;
-//! 2. the archive: every blob the collection refers to (uploads, derived PDFs and CSVs,
-//!    archive members, exports) that nothing else refers to is removed;
+//! 2. the archive: the collection's blob references are released in bounded
+//!    transactions ([`store::Store::release_collection_blobs`]), and every blob left
+//!    without a reference (uploads, derived PDFs and CSVs, archive members, exports) is
+//!    removed; marks a stopped purge left behind are settled first;
 //! 3. the store: rows are deleted in bounded transactions, table by table, the collection
 //!    row last (which removes the job row too).
 //!
@@ -34,8 +36,17 @@ use crate::state::AppState;
 pub const STAGE: &str = store::PURGE_STAGE;
 /// Store rows deleted per transaction unless configured (`ALEPH_PURGE_ROW_BATCH`).
 pub const DEFAULT_ROW_BATCH: u32 = 2000;
-/// Fragments read at a time when looking for blob references.
-const SCAN_PAGE: u32 = 2000;
+/// Blobs removed from the archive before their marks are dropped at once: a writer
+/// waiting for one of them waits for at most this many deletions.
+const FORGET_CHUNK: usize = 64;
+/// A mark older than this was left by a purge that stopped (a running one drops its marks
+/// within a chunk of deletions); the next purge decides it again.
+pub const STALE_MARK: Duration = Duration::from_secs(600);
+/// How long a writer waits for a marked blob to leave the archive (well under
+/// [`STALE_MARK`], so that a writer that gave up on a stopped purge's mark has its
+/// reference seen when the mark is decided again).
+pub const WRITER_WAIT: Duration = Duration::from_secs(60);
+const WRITER_POLL: Duration = Duration::from_millis(100);
 
 /// Documents deleted per batch unless configured (`ALEPH_INDEX_DELETE_BATCH`).
 pub const DEFAULT_BATCH: usize = 5000;
@@ -195,16 +206,21 @@ pub async fn purge_deleted(
         index_documents: purge_index(index, id, options).await?.removed,
         ..PurgeReport::default()
     };
-    let candidates = store::collection_blobs(store, id, SCAN_PAGE).await?;
-    let used = store::blobs_in_use(store, &candidates, id, SCAN_PAGE).await?;
-    for hash in candidates.difference(&used) {
-        archive.delete(hash).await?;
-        report.blobs += 1;
+    // What an earlier attempt marked and did not delete, then any stale marks.
+    report.blobs += settle_marks(store, archive, store::MarkScope::Collection(id)).await?;
+    report.blobs += settle_stale_marks(store, archive).await?;
+    let mut released = 0;
+    loop {
+        let step = store.release_collection_blobs(id, options.rows).await?;
+        if step.released == 0 {
+            break;
+        }
+        released += step.released;
+        report.blobs += delete_marked(store, archive, &step.unreferenced).await?;
     }
     tracing::info!(
-        "collection {id}: {} of {} blobs removed from the archive",
+        "collection {id}: {} blobs removed from the archive ({released} references released)",
         report.blobs,
-        candidates.len()
     );
     let mut first = true;
     loop {
@@ -228,6 +244,72 @@ pub async fn purge_deleted(
     index.delete_collection(id).await?;
     index.commit().await?;
     Ok(report)
+}
+
+/// Remove marked blobs from the archive, dropping their marks a chunk at a time (only
+/// after the blobs are gone: a writer waiting on a mark stores the blob again then).
+pub async fn delete_marked(
+    store: &dyn Store,
+    archive: &dyn archive::Archive,
+    hashes: &[String],
+) -> Result<u64, PurgeError> {
+    for chunk in hashes.chunks(FORGET_CHUNK) {
+        for hash in chunk {
+            archive.delete(hash).await?;
+        }
+        store.forget_blob_deletions(chunk).await?;
+    }
+    Ok(hashes.len() as u64)
+}
+
+/// Finish the deletions a stopped purge left: its marks are decided again, and the
+/// blobs still unreferenced are removed. Returns how many.
+pub async fn settle_marks(
+    store: &dyn Store,
+    archive: &dyn archive::Archive,
+    scope: store::MarkScope,
+) -> Result<u64, PurgeError> {
+    const PAGE: u32 = 500;
+    let mut removed = 0;
+    loop {
+        let left = store.blob_deletions(scope, PAGE).await?;
+        let doomed = store.confirm_blob_deletions(&left).await?;
+        removed += delete_marked(store, archive, &doomed).await?;
+        if left.len() < PAGE as usize {
+            return Ok(removed);
+        }
+    }
+}
+
+/// [`settle_marks`] for marks older than [`STALE_MARK`], whoever made them (a purge that
+/// never ran again, an export's).
+pub async fn settle_stale_marks(
+    store: &dyn Store,
+    archive: &dyn archive::Archive,
+) -> Result<u64, PurgeError> {
+    let age = chrono::Duration::from_std(STALE_MARK).unwrap_or_default();
+    settle_marks(store, archive, store::MarkScope::Before(store::now() - age)).await
+}
+
+/// The writer's half of the blob rule (see `store::purge`), after the transaction that
+/// made a reference to `hash` committed: wait while a purge has the blob marked (at most
+/// [`WRITER_WAIT`]), then say whether the blob is in the archive. A writer that still
+/// has the bytes stores them again when it is not; one that has not must fail and be
+/// retried (its retry stores the bytes).
+pub async fn blob_survives(
+    store: &dyn Store,
+    archive: &dyn archive::Archive,
+    hash: &str,
+) -> Result<bool, PurgeError> {
+    let started = std::time::Instant::now();
+    while store.blob_deletion_pending(hash).await? {
+        if started.elapsed() >= WRITER_WAIT {
+            tracing::warn!("blob {hash} is still marked for deletion; going on without waiting");
+            break;
+        }
+        tokio::time::sleep(WRITER_POLL).await;
+    }
+    Ok(archive.exists(hash).await?)
 }
 
 /// Purge a collection from the index, with its progress in the log and the metrics.

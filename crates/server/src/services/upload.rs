@@ -302,6 +302,21 @@ pub async fn add(
     .await
 }
 
+/// The bytes of an upload whose document row just referred to them are still in the
+/// archive (a purge of another collection holding the same file may have been deleting
+/// them: see `services::purge::blob_survives`). The stream is spent, so a lost blob is a
+/// 409 asking for the upload again, which stores it anew.
+async fn blob_kept(state: &AppState, hash: &str) -> ApiResult<()> {
+    match crate::services::purge::blob_survives(&*state.store, &*state.archive, hash).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "The file was deleted with another collection while it was uploaded: upload it again",
+        )),
+        Err(e) => Err(ApiError::unavailable(e.to_string())),
+    }
+}
+
 /// Add a file or folder under a resolved parent (or at the top of the collection).
 pub async fn add_under(
     state: &AppState,
@@ -325,6 +340,9 @@ pub async fn add_under(
             file.map(|f| f.content_hash.as_str()),
         )
         .await?;
+    if let Some(f) = file {
+        blob_kept(state, &f.content_hash).await?;
+    }
     let entity_id = Namespace::new(&collection.foreign_id)
         .sign(&row_id.to_string())
         .ok_or_else(|| ApiError::internal("cannot sign the document id"))?;

@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use index::{ReadScope, SearchQuery};
 use serde_json::{Value, json};
 use server::services::purge::{
-    PurgeOptions, PurgeProgress, STAGE, purge_collection, purge_index, run_job,
+    PurgeOptions, PurgeProgress, STAGE, blob_survives, delete_marked, purge_collection,
+    purge_index, run_job,
 };
 use store::Access;
 
@@ -153,6 +154,16 @@ async fn deleting_a_collection_hides_it_at_once_and_a_worker_purges_it() {
     purge_index(&*app.state.index, cid, &PurgeOptions::default())
         .await
         .unwrap();
+    // It released the references (the lone blob is marked) and stopped before deleting.
+    let mut marked = Vec::new();
+    loop {
+        let step = store.release_collection_blobs(cid, 1).await.unwrap();
+        if step.released == 0 {
+            break;
+        }
+        marked.extend(step.unreferenced);
+    }
+    assert_eq!(marked, std::slice::from_ref(&only_here));
     for _ in 0..2 {
         store.purge_collection_batch(cid, job.id, 1).await.unwrap();
     }
@@ -196,4 +207,65 @@ async fn deleting_a_collection_hides_it_at_once_and_a_worker_purges_it() {
         .send()
         .await
         .expect(StatusCode::OK);
+}
+
+/// A file uploaded into another collection while a purge deletes the same bytes, the two
+/// sides driven step by step: the upload's store is a no-op (the blob is there), its
+/// document commits after the purge marked the blob, and the purge deletes it. The
+/// upload waits for the mark, finds the blob gone and stores it again; from then on its
+/// reference keeps the blob.
+#[tokio::test]
+async fn an_upload_racing_a_purge_keeps_its_file() {
+    let app = TestApp::new().await;
+    let (store, archive) = (&*app.state.store, &*app.state.archive);
+    let doomed = app.collection(&app.admin, "doomed").await;
+    let target = app.collection(&app.admin, "target").await;
+    let bytes: &[u8] = b"the same file in two collections";
+    let hash = blob(&app, bytes).await;
+    store
+        .upsert_document(doomed, None, Some("a.txt"), Some(&hash))
+        .await
+        .unwrap();
+    store.retire_collection(doomed, None).await.unwrap();
+
+    // The purge: nothing else refers to the blob, so it is marked.
+    let step = store.release_collection_blobs(doomed, 10).await.unwrap();
+    assert_eq!(step.unreferenced, std::slice::from_ref(&hash));
+    // The upload: stores the bytes (nothing written) and commits its document.
+    assert_eq!(blob(&app, bytes).await, hash);
+    store
+        .upsert_document(target, None, Some("b.txt"), Some(&hash))
+        .await
+        .unwrap();
+    let writer = tokio::spawn({
+        let state = app.state.clone();
+        let hash = hash.clone();
+        async move {
+            blob_survives(&*state.store, &*state.archive, &hash)
+                .await
+                .unwrap()
+        }
+    });
+    // The writer cannot get past the mark, however long it is given.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!writer.is_finished());
+    // The purge deletes the blob and drops the mark; the writer sees the blob gone.
+    delete_marked(store, archive, &step.unreferenced)
+        .await
+        .unwrap();
+    assert!(!archive.exists(&hash).await.unwrap());
+    assert!(!writer.await.unwrap());
+    assert_eq!(blob(&app, bytes).await, hash);
+    // A writer that comes after finds its blob without waiting.
+    assert!(blob_survives(store, archive, &hash).await.unwrap());
+
+    // The purge goes on to the end; the upload's reference keeps the blob.
+    let jobs = store
+        .claim("w", &[STAGE], 1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert!(run_job(&app.state, &jobs[0]).await.is_none());
+    assert!(store.deleted_collection_ids().await.unwrap().is_empty());
+    assert!(archive.exists(&hash).await.unwrap());
 }

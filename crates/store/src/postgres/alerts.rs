@@ -201,6 +201,20 @@ pub(super) async fn list_notifications<C: GenericClient>(
     })
 }
 
+pub(super) async fn fold<C: GenericClient>(c: &C, id: i64) -> Result<bool> {
+    // One statement: concurrent folds into the same notification each count.
+    let n = c
+        .execute(
+            "UPDATE notifications
+             SET params = jsonb_set(params::jsonb, '{count}',
+                 to_jsonb(COALESCE((params::jsonb ->> 'count')::bigint, 1) + 1))::text
+             WHERE id = $1 AND read_at IS NULL",
+            &[&id],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 pub(super) async fn mark_read<C: GenericClient>(
     c: &C,
     role_id: i64,

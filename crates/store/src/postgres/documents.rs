@@ -53,6 +53,9 @@ pub(super) async fn upsert<C: GenericClient>(
     {
         return Err(StoreError::not_found("document", parent));
     }
+    if let Some(h) = &hash {
+        super::purge::add_refs(c, collection_id, std::slice::from_ref(h)).await?;
+    }
     let rows = match &key {
         DocumentKey::ForeignId(fid) => {
             query(

@@ -55,6 +55,8 @@ pub(super) async fn put<C: GenericClient>(
         &[&collection_id, &origin, &now, &ids, &schemata, &data],
     )
     .await?;
+    let hashes = crate::purge::batch_file_hashes(data.iter().copied());
+    super::purge::add_refs(c, collection_id, &hashes).await?;
     collections::touch(c, collection_id, now).await?;
     Ok(rows.len())
 }

@@ -193,6 +193,11 @@ pub(super) async fn finish<C: GenericClient>(
     outcome: &ExportOutcome,
     now: Timestamp,
 ) -> Result<Option<Export>> {
+    if matches!(outcome, ExportOutcome::Succeeded(_)) {
+        // The content becomes a reference to its blob (see `crate::purge`); the lock comes
+        // before the row lock, as a release takes them in that order too.
+        super::purge::share_blob_lock(c).await?;
+    }
     let rows = query(
         c,
         "SELECT attempts, max_attempts FROM exports
@@ -266,25 +271,6 @@ pub(super) async fn delete<C: GenericClient>(c: &C, id: i64, now: Timestamp) -> 
     )
     .await?;
     Ok(!rows.is_empty())
-}
-
-pub(super) async fn content_shared<C: GenericClient>(
-    c: &C,
-    hash: &str,
-    except_id: i64,
-) -> Result<bool> {
-    let rows = query(
-        c,
-        "SELECT EXISTS (SELECT 1 FROM exports
-                        WHERE content_hash = $1 AND NOT deleted AND id <> $2)
-             OR EXISTS (SELECT 1 FROM documents WHERE content_hash = $1)",
-        &[&hash, &except_id],
-    )
-    .await?;
-    Ok(match rows.first() {
-        Some(row) => row.try_get(0)?,
-        None => false,
-    })
 }
 
 pub(super) async fn counts<C: GenericClient>(

@@ -333,21 +333,28 @@ impl Store for PgStore {
         purge::collection_ids(&self.client().await?, false).await
     }
 
-    async fn collection_file_hashes(&self, id: i64) -> Result<Vec<String>> {
-        purge::file_hashes(&self.client().await?, id).await
+    async fn release_collection_blobs(&self, id: i64, limit: u32) -> Result<crate::BlobRelease> {
+        in_tx!(self, |tx| purge::release(&tx, id, limit, now()).await?)
     }
 
-    async fn blob_references(&self, hashes: &[String]) -> Result<Vec<crate::BlobReference>> {
-        purge::references(&self.client().await?, hashes).await
+    async fn release_export(&self, id: i64) -> Result<Option<String>> {
+        in_tx!(self, |tx| purge::release_export(&tx, id, now()).await?)
     }
 
-    async fn fragment_hashes(
-        &self,
-        scope: crate::FragmentScope,
-        after: Option<&crate::FragmentCursor>,
-        limit: u32,
-    ) -> Result<crate::FragmentHashes> {
-        purge::fragment_hashes(&self.client().await?, scope, after, limit).await
+    async fn blob_deletions(&self, scope: crate::MarkScope, limit: u32) -> Result<Vec<String>> {
+        purge::marks(&self.client().await?, scope, limit).await
+    }
+
+    async fn confirm_blob_deletions(&self, hashes: &[String]) -> Result<Vec<String>> {
+        in_tx!(self, |tx| purge::confirm(&tx, hashes).await?)
+    }
+
+    async fn forget_blob_deletions(&self, hashes: &[String]) -> Result<()> {
+        in_tx!(self, |tx| purge::forget(&tx, hashes).await?)
+    }
+
+    async fn blob_deletion_pending(&self, hash: &str) -> Result<bool> {
+        purge::marked(&self.client().await?, hash).await
     }
 
     async fn create_role(&self, new: NewRole) -> Result<Role> {
@@ -709,6 +716,10 @@ impl Store for PgStore {
     }
 
     async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
+    async fn fold_notification(&self, id: i64) -> Result<bool> {
+        alerts::fold(&self.client().await?, id).await
+    }
+
         alerts::pending_emails(&self.client().await?, limit).await
     }
 
@@ -787,10 +798,6 @@ impl Store for PgStore {
 
     async fn delete_export(&self, id: i64) -> Result<bool> {
         in_tx!(self, |tx| exports::delete(&tx, id, now()).await?)
-    }
-
-    async fn export_content_shared(&self, hash: &str, except_id: i64) -> Result<bool> {
-        exports::content_shared(&self.client().await?, hash, except_id).await
     }
 
     async fn export_counts(&self, collection_id: i64) -> Result<(u64, u64)> {

@@ -1,19 +1,40 @@
 //! Deleting a collection in the background, on PostgreSQL (see `crate::purge`).
+//!
+//! Blob releases take an exclusive transaction-scoped advisory lock on [`BLOB_LOCK`];
+//! writers adding references take it shared. So releases run one at a time, and each
+//! sees every reference committed before it, while writers do not wait for each other.
 
 use std::collections::BTreeSet;
 
 use deadpool_postgres::GenericClient;
 
-use super::{collections, jobs, query};
+use super::{collections, exports, jobs, query};
 use crate::purge::{
-    BlobReference, FragmentCursor, FragmentHashes, FragmentScope, PURGE_MAX_ATTEMPTS, PURGE_STAGE,
-    PurgeStep, PurgeTable, content_hashes,
+    BlobRelease, MarkScope, PURGE_MAX_ATTEMPTS, PURGE_STAGE, PurgeStep, PurgeTable, purgeable, sql,
+    unreleased,
 };
 use crate::{Result, StoreError, Timestamp};
+
+/// The advisory lock key of blob references ("aleph-blobs" folded into 64 bits; any
+/// constant no other code uses would do).
+const BLOB_LOCK: i64 = 0x616c_6570_685f_626c;
 
 /// A statement written with SQLite's `?N` parameters, in PostgreSQL's `$N`.
 fn dollar(sql: &str) -> String {
     sql.replace('?', "$")
+}
+
+/// Hold the blob lock exclusively until the transaction ends.
+async fn lock_blobs<C: GenericClient>(c: &C) -> Result<()> {
+    query(c, "SELECT pg_advisory_xact_lock($1)", &[&BLOB_LOCK]).await?;
+    Ok(())
+}
+
+/// Hold the blob lock shared until the transaction ends: a release waits for us, and we
+/// for a release. Taken before the first reference row the transaction writes.
+pub(super) async fn share_blob_lock<C: GenericClient>(c: &C) -> Result<()> {
+    query(c, "SELECT pg_advisory_xact_lock_shared($1)", &[&BLOB_LOCK]).await?;
+    Ok(())
 }
 
 pub(super) async fn retire<C: GenericClient>(
@@ -64,19 +85,15 @@ pub(super) async fn batch<C: GenericClient>(
     purge_job: i64,
     limit: u32,
 ) -> Result<PurgeStep> {
-    match collections::get(c, id, true).await {
-        Ok(col) if !col.is_deleted() => {
-            return Err(StoreError::invalid(format!(
-                "collection {id} is not deleted: refusing to purge it"
-            )));
-        }
-        Ok(_) => {}
-        Err(StoreError::NotFound { .. }) => return Ok(PurgeStep::Finished),
-        Err(e) => return Err(e),
+    if !purgeable(collections::get(c, id, true).await, id)? {
+        return Ok(PurgeStep::Finished);
+    }
+    if flag(c, sql::HAS_REFS, &id).await? {
+        return Err(unreleased(id));
     }
     let limit = i64::from(limit.max(1));
     for table in PurgeTable::ALL {
-        let sql = dollar(table.delete_sql());
+        let sql = dollar(&table.delete_sql());
         let stmt = c.prepare_cached(&sql).await?;
         let rows = if table == PurgeTable::Jobs {
             c.execute(&stmt, &[&id, &limit, &purge_job]).await?
@@ -108,90 +125,143 @@ pub(super) async fn collection_ids<C: GenericClient>(c: &C, deleted: bool) -> Re
         .collect::<std::result::Result<_, _>>()?)
 }
 
-pub(super) async fn file_hashes<C: GenericClient>(c: &C, id: i64) -> Result<Vec<String>> {
-    let rows = query(
-        c,
-        "SELECT content_hash FROM documents WHERE collection_id = $1 AND content_hash IS NOT NULL
-         UNION
-         SELECT content_hash FROM exports WHERE collection_id = $1 AND content_hash IS NOT NULL",
-        &[&id],
-    )
-    .await?;
+/// A one-row, one-column boolean query of a shared statement.
+async fn flag<C: GenericClient>(
+    c: &C,
+    statement: &str,
+    arg: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<bool> {
+    let rows = query(c, &dollar(statement), &[arg]).await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Backend("a boolean query returned no row".into()))?;
+    Ok(row.try_get(0)?)
+}
+
+/// The hashes a releasing statement returned (exports without content give none).
+fn returned(rows: &[tokio_postgres::Row]) -> Result<(u64, BTreeSet<String>)> {
+    let mut hashes = BTreeSet::new();
+    for r in rows {
+        if let Some(h) = r.try_get::<_, Option<String>>(0)? {
+            hashes.insert(h);
+        }
+    }
+    Ok((rows.len() as u64, hashes))
+}
+
+/// Mark the blobs among `hashes` that nothing refers to any more; returns them.
+async fn mark_unreferenced<C: GenericClient>(
+    c: &C,
+    hashes: BTreeSet<String>,
+    collection_id: Option<i64>,
+    now: Timestamp,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for hash in hashes {
+        if !flag(c, sql::REFERENCED, &hash).await? {
+            query(c, &dollar(sql::MARK), &[&hash, &now, &collection_id]).await?;
+            out.push(hash);
+        }
+    }
+    Ok(out)
+}
+
+pub(super) async fn release<C: GenericClient>(
+    c: &C,
+    id: i64,
+    limit: u32,
+    now: Timestamp,
+) -> Result<BlobRelease> {
+    lock_blobs(c).await?;
+    if !purgeable(collections::get(c, id, true).await, id)? {
+        return Ok(BlobRelease::default());
+    }
+    let limit = i64::from(limit.max(1));
+    let rows = query(c, &dollar(sql::RELEASE_EXPORTS), &[&id, &limit, &now]).await?;
+    let (mut released, mut hashes) = returned(&rows)?;
+    if released == 0 {
+        let rows = query(c, &dollar(sql::RELEASE_REFS), &[&id, &limit]).await?;
+        (released, hashes) = returned(&rows)?;
+    }
+    Ok(BlobRelease {
+        released,
+        unreferenced: mark_unreferenced(c, hashes, Some(id), now).await?,
+    })
+}
+
+pub(super) async fn release_export<C: GenericClient>(
+    c: &C,
+    id: i64,
+    now: Timestamp,
+) -> Result<Option<String>> {
+    lock_blobs(c).await?;
+    exports::get(c, id).await?;
+    let rows = query(c, &dollar(sql::RELEASE_EXPORT), &[&id, &now]).await?;
+    let (_, hashes) = returned(&rows)?;
+    Ok(mark_unreferenced(c, hashes, None, now).await?.pop())
+}
+
+pub(super) async fn marks<C: GenericClient>(
+    c: &C,
+    scope: MarkScope,
+    limit: u32,
+) -> Result<Vec<String>> {
+    let limit = i64::from(limit.max(1));
+    let rows = match scope {
+        MarkScope::Collection(id) => query(c, &dollar(sql::MARKS_OF), &[&id, &limit]).await?,
+        MarkScope::Before(at) => query(c, &dollar(sql::MARKS_BEFORE), &[&at, &limit]).await?,
+    };
     Ok(rows
         .iter()
         .map(|r| r.try_get(0))
         .collect::<std::result::Result<_, _>>()?)
 }
 
-pub(super) async fn references<C: GenericClient>(
-    c: &C,
-    hashes: &[String],
-) -> Result<Vec<BlobReference>> {
-    let rows = query(
-        c,
-        "SELECT content_hash, collection_id FROM documents WHERE content_hash = ANY($1)
-         UNION
-         SELECT content_hash, collection_id FROM exports
-         WHERE NOT deleted AND content_hash = ANY($1)",
-        &[&hashes],
-    )
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(BlobReference {
-            content_hash: r.try_get(0)?,
-            collection_id: r.try_get(1)?,
-        });
+pub(super) async fn confirm<C: GenericClient>(c: &C, hashes: &[String]) -> Result<Vec<String>> {
+    lock_blobs(c).await?;
+    let mut out = Vec::new();
+    for hash in hashes {
+        if !flag(c, sql::MARKED, hash).await? {
+            continue;
+        }
+        if flag(c, sql::REFERENCED, hash).await? {
+            query(c, &dollar(sql::UNMARK), &[hash]).await?;
+        } else {
+            out.push(hash.clone());
+        }
     }
     Ok(out)
 }
 
-pub(super) async fn fragment_hashes<C: GenericClient>(
-    c: &C,
-    scope: FragmentScope,
-    after: Option<&FragmentCursor>,
-    limit: u32,
-) -> Result<FragmentHashes> {
-    let (collection, entity, origin) = match after {
-        Some(c) => (c.collection_id, c.entity_id.as_str(), c.origin.as_str()),
-        None => (i64::MIN, "", ""),
-    };
-    let limit = limit.max(1);
-    let n = i64::from(limit);
-    let rows = match scope {
-        FragmentScope::Only(id) => {
-            query(
-                c,
-                "SELECT collection_id, entity_id, origin, data FROM fragments
-                 WHERE collection_id = $1 AND (entity_id, origin) > ($2, $3)
-                 ORDER BY collection_id, entity_id, origin LIMIT $4",
-                &[&id, &entity, &origin, &n],
-            )
-            .await?
-        }
-        FragmentScope::AllBut(id) => {
-            query(
-                c,
-                "SELECT collection_id, entity_id, origin, data FROM fragments
-                 WHERE collection_id <> $1 AND (collection_id, entity_id, origin) > ($2, $3, $4)
-                 ORDER BY collection_id, entity_id, origin LIMIT $5",
-                &[&id, &collection, &entity, &origin, &n],
-            )
-            .await?
-        }
-    };
-    let mut hashes = BTreeSet::new();
-    for r in &rows {
-        let data: &str = r.try_get(3)?;
-        content_hashes(data, &mut hashes);
+pub(super) async fn forget<C: GenericClient>(c: &C, hashes: &[String]) -> Result<()> {
+    for hash in hashes {
+        query(c, &dollar(sql::UNMARK), &[hash]).await?;
     }
-    let next = match rows.last() {
-        Some(r) if rows.len() == limit as usize => Some(FragmentCursor {
-            collection_id: r.try_get(0)?,
-            entity_id: r.try_get(1)?,
-            origin: r.try_get(2)?,
-        }),
-        _ => None,
-    };
-    Ok(FragmentHashes { hashes, next })
+    Ok(())
+}
+
+pub(super) async fn marked<C: GenericClient>(c: &C, hash: &str) -> Result<bool> {
+    flag(c, sql::MARKED, &hash).await
+}
+
+/// Record that `collection_id` refers to every one of `hashes`; part of the transaction
+/// that writes the referring rows.
+pub(super) async fn add_refs<C: GenericClient>(
+    c: &C,
+    collection_id: i64,
+    hashes: &[String],
+) -> Result<()> {
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    share_blob_lock(c).await?;
+    query(
+        c,
+        "INSERT INTO file_refs (content_hash, collection_id)
+         SELECT h, $2 FROM UNNEST($1::text[]) AS h
+         ON CONFLICT (content_hash, collection_id) DO NOTHING",
+        &[&hashes, &collection_id],
+    )
+    .await?;
+    Ok(())
 }

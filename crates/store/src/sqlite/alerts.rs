@@ -177,6 +177,17 @@ pub(super) fn list_notifications(
     })
 }
 
+pub(super) fn fold(conn: &Connection, id: i64) -> Result<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE notifications
+             SET params = json_set(params, '$.count', COALESCE(json_extract(params, '$.count'), 1) + 1)
+             WHERE id = ?1 AND read_at IS NULL",
+        )?
+        .execute([id])?;
+    Ok(n > 0)
+}
+
 pub(super) fn mark_read(
     conn: &Connection,
     role_id: i64,

@@ -63,6 +63,9 @@ pub(super) fn upsert(
             .optional()?,
     };
     let ts = to_micros(now);
+    if let Some(h) = &hash {
+        super::purge::add_refs(conn, collection_id, std::slice::from_ref(h))?;
+    }
     if let Some(id) = existing {
         conn.prepare_cached(
             "UPDATE documents SET content_hash = COALESCE(?2, content_hash), updated_at = ?3

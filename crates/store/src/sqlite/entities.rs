@@ -66,6 +66,8 @@ pub(super) fn put(
             ts
         ])?;
     }
+    let hashes = crate::purge::batch_file_hashes(rows.iter().map(|r| r.data.as_str()));
+    super::purge::add_refs(conn, collection_id, &hashes)?;
     Ok(rows.len())
 }
 

@@ -245,17 +245,6 @@ pub(super) fn delete(conn: &Connection, id: i64, now: Timestamp) -> Result<bool>
     Ok(changed > 0)
 }
 
-pub(super) fn content_shared(conn: &Connection, hash: &str, except_id: i64) -> Result<bool> {
-    let shared: bool = conn
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM exports
-                            WHERE content_hash = ?1 AND deleted = 0 AND id <> ?2)
-                 OR EXISTS (SELECT 1 FROM documents WHERE content_hash = ?1)",
-        )?
-        .query_row(params![hash, except_id], |r| r.get(0))?;
-    Ok(shared)
-}
-
 pub(super) fn counts(conn: &Connection, collection_id: i64, now: Timestamp) -> Result<(u64, u64)> {
     let (waiting, held): (i64, i64) = conn
         .prepare_cached(

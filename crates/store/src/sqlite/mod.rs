@@ -321,24 +321,31 @@ impl Store for SqliteStore {
         self.read(|c| purge::collection_ids(c, false)).await
     }
 
-    async fn collection_file_hashes(&self, id: i64) -> Result<Vec<String>> {
-        self.read(move |c| purge::file_hashes(c, id)).await
+    async fn release_collection_blobs(&self, id: i64, limit: u32) -> Result<crate::BlobRelease> {
+        self.write(move |c| purge::release(c, id, limit, now())).await
     }
 
-    async fn blob_references(&self, hashes: &[String]) -> Result<Vec<crate::BlobReference>> {
+    async fn release_export(&self, id: i64) -> Result<Option<String>> {
+        self.write(move |c| purge::release_export(c, id, now())).await
+    }
+
+    async fn blob_deletions(&self, scope: crate::MarkScope, limit: u32) -> Result<Vec<String>> {
+        self.read(move |c| purge::marks(c, scope, limit)).await
+    }
+
+    async fn confirm_blob_deletions(&self, hashes: &[String]) -> Result<Vec<String>> {
         let hashes = hashes.to_vec();
-        self.read(move |c| purge::references(c, &hashes)).await
+        self.write(move |c| purge::confirm(c, &hashes)).await
     }
 
-    async fn fragment_hashes(
-        &self,
-        scope: crate::FragmentScope,
-        after: Option<&crate::FragmentCursor>,
-        limit: u32,
-    ) -> Result<crate::FragmentHashes> {
-        let after = after.cloned();
-        self.read(move |c| purge::fragment_hashes(c, scope, after.as_ref(), limit))
-            .await
+    async fn forget_blob_deletions(&self, hashes: &[String]) -> Result<()> {
+        let hashes = hashes.to_vec();
+        self.write(move |c| purge::forget(c, &hashes)).await
+    }
+
+    async fn blob_deletion_pending(&self, hash: &str) -> Result<bool> {
+        let hash = hash.to_string();
+        self.read(move |c| purge::marked(c, &hash)).await
     }
 
     async fn create_role(&self, new: NewRole) -> Result<Role> {
@@ -719,6 +726,10 @@ impl Store for SqliteStore {
     }
 
     async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
+    async fn fold_notification(&self, id: i64) -> Result<bool> {
+        self.write(move |c| alerts::fold(c, id)).await
+    }
+
         self.read(move |c| alerts::pending_emails(c, limit)).await
     }
 
@@ -799,12 +810,6 @@ impl Store for SqliteStore {
 
     async fn delete_export(&self, id: i64) -> Result<bool> {
         self.write(move |c| exports::delete(c, id, now())).await
-    }
-
-    async fn export_content_shared(&self, hash: &str, except_id: i64) -> Result<bool> {
-        let hash = hash.to_string();
-        self.read(move |c| exports::content_shared(c, &hash, except_id))
-            .await
     }
 
     async fn export_counts(&self, collection_id: i64) -> Result<(u64, u64)> {

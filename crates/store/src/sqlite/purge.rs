@@ -1,4 +1,6 @@
-//! Deleting a collection in the background, on SQLite (see `crate::purge`).
+//! Deleting a collection in the background, on SQLite (see `crate::purge`). Every write
+//! goes through the one writer connection, which is what serializes blob releases with
+//! each other and with the writers adding references.
 
 use std::collections::BTreeSet;
 
@@ -6,11 +8,11 @@ use rusqlite::{Connection, params};
 
 use super::{collections, jobs};
 use crate::purge::{
-    BlobReference, FragmentCursor, FragmentHashes, FragmentScope, PURGE_MAX_ATTEMPTS, PURGE_STAGE,
-    PurgeStep, PurgeTable, content_hashes,
+    BlobRelease, MarkScope, PURGE_MAX_ATTEMPTS, PURGE_STAGE, PurgeStep, PurgeTable, purgeable, sql,
+    unreleased,
 };
 use crate::time::to_micros;
-use crate::{Result, StoreError, Timestamp};
+use crate::{Result, Timestamp};
 
 pub(super) fn retire(
     conn: &Connection,
@@ -40,19 +42,15 @@ pub(super) fn retire(
 }
 
 pub(super) fn batch(conn: &Connection, id: i64, purge_job: i64, limit: u32) -> Result<PurgeStep> {
-    match collections::get(conn, id, true) {
-        Ok(c) if !c.is_deleted() => {
-            return Err(StoreError::invalid(format!(
-                "collection {id} is not deleted: refusing to purge it"
-            )));
-        }
-        Ok(_) => {}
-        Err(StoreError::NotFound { .. }) => return Ok(PurgeStep::Finished),
-        Err(e) => return Err(e),
+    if !purgeable(collections::get(conn, id, true), id)? {
+        return Ok(PurgeStep::Finished);
+    }
+    if conn.query_row(sql::HAS_REFS, [id], |r| r.get::<_, bool>(0))? {
+        return Err(unreleased(id));
     }
     let limit = i64::from(limit.max(1));
     for table in PurgeTable::ALL {
-        let mut stmt = conn.prepare_cached(table.delete_sql())?;
+        let mut stmt = conn.prepare_cached(&table.delete_sql())?;
         let rows = if table == PurgeTable::Jobs {
             stmt.execute(params![id, limit, purge_job])?
         } else {
@@ -85,82 +83,132 @@ pub(super) fn collection_ids(conn: &Connection, deleted: bool) -> Result<Vec<i64
     Ok(ids)
 }
 
-pub(super) fn file_hashes(conn: &Connection, id: i64) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT content_hash FROM documents WHERE collection_id = ?1 AND content_hash IS NOT NULL
-         UNION
-         SELECT content_hash FROM exports WHERE collection_id = ?1 AND content_hash IS NOT NULL",
+/// The hashes a releasing statement returned (exports without content give none).
+fn returned(
+    conn: &Connection,
+    statement: &str,
+    args: impl rusqlite::Params,
+) -> Result<(u64, BTreeSet<String>)> {
+    let mut stmt = conn.prepare_cached(statement)?;
+    let mut rows = stmt.query(args)?;
+    let mut count = 0;
+    let mut hashes = BTreeSet::new();
+    while let Some(row) = rows.next()? {
+        count += 1;
+        if let Some(h) = row.get::<_, Option<String>>(0)? {
+            hashes.insert(h);
+        }
+    }
+    Ok((count, hashes))
+}
+
+/// Mark the blobs among `hashes` that nothing refers to any more; returns them.
+fn mark_unreferenced(
+    conn: &Connection,
+    hashes: BTreeSet<String>,
+    collection_id: Option<i64>,
+    now: Timestamp,
+) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for hash in hashes {
+        if !conn
+            .prepare_cached(sql::REFERENCED)?
+            .query_row([&hash], |r| r.get::<_, bool>(0))?
+        {
+            conn.prepare_cached(sql::MARK)?.execute(params![
+                hash,
+                to_micros(now),
+                collection_id
+            ])?;
+            out.push(hash);
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn release(
+    conn: &Connection,
+    id: i64,
+    limit: u32,
+    now: Timestamp,
+) -> Result<BlobRelease> {
+    if !purgeable(collections::get(conn, id, true), id)? {
+        return Ok(BlobRelease::default());
+    }
+    let limit = i64::from(limit.max(1));
+    let (mut released, mut hashes) = returned(
+        conn,
+        sql::RELEASE_EXPORTS,
+        params![id, limit, to_micros(now)],
     )?;
+    if released == 0 {
+        (released, hashes) = returned(conn, sql::RELEASE_REFS, params![id, limit])?;
+    }
+    Ok(BlobRelease {
+        released,
+        unreferenced: mark_unreferenced(conn, hashes, Some(id), now)?,
+    })
+}
+
+pub(super) fn release_export(conn: &Connection, id: i64, now: Timestamp) -> Result<Option<String>> {
+    super::exports::get(conn, id)?;
+    let (_, hashes) = returned(conn, sql::RELEASE_EXPORT, params![id, to_micros(now)])?;
+    Ok(mark_unreferenced(conn, hashes, None, now)?.pop())
+}
+
+pub(super) fn marks(conn: &Connection, scope: MarkScope, limit: u32) -> Result<Vec<String>> {
+    let limit = i64::from(limit.max(1));
+    let (statement, key) = match scope {
+        MarkScope::Collection(id) => (sql::MARKS_OF, id),
+        MarkScope::Before(at) => (sql::MARKS_BEFORE, to_micros(at)),
+    };
+    let mut stmt = conn.prepare_cached(statement)?;
     let hashes = stmt
-        .query_map([id], |r| r.get(0))?
+        .query_map(params![key, limit], |r| r.get(0))?
         .collect::<std::result::Result<Vec<String>, _>>()?;
     Ok(hashes)
 }
 
-pub(super) fn references(conn: &Connection, hashes: &[String]) -> Result<Vec<BlobReference>> {
-    let list = serde_json::to_string(hashes).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let mut stmt = conn.prepare_cached(
-        "SELECT content_hash, collection_id FROM documents
-         WHERE content_hash IN (SELECT value FROM json_each(?1))
-         UNION
-         SELECT content_hash, collection_id FROM exports
-         WHERE deleted = 0 AND content_hash IN (SELECT value FROM json_each(?1))",
-    )?;
-    let refs = stmt
-        .query_map([list], |r| {
-            Ok(BlobReference {
-                content_hash: r.get(0)?,
-                collection_id: r.get(1)?,
-            })
-        })?
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(refs)
-}
-
-pub(super) fn fragment_hashes(
-    conn: &Connection,
-    scope: FragmentScope,
-    after: Option<&FragmentCursor>,
-    limit: u32,
-) -> Result<FragmentHashes> {
-    let (collection, entity, origin) = match after {
-        Some(c) => (c.collection_id, c.entity_id.as_str(), c.origin.as_str()),
-        None => (i64::MIN, "", ""),
-    };
-    let limit = limit.max(1);
-    let (sql, id) = match scope {
-        FragmentScope::Only(id) => (
-            "SELECT collection_id, entity_id, origin, data FROM fragments
-             WHERE collection_id = ?1 AND (entity_id, origin) > (?3, ?4)
-             ORDER BY collection_id, entity_id, origin LIMIT ?5",
-            id,
-        ),
-        FragmentScope::AllBut(id) => (
-            "SELECT collection_id, entity_id, origin, data FROM fragments
-             WHERE collection_id <> ?1 AND (collection_id, entity_id, origin) > (?2, ?3, ?4)
-             ORDER BY collection_id, entity_id, origin LIMIT ?5",
-            id,
-        ),
-    };
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query(params![id, collection, entity, origin, limit])?;
-    let mut out = FragmentHashes::default();
-    let mut hashes = BTreeSet::new();
-    let mut seen = 0u32;
-    let mut last = None;
-    while let Some(row) = rows.next()? {
-        let data: String = row.get(3)?;
-        content_hashes(&data, &mut hashes);
-        last = Some(FragmentCursor {
-            collection_id: row.get(0)?,
-            entity_id: row.get(1)?,
-            origin: row.get(2)?,
-        });
-        seen += 1;
-    }
-    out.hashes = hashes;
-    if seen == limit {
-        out.next = last;
+pub(super) fn confirm(conn: &Connection, hashes: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for hash in hashes {
+        if !conn
+            .prepare_cached(sql::MARKED)?
+            .query_row([hash], |r| r.get::<_, bool>(0))?
+        {
+            continue;
+        }
+        if conn
+            .prepare_cached(sql::REFERENCED)?
+            .query_row([hash], |r| r.get::<_, bool>(0))?
+        {
+            conn.prepare_cached(sql::UNMARK)?.execute([hash])?;
+        } else {
+            out.push(hash.clone());
+        }
     }
     Ok(out)
+}
+
+pub(super) fn forget(conn: &Connection, hashes: &[String]) -> Result<()> {
+    for hash in hashes {
+        conn.prepare_cached(sql::UNMARK)?.execute([hash])?;
+    }
+    Ok(())
+}
+
+pub(super) fn marked(conn: &Connection, hash: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(sql::MARKED)?
+        .query_row([hash], |r| r.get(0))?)
+}
+
+/// Record that `collection_id` refers to every one of `hashes`; part of the transaction
+/// that writes the referring rows.
+pub(super) fn add_refs(conn: &Connection, collection_id: i64, hashes: &[String]) -> Result<()> {
+    for hash in hashes {
+        conn.prepare_cached(sql::ADD_REF)?
+            .execute(params![hash, collection_id])?;
+    }
+    Ok(())
 }

@@ -185,3 +185,26 @@ pub async fn notifications_once_per_alert_and_entity<H: Harness>() {
         3
     );
 }
+
+/// An upload folded into its burst's notification counts there, while it is unread.
+pub async fn folded_notifications_count<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let ana = user(&*store, "ana").await;
+    let c = collection(&*store, "news").await;
+    let mut n = NewNotification::new(ana.id, "ingest_document");
+    n.collection_id = Some(c);
+    n.params = json!({"document": "d1"}).as_object().unwrap().clone();
+    store.notify(&[n]).await.unwrap();
+    let query = NotificationQuery::new(ana.id, None);
+    let id = store.list_notifications(&query).await.unwrap().items[0].id;
+    assert!(store.fold_notification(id).await.unwrap());
+    assert!(store.fold_notification(id).await.unwrap());
+    let folded = &store.list_notifications(&query).await.unwrap().items[0];
+    assert_eq!(folded.params["count"], json!(3));
+    assert_eq!(folded.params["document"], json!("d1"));
+    store.mark_notifications_read(ana.id, None).await.unwrap();
+    assert!(!store.fold_notification(id).await.unwrap());
+    assert!(!store.fold_notification(id + 1000).await.unwrap());
+    let read = &store.list_notifications(&query).await.unwrap().items[0];
+    assert_eq!(read.params["count"], json!(3));
+}

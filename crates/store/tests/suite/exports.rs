@@ -5,6 +5,7 @@ use store::{
     DeleteMode, ExportContent, ExportOperation, ExportOutcome, ExportStatus, NewExport, StoreError,
 };
 
+use super::purge::later;
 use super::{collection, user};
 use crate::common::Harness;
 
@@ -266,12 +267,10 @@ pub async fn expired_exports_are_found_and_deleted<H: Harness>() {
     }
     let expired = store.expired_exports(store::now(), 10).await.unwrap();
     assert_eq!(expired.iter().map(|e| e.id).collect::<Vec<_>>(), [old.id]);
-    // Two live exports hold the same bytes: purging one must keep the blob.
-    assert!(store.export_content_shared("ee55", old.id).await.unwrap());
-    assert!(!store.export_content_shared("ff66", old.id).await.unwrap());
-
-    assert!(store.delete_export(old.id).await.unwrap());
+    // Two live exports hold the same bytes: releasing one keeps the blob.
+    assert_eq!(store.release_export(old.id).await.unwrap(), None);
     assert!(!store.delete_export(old.id).await.unwrap());
+    assert_eq!(store.release_export(old.id).await.unwrap(), None);
     assert!(store.export(old.id).await.unwrap().deleted);
     assert!(
         store
@@ -283,8 +282,42 @@ pub async fn expired_exports_are_found_and_deleted<H: Harness>() {
     let listed = store.list_exports(ana.id, 10, 0).await.unwrap();
     assert_eq!(listed.total, 2);
     assert!(listed.items.iter().all(|e| e.id != old.id));
-    store.delete_export(twin.id).await.unwrap();
-    assert!(!store.export_content_shared("ee55", fresh.id).await.unwrap());
+    assert_eq!(store.release_export(twin.id).await.unwrap(), None);
+    // The last export of the bytes: a collection's upload still holds them...
+    let c = collection(&*store, "holder").await;
+    store
+        .upsert_document(c, None, None, Some("ee55"))
+        .await
+        .unwrap();
+    assert_eq!(store.release_export(fresh.id).await.unwrap(), None);
+    assert!(!store.blob_deletion_pending("ee55").await.unwrap());
+    // ...and bytes nothing else holds are marked for deletion with the release.
+    let solo = store
+        .create_export(new_export(ana.id, None, "solo"))
+        .await
+        .unwrap();
+    store.claim_exports("w", 1, LEASE).await.unwrap();
+    store
+        .finish_export("w", solo.id, ExportOutcome::Succeeded(content("ff66")))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.release_export(solo.id).await.unwrap().as_deref(),
+        Some("ff66")
+    );
+    assert!(store.blob_deletion_pending("ff66").await.unwrap());
+    assert_eq!(
+        store
+            .blob_deletions(store::MarkScope::Before(later()), 10)
+            .await
+            .unwrap(),
+        ["ff66"]
+    );
+    assert!(matches!(
+        store.release_export(9999).await.unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
     assert!(matches!(
         store.delete_export(9999).await.unwrap_err(),
         StoreError::NotFound { .. }

@@ -52,6 +52,7 @@ macro_rules! suite {
             alerts::alerts_crud,
             mappings::mapping_crud_listing_and_runs,
             alerts::notifications_once_per_alert_and_entity,
+            alerts::folded_notifications_count,
             exports::exports_are_listed_per_creator_newest_first,
             exports::exports_are_claimed_once_and_finished_by_their_holder,
             exports::exports_whose_workers_die_are_retried_then_failed,
@@ -76,6 +77,8 @@ macro_rules! suite {
             audit::audit_entries_filter_page_and_prune,
             audit::oversized_audit_entries_are_cut,
             purge::a_retired_collection_is_purged_in_batches_and_leaves_nothing,
+            purge::purges_sharing_a_blob_mark_it_once,
+            purge::a_reference_racing_a_purge_is_seen_by_one_side,
         );
     };
     (@tests $harness:ty; $($module:ident :: $name:ident),* $(,)?) => {

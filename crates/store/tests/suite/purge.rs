@@ -4,12 +4,17 @@ use serde_json::{Map, json};
 use store::{
     AuditAction, EntitySetType, ExportContent, ExportOperation, ExportOutcome, JobState,
     NewCollection, NewDecision, NewEntitySet, NewEntitySetItem, NewExport, NewJob, NewMapping,
-    NewNotification, PURGE_STAGE, PairJudgement, PurgeStep, PurgeTable, Stage, StoreError,
+    NewNotification, PURGE_STAGE, PairJudgement, PurgeStep, PurgeTable, Stage, Store, StoreError,
     XrefMatch, XrefRun, XrefRunState, now,
 };
 
 use super::{collection, entity, person, user};
 use crate::common::Harness;
+
+/// A moment after every mark a test made (`blob_deletions` lists marks made before it).
+pub fn later() -> store::Timestamp {
+    now() + chrono::Duration::seconds(1)
+}
 
 fn hash(n: u32) -> String {
     format!("{n:040x}")
@@ -132,6 +137,25 @@ const LEFTOVERS: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM xref_runs WHERE collection_id = ?1",
     ),
 ];
+
+/// A collection's references to blobs.
+const REFS: &str = "SELECT COUNT(*) FROM file_refs WHERE collection_id = ?1";
+
+/// Release every blob reference of a deleted collection, `limit` at a time; the blobs
+/// that were marked for deletion.
+async fn release_all(store: &dyn Store, id: i64, limit: u32) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for _ in 0..100 {
+        let step = store.release_collection_blobs(id, limit).await.unwrap();
+        assert!(step.released <= u64::from(limit));
+        if step.released == 0 {
+            assert!(step.unreferenced.is_empty());
+            return out;
+        }
+        out.extend(step.unreferenced);
+    }
+    panic!("releasing the blobs of collection {id} does not end");
+}
 
 async fn leftovers<H: Harness>(h: &H, id: i64) -> Vec<(&'static str, i64)> {
     let mut out = Vec::new();
@@ -339,14 +363,58 @@ pub async fn a_retired_collection_is_purged_in_batches_and_leaves_nothing<H: Har
     ));
     assert_eq!(store.count_entities(kept).await.unwrap(), 2);
 
-    // The blobs: everything the collection mentions, and which of those live on elsewhere.
-    let blobs = store::collection_blobs(&*store, doomed, 2).await.unwrap();
-    let expected: BTreeSet<String> = (1..=7).map(hash).collect();
-    assert_eq!(blobs, expected);
-    let used = store::blobs_in_use(&*store, &blobs, doomed, 2)
+    // The rows cannot go before the blobs are released: the references are all that says
+    // which blobs the collection used.
+    assert!(matches!(
+        store.purge_collection_batch(doomed, job, 2).await,
+        Err(StoreError::Invalid(_))
+    ));
+    // The blobs, a few references at a time: marked for deletion are the ones nothing
+    // else refers to (2 and 5 are the kept collection's too, 7 a search export's).
+    let unreferenced = release_all(&*store, doomed, 2).await;
+    assert_eq!(unreferenced, [1, 3, 4, 6].into_iter().map(hash).collect());
+    let marked: BTreeSet<String> = store
+        .blob_deletions(store::MarkScope::Before(later()), 100)
         .await
-        .unwrap();
-    assert_eq!(used, [2, 5, 7].into_iter().map(hash).collect());
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(marked, unreferenced);
+    let of_doomed: BTreeSet<String> = store
+        .blob_deletions(store::MarkScope::Collection(doomed), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(of_doomed, unreferenced);
+    assert!(
+        store
+            .blob_deletions(store::MarkScope::Collection(kept), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let an_hour_ago = now() - chrono::Duration::hours(1);
+    assert!(
+        store
+            .blob_deletions(store::MarkScope::Before(an_hour_ago), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.blob_deletion_pending(&hash(1)).await.unwrap());
+    assert!(!store.blob_deletion_pending(&hash(2)).await.unwrap());
+    let marked: Vec<String> = marked.into_iter().collect();
+    store.forget_blob_deletions(&marked).await.unwrap();
+    assert!(
+        store
+            .blob_deletions(store::MarkScope::Before(later()), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(h.count(REFS, doomed).await, 0);
+    assert_eq!(h.count(REFS, kept).await, 2);
 
     // A worker that stops after a few batches leaves a consistent remainder...
     for _ in 0..3 {
@@ -427,5 +495,151 @@ pub async fn a_retired_collection_is_purged_in_batches_and_leaves_nothing<H: Har
     assert_eq!(
         store.collection(again.id).await.unwrap().foreign_id,
         "doomed"
+    );
+}
+
+/// Two collections share a blob and are purged at once, their releases interleaved a
+/// reference at a time: the blob is marked exactly once, by whichever release removes
+/// its last reference, never by both and never by neither.
+pub async fn purges_sharing_a_blob_mark_it_once<H: Harness>() {
+    let (store, h) = H::fresh().await;
+    let a = collection(&*store, "a").await;
+    let b = collection(&*store, "b").await;
+    let live = collection(&*store, "live").await;
+    store
+        .put_fragments(
+            a,
+            "bulk",
+            &[document("a1", &hash(1)), document("a2", &hash(2))],
+        )
+        .await
+        .unwrap();
+    store
+        .put_fragments(b, "bulk", &[document("b1", &hash(1))])
+        .await
+        .unwrap();
+    store
+        .upsert_document(b, None, None, Some(&hash(3)))
+        .await
+        .unwrap();
+    store
+        .upsert_document(live, None, None, Some(&hash(3)))
+        .await
+        .unwrap();
+    assert_eq!(h.count(REFS, a).await, 2);
+    assert_eq!(h.count(REFS, b).await, 2);
+    store.retire_collection(a, None).await.unwrap();
+    store.retire_collection(b, None).await.unwrap();
+    let mut marked = Vec::new();
+    let (mut a_done, mut b_done) = (false, false);
+    while !(a_done && b_done) {
+        for (id, done) in [(a, &mut a_done), (b, &mut b_done)] {
+            let step = store.release_collection_blobs(id, 1).await.unwrap();
+            *done = step.released == 0;
+            marked.extend(step.unreferenced);
+        }
+    }
+    marked.sort();
+    assert_eq!(marked, [hash(1), hash(2)]);
+    assert_eq!(h.count(REFS, a).await + h.count(REFS, b).await, 0);
+    assert_eq!(h.count(REFS, live).await, 1);
+    // Releasing a live collection is refused; a purged one has nothing left to release.
+    assert!(matches!(
+        store.release_collection_blobs(live, 10).await,
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+/// A writer referring to a blob a purge is deleting, against each step of the purge.
+/// (The writer's side of the rule, with an archive, is tested in the server.)
+pub async fn a_reference_racing_a_purge_is_seen_by_one_side<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let writer = collection(&*store, "writer").await;
+
+    // The reference is committed before the purge decides: the blob is not marked.
+    let early = collection(&*store, "early").await;
+    store
+        .put_fragments(early, "bulk", &[document("d", &hash(1))])
+        .await
+        .unwrap();
+    store.retire_collection(early, None).await.unwrap();
+    store
+        .put_fragments(writer, "bulk", &[document("w1", &hash(1))])
+        .await
+        .unwrap();
+    assert!(release_all(&*store, early, 10).await.is_empty());
+    assert!(!store.blob_deletion_pending(&hash(1)).await.unwrap());
+
+    // The purge marks first; the reference is committed after the mark, before the blob
+    // leaves the archive. The writer sees the mark until the purge forgets it (then it
+    // stores the blob again), and its reference keeps the blob from any later purge.
+    let late = collection(&*store, "late").await;
+    store
+        .upsert_document(late, None, None, Some(&hash(2)))
+        .await
+        .unwrap();
+    store.retire_collection(late, None).await.unwrap();
+    assert_eq!(
+        release_all(&*store, late, 10).await,
+        BTreeSet::from([hash(2)])
+    );
+    store
+        .upsert_document(writer, None, None, Some(&hash(2)))
+        .await
+        .unwrap();
+    assert!(store.blob_deletion_pending(&hash(2)).await.unwrap());
+    store.forget_blob_deletions(&[hash(2)]).await.unwrap();
+    assert!(!store.blob_deletion_pending(&hash(2)).await.unwrap());
+    let again = collection(&*store, "again").await;
+    store
+        .put_fragments(again, "bulk", &[document("a", &hash(2))])
+        .await
+        .unwrap();
+    store.retire_collection(again, None).await.unwrap();
+    assert!(release_all(&*store, again, 10).await.is_empty());
+
+    // A purge that stopped between marking and deleting: the next attempt decides again.
+    // A blob referred to meanwhile loses its mark; the other stays marked.
+    let stopped = collection(&*store, "stopped").await;
+    store
+        .put_fragments(
+            stopped,
+            "bulk",
+            &[document("s1", &hash(3)), document("s2", &hash(4))],
+        )
+        .await
+        .unwrap();
+    store.retire_collection(stopped, None).await.unwrap();
+    assert_eq!(
+        release_all(&*store, stopped, 10).await,
+        BTreeSet::from([hash(3), hash(4)])
+    );
+    store
+        .upsert_document(writer, None, Some("new.pdf"), Some(&hash(3)))
+        .await
+        .unwrap();
+    let left = store
+        .blob_deletions(store::MarkScope::Collection(stopped), 10)
+        .await
+        .unwrap();
+    assert_eq!(left, [hash(3), hash(4)]);
+    assert_eq!(
+        store.confirm_blob_deletions(&left).await.unwrap(),
+        [hash(4)]
+    );
+    assert_eq!(
+        store
+            .blob_deletions(store::MarkScope::Before(later()), 10)
+            .await
+            .unwrap(),
+        [hash(4)]
+    );
+    // Confirming a blob that is not marked (forgotten meanwhile) gives nothing to delete.
+    assert!(
+        store
+            .confirm_blob_deletions(&[hash(3)])
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

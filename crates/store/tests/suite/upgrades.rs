@@ -40,6 +40,26 @@ pub async fn every_earlier_sqlite_version_upgrades_with_data_intact() {
                 to: store::LATEST_VERSION
             }
         );
+        // Version 9: the references to archive blobs, filled from the data the database
+        // held (the old upload's content hash, since version 3).
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let refs: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM file_refs
+                 WHERE content_hash = 'a9993e364706816aba3e25717850c26c9cd0d89d'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(refs, i64::from(version >= 3), "from version {version}");
+        drop(conn);
+        assert_eq!(
+            store
+                .blob_deletion_pending("da39a3ee5e6b4b0d3255bfef95601890afd80709")
+                .await
+                .unwrap(),
+            version >= 9
+        );
         check(&store, version).await;
         // Opening again (a restart) changes nothing.
         drop(store);
