@@ -35,6 +35,17 @@ def fuzz_server(start_aleph):
     ]
     session.post(f"{server.url}/api/2/collections/{cid}/_bulk", json=entities,
                  timeout=30).raise_for_status()
+    # Something of every kind for the fuzzer to find and mangle: an uploaded file (a document
+    # row, an archive blob, a job), an entity set, an alert.
+    session.post(f"{server.url}/api/2/collections/{cid}/ingest",
+                 files={"file": ("notes ü.txt", b"Jane Doe owns Acme Ltd.\n", "text/plain")},
+                 data={"meta": '{"foreign_id": "notes", "languages": ["en"]}'},
+                 timeout=30).raise_for_status()
+    session.post(f"{server.url}/api/2/entitysets",
+                 json={"label": "Fuzz list", "type": "list", "collection_id": str(cid)},
+                 timeout=30).raise_for_status()
+    session.post(f"{server.url}/api/2/alerts", json={"query": "Jane"},
+                 timeout=30).raise_for_status()
     yield server
     server.stop()
 
