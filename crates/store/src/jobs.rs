@@ -596,6 +596,17 @@ pub(crate) fn settle(attempts: u32, max_attempts: u32, outcome: &JobOutcome) -> 
     }
 }
 
+/// Whether a completion queues the job's next jobs: only when this attempt was its last
+/// (it succeeded, or failed for good). An attempt that goes back to the queue, or whose
+/// retry a newer queued job supersedes, leaves the hand-over to the attempt that ends it,
+/// so that retries never queue a stage twice.
+pub(crate) fn hands_over(t: &Transition) -> bool {
+    matches!(
+        t.state,
+        JobState::Succeeded | JobState::Failed | JobState::Dead
+    )
+}
+
 /// The transition of an outcome that does not depend on the attempts made (a success,
 /// a final failure), so a backend can record it in one statement without reading the
 /// job first; `None` for a retryable failure.

@@ -428,9 +428,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// left it is `dead`; a failure that is not retryable is `failed`.
     async fn complete(&self, worker: &str, job_id: i64, outcome: JobOutcome) -> Result<Completion>;
     /// [`Store::complete`] and [`Store::enqueue`] of the jobs that follow it, in one
-    /// transaction: the jobs are queued (whatever the outcome) only if `worker` still holds
-    /// the job, so an attempt that dies or loses its lease before this call hands nothing
-    /// over, and one that makes it hands everything over exactly once. Next jobs in a
+    /// transaction. The jobs are queued only if `worker` still holds the job and the job
+    /// ends with this attempt (succeeded, failed or dead; not queued again for a retry):
+    /// an attempt that dies, loses its lease or will be retried hands nothing over, and
+    /// the one that ends the job hands everything over exactly once. Next jobs in a
     /// collection that is gone are an error, and then nothing changes.
     async fn complete_with(
         &self,

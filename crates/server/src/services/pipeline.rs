@@ -13,7 +13,7 @@ use ftm::Entity;
 use ingest::remote::Request;
 use ingest::{ErrorClass, IngestError, Limits, OcrConfig};
 use serde_json::{Value, json};
-use store::{Job, JobFilter, JobOutcome, NewJob, Stage, Store};
+use store::{Job, JobOutcome, NewJob, Stage, Store};
 
 use crate::error::ApiError;
 use crate::services::entities::sync_index;
@@ -129,6 +129,26 @@ fn succeeded() -> JobOutcome {
     }
 }
 
+/// How a stage's attempt at a job ended: the outcome to record and the jobs that follow
+/// it. The worker hands both to the store in one transaction
+/// ([`store::Store::complete_with`]), so an attempt killed before that queues nothing and
+/// its retry queues everything once: no file gets two rows of one stage in the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageEnd {
+    pub outcome: JobOutcome,
+    pub next: Vec<NewJob>,
+}
+
+impl StageEnd {
+    /// An end with nothing to follow.
+    pub fn alone(outcome: JobOutcome) -> StageEnd {
+        StageEnd {
+            outcome,
+            next: Vec::new(),
+        }
+    }
+}
+
 /// A store or archive error during a stage: transient, so the job is retried.
 fn infrastructure(message: impl std::fmt::Display) -> JobOutcome {
     JobOutcome::Failed {
@@ -140,7 +160,7 @@ fn infrastructure(message: impl std::fmt::Display) -> JobOutcome {
 }
 
 /// Run an `ingest` job.
-pub async fn run_ingest(state: &AppState, config: &PipelineConfig, job: &Job) -> JobOutcome {
+pub async fn run_ingest(state: &AppState, config: &PipelineConfig, job: &Job) -> StageEnd {
     run_ingest_observed(state, config, job).await.0
 }
 
@@ -158,11 +178,11 @@ pub async fn run_ingest_observed(
     state: &AppState,
     config: &PipelineConfig,
     job: &Job,
-) -> (JobOutcome, IngestFacts) {
+) -> (StageEnd, IngestFacts) {
     let mut facts = IngestFacts::default();
     let Some(entity_id) = job.entity_id.clone() else {
         return (
-            failed(ErrorClass::Internal, "ingest job without an entity"),
+            StageEnd::alone(failed(ErrorClass::Internal, "ingest job without an entity")),
             facts,
         );
     };
@@ -173,11 +193,11 @@ pub async fn run_ingest_observed(
     {
         tracing::warn!("cannot remove {}: {e}", work_dir.display());
     }
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        Err(e) => infrastructure(e),
+    let end = match outcome {
+        Ok(end) => end,
+        Err(e) => StageEnd::alone(infrastructure(e)),
     };
-    (outcome, facts)
+    (end, facts)
 }
 
 async fn ingest_document(
@@ -187,11 +207,11 @@ async fn ingest_document(
     entity_id: &str,
     work_dir: &std::path::Path,
     facts: &mut IngestFacts,
-) -> anyhow::Result<JobOutcome> {
+) -> anyhow::Result<StageEnd> {
     let collection_id = job.collection_id;
     let Some(stored) = state.store.entity(collection_id, entity_id).await? else {
         // Deleted since it was queued: nothing left to do.
-        return Ok(succeeded());
+        return Ok(StageEnd::alone(succeeded()));
     };
     let document = stored.entity;
     facts.bytes = document.first("fileSize").and_then(|s| s.parse().ok());
@@ -288,14 +308,14 @@ async fn record_success(
     job: &Job,
     document: &Entity,
     extraction: Extraction,
-) -> anyhow::Result<JobOutcome> {
+) -> anyhow::Result<StageEnd> {
     let collection_id = job.collection_id;
     let entity_id = document.id().unwrap_or_default().to_string();
     let Some(mut entity) = extraction.entity else {
-        return Ok(failed(
+        return Ok(StageEnd::alone(failed(
             ErrorClass::Internal,
             "the extractor returned no entity",
-        ));
+        )));
     };
     for (path, hash) in &extraction.blobs {
         let stored = state.archive.put_file(path).await?;
@@ -357,49 +377,10 @@ async fn record_success(
         .await?;
     let mut next = children_jobs;
     next.push(next_job(Stage::ANALYZE, job, &entity_id));
-    enqueue_next(state, job, next).await?;
-    Ok(succeeded())
-}
-
-/// Queue what follows a stage. The job is completed afterwards, in another transaction:
-/// an attempt killed in between leaves these jobs queued and the job leased, and they may
-/// have run by the time its lease expires and it runs again. `enqueue` only merges into a
-/// *queued* row, so a retried attempt queues only the jobs no earlier attempt of it queued
-/// (none for the same stage and entity made since this job was), or a file would get two
-/// rows in the ledger.
-async fn enqueue_next(state: &AppState, job: &Job, next: Vec<NewJob>) -> store::Result<()> {
-    let mut fresh = Vec::with_capacity(next.len());
-    for candidate in next {
-        if job.attempts > 1 && queued_by_earlier_attempt(state, job, &candidate).await? {
-            continue;
-        }
-        fresh.push(candidate);
-    }
-    if !fresh.is_empty() {
-        state.store.enqueue(&fresh).await?;
-    }
-    Ok(())
-}
-
-async fn queued_by_earlier_attempt(
-    state: &AppState,
-    job: &Job,
-    candidate: &NewJob,
-) -> store::Result<bool> {
-    let Some(entity_id) = candidate.entity_id.clone() else {
-        return Ok(false);
-    };
-    let filter = JobFilter {
-        collection_id: Some(candidate.collection_id),
-        stages: vec![candidate.stage.clone()],
-        entity_id: Some(entity_id),
-        ..JobFilter::default()
-    };
-    let existing = state.store.list_jobs(&filter).await?;
-    Ok(existing
-        .items
-        .iter()
-        .any(|j| j.id != job.id && j.created_at >= job.created_at))
+    Ok(StageEnd {
+        outcome: succeeded(),
+        next,
+    })
 }
 
 async fn record_failure(
@@ -407,7 +388,7 @@ async fn record_failure(
     job: &Job,
     document: &Entity,
     err: &IngestError,
-) -> anyhow::Result<JobOutcome> {
+) -> anyhow::Result<StageEnd> {
     record_failure_as(state, job, document, err, None).await
 }
 
@@ -418,7 +399,7 @@ async fn record_failure_as(
     document: &Entity,
     err: &IngestError,
     detected: Option<(ingest::Format, String)>,
-) -> anyhow::Result<JobOutcome> {
+) -> anyhow::Result<StageEnd> {
     let collection_id = job.collection_id;
     let entity_id = document.id().unwrap_or_default().to_string();
     let schema = detected
@@ -439,11 +420,15 @@ async fn record_failure_as(
         .replace_origin(collection_id, &origin, std::slice::from_ref(&entity))
         .await?;
     // A failed file is still shown, with its reason.
-    if wants_index(job) {
-        let next = vec![index_job(collection_id, &entity_id, job.path.as_deref())];
-        enqueue_next(state, job, next).await?;
-    }
-    Ok(failed(err.class, err.message.clone()))
+    let next = if wants_index(job) {
+        vec![index_job(collection_id, &entity_id, job.path.as_deref())]
+    } else {
+        Vec::new()
+    };
+    Ok(StageEnd {
+        outcome: failed(err.class, err.message.clone()),
+        next,
+    })
 }
 
 /// The `ancestors` of what a container holds: the container's own chain, then every
@@ -512,10 +497,10 @@ pub async fn run_analyze(
     analyzer: &Arc<analyze::Analyzer>,
     known: Arc<analyze::known::KnownNames>,
     job: &Job,
-) -> JobOutcome {
+) -> StageEnd {
     match analyze_document(state, analyzer, known, job).await {
-        Ok(outcome) => outcome,
-        Err(e) => infrastructure(e),
+        Ok(end) => end,
+        Err(e) => StageEnd::alone(infrastructure(e)),
     }
 }
 
@@ -524,16 +509,16 @@ async fn analyze_document(
     analyzer: &Arc<analyze::Analyzer>,
     known: Arc<analyze::known::KnownNames>,
     job: &Job,
-) -> anyhow::Result<JobOutcome> {
+) -> anyhow::Result<StageEnd> {
     let Some(entity_id) = job.entity_id.clone() else {
-        return Ok(failed(
+        return Ok(StageEnd::alone(failed(
             ErrorClass::Internal,
             "analyze job without an entity",
-        ));
+        )));
     };
     let collection = match state.store.collection(job.collection_id).await {
         Ok(c) => c,
-        Err(store::StoreError::NotFound { .. }) => return Ok(succeeded()),
+        Err(store::StoreError::NotFound { .. }) => return Ok(StageEnd::alone(succeeded())),
         Err(e) => return Err(e.into()),
     };
     let mut ids = state
@@ -573,16 +558,23 @@ async fn analyze_document(
     .await?;
     let written = match results {
         Ok(w) => w,
-        Err(e) => return Ok(failed(ErrorClass::Internal, e.to_string())),
+        Err(e) => {
+            return Ok(StageEnd::alone(failed(ErrorClass::Internal, e.to_string())));
+        }
     };
     state
         .store
         .replace_origin(collection.id, &analyze_origin(&entity_id), &written)
         .await?;
-    if wants_index(job) {
-        enqueue_next(state, job, vec![next_job(Stage::INDEX, job, &entity_id)]).await?;
-    }
-    Ok(succeeded())
+    let next = if wants_index(job) {
+        vec![next_job(Stage::INDEX, job, &entity_id)]
+    } else {
+        Vec::new()
+    };
+    Ok(StageEnd {
+        outcome: succeeded(),
+        next,
+    })
 }
 
 /// Sign a mention's ids with its collection's namespace, except a `resolved` link to a

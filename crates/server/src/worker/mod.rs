@@ -16,7 +16,7 @@ pub mod sandbox;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use store::{Job, JobOutcome, Stage};
+use store::{Job, JobOutcome, NewJob, Stage};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
@@ -153,39 +153,34 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         let (state, options) = (state.clone(), options.clone());
                         tasks.spawn(async move {
                             let started = Instant::now();
-                            let (outcome, facts) =
-                                with_heartbeat(&state, &options, &[job.id], async {
-                                    if job.stage == Stage::ANALYZE {
-                                        let known = options.gazetteer.current(&state).await;
-                                        let outcome = pipeline::run_analyze(
-                                            &state,
-                                            &options.analyzer,
-                                            known,
-                                            &job,
-                                        )
-                                        .await;
-                                        (outcome, None)
-                                    } else {
-                                        let (outcome, facts) = pipeline::run_ingest_observed(
-                                            &state,
-                                            &options.pipeline,
-                                            &job,
-                                        )
-                                        .await;
-                                        (outcome, Some(facts))
-                                    }
-                                })
-                                .await;
-                            let elapsed = started.elapsed();
-                            finish(
-                                &state,
-                                &options,
-                                &job,
-                                Some(outcome),
-                                elapsed,
-                                facts.as_ref(),
-                            )
+                            let (end, facts) = with_heartbeat(&state, &options, &[job.id], async {
+                                if job.stage == Stage::ANALYZE {
+                                    let known = options.gazetteer.current(&state).await;
+                                    let end = pipeline::run_analyze(
+                                        &state,
+                                        &options.analyzer,
+                                        known,
+                                        &job,
+                                    )
+                                    .await;
+                                    (end, None)
+                                } else {
+                                    let (end, facts) = pipeline::run_ingest_observed(
+                                        &state,
+                                        &options.pipeline,
+                                        &job,
+                                    )
+                                    .await;
+                                    (end, Some(facts))
+                                }
+                            })
                             .await;
+                            let elapsed = started.elapsed();
+                            let done = Done {
+                                elapsed,
+                                facts: facts.as_ref(),
+                            };
+                            finish_with(&state, &options, &job, end.outcome, &end.next, done).await;
                             drop(permit);
                             TaskKind::File
                         });
@@ -234,9 +229,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         let failed = outcomes
                             .iter()
                             .any(|o| matches!(o, JobOutcome::Failed { retry: true, .. }));
-                        for (job, outcome) in jobs.iter().zip(outcomes) {
-                            finish(&state, &options, job, Some(outcome), share, None).await;
-                        }
+                        finish_batch(&state, &options, &jobs, outcomes, share).await;
                         TaskKind::Index { failed }
                     });
                 }
@@ -437,6 +430,13 @@ async fn with_heartbeat<T>(
     }
 }
 
+/// What the metrics learn from a finished attempt besides its outcome.
+struct Done<'a> {
+    elapsed: Duration,
+    facts: Option<&'a IngestFacts>,
+}
+
+/// Record a job's outcome; `None` (a purge that took its job row with it) records nothing.
 async fn finish(
     state: &AppState,
     options: &WorkerOptions,
@@ -448,8 +448,60 @@ async fn finish(
     let Some(outcome) = outcome else {
         return;
     };
+    finish_with(state, options, job, outcome, &[], Done { elapsed, facts }).await;
+}
+
+/// Record a job's outcome and queue the jobs that follow it, in one transaction.
+async fn finish_with(
+    state: &AppState,
+    options: &WorkerOptions,
+    job: &Job,
+    outcome: JobOutcome,
+    next: &[NewJob],
+    done: Done<'_>,
+) {
     let succeeded = matches!(outcome, JobOutcome::Succeeded { .. });
-    match state.store.complete(&options.name, job.id, outcome).await {
+    let completion = state
+        .store
+        .complete_with(&options.name, job.id, outcome, next)
+        .await;
+    recorded(job, succeeded, completion, &done);
+}
+
+/// Record a batch's outcomes in one transaction; each job took `share` of the time.
+async fn finish_batch(
+    state: &AppState,
+    options: &WorkerOptions,
+    jobs: &[Job],
+    outcomes: Vec<JobOutcome>,
+    share: Duration,
+) {
+    let succeeded: Vec<bool> = outcomes
+        .iter()
+        .map(|o| matches!(o, JobOutcome::Succeeded { .. }))
+        .collect();
+    let pairs: Vec<(i64, JobOutcome)> = jobs.iter().map(|j| j.id).zip(outcomes).collect();
+    let done = Done {
+        elapsed: share,
+        facts: None,
+    };
+    match state.store.complete_many(&options.name, &pairs).await {
+        Ok(completions) => {
+            for ((job, ok), completion) in jobs.iter().zip(succeeded).zip(completions) {
+                recorded(job, ok, Ok(completion), &done);
+            }
+        }
+        Err(e) => tracing::warn!("cannot record the end of {} index jobs: {e}", jobs.len()),
+    }
+}
+
+fn recorded(
+    job: &Job,
+    succeeded: bool,
+    completion: store::Result<store::Completion>,
+    done: &Done<'_>,
+) {
+    match completion {
         Ok(store::Completion::NotHeld) => {
             tracing::warn!(
                 "job {} was taken over by another worker; result dropped",
@@ -457,7 +509,7 @@ async fn finish(
             );
         }
         Ok(store::Completion::Recorded(now)) => {
-            observe(job, succeeded, now, elapsed, facts);
+            observe(job, succeeded, now, done.elapsed, done.facts);
         }
         Err(e) => tracing::warn!("cannot record the end of job {}: {e}", job.id),
     }

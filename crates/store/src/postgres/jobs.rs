@@ -13,8 +13,8 @@ use tokio_postgres::types::ToSql;
 
 use super::{collections, query};
 use crate::jobs::{
-    Arg, Condition, Dialect, PreparedJob, Transition, expire, micros, parse_payload, settle,
-    settle_final, stored_count,
+    Arg, Condition, Dialect, PreparedJob, Transition, expire, hands_over, micros, parse_payload,
+    settle, settle_final, stored_count,
 };
 use crate::{
     Completion, Job, JobFilter, JobOutcome, JobState, Page, RECENT_WINDOW, Recovery, Result, Stage,
@@ -423,9 +423,6 @@ pub(super) async fn complete<C: GenericClient>(
     // A deleted collection cancelled its jobs, so a job still held whose next jobs have
     // nowhere to go is a caller's mistake, reported only now that the lease is checked.
     live?;
-    if !next.is_empty() {
-        enqueue(c, next).await?;
-    }
     let mut t = settle(job.attempts, job.max_attempts, outcome)?;
     if t.state == JobState::Queued
         && queued_twin(
@@ -438,6 +435,9 @@ pub(super) async fn complete<C: GenericClient>(
         .await?
     {
         t = t.superseded();
+    }
+    if hands_over(&t) && !next.is_empty() {
+        enqueue(c, next).await?;
     }
     apply(c, id, &t, None).await?;
     Ok(Completion::Recorded(t.state))

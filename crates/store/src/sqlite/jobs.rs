@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::{collections, ids_json, opt_time, time};
 use crate::jobs::{
-    Arg, Condition, Dialect, PreparedJob, Transition, expire, micros, parse_payload, settle,
-    stored_count,
+    Arg, Condition, Dialect, PreparedJob, Transition, expire, hands_over, micros, parse_payload,
+    settle, stored_count,
 };
 use crate::time::to_micros;
 use crate::{
@@ -324,9 +324,6 @@ pub(super) fn complete(
     if job.state != JobState::Running.as_str() || job.owner.as_deref() != Some(worker) {
         return Ok(Completion::NotHeld);
     }
-    if !next.is_empty() {
-        enqueue(conn, next, now)?;
-    }
     let attempts = stored_count(job.attempts, "attempts")?;
     let max = stored_count(job.max_attempts, "max_attempts")?;
     let mut t = settle(attempts, max, outcome)?;
@@ -340,6 +337,9 @@ pub(super) fn complete(
         )?
     {
         t = t.superseded();
+    }
+    if hands_over(&t) && !next.is_empty() {
+        enqueue(conn, next, now)?;
     }
     apply(conn, id, &t, now)?;
     Ok(Completion::Recorded(t.state))

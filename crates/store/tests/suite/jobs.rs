@@ -930,6 +930,41 @@ pub async fn completing_hands_over_next_jobs_atomically<H: Harness>() {
         ..JobFilter::collection(c)
     };
     assert_eq!(store.list_jobs(&index).await.unwrap().total, 1);
+
+    // An attempt that will be retried hands nothing over; one that ends the job does,
+    // even when it ends dead.
+    let ids = store
+        .enqueue(&[
+            ingest(c, "flaky").max_attempts(2),
+            ingest(c, "doomed").max_attempts(1),
+        ])
+        .await
+        .unwrap();
+    let (flaky, doomed) = (ids[0], ids[1]);
+    let index_of = |e: &str| [NewJob::new(c, Stage::INDEX).entity(e)];
+    let held = store.claim("w4", &["ingest"], 10, LONG).await.unwrap();
+    assert!(held.iter().any(|j| j.id == flaky) && held.iter().any(|j| j.id == doomed));
+    assert_eq!(
+        store
+            .complete_with("w4", flaky, failure("io", true), &index_of("flaky"))
+            .await
+            .unwrap(),
+        Completion::Recorded(JobState::Queued)
+    );
+    assert_eq!(store.list_jobs(&index).await.unwrap().total, 1);
+    assert_eq!(
+        store
+            .complete_with("w4", doomed, failure("io", true), &index_of("doomed"))
+            .await
+            .unwrap(),
+        Completion::Recorded(JobState::Dead)
+    );
+    let indexed = store.list_jobs(&index).await.unwrap().items;
+    let entities: Vec<&str> = indexed
+        .iter()
+        .filter_map(|j| j.entity_id.as_deref())
+        .collect();
+    assert_eq!(entities, [member.entity_id.as_deref().unwrap(), "doomed"]);
 }
 
 pub async fn many_completions_in_one_call<H: Harness>() {
