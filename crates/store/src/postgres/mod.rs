@@ -715,11 +715,11 @@ impl Store for PgStore {
             .await?)
     }
 
-    async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
     async fn fold_notification(&self, id: i64) -> Result<bool> {
         alerts::fold(&self.client().await?, id).await
     }
 
+    async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
         alerts::pending_emails(&self.client().await?, limit).await
     }
 

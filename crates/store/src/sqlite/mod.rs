@@ -725,11 +725,11 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
     async fn fold_notification(&self, id: i64) -> Result<bool> {
         self.write(move |c| alerts::fold(c, id)).await
     }
 
+    async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
         self.read(move |c| alerts::pending_emails(c, limit)).await
     }
 
