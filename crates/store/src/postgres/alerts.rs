@@ -4,6 +4,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::paging::{self, Listing};
 use super::{collections, query};
 use crate::alerts::{params_from_text, params_to_text};
 use crate::{
@@ -55,31 +56,19 @@ pub(super) async fn list<C: GenericClient>(
     limit: u32,
     offset: u64,
 ) -> Result<Page<Alert>> {
-    let total: i64 = query(
+    paging::page(
         c,
-        "SELECT COUNT(*) FROM alerts WHERE $1::BIGINT IS NULL OR role_id = $1",
+        Listing {
+            columns: ALERT_COLUMNS,
+            from: "alerts WHERE $1::BIGINT IS NULL OR role_id = $1",
+            order: "id",
+        },
         &[&role_id],
+        limit,
+        offset,
+        read_alert,
     )
-    .await?
-    .first()
-    .map(|r| r.try_get(0))
-    .transpose()?
-    .unwrap_or(0);
-    let sql = format!(
-        "SELECT {ALERT_COLUMNS} FROM alerts WHERE $1::BIGINT IS NULL OR role_id = $1
-         ORDER BY id LIMIT $2 OFFSET $3"
-    );
-    let limit = i64::from(limit);
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    let items = query(c, &sql, &[&role_id, &limit, &offset])
-        .await?
-        .iter()
-        .map(read_alert)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    .await
 }
 
 pub(super) async fn delete<C: GenericClient>(c: &C, id: i64) -> Result<()> {
@@ -170,35 +159,19 @@ pub(super) async fn list_notifications<C: GenericClient>(
         filter.push_str(" AND read_at IS NULL");
     }
     let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| &**a as _).collect();
-    let total: i64 = query(
+    paging::page(
         c,
-        &format!("SELECT COUNT(*) FROM notifications{filter}"),
+        Listing {
+            columns: COLUMNS,
+            from: &format!("notifications{filter}"),
+            order: "id DESC",
+        },
         &refs,
+        q.limit,
+        q.offset,
+        read,
     )
-    .await?
-    .first()
-    .map(|r| r.try_get(0))
-    .transpose()?
-    .unwrap_or(0);
-    let limit = i64::from(q.limit);
-    let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
-    let mut refs = refs;
-    refs.push(&limit);
-    refs.push(&offset);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM notifications{filter} ORDER BY id DESC LIMIT ${} OFFSET ${}",
-        refs.len() - 1,
-        refs.len()
-    );
-    let items = query(c, &sql, &refs)
-        .await?
-        .iter()
-        .map(read)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    .await
 }
 
 pub(super) async fn fold<C: GenericClient>(c: &C, id: i64) -> Result<bool> {

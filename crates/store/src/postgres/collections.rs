@@ -4,6 +4,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::paging::{self, Listing};
 use super::{is_unique_violation, query};
 use crate::collections::{label_key, like_escape};
 use crate::{
@@ -231,16 +232,6 @@ pub(super) async fn list<C: GenericClient>(c: &C, q: &CollectionQuery) -> Result
         filter.push_str(&format!(" AND category = ${}", args.len()));
     }
     let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| &**a as _).collect();
-    let total: i64 = query(
-        c,
-        &format!("SELECT COUNT(*) FROM collections{filter}"),
-        &refs,
-    )
-    .await?
-    .first()
-    .map(|r| r.try_get(0))
-    .transpose()?
-    .unwrap_or(0);
     let order = match q.sort {
         CollectionSort::LabelAsc => "label_key ASC, id ASC",
         CollectionSort::LabelDesc => "label_key DESC, id DESC",
@@ -248,25 +239,19 @@ pub(super) async fn list<C: GenericClient>(c: &C, q: &CollectionQuery) -> Result
         CollectionSort::CreatedDesc => "created_at DESC, id DESC",
         CollectionSort::UpdatedDesc => "updated_at DESC, id DESC",
     };
-    let limit = i64::from(q.limit);
-    let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
-    let mut refs = refs;
-    refs.push(&limit);
-    refs.push(&offset);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM collections{filter} ORDER BY {order} LIMIT ${} OFFSET ${}",
-        refs.len() - 1,
-        refs.len()
-    );
-    let items = query(c, &sql, &refs)
-        .await?
-        .iter()
-        .map(read)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    paging::page(
+        c,
+        Listing {
+            columns: COLUMNS,
+            from: &format!("collections{filter}"),
+            order,
+        },
+        &refs,
+        q.limit,
+        q.offset,
+        read,
+    )
+    .await
 }
 
 pub(super) async fn update<C: GenericClient>(

@@ -4,6 +4,7 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::paging::{self, Listing};
 use super::{collections, query};
 use crate::entitysets::{judgement_from_text, kind_from_text, layout_from_text, layout_to_text};
 use crate::{
@@ -104,32 +105,19 @@ pub(super) async fn list<C: GenericClient>(c: &C, q: &EntitySetQuery) -> Result<
         ));
     }
     let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| &**a as _).collect();
-    let total: i64 = query(c, &format!("SELECT COUNT(*) FROM {FROM}{filter}"), &refs)
-        .await?
-        .first()
-        .map(|r| r.try_get(0))
-        .transpose()?
-        .unwrap_or(0);
-    let limit = i64::from(q.limit);
-    let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
-    let mut refs = refs;
-    refs.push(&limit);
-    refs.push(&offset);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM}{filter} ORDER BY s.updated_at DESC, s.id DESC
-         LIMIT ${} OFFSET ${}",
-        refs.len() - 1,
-        refs.len()
-    );
-    let items = query(c, &sql, &refs)
-        .await?
-        .iter()
-        .map(read)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    paging::page(
+        c,
+        Listing {
+            columns: COLUMNS,
+            from: &format!("{FROM}{filter}"),
+            order: "s.updated_at DESC, s.id DESC",
+        },
+        &refs,
+        q.limit,
+        q.offset,
+        read,
+    )
+    .await
 }
 
 /// Sets of `kind` holding an entity with a judgement, oldest first.
@@ -211,31 +199,19 @@ pub(super) async fn items<C: GenericClient>(
     offset: u64,
 ) -> Result<Page<EntitySetItem>> {
     get(c, id).await?;
-    let total: i64 = query(
+    paging::page(
         c,
-        "SELECT COUNT(*) FROM entityset_items WHERE entityset_id = $1",
+        Listing {
+            columns: ITEM_COLUMNS,
+            from: "entityset_items WHERE entityset_id = $1",
+            order: "created_at, entity_id",
+        },
         &[&id],
+        limit,
+        offset,
+        read_item,
     )
-    .await?
-    .first()
-    .map(|r| r.try_get(0))
-    .transpose()?
-    .unwrap_or(0);
-    let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM entityset_items WHERE entityset_id = $1
-         ORDER BY created_at, entity_id LIMIT $2 OFFSET $3"
-    );
-    let limit = i64::from(limit);
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    let items = query(c, &sql, &[&id, &limit, &offset])
-        .await?
-        .iter()
-        .map(read_item)
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    .await
 }
 
 pub(super) async fn judge<C: GenericClient>(

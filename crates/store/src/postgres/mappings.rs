@@ -2,8 +2,8 @@
 
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
-use tokio_postgres::types::ToSql;
 
+use super::paging::{self, Listing};
 use super::{collections, entitysets, query};
 use crate::mappings::{query_from_text, query_to_text, report_from_text, status_from_text};
 use crate::{Mapping, MappingQuery, MappingRun, NewMapping, Page, Result, StoreError, Timestamp};
@@ -93,32 +93,19 @@ pub(super) async fn create<C: GenericClient>(
 
 pub(super) async fn list<C: GenericClient>(c: &C, q: &MappingQuery) -> Result<Page<Mapping>> {
     let filter = " WHERE m.collection_id = $1 AND ($2::TEXT IS NULL OR m.table_id = $2)";
-    let total: i64 = query(
+    paging::page(
         c,
-        &format!("SELECT COUNT(*) FROM {FROM}{filter}"),
+        Listing {
+            columns: COLUMNS,
+            from: &format!("{FROM}{filter}"),
+            order: "m.id",
+        },
         &[&q.collection_id, &q.table_id],
+        q.limit,
+        q.offset,
+        read,
     )
-    .await?
-    .first()
-    .map(|r| r.try_get(0))
-    .transpose()?
-    .unwrap_or(0);
-    let limit = i64::from(q.limit);
-    let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
-    let args: [&(dyn ToSql + Sync); 4] = [&q.collection_id, &q.table_id, &limit, &offset];
-    let items = query(
-        c,
-        &format!("SELECT {COLUMNS} FROM {FROM}{filter} ORDER BY m.id LIMIT $3 OFFSET $4"),
-        &args,
-    )
-    .await?
-    .iter()
-    .map(read)
-    .collect::<Result<Vec<_>>>()?;
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    .await
 }
 
 pub(super) async fn update<C: GenericClient>(

@@ -13,6 +13,7 @@ mod entitysets;
 mod exports;
 mod jobs;
 mod mappings;
+mod paging;
 mod purge;
 mod roles;
 mod schema;

@@ -1,8 +1,9 @@
 //! Alerts and notifications in SQLite.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, Row, params};
 
+use super::paging::{self, Listing};
 use super::{collections, ids_json, opt_time, time};
 use crate::alerts::{params_from_text, params_to_text};
 use crate::time::to_micros;
@@ -53,28 +54,18 @@ pub(super) fn list(
     limit: u32,
     offset: u64,
 ) -> Result<Page<Alert>> {
-    // `?1 IS NULL` keeps one cached statement for both cases.
-    let total: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM alerts WHERE ?1 IS NULL OR role_id = ?1")?
-        .query_row([role_id], |r| r.get(0))?;
-    let sql = format!(
-        "SELECT {ALERT_COLUMNS} FROM alerts WHERE ?1 IS NULL OR role_id = ?1
-         ORDER BY id LIMIT ?2 OFFSET ?3"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![
-        role_id,
-        i64::from(limit),
-        i64::try_from(offset).unwrap_or(i64::MAX)
-    ])?;
-    let mut items = Vec::new();
-    while let Some(row) = rows.next()? {
-        items.push(read_alert(row)?);
-    }
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    paging::page(
+        conn,
+        Listing {
+            columns: ALERT_COLUMNS,
+            from: "alerts WHERE ?1 IS NULL OR role_id = ?1",
+            order: "id",
+        },
+        vec![role_id.map_or(Value::Null, Value::Integer)],
+        limit,
+        offset,
+        read_alert,
+    )
 }
 
 pub(super) fn delete(conn: &Connection, id: i64) -> Result<()> {
@@ -153,28 +144,18 @@ pub(super) fn list_notifications(
     if q.unread_only {
         filter.push_str(" AND read_at IS NULL");
     }
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM notifications{filter}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-    args.push(Value::Integer(i64::from(q.limit)));
-    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "SELECT {COLUMNS} FROM notifications{filter} ORDER BY id DESC LIMIT ?{} OFFSET ?{}",
-        args.len() - 1,
-        args.len()
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
-    let mut items = Vec::new();
-    while let Some(row) = rows.next()? {
-        items.push(read(row)?);
-    }
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    paging::page(
+        conn,
+        Listing {
+            columns: COLUMNS,
+            from: &format!("notifications{filter}"),
+            order: "id DESC",
+        },
+        args,
+        q.limit,
+        q.offset,
+        read,
+    )
 }
 
 pub(super) fn fold(conn: &Connection, id: i64) -> Result<bool> {

@@ -1,8 +1,9 @@
 //! Collections and permissions in SQLite.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::paging::{self, Listing};
 use super::{ids_json, opt_time, time};
 use crate::collections::{label_key, like_escape};
 use crate::time::to_micros;
@@ -162,11 +163,6 @@ pub(super) fn list(conn: &Connection, q: &CollectionQuery) -> Result<Page<Collec
         args.push(Value::Text(category.as_str().into()));
         filter.push_str(&format!(" AND category = ?{}", args.len()));
     }
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM collections{filter}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
     let order = match q.sort {
         CollectionSort::LabelAsc => "label_key ASC, id ASC",
         CollectionSort::LabelDesc => "label_key DESC, id DESC",
@@ -174,23 +170,18 @@ pub(super) fn list(conn: &Connection, q: &CollectionQuery) -> Result<Page<Collec
         CollectionSort::CreatedDesc => "created_at DESC, id DESC",
         CollectionSort::UpdatedDesc => "updated_at DESC, id DESC",
     };
-    args.push(Value::Integer(i64::from(q.limit)));
-    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "SELECT {COLUMNS} FROM collections{filter} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
-        args.len() - 1,
-        args.len()
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
-    let mut items = Vec::new();
-    while let Some(row) = rows.next()? {
-        items.push(read(row)?);
-    }
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    paging::page(
+        conn,
+        Listing {
+            columns: COLUMNS,
+            from: &format!("collections{filter}"),
+            order,
+        },
+        args,
+        q.limit,
+        q.offset,
+        read,
+    )
 }
 
 pub(super) fn update(

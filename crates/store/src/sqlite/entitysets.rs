@@ -1,8 +1,9 @@
 //! Entity sets and their items in SQLite.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::paging::{self, Listing};
 use super::{collections, ids_json, time};
 use crate::entitysets::{judgement_from_text, kind_from_text, layout_from_text, layout_to_text};
 use crate::time::to_micros;
@@ -94,29 +95,18 @@ pub(super) fn list(conn: &Connection, q: &EntitySetQuery) -> Result<Page<EntityS
             n = args.len()
         ));
     }
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM {FROM}{filter}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-    args.push(Value::Integer(i64::from(q.limit)));
-    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM}{filter} ORDER BY s.updated_at DESC, s.id DESC
-         LIMIT ?{} OFFSET ?{}",
-        args.len() - 1,
-        args.len()
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
-    let mut items = Vec::new();
-    while let Some(row) = rows.next()? {
-        items.push(read(row)?);
-    }
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    paging::page(
+        conn,
+        Listing {
+            columns: COLUMNS,
+            from: &format!("{FROM}{filter}"),
+            order: "s.updated_at DESC, s.id DESC",
+        },
+        args,
+        q.limit,
+        q.offset,
+        read,
+    )
 }
 
 /// Sets of `kind` holding an entity with a judgement, oldest first.
@@ -200,27 +190,18 @@ pub(super) fn items(
     offset: u64,
 ) -> Result<Page<EntitySetItem>> {
     get(conn, id)?;
-    let total: i64 = conn
-        .prepare_cached("SELECT COUNT(*) FROM entityset_items WHERE entityset_id = ?1")?
-        .query_row([id], |r| r.get(0))?;
-    let sql = format!(
-        "SELECT {ITEM_COLUMNS} FROM entityset_items WHERE entityset_id = ?1
-         ORDER BY created_at, entity_id LIMIT ?2 OFFSET ?3"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![
-        id,
-        i64::from(limit),
-        i64::try_from(offset).unwrap_or(i64::MAX)
-    ])?;
-    let mut items = Vec::new();
-    while let Some(row) = rows.next()? {
-        items.push(read_item(row)?);
-    }
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    paging::page(
+        conn,
+        Listing {
+            columns: ITEM_COLUMNS,
+            from: "entityset_items WHERE entityset_id = ?1",
+            order: "created_at, entity_id",
+        },
+        vec![Value::Integer(id)],
+        limit,
+        offset,
+        read_item,
+    )
 }
 
 pub(super) fn judge(

@@ -1,8 +1,9 @@
 //! Mappings in SQLite.
 
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, Row, params};
 
+use super::paging::{self, Listing};
 use super::{collections, entitysets, time};
 use crate::mappings::{query_from_text, query_to_text, report_from_text, status_from_text};
 use crate::time::to_micros;
@@ -84,28 +85,18 @@ pub(super) fn list(conn: &Connection, q: &MappingQuery) -> Result<Page<Mapping>>
         args.push(Value::Text(table.clone()));
         filter.push_str(" AND m.table_id = ?2");
     }
-    let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM {FROM}{filter}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-    args.push(Value::Integer(i64::from(q.limit)));
-    args.push(Value::Integer(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM}{filter} ORDER BY m.id LIMIT ?{} OFFSET ?{}",
-        args.len() - 1,
-        args.len()
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
-    let mut items = Vec::new();
-    while let Some(row) = rows.next()? {
-        items.push(read(row)?);
-    }
-    Ok(Page {
-        items,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    paging::page(
+        conn,
+        Listing {
+            columns: COLUMNS,
+            from: &format!("{FROM}{filter}"),
+            order: "m.id",
+        },
+        args,
+        q.limit,
+        q.offset,
+        read,
+    )
 }
 
 pub(super) fn update(

@@ -15,6 +15,7 @@ mod entitysets;
 mod exports;
 mod jobs;
 mod mappings;
+mod paging;
 mod purge;
 mod roles;
 mod schema;
