@@ -320,14 +320,6 @@ async fn collection_events_reach_only_its_readers() {
             .body(
                 &format!("multipart/form-data; boundary={BOUNDARY}"),
                 multipart(name, name.as_bytes()),
-    // The burst's notification counts its files (the memo and three more).
-    let burst = notifications(&app, &owner, "").await;
-    let folded = &burst["results"][0];
-    assert_eq!(folded["params"]["count"], 4, "{folded}");
-    assert_eq!(
-        folded["event"]["template"],
-        server::services::notifications::FOLDED_UPLOADS
-    );
             )
             .send()
     };
@@ -342,6 +334,14 @@ async fn collection_events_reach_only_its_readers() {
     };
     assert_eq!(uploads(&notifications(&app, &owner, "").await), 1);
     assert_eq!(uploads(&notifications(&app, &colleague, "").await), 1);
+    // The burst's notification counts its files (the memo and three more).
+    let burst = notifications(&app, &owner, "").await;
+    let folded = &burst["results"][0];
+    assert_eq!(folded["params"]["count"], 4, "{folded}");
+    assert_eq!(
+        folded["event"]["template"],
+        server::services::notifications::FOLDED_UPLOADS
+    );
     app.state
         .store
         .mark_notifications_read(owner.id, None)
