@@ -14,6 +14,16 @@ pub enum IndexError {
     /// The index on disk was built with another field layout and must be rebuilt.
     #[error("the index at {path} has an incompatible layout; rebuild it with `aleph reindex`")]
     IncompatibleLayout { path: String },
+    /// The embedded index was written in an older on-disk format this build cannot read.
+    #[error(
+        "the index at {path} is in on-disk format {found}, this build reads format {current}; \
+         delete that directory and run `aleph reindex` to rebuild it from the store"
+    )]
+    OutdatedFormat {
+        path: String,
+        found: String,
+        current: u32,
+    },
     #[error("search engine error: {0}")]
     Engine(String),
     #[error("stored document is unreadable: {0}")]

@@ -135,14 +135,8 @@ fn open_tantivy(settings: &Settings, mode: IndexMode) -> anyhow::Result<TantivyI
                 ..TantivyOptions::default()
             },
         ),
+        // Creates a missing index without taking the writer lock.
         IndexMode::ReadOnly => {
-            // Make sure an index exists before opening it for reading.
-            if !settings.index_path.join("meta.json").exists() {
-                drop(TantivyIndex::open(
-                    &settings.index_path,
-                    TantivyOptions::default(),
-                ));
-            }
             TantivyIndex::open_read_only(&settings.index_path, TantivyOptions::default())
         }
     };

@@ -588,8 +588,33 @@ struct SegFacet {
     kind: ColumnType,
     dict: Option<StrColumn>,
     quantizer: Option<Quantizer>,
+    /// The histogram's calendar unit (days for value facets, where it is unused).
+    unit: DateUnit,
+    /// One document's histogram keys (reused between documents).
+    doc_keys: Vec<u64>,
     counts: Counts,
     segment: SegmentId,
+}
+
+/// Counts one document in each histogram period its values fall in, once per period
+/// whatever the number of its values there (a histogram counts documents, as
+/// OpenSearch's does: an entity with two dates in one month is one entity that month).
+/// `keys` are the document's day (or hour) keys; the first key of each period stands for
+/// the period, which the harvest finds again from the key.
+#[inline]
+fn add_document_keys(counts: &mut Counts, q: &Quantizer, unit: DateUnit, keys: &mut Vec<u64>) {
+    if keys.len() > 1 {
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.len() > 1 {
+            let period = |key: u64| q.start(key).and_then(|t| unit.span_of(t)).map(|s| s.start);
+            // Keys are sorted and periods follow time, so a period's keys are one run.
+            keys.dedup_by(|later, earlier| period(*later) == period(*earlier));
+        }
+    }
+    for &key in keys.iter() {
+        counts.add(key);
+    }
 }
 
 /// Facet counts of one segment.
@@ -622,11 +647,11 @@ impl SegFacet {
             },
         };
         let column = column.map(Values::new);
-        let quantizer = match spec {
+        let (quantizer, unit) = match spec {
             FacetSpec::Intervals {
                 unit, lower, upper, ..
-            } => Some(Quantizer::new(kind, *unit, *lower, *upper)),
-            FacetSpec::Values { .. } => None,
+            } => (Some(Quantizer::new(kind, *unit, *lower, *upper)), *unit),
+            FacetSpec::Values { .. } => (None, DateUnit::Day),
         };
         let counts = match (&dict, &column, &quantizer) {
             (Some(d), _, _) => Counts::for_range(0, d.num_terms().saturating_sub(1) as u64),
@@ -645,6 +670,8 @@ impl SegFacet {
             kind,
             dict,
             quantizer,
+            unit,
+            doc_keys: Vec::new(),
             counts,
             segment: reader.segment_id(),
         })
@@ -656,11 +683,12 @@ impl SegFacet {
             let counts = &mut self.counts;
             match &self.quantizer {
                 None => column.for_each(doc, |v| counts.add(v)),
-                Some(q) => column.for_each(doc, |v| {
-                    if let Some(key) = q.key(v) {
-                        counts.add(key);
-                    }
-                }),
+                Some(q) => {
+                    let keys = &mut self.doc_keys;
+                    keys.clear();
+                    column.for_each(doc, |v| keys.extend(q.key(v)));
+                    add_document_keys(counts, q, self.unit, keys);
+                }
             }
         }
     }
@@ -672,10 +700,11 @@ impl SegFacet {
             return;
         };
         let values = &mut scratch.values;
-        match column {
+        let multi = match column {
             Values::Full(column_values) => {
                 values.resize(docs.len(), 0);
                 column_values.get_vals(docs, values);
+                false
             }
             Values::Any(column) => {
                 scratch.docs.clear();
@@ -685,16 +714,34 @@ impl SegFacet {
                     .docids_to_rowids(docs, &mut scratch.docs, &mut scratch.rows);
                 values.resize(scratch.rows.len(), 0);
                 column.values.get_vals(&scratch.rows, values);
+                true
             }
-        }
+        };
         let counts = &mut self.counts;
         match &self.quantizer {
             None => values.iter().for_each(|&v| counts.add(v)),
-            Some(q) => values.iter().for_each(|&v| {
+            Some(q) if !multi => values.iter().for_each(|&v| {
                 if let Some(key) = q.key(v) {
                     counts.add(key);
                 }
             }),
+            Some(q) => {
+                // `scratch.docs` names the document of each value, in document order: a
+                // document's values are one run.
+                let keys = &mut self.doc_keys;
+                let mut start = 0;
+                while start < values.len() {
+                    let doc = scratch.docs[start];
+                    let end = scratch.docs[start..]
+                        .iter()
+                        .position(|&d| d != doc)
+                        .map_or(values.len(), |n| start + n);
+                    keys.clear();
+                    keys.extend(values[start..end].iter().filter_map(|&v| q.key(v)));
+                    add_document_keys(counts, q, self.unit, keys);
+                    start = end;
+                }
+            }
         }
     }
 

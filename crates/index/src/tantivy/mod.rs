@@ -79,42 +79,21 @@ impl TantivyIndex {
     /// Opens the index in `path`, creating it (and the directory) when there is none.
     /// An index built with another field layout is refused: rebuild it from the store.
     pub fn open(path: &Path, options: TantivyOptions) -> Result<TantivyIndex, IndexError> {
-        std::fs::create_dir_all(path)?;
         let fields = Fields::build();
-        let dir = MmapDirectory::open(path).map_err(|e| IndexError::Engine(e.to_string()))?;
-        let index = if Index::exists(&dir).map_err(|e| IndexError::Engine(e.to_string()))? {
-            let index = Index::open(dir)?;
-            if index.schema() != fields.schema {
-                return Err(IndexError::IncompatibleLayout {
-                    path: path.display().to_string(),
-                });
-            }
-            index
-        } else {
-            Index::create(
-                dir,
-                fields.schema.clone(),
-                tantivy::IndexSettings::default(),
-            )?
-        };
+        let index = open_or_create(path, &fields)?;
         TantivyIndex::from_index(index, fields, options)
     }
 
-    /// Opens an existing index for searching only, without taking the writer lock, so a
-    /// second process (a worker, a command-line search) can read while the server owns the
+    /// Opens the index for searching only, without taking the writer lock, so a second
+    /// process (a worker, a command-line search) can read while the server owns the
     /// writer. It sees what the writer commits within about half a second; writes fail.
+    /// A missing index is created empty, still without the writer lock.
     pub fn open_read_only(
         path: &Path,
         options: TantivyOptions,
     ) -> Result<TantivyIndex, IndexError> {
         let fields = Fields::build();
-        let dir = MmapDirectory::open(path).map_err(|e| IndexError::Engine(e.to_string()))?;
-        let mut index = Index::open(dir)?;
-        if index.schema() != fields.schema {
-            return Err(IndexError::IncompatibleLayout {
-                path: path.display().to_string(),
-            });
-        }
+        let mut index = open_or_create(path, &fields)?;
         index.tokenizers().register(
             schema::TOKENIZER,
             TextAnalyzer::from(AlephTokenizer::default()),
@@ -213,6 +192,56 @@ impl TantivyIndex {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || f(&inner)).await?
     }
+}
+
+/// The file beside Tantivy's that names the on-disk format version, for what the schema
+/// comparison cannot see: version 2 stores term dictionaries as sstables (Tantivy's
+/// `quickwit` feature), which a bulk load builds at a fraction of the CPU of the finite
+/// state transducers of version 1 (indexes without the file); Tantivy refuses to read a
+/// dictionary of the other kind.
+pub const LAYOUT_FILE: &str = "aleph-layout";
+/// The format version this build writes and reads.
+pub const LAYOUT_VERSION: u32 = 2;
+
+/// The index in `path`, created (with the directory) when there is none; refused when it
+/// was written with another schema or format. Takes no writer lock.
+fn open_or_create(path: &Path, fields: &Fields) -> Result<Index, IndexError> {
+    std::fs::create_dir_all(path)?;
+    let dir = MmapDirectory::open(path).map_err(|e| IndexError::Engine(e.to_string()))?;
+    let marker = path.join(LAYOUT_FILE);
+    if !Index::exists(&dir).map_err(|e| IndexError::Engine(e.to_string()))? {
+        // The marker first: an index never exists without it.
+        std::fs::write(&marker, format!("{LAYOUT_VERSION}\n"))?;
+        return match Index::create(
+            dir.clone(),
+            fields.schema.clone(),
+            tantivy::IndexSettings::default(),
+        ) {
+            Ok(index) => Ok(index),
+            // Another process created it meanwhile.
+            Err(_) if Index::exists(&dir).unwrap_or(false) => Ok(Index::open(dir)?),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let found = match std::fs::read_to_string(&marker) {
+        Ok(text) => text.trim().parse::<u32>().ok(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some(1),
+        Err(e) => return Err(e.into()),
+    };
+    if found != Some(LAYOUT_VERSION) {
+        return Err(IndexError::OutdatedFormat {
+            path: path.display().to_string(),
+            found: found.map_or_else(|| "unknown".to_string(), |v| v.to_string()),
+            current: LAYOUT_VERSION,
+        });
+    }
+    let index = Index::open(dir)?;
+    if index.schema() != fields.schema {
+        return Err(IndexError::IncompatibleLayout {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(index)
 }
 
 fn new_writer(index: &Index, options: &TantivyOptions) -> Result<IndexWriter, IndexError> {
