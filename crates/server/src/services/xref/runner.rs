@@ -448,13 +448,6 @@ async fn memory_chunk_step(
     loaded: &mut LoadedSources,
     summary: &mut RunSummary,
 ) -> Result<Option<(u64, Vec<XrefMatch>)>, XrefError> {
-    let StepArgs {
-        store,
-        matcher,
-        collection_id,
-        options,
-        now,
-    } = *shared;
     let pass = cursor.passes[cursor.pass].clone();
     if cursor.target >= pass.targets.len() {
         cursor.pass += 1;
@@ -473,11 +466,11 @@ async fn memory_chunk_step(
             *loaded = None;
             let sources = Arc::new(
                 Sources::load(
-                    store,
-                    collection_id,
+                    shared.store,
+                    shared.collection_id,
                     pass.sources_since.map(from_micros),
                     cursor.sources_after.as_deref(),
-                    options.memory_chunk,
+                    shared.options.memory_chunk,
                 )
                 .await?,
             );
@@ -510,8 +503,9 @@ async fn memory_chunk_step(
         collection_id: target,
         entity_id,
     });
-    let page = match store
-        .entity_page(filter, after.as_ref(), options.batch_size.max(1))
+    let page = match shared
+        .store
+        .entity_page(filter, after.as_ref(), shared.options.batch_size.max(1))
         .await
     {
         Ok(page) => page,
@@ -525,8 +519,8 @@ async fn memory_chunk_step(
     let entities = page.batch.entities;
     let scanned = entities.len() as u64;
     let matches = {
-        let (sources, matcher) = (sources.clone(), matcher.clone());
-        let keep_above = options.keep_above;
+        let (sources, matcher) = (sources.clone(), shared.matcher.clone());
+        let (keep_above, now) = (shared.options.keep_above, shared.now);
         tokio::task::spawn_blocking(move || {
             score_batch(&sources, &matcher, target, &entities, keep_above, now)
         })
@@ -547,16 +541,9 @@ async fn index_step(
     index: &Arc<dyn SearchIndex>,
     cursor: &mut Cursor,
 ) -> Result<Option<(u64, Vec<XrefMatch>)>, XrefError> {
-    let StepArgs {
-        store,
-        matcher,
-        collection_id,
-        options,
-        now,
-    } = *shared;
     let pass = &cursor.passes[cursor.pass];
     let streams = candidates::streams(
-        collection_id,
+        shared.collection_id,
         pass.sources_since,
         &pass.targets,
         pass.targets_since,
@@ -579,8 +566,8 @@ async fn index_step(
         collection_id: stream.collection,
         entity_id,
     });
-    let size = options.batch_size.clamp(1, INDEX_BATCH);
-    let page = match store.entity_page(filter, after.as_ref(), size).await {
+    let size = shared.options.batch_size.clamp(1, INDEX_BATCH);
+    let page = match shared.store.entity_page(filter, after.as_ref(), size).await {
         Ok(page) => page,
         Err(store::StoreError::NotFound { .. }) => {
             next_target(cursor, streams.len());
@@ -616,8 +603,9 @@ async fn index_step(
         .try_collect()
         .await?;
     let matches = {
-        let matcher = matcher.clone();
-        let keep_above = options.keep_above;
+        let matcher = shared.matcher.clone();
+        let (collection_id, keep_above, now) =
+            (shared.collection_id, shared.options.keep_above, shared.now);
         let streamed = stream.collection;
         let own = stream.streams_own;
         tokio::task::spawn_blocking(move || {
