@@ -1,6 +1,6 @@
 //! The admin-only listing of users and groups, new groups and group memberships.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, User};
@@ -32,11 +32,8 @@ async fn only_admins_list_roles_and_manage_memberships() {
         .expect(StatusCode::FORBIDDEN);
 
     let users = app
-        .get("/api/2/roles?filter:type=user&limit=50")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/roles?filter:type=user&limit=50", &app.admin)
+        .await;
     let emails: Vec<&str> = users["results"]
         .as_array()
         .unwrap()
@@ -54,11 +51,8 @@ async fn only_admins_list_roles_and_manage_memberships() {
     );
     // Paged: one at a time, the total stays.
     let one = app
-        .get("/api/2/roles?filter:type=user&limit=1")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/roles?filter:type=user&limit=1", &app.admin)
+        .await;
     assert_eq!(one["results"].as_array().unwrap().len(), 1);
     assert_eq!(one["total"], users["total"]);
     app.get("/api/2/roles?filter:type=robot")
@@ -84,11 +78,11 @@ async fn only_admins_list_roles_and_manage_memberships() {
         .send()
         .await
         .expect(StatusCode::OK);
-    let listed = app.get(&members).auth(&app.admin).send().await.json();
+    let listed = app.get_json(&members, &app.admin).await;
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["results"][0]["id"], bob.id.to_string());
     // Bob now sees the group among his own.
-    let his = app.get("/api/2/groups").auth(&bob).send().await.json();
+    let his = app.get_json("/api/2/groups", &bob).await;
     assert!(
         his["results"]
             .as_array()
@@ -104,17 +98,15 @@ async fn only_admins_list_roles_and_manage_memberships() {
         .send()
         .await
         .expect(StatusCode::BAD_REQUEST);
-    app.delete(&format!("{members}/{}", bob.id))
-        .auth(&app.admin)
-        .send()
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    app.delete(&format!("{members}/{}", bob.id))
-        .auth(&app.admin)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
-    let listed = app.get(&members).auth(&app.admin).send().await.json();
+    app.expect_each(
+        &format!("{members}/{}", bob.id),
+        &[
+            (Method::DELETE, Some(&app.admin), StatusCode::NO_CONTENT),
+            (Method::DELETE, Some(&app.admin), StatusCode::NOT_FOUND),
+        ],
+    )
+    .await;
+    let listed = app.get_json(&members, &app.admin).await;
     assert_eq!(listed["total"], 0);
     // A user's id is not a group.
     app.get(&format!("/api/2/groups/{}/members", alice.id))
@@ -139,22 +131,16 @@ async fn roles_listed_by_name_prefix() {
             .collect()
     };
     let found = app
-        .get("/api/2/roles?filter:type=user&prefix=ALI")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/roles?filter:type=user&prefix=ALI", &app.admin)
+        .await;
     assert_eq!(
         names(&found),
         vec![alice.id.to_string(), alina.id.to_string()]
     );
     assert_eq!(found["total"], 2);
     let second = app
-        .get("/api/2/roles?prefix=ali&limit=1&offset=1")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/roles?prefix=ali&limit=1&offset=1", &app.admin)
+        .await;
     assert_eq!(names(&second), vec![alina.id.to_string()]);
     assert_eq!(second["total"], 2);
 }
@@ -225,12 +211,7 @@ async fn admins_block_and_unblock_users() {
         .send()
         .await;
     assert_ne!(by_session.status, StatusCode::OK, "{}", by_session.text());
-    let listed = app
-        .get("/api/2/roles?prefix=alice")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+    let listed = app.get_json("/api/2/roles?prefix=alice", &app.admin).await;
     assert_eq!(listed["results"][0]["is_blocked"], true);
     assert_eq!(login(&bob).await, StatusCode::OK);
 

@@ -4,12 +4,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use store::Access;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::common::{TestApp, User, person};
+use crate::common::{TestApp, User, person, result_ids};
 
 fn company(id: &str, name: &str) -> Value {
     json!({"id": id, "schema": "Company", "properties": {"name": [name]}})
@@ -55,14 +55,7 @@ async fn signed_ids(app: &TestApp, user: &User, collection_id: i64, q: &str) -> 
         .send()
         .await;
     resp.expect(StatusCode::OK);
-    let mut ids: Vec<String> = resp.json()["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
+    result_ids(&resp.json())
 }
 
 #[tokio::test]
@@ -103,37 +96,23 @@ async fn alert_crud_is_per_user() {
             .await
             .expect(StatusCode::BAD_REQUEST);
     }
-    let listing = app.get("/api/2/alerts").auth(&alice).send().await.json();
+    let listing = app.get_json("/api/2/alerts", &alice).await;
     assert_eq!(listing["total"], 1);
     assert_eq!(listing["results"][0]["id"], id);
-    let theirs = app.get("/api/2/alerts").auth(&bob).send().await.json();
+    let theirs = app.get_json("/api/2/alerts", &bob).await;
     assert_eq!(theirs["total"], 0);
     let uri = format!("/api/2/alerts/{id}");
-    app.get(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::OK);
-    app.get(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
-    app.delete(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
-    app.delete(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    app.get(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::GET, Some(&alice), StatusCode::OK),
+            (Method::GET, Some(&bob), StatusCode::NOT_FOUND),
+            (Method::DELETE, Some(&bob), StatusCode::NOT_FOUND),
+            (Method::DELETE, Some(&alice), StatusCode::NO_CONTENT),
+            (Method::GET, Some(&alice), StatusCode::NOT_FOUND),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]

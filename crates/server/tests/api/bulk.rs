@@ -1,10 +1,10 @@
 //! `_bulk` and `_stream` (Aleph's `test_collections_api.py` bulk tests and
 //! `test_stream_api.py`).
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, person};
+use crate::common::{TestApp, person, result_ids};
 
 async fn search(app: &TestApp, user: &crate::common::User, query: &str) -> Value {
     let resp = app
@@ -14,17 +14,6 @@ async fn search(app: &TestApp, user: &crate::common::User, query: &str) -> Value
         .await;
     resp.expect(StatusCode::OK);
     resp.json()
-}
-
-fn result_ids(listing: &Value) -> Vec<String> {
-    let mut ids: Vec<String> = listing["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
 }
 
 #[tokio::test]
@@ -222,12 +211,14 @@ async fn stream_needs_write_access_and_filters() {
     )
     .await;
     let uri = format!("/api/2/collections/{id}/_stream");
-    app.get(&uri).send().await.expect(StatusCode::FORBIDDEN);
-    app.get(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::GET, None, StatusCode::FORBIDDEN),
+            (Method::GET, Some(&bob), StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
     let resp = app.get(&uri).auth(&alice).send().await;
     resp.expect(StatusCode::OK);
     assert_eq!(resp.headers["content-type"], "application/x-ndjson");

@@ -1,7 +1,7 @@
 //! Collections (Aleph's `test_collections_api.py`): listing by permission, create,
 //! duplicate foreign ids, view, update validation, delete and flush, touch, reindex.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, UI_URL, person};
@@ -30,19 +30,9 @@ async fn listing_shows_only_readable_collections() {
     assert_eq!(anon["results"], json!([]));
     assert_eq!(anon["facets"], json!({}));
 
-    let listing = app
-        .get("/api/2/collections")
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+    let listing = app.get_json("/api/2/collections", &alice).await;
     assert_eq!(ids(&listing), vec![a.to_string()]);
-    let listing = app
-        .get("/api/2/collections")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+    let listing = app.get_json("/api/2/collections", &app.admin).await;
     assert_eq!(listing["total"], 2);
     // Alphabetical by label.
     assert_eq!(ids(&listing), vec![a.to_string(), b.to_string()]);
@@ -50,12 +40,7 @@ async fn listing_shows_only_readable_collections() {
     app.make_public(b).await;
     let anon = app.get("/api/2/collections").send().await.json();
     assert_eq!(ids(&anon), vec![b.to_string()]);
-    let listing = app
-        .get("/api/2/collections")
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+    let listing = app.get_json("/api/2/collections", &alice).await;
     assert_eq!(ids(&listing), vec![a.to_string(), b.to_string()]);
 }
 
@@ -65,25 +50,19 @@ async fn lookup_by_foreign_id_and_label_search() {
     let id = app.collection(&app.admin, "panama_papers").await;
     app.collection(&app.admin, "paradise").await;
     let found = app
-        .get("/api/2/collections?filter:foreign_id=panama_papers")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json(
+            "/api/2/collections?filter:foreign_id=panama_papers",
+            &app.admin,
+        )
+        .await;
     assert_eq!(ids(&found), vec![id.to_string()]);
     let none = app
-        .get("/api/2/collections?filter:foreign_id=unknown")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/collections?filter:foreign_id=unknown", &app.admin)
+        .await;
     assert_eq!(none["total"], 0);
     let q = app
-        .get("/api/2/collections?q=panama")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/collections?q=panama", &app.admin)
+        .await;
     assert_eq!(ids(&q), vec![id.to_string()]);
 }
 
@@ -162,22 +141,16 @@ async fn view_needs_read_access() {
     let bob = app.user("bob").await;
     let id = app.collection(&alice, "private").await;
     let uri = format!("/api/2/collections/{id}");
-    app.get(&uri).send().await.expect(StatusCode::FORBIDDEN);
-    app.get(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.get(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::OK);
-    app.get(&uri)
-        .auth(&app.admin)
-        .send()
-        .await
-        .expect(StatusCode::OK);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::GET, None, StatusCode::FORBIDDEN),
+            (Method::GET, Some(&bob), StatusCode::FORBIDDEN),
+            (Method::GET, Some(&alice), StatusCode::OK),
+            (Method::GET, Some(&app.admin), StatusCode::OK),
+        ],
+    )
+    .await;
     app.grant(id, bob.id, store::Access::Read).await;
     let as_bob = app.get(&uri).auth(&bob).send().await;
     as_bob.expect(StatusCode::OK);
@@ -200,24 +173,19 @@ async fn duplicate_foreign_id_and_recreate_after_delete() {
         .send()
         .await;
     again.expect(StatusCode::BAD_REQUEST);
-    app.delete(&format!("/api/2/collections/{first}"))
-        .auth(&app.admin)
-        .send()
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    app.get(&format!("/api/2/collections/{first}"))
-        .auth(&app.admin)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
+    app.expect_each(
+        &format!("/api/2/collections/{first}"),
+        &[
+            (Method::DELETE, Some(&app.admin), StatusCode::NO_CONTENT),
+            (Method::GET, Some(&app.admin), StatusCode::NOT_FOUND),
+        ],
+    )
+    .await;
     let second = app.collection(&app.admin, "dup").await;
     assert_ne!(first, second);
     let found = app
-        .get("/api/2/collections?filter:foreign_id=dup")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/collections?filter:foreign_id=dup", &app.admin)
+        .await;
     assert_eq!(ids(&found), vec![second.to_string()]);
 }
 
@@ -295,20 +263,16 @@ async fn delete_and_flush() {
     let id = app.collection(&alice, "del").await;
     app.bulk(&alice, id, &json!([person("p1", "Ann")])).await;
     let search = format!("/api/2/entities?filter:schemata=Thing&filter:collection_id={id}");
-    assert_eq!(
-        app.get(&search).auth(&alice).send().await.json()["total"],
-        1
-    );
+    assert_eq!(app.get_json(&search, &alice).await["total"], 1);
 
-    app.delete(&format!("/api/2/collections/{id}"))
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.delete(&format!("/api/2/collections/{id}"))
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &format!("/api/2/collections/{id}"),
+        &[
+            (Method::DELETE, None, StatusCode::FORBIDDEN),
+            (Method::DELETE, Some(&bob), StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
     // Flush: the contents go, the collection stays.
     app.delete(&format!(
         "/api/2/collections/{id}?keep_metadata=true&sync=true"
@@ -317,10 +281,7 @@ async fn delete_and_flush() {
     .send()
     .await
     .expect(StatusCode::NO_CONTENT);
-    assert_eq!(
-        app.get(&search).auth(&alice).send().await.json()["total"],
-        0
-    );
+    assert_eq!(app.get_json(&search, &alice).await["total"], 0);
     app.get(&format!("/api/2/collections/{id}"))
         .auth(&alice)
         .send()
@@ -328,10 +289,7 @@ async fn delete_and_flush() {
         .expect(StatusCode::OK);
     // The flushed collection takes new entities.
     app.bulk(&alice, id, &json!([person("p2", "Bo")])).await;
-    assert_eq!(
-        app.get(&search).auth(&alice).send().await.json()["total"],
-        1
-    );
+    assert_eq!(app.get_json(&search, &alice).await["total"], 1);
 
     app.delete(&format!("/api/2/collections/{id}?sync=True"))
         .auth(&alice)
@@ -343,10 +301,7 @@ async fn delete_and_flush() {
         .send()
         .await
         .expect(StatusCode::NOT_FOUND);
-    assert_eq!(
-        app.get(&search).auth(&app.admin).send().await.json()["total"],
-        0
-    );
+    assert_eq!(app.get_json(&search, &app.admin).await["total"], 0);
     app.delete(&format!("/api/2/collections/{id}"))
         .auth(&alice)
         .send()
@@ -366,44 +321,35 @@ async fn touch_is_for_admins_and_reindex_keeps_entities() {
     )
     .await;
     let touch = format!("/api/2/collections/{id}/touch");
-    app.post(&touch)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.post(&touch)
-        .auth(&app.admin)
-        .send()
-        .await
-        .expect(StatusCode::ACCEPTED);
+    app.expect_each(
+        &touch,
+        &[
+            (Method::POST, Some(&alice), StatusCode::FORBIDDEN),
+            (Method::POST, Some(&app.admin), StatusCode::ACCEPTED),
+        ],
+    )
+    .await;
     let after = app.state.store.collection(id).await.unwrap();
     assert!(after.data_updated_at.is_some());
 
     let reindex = format!("/api/2/collections/{id}/reindex?flush=true&sync=true");
-    app.post(&reindex)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.post(&reindex)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::ACCEPTED);
+    app.expect_each(
+        &reindex,
+        &[
+            (Method::POST, None, StatusCode::FORBIDDEN),
+            (Method::POST, Some(&alice), StatusCode::ACCEPTED),
+        ],
+    )
+    .await;
     app.post(&format!("/api/2/collections/{id}/reindex?flush=maybe"))
         .auth(&alice)
         .send()
         .await
         .expect(StatusCode::BAD_REQUEST);
     let search = format!("/api/2/entities?filter:schemata=Thing&filter:collection_id={id}");
-    assert_eq!(
-        app.get(&search).auth(&alice).send().await.json()["total"],
-        2
-    );
+    assert_eq!(app.get_json(&search, &alice).await["total"], 2);
     let view = app
-        .get(&format!("/api/2/collections/{id}"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/2/collections/{id}"), &alice)
+        .await;
     assert_eq!(view["count"], 2);
 }

@@ -202,6 +202,34 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// `GET uri` as `user`, read as JSON (whatever the status; a 4xx is an error object).
+    pub async fn get_json(&self, uri: &str, user: &User) -> Value {
+        self.get(uri).auth(user).send().await.json()
+    }
+
+    /// Send the same bodiless request to `uri` once per step, as the step's user (anonymous
+    /// with `None`), in order, and assert each step's status. The steps are the point of
+    /// the call (who may do what, and what is left after), so a failure names the step,
+    /// the request, the user and the body.
+    pub async fn expect_each(&self, uri: &str, steps: &[(Method, Option<&User>, StatusCode)]) {
+        for (i, (method, user, status)) in steps.iter().enumerate() {
+            let mut req = self.req(method.clone(), uri);
+            if let Some(user) = user {
+                req = req.auth(user);
+            }
+            let resp = req.send().await;
+            let who = user.map_or("anonymous", |u| u.email.as_str());
+            assert_eq!(
+                resp.status,
+                *status,
+                "step {i}: {method} {uri} as {who}: body: {}",
+                resp.text()
+            );
+        }
+    }
+}
+
 /// A request being built.
 pub struct Req<'a> {
     app: &'a TestApp,
@@ -291,6 +319,18 @@ impl Resp {
         assert_eq!(self.status, status, "body: {}", self.text());
         self
     }
+}
+
+/// The ids of a listing's results, sorted.
+pub fn result_ids(listing: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = listing["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
 }
 
 /// A small FtM entity.

@@ -1,6 +1,6 @@
 //! Entity view, create, update and delete (Aleph's `test_entities_api.py`).
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, UI_URL, person};
@@ -33,19 +33,18 @@ async fn view_needs_read_access_and_has_the_full_shape() {
                      "properties": {"owner": ["owner"], "asset": ["co"]}});
     app.bulk(&alice, cid, &json!([owner, company, own])).await;
     let found = app
-        .get("/api/2/entities?filter:schema=Ownership")
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/entities?filter:schema=Ownership", &alice)
+        .await;
     let id = found["results"][0]["id"].as_str().unwrap().to_string();
     let uri = format!("/api/2/entities/{id}");
-    app.get(&uri).send().await.expect(StatusCode::FORBIDDEN);
-    app.get(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::GET, None, StatusCode::FORBIDDEN),
+            (Method::GET, Some(&bob), StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
     let view = app.get(&uri).auth(&alice).send().await;
     view.expect(StatusCode::OK);
     let view = view.json();
@@ -71,11 +70,8 @@ async fn view_needs_read_access_and_has_the_full_shape() {
 
     let person_id = owner["id"].as_str().unwrap();
     let person = app
-        .get(&format!("/api/2/entities/{person_id}"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/2/entities/{person_id}"), &alice)
+        .await;
     assert_eq!(person["caption"], "Ann Owner");
     assert_eq!(person["emails"], json!(["ann@example.com"]));
     assert_eq!(person["countries"], json!(["de"]));
@@ -169,30 +165,20 @@ async fn create_update_and_delete() {
             .await
             .expect(StatusCode::BAD_REQUEST);
     }
-    let view = app.get(&uri).auth(&alice).send().await.json();
+    let view = app.get_json(&uri, &alice).await;
     assert_eq!(view["properties"]["name"], json!(["Renamed Person"]));
 
-    app.delete(&uri).send().await.expect(StatusCode::FORBIDDEN);
-    app.delete(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.delete(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    app.get(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
-    app.delete(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::DELETE, None, StatusCode::FORBIDDEN),
+            (Method::DELETE, Some(&bob), StatusCode::FORBIDDEN),
+            (Method::DELETE, Some(&alice), StatusCode::NO_CONTENT),
+            (Method::GET, Some(&alice), StatusCode::NOT_FOUND),
+            (Method::DELETE, Some(&alice), StatusCode::NOT_FOUND),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -222,11 +208,8 @@ async fn references_to_unreadable_entities_stay_bare_ids() {
         "{created}"
     );
     let found = app
-        .get("/api/2/entities?filter:schema=Ownership")
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/entities?filter:schema=Ownership", &alice)
+        .await;
     assert_eq!(
         found["results"][0]["properties"]["owner"],
         json!([hidden_id])
@@ -235,11 +218,8 @@ async fn references_to_unreadable_entities_stay_bare_ids() {
     // The admin reads both collections and gets the nested entity.
     let id = created["id"].as_str().unwrap();
     let by_admin = app
-        .get(&format!("/api/2/entities/{id}"))
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/2/entities/{id}"), &app.admin)
+        .await;
     assert_eq!(
         by_admin["properties"]["owner"][0]["properties"]["name"],
         json!(["Hidden Person"])
@@ -292,12 +272,7 @@ async fn bulk_entities_are_not_editable_by_default() {
     app.bulk(&alice, cid, &json!([person("p", "Bulk Person")]))
         .await;
     let id = only_id(&app, cid).await;
-    let view = app
-        .get(&format!("/api/2/entities/{id}"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+    let view = app.get_json(&format!("/api/2/entities/{id}"), &alice).await;
     assert_eq!(view["writeable"], false);
     assert!(view.get("mutable").is_none() || view["mutable"] == false);
     // The documents alias answers the same.

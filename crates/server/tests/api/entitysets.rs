@@ -1,7 +1,7 @@
 //! `/api/2/entitysets`: CRUD, items, the set's entities as a search, export, and
 //! permissions that follow the collection's.
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use store::Access;
 
@@ -141,21 +141,15 @@ async fn entityset_crud_items_and_permissions() {
             .all(|s| s["writeable"] == false)
     );
     let diagrams = app
-        .get("/api/2/entitysets?filter:type=diagram")
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/entitysets?filter:type=diagram", &alice)
+        .await;
     assert_eq!(ids(&diagrams, "id"), std::slice::from_ref(&set_id));
     for who in [&carol] {
-        let none = app.get("/api/2/entitysets").auth(who).send().await.json();
+        let none = app.get_json("/api/2/entitysets", who).await;
         assert_eq!(none["total"], 0);
         let none = app
-            .get(&format!("/api/2/entitysets?filter:collection_id={c}"))
-            .auth(who)
-            .send()
-            .await
-            .json();
+            .get_json(&format!("/api/2/entitysets?filter:collection_id={c}"), who)
+            .await;
         assert_eq!(none["total"], 0);
     }
     app.get("/api/2/entitysets?filter:type=poster")
@@ -166,12 +160,14 @@ async fn entityset_crud_items_and_permissions() {
 
     // Viewing needs read; changing needs write.
     let uri = format!("/api/2/entitysets/{set_id}");
-    app.get(&uri).auth(&bob).send().await.expect(StatusCode::OK);
-    app.get(&uri)
-        .auth(&carol)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::GET, Some(&bob), StatusCode::OK),
+            (Method::GET, Some(&carol), StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
     app.get("/api/2/entitysets/999999")
         .auth(&alice)
         .send()
@@ -266,11 +262,8 @@ async fn entityset_crud_items_and_permissions() {
     members.sort();
     assert_eq!(ids(&found.json(), "id"), members);
     let narrowed = app
-        .get(&format!("{entities_uri}?q=Bertram"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{entities_uri}?q=Bertram"), &alice)
+        .await;
     assert_eq!(ids(&narrowed, "id"), std::slice::from_ref(&bert));
     app.get(&entities_uri)
         .auth(&carol)
@@ -285,7 +278,7 @@ async fn entityset_crud_items_and_permissions() {
         .send()
         .await
         .expect(StatusCode::NO_CONTENT);
-    let found = app.get(&entities_uri).auth(&alice).send().await.json();
+    let found = app.get_json(&entities_uri, &alice).await;
     assert_eq!(ids(&found, "id"), std::slice::from_ref(&ann));
 
     // Adding a new entity through the set writes it into the collection.
@@ -302,7 +295,7 @@ async fn entityset_crud_items_and_permissions() {
         "ids are signed with the collection's namespace: {club}"
     );
     assert_eq!(entity_id(&app, &alice, c, "Drones").await, club);
-    let found = app.get(&entities_uri).auth(&alice).send().await.json();
+    let found = app.get_json(&entities_uri, &alice).await;
     let mut members = vec![ann.clone(), club.clone()];
     members.sort();
     assert_eq!(ids(&found, "id"), members);
@@ -329,27 +322,21 @@ async fn entityset_crud_items_and_permissions() {
     assert_eq!(company["properties"]["name"][0], "Drones Club Ltd");
 
     // Delete: writers only; then it is gone.
-    app.delete(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.delete(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    app.get(&uri)
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::DELETE, Some(&bob), StatusCode::FORBIDDEN),
+            (Method::DELETE, Some(&alice), StatusCode::NO_CONTENT),
+            (Method::GET, Some(&alice), StatusCode::NOT_FOUND),
+        ],
+    )
+    .await;
     let left = app
-        .get(&format!("/api/2/entitysets?filter:collection_id={c}"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(
+            &format!("/api/2/entitysets?filter:collection_id={c}"),
+            &alice,
+        )
+        .await;
     assert_eq!(ids(&left, "id"), [list_id]);
 }
 
@@ -402,28 +389,22 @@ async fn items_from_unreadable_collections_stay_hidden() {
         .send()
         .await
         .expect(StatusCode::OK);
-    let as_admin = app.get(&items_uri).auth(&app.admin).send().await.json();
+    let as_admin = app.get_json(&items_uri, &app.admin).await;
     assert_eq!(as_admin["results"].as_array().unwrap().len(), 2);
     assert_eq!(as_admin["total"], 2);
     let paged = app
-        .get(&format!("{items_uri}?limit=1&offset=1"))
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{items_uri}?limit=1&offset=1"), &app.admin)
+        .await;
     assert_eq!(paged["results"].as_array().unwrap().len(), 1);
     assert_eq!(paged["total"], 2);
 
     // Alice sees neither the item nor the entity, in any answer.
-    let items = app.get(&items_uri).auth(&alice).send().await.json();
+    let items = app.get_json(&items_uri, &alice).await;
     assert_eq!(ids(&items, "entity_id"), std::slice::from_ref(&visible));
     assert_eq!(items["total"], 1, "hidden items do not count");
     let entities = app
-        .get(&format!("/api/2/entitysets/{set_id}/entities"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/2/entitysets/{set_id}/entities"), &alice)
+        .await;
     assert_eq!(ids(&entities, "id"), std::slice::from_ref(&visible));
     let export = app
         .get(&format!("/api/2/entitysets/{set_id}/_stream"))

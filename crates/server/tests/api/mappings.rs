@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use ftm::{Namespace, make_id};
 use serde_json::{Value, json};
 use server::services::entities::{WriteOptions, prepare, write};
@@ -209,25 +209,25 @@ async fn a_table_maps_into_entities_and_a_rerun_replaces_them() {
         .send()
         .await;
     assert_eq!(filtered.json()["total"], json!(0));
-    app.get(&one)
-        .auth(&eve)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.get(&one).auth(&bob).send().await.expect(StatusCode::OK);
+    app.expect_each(
+        &one,
+        &[
+            (Method::GET, Some(&eve), StatusCode::FORBIDDEN),
+            (Method::GET, Some(&bob), StatusCode::OK),
+        ],
+    )
+    .await;
 
     // A run is queued by writers only, shows in the collection's status, and a worker
     // does it.
-    app.post(&format!("{one}/trigger"))
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.post(&format!("{one}/trigger"))
-        .auth(&ana)
-        .send()
-        .await
-        .expect(StatusCode::ACCEPTED);
+    app.expect_each(
+        &format!("{one}/trigger"),
+        &[
+            (Method::POST, Some(&bob), StatusCode::FORBIDDEN),
+            (Method::POST, Some(&ana), StatusCode::ACCEPTED),
+        ],
+    )
+    .await;
     let status = app
         .get(&format!("/api/2/collections/{cid}/status"))
         .auth(&ana)
@@ -238,7 +238,7 @@ async fn a_table_maps_into_entities_and_a_rerun_replaces_them() {
         "{}",
         status.text()
     );
-    let viewed = app.get(&one).auth(&ana).send().await.json();
+    let viewed = app.get_json(&one, &ana).await;
     assert_eq!(viewed["last_run_status"], json!("pending"));
     let outcomes = work_mapping_queue(&app).await;
     assert!(
@@ -246,7 +246,7 @@ async fn a_table_maps_into_entities_and_a_rerun_replaces_them() {
         "{outcomes:?}"
     );
 
-    let viewed = app.get(&one).auth(&ana).send().await.json();
+    let viewed = app.get_json(&one, &ana).await;
     assert_eq!(viewed["last_run_status"], json!("successful"));
     let report = &viewed["last_run_report"];
     assert_eq!(report["rows"], json!(4));
@@ -314,21 +314,19 @@ async fn a_table_maps_into_entities_and_a_rerun_replaces_them() {
         ["Ana Ortiz", "Bo Berg", "Cy Chan", "Di Dorn"]
     );
     assert!(names(&app, &bob, cid, "Company").await.is_empty());
-    let viewed = app.get(&one).auth(&ana).send().await.json();
+    let viewed = app.get_json(&one, &ana).await;
     assert_eq!(viewed["last_run_report"]["error_count"], json!(0));
     assert!(viewed.get("last_run_err_msg").is_none_or(Value::is_null));
 
     // A flush removes the mapping's entities, not the table.
-    app.post(&format!("{one}/flush"))
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.post(&format!("{one}/flush"))
-        .auth(&ana)
-        .send()
-        .await
-        .expect(StatusCode::ACCEPTED);
+    app.expect_each(
+        &format!("{one}/flush"),
+        &[
+            (Method::POST, Some(&bob), StatusCode::FORBIDDEN),
+            (Method::POST, Some(&ana), StatusCode::ACCEPTED),
+        ],
+    )
+    .await;
     work_mapping_queue(&app).await;
     assert!(names(&app, &bob, cid, "Person").await.is_empty());
     assert_eq!(
@@ -345,21 +343,15 @@ async fn a_table_maps_into_entities_and_a_rerun_replaces_them() {
         .expect(StatusCode::ACCEPTED);
     work_mapping_queue(&app).await;
     assert_eq!(names(&app, &bob, cid, "Person").await.len(), 4);
-    app.delete(&one)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.delete(&one)
-        .auth(&ana)
-        .send()
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    app.get(&one)
-        .auth(&ana)
-        .send()
-        .await
-        .expect(StatusCode::NOT_FOUND);
+    app.expect_each(
+        &one,
+        &[
+            (Method::DELETE, Some(&bob), StatusCode::FORBIDDEN),
+            (Method::DELETE, Some(&ana), StatusCode::NO_CONTENT),
+            (Method::GET, Some(&ana), StatusCode::NOT_FOUND),
+        ],
+    )
+    .await;
     assert!(names(&app, &bob, cid, "Person").await.is_empty());
 }
 

@@ -4,16 +4,16 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::TestApp;
+use crate::common::{TestApp, User};
 
 /// The signed id of the entity whose plain id is `plain`, looked up through search.
-async fn signed(app: &TestApp, user: &crate::common::User, plain: &str) -> String {
+async fn signed(app: &TestApp, user: &User, plain: &str) -> String {
     let found = app
-        .get("/api/2/entities?filter:schemata=Thing&filter:schemata=Interval&limit=100")
-        .auth(user)
-        .send()
-        .await
-        .json();
+        .get_json(
+            "/api/2/entities?filter:schemata=Thing&filter:schemata=Interval&limit=100",
+            user,
+        )
+        .await;
     found["results"]
         .as_array()
         .unwrap()
@@ -21,6 +21,38 @@ async fn signed(app: &TestApp, user: &crate::common::User, plain: &str) -> Strin
         .map(|e| e["id"].as_str().unwrap().to_string())
         .find(|id| id.split('.').next() == Some(plain))
         .unwrap_or_else(|| panic!("{plain} not found in {found}"))
+}
+
+/// Archive `csv` and write a Table of it into the collection (the only Table there);
+/// returns the archive hash and the Table's id as `reader` finds it.
+async fn table(
+    app: &TestApp,
+    cid: i64,
+    reader: &User,
+    plain_id: &str,
+    file_name: &str,
+    csv: &str,
+) -> (String, String) {
+    let mut bytes = csv.as_bytes();
+    let (hash, _) = app.state.archive.put_stream(&mut bytes).await.unwrap();
+    // Checksums only pass `_bulk` for admins with safe=false.
+    app.post(&format!("/api/2/collections/{cid}/_bulk?safe=false"))
+        .auth(&app.admin)
+        .json(&json!([{"id": plain_id, "schema": "Table",
+            "properties": {"fileName": [file_name], "csvHash": [hash]}}]))
+        .send()
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    let found = app
+        .get(&format!(
+            "/api/2/entities?filter:schema=Table&filter:collection_id={cid}"
+        ))
+        .auth(reader)
+        .send()
+        .await
+        .json();
+    let id = found["results"][0]["id"].as_str().unwrap().to_string();
+    (hash, id)
 }
 
 fn group<'a>(body: &'a Value, property: &str) -> Option<&'a Value> {
@@ -62,7 +94,7 @@ async fn expand_groups_both_directions_by_property_and_hides_unreadable_entities
 
     let uri = format!("/api/2/entities/{ann}/expand");
     app.get(&uri).send().await.expect(StatusCode::FORBIDDEN);
-    let body = app.get(&uri).auth(&alice).send().await.json();
+    let body = app.get_json(&uri, &alice).await;
     assert_eq!(body["status"], "ok", "{body}");
     let owned = group(&body, "ownershipOwner").expect("ownerships");
     assert_eq!(owned["count"], 2, "{body}");
@@ -88,17 +120,17 @@ async fn expand_groups_both_directions_by_property_and_hides_unreadable_entities
     assert_eq!(body["total"], 2, "{body}");
 
     // The admin reads everything, Bob's Family included.
-    let all = app.get(&uri).auth(&app.admin).send().await.json();
+    let all = app.get_json(&uri, &app.admin).await;
     assert_eq!(group(&all, "familyPerson").unwrap()["count"], 1, "{all}");
     assert_eq!(group(&all, "familyRelative").unwrap()["count"], 1, "{all}");
 
     // filter:property and limit.
     let one = app
-        .get(&format!("{uri}?filter:property=ownershipOwner&limit=1"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(
+            &format!("{uri}?filter:property=ownershipOwner&limit=1"),
+            &alice,
+        )
+        .await;
     assert_eq!(one["total"], 1, "{one}");
     assert_eq!(one["results"][0]["count"], 2);
     assert_eq!(one["results"][0]["entities"].as_array().unwrap().len(), 1);
@@ -106,11 +138,8 @@ async fn expand_groups_both_directions_by_property_and_hides_unreadable_entities
     // Outgoing references: the Ownership's own owner and asset.
     let own1 = signed(&app, &alice, "own1").await;
     let out = app
-        .get(&format!("/api/2/entities/{own1}/expand"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/2/entities/{own1}/expand"), &alice)
+        .await;
     let owner = group(&out, "owner").expect("owner");
     assert_eq!(owner["count"], 1);
     assert_eq!(owner["entities"][0]["id"], ann);
@@ -170,7 +199,7 @@ async fn similar_scores_readable_candidates_and_shows_decisions() {
         .await
         .expect(StatusCode::FORBIDDEN);
 
-    let body = app.get(&uri).auth(&alice).send().await.json();
+    let body = app.get_json(&uri, &alice).await;
     let results = body["results"].as_array().unwrap();
     assert_eq!(body["total"], 1, "{body}");
     assert_eq!(results.len(), 1);
@@ -188,7 +217,7 @@ async fn similar_scores_readable_candidates_and_shows_decisions() {
     );
 
     // The admin also sees Bob's copy.
-    let all = app.get(&uri).auth(&app.admin).send().await.json();
+    let all = app.get_json(&uri, &app.admin).await;
     assert_eq!(all["total"], 2, "{all}");
 
     // A decision shows up as the pair's judgement.
@@ -198,7 +227,7 @@ async fn similar_scores_readable_candidates_and_shows_decisions() {
         .send()
         .await
         .expect(StatusCode::OK);
-    let body = app.get(&uri).auth(&alice).send().await.json();
+    let body = app.get_json(&uri, &alice).await;
     let judged: Vec<&Value> = body["results"]
         .as_array()
         .unwrap()
@@ -225,25 +254,7 @@ async fn a_tables_rows_come_in_pages_with_column_filters() {
             if i % 2 == 0 { "Mombasa" } else { "Zanzibar" }
         ));
     }
-    let mut bytes = csv.as_bytes();
-    let (hash, _) = app.state.archive.put_stream(&mut bytes).await.unwrap();
-    // Checksums only pass `_bulk` for admins with safe=false.
-    app.post(&format!("/api/2/collections/{cid}/_bulk?safe=false"))
-        .auth(&app.admin)
-        .json(&json!([{"id": "t1", "schema": "Table",
-            "properties": {"fileName": ["vessels.csv"], "csvHash": [hash]}}]))
-        .send()
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    let found = app
-        .get(&format!(
-            "/api/2/entities?filter:schema=Table&filter:collection_id={cid}"
-        ))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
-    let id = found["results"][0]["id"].as_str().unwrap().to_string();
+    let (_, id) = table(&app, cid, &alice, "t1", "vessels.csv", &csv).await;
     let uri = format!("/api/2/entities/{id}/rows");
     app.get(&uri)
         .auth(&bob)
@@ -252,46 +263,29 @@ async fn a_tables_rows_come_in_pages_with_column_filters() {
         .expect(StatusCode::FORBIDDEN);
 
     let page = app
-        .get(&format!("{uri}?offset=50&limit=50"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{uri}?offset=50&limit=50"), &alice)
+        .await;
     assert_eq!(page["columns"], json!(["name", "port"]), "{page}");
     assert_eq!(page["total"], 120);
     assert_eq!(page["results"].as_array().unwrap().len(), 50);
     assert_eq!(page["results"][0], json!(["Vessel 51", "Zanzibar"]));
     let last = app
-        .get(&format!("{uri}?offset=100&limit=50"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{uri}?offset=100&limit=50"), &alice)
+        .await;
     assert_eq!(last["results"].as_array().unwrap().len(), 20);
     assert_eq!(last["results"][19][0], "Vessel 120");
 
     // "Vessel 11" is in 11 and 110..=119; the port filter halves that.
     let filtered = app
-        .get(&format!("{uri}?col:0=vessel%2011"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{uri}?col:0=vessel%2011"), &alice)
+        .await;
     assert_eq!(filtered["total"], 11, "{filtered}");
     assert_eq!(filtered["unfiltered"], 120);
     let both = app
-        .get(&format!("{uri}?col:0=vessel%2011&col:1=MOMBASA"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("{uri}?col:0=vessel%2011&col:1=MOMBASA"), &alice)
+        .await;
     assert_eq!(both["total"], 5, "{both}");
-    let capped = app
-        .get(&format!("{uri}?limit=100000"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+    let capped = app.get_json(&format!("{uri}?limit=100000"), &alice).await;
     assert_eq!(capped["limit"], 500);
     app.get(&format!("{uri}?col:x=1"))
         .auth(&alice)
@@ -315,24 +309,7 @@ async fn a_page_deep_in_a_big_table_comes_through_the_row_index() {
             csv.push_str(&format!("{i},row {i}\r\n"));
         }
     }
-    let mut bytes = csv.as_bytes();
-    let (hash, _) = app.state.archive.put_stream(&mut bytes).await.unwrap();
-    app.post(&format!("/api/2/collections/{cid}/_bulk?safe=false"))
-        .auth(&app.admin)
-        .json(&json!([{"id": "big", "schema": "Table",
-            "properties": {"fileName": ["big.csv"], "csvHash": [hash]}}]))
-        .send()
-        .await
-        .expect(StatusCode::NO_CONTENT);
-    let found = app
-        .get(&format!(
-            "/api/2/entities?filter:schema=Table&filter:collection_id={cid}"
-        ))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
-    let id = found["results"][0]["id"].as_str().unwrap().to_string();
+    let (hash, id) = table(&app, cid, &alice, "big", "big.csv", &csv).await;
     let uri = format!("/api/2/entities/{id}/rows?offset=5300&limit=50");
     let expected: Vec<Value> = (5300..rows)
         .map(|i| {
@@ -346,7 +323,7 @@ async fn a_page_deep_in_a_big_table_comes_through_the_row_index() {
         .collect();
     // The first read scans the table and leaves the index; the second seeks with it.
     for read in ["scan", "index"] {
-        let page = app.get(&uri).auth(&alice).send().await.json();
+        let page = app.get_json(&uri, &alice).await;
         assert_eq!(page["columns"], json!(["n", "note"]), "{read}: {page}");
         assert_eq!(page["total"], rows, "{read}");
         assert_eq!(page["unfiltered"], rows, "{read}");
@@ -361,29 +338,26 @@ async fn a_page_deep_in_a_big_table_comes_through_the_row_index() {
         .join(format!("{hash}.rows"));
     assert!(index.exists(), "no row index at {}", index.display());
     let middle = app
-        .get(&format!("/api/2/entities/{id}/rows?offset=2999&limit=2"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(
+            &format!("/api/2/entities/{id}/rows?offset=2999&limit=2"),
+            &alice,
+        )
+        .await;
     assert_eq!(
         middle["results"],
         json!([["2999", "row 2999"], ["3000", "first\nsecond"]])
     );
     let past = app
-        .get(&format!("/api/2/entities/{id}/rows?offset=9000"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/2/entities/{id}/rows?offset=9000"), &alice)
+        .await;
     assert_eq!(past["results"], json!([]));
     assert_eq!(past["total"], rows);
     // A filter still reads every row, and finds the last one.
     let last = app
-        .get(&format!("/api/2/entities/{id}/rows?col:1=row%205319"))
-        .auth(&alice)
-        .send()
-        .await
-        .json();
+        .get_json(
+            &format!("/api/2/entities/{id}/rows?col:1=row%205319"),
+            &alice,
+        )
+        .await;
     assert_eq!(last["results"], json!([["5319", "row 5319"]]));
 }

@@ -1,7 +1,7 @@
 //! Roles, API keys, `_suggest`, groups and collection permissions (Aleph's
 //! `test_roles_api.py`, `test_groups_api.py`, `test_permissions_api.py`).
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, User};
@@ -12,12 +12,14 @@ async fn role_view_rules() {
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let uri = format!("/api/2/roles/{}", alice.id);
-    app.get(&uri).send().await.expect(StatusCode::FORBIDDEN);
-    app.get(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::GET, None, StatusCode::FORBIDDEN),
+            (Method::GET, Some(&bob), StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
     let me = app.get(&uri).auth(&alice).send().await;
     me.expect(StatusCode::OK);
     let me = me.json();
@@ -41,16 +43,14 @@ async fn role_view_rules() {
     }
     // Group members see their group.
     let group = app.group("team", &[&bob]).await;
-    app.get(&format!("/api/2/roles/{group}"))
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::OK);
-    app.get(&format!("/api/2/roles/{group}"))
-        .auth(&alice)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &format!("/api/2/roles/{group}"),
+        &[
+            (Method::GET, Some(&bob), StatusCode::OK),
+            (Method::GET, Some(&alice), StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
 }
 
 async fn update(app: &TestApp, user: &User, target: i64, body: Value) -> (StatusCode, Value) {
@@ -170,12 +170,14 @@ async fn api_key_generation() {
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let uri = format!("/api/2/roles/{}/generate_api_key", alice.id);
-    app.post(&uri).send().await.expect(StatusCode::FORBIDDEN);
-    app.post(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::POST, None, StatusCode::FORBIDDEN),
+            (Method::POST, Some(&bob), StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
     let resp = app.post(&uri).auth(&alice).send().await;
     resp.expect(StatusCode::OK);
     let new_key = resp.json()["api_key"].as_str().unwrap().to_string();
@@ -206,11 +208,8 @@ async fn api_key_generation() {
     let new = store::NewRole::user("password:k@example.org", "Keyless", "k@example.org");
     let keyless = app.state.store.create_role(new).await.unwrap();
     let view = app
-        .get(&format!("/api/2/roles/{}", keyless.id))
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+        .get_json(&format!("/api/2/roles/{}", keyless.id), &app.admin)
+        .await;
     assert_eq!(view["has_api_key"], false);
     let generated = app
         .post(&format!("/api/2/roles/{}/generate_api_key", keyless.id))
@@ -283,18 +282,13 @@ async fn groups_by_membership() {
         .send()
         .await
         .expect(StatusCode::FORBIDDEN);
-    let mine = app.get("/api/2/groups").auth(&alice).send().await.json();
+    let mine = app.get_json("/api/2/groups", &alice).await;
     let mut want = vec![g1.to_string(), g2.to_string()];
     want.sort();
     assert_eq!(ids(mine), want);
-    let bobs = app.get("/api/2/groups").auth(&bob).send().await.json();
+    let bobs = app.get_json("/api/2/groups", &bob).await;
     assert_eq!(ids(bobs), vec![g2.to_string()]);
-    let all = app
-        .get("/api/2/groups")
-        .auth(&app.admin)
-        .send()
-        .await
-        .json();
+    let all = app.get_json("/api/2/groups", &app.admin).await;
     assert_eq!(all["total"], 3);
     assert!(
         all["results"]
@@ -313,12 +307,14 @@ async fn permissions_view_and_update() {
     let carol = app.user("carol").await;
     let cid = app.collection(&alice, "shared").await;
     let uri = format!("/api/2/collections/{cid}/permissions");
-    app.get(&uri).send().await.expect(StatusCode::FORBIDDEN);
-    app.get(&uri)
-        .auth(&bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::GET, None, StatusCode::FORBIDDEN),
+            (Method::GET, Some(&bob), StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
     let perms = app.get(&uri).auth(&alice).send().await;
     perms.expect(StatusCode::OK);
     let perms = perms.json();

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::services::xref::{self as service, Route, RunOptions};
 use store::{Access, JobOutcome, Stage, XrefQuery, XrefRunState};
@@ -155,6 +155,18 @@ async fn full_id(app: &TestApp, collection_id: i64, short_id: &str) -> String {
         .map(|e| e.entity.id().unwrap().to_string())
         .find(|id| short(id) == short_id)
         .unwrap()
+}
+
+/// The full ids of several short ids, each in its collection.
+async fn full_ids<'a>(
+    app: &TestApp,
+    short_ids: &[(i64, &'a str)],
+) -> std::collections::HashMap<&'a str, String> {
+    let mut ids = std::collections::HashMap::new();
+    for &(collection_id, id) in short_ids {
+        ids.insert(id, full_id(app, collection_id, id).await);
+    }
+    ids
 }
 
 fn pair(a: &str, b: &str) -> (String, String) {
@@ -310,12 +322,14 @@ async fn xref_runs_as_a_job_and_lists_readable_matches_in_alephs_shape() {
         .expect(StatusCode::BAD_REQUEST);
 
     // Reading needs read access to the collection itself.
-    app.get(&uri)
-        .auth(&w.bob)
-        .send()
-        .await
-        .expect(StatusCode::FORBIDDEN);
-    app.get(&uri).send().await.expect(StatusCode::FORBIDDEN);
+    app.expect_each(
+        &uri,
+        &[
+            (Method::GET, Some(&w.bob), StatusCode::FORBIDDEN),
+            (Method::GET, None, StatusCode::FORBIDDEN),
+        ],
+    )
+    .await;
 
     // The collection status shows the run.
     let status = app
@@ -371,15 +385,16 @@ async fn decisions_are_remembered() {
     service::run(&app.state.store, w.leak, &RunOptions::default())
         .await
         .unwrap();
-    let mut ids = std::collections::HashMap::new();
-    for (c, id) in [
-        (w.leak, "a-acme"),
-        (w.leak, "a-putin"),
-        (w.sanctions, "s-acme"),
-        (w.sanctions, "s-putin"),
-    ] {
-        ids.insert(id, full_id(app, c, id).await);
-    }
+    let ids = full_ids(
+        app,
+        &[
+            (w.leak, "a-acme"),
+            (w.leak, "a-putin"),
+            (w.sanctions, "s-acme"),
+            (w.sanctions, "s-putin"),
+        ],
+    )
+    .await;
     let ids = &ids;
     let judge = |user: &User, entity_id: &str, match_id: &str, judgement: &str| {
         let body = json!({"entity_id": ids[entity_id], "match_id": ids[match_id],
@@ -947,16 +962,17 @@ async fn decisions_are_profile_entity_sets() {
     service::run(store, w.leak, &RunOptions::default())
         .await
         .unwrap();
-    let mut ids = std::collections::HashMap::new();
-    for (c, id) in [
-        (w.leak, "a-putin"),
-        (w.leak, "a-putin-2"),
-        (w.leak, "a-acme"),
-        (w.sanctions, "s-putin"),
-        (w.sanctions, "s-acme"),
-    ] {
-        ids.insert(id, full_id(app, c, id).await);
-    }
+    let ids = full_ids(
+        app,
+        &[
+            (w.leak, "a-putin"),
+            (w.leak, "a-putin-2"),
+            (w.leak, "a-acme"),
+            (w.sanctions, "s-putin"),
+            (w.sanctions, "s-acme"),
+        ],
+    )
+    .await;
     let pairwise = |entity: &str, matched: &str, judgement: &str| {
         let body = json!({"entity_id": ids[entity], "match_id": ids[matched],
             "judgement": judgement});
@@ -1153,11 +1169,8 @@ async fn decisions_are_profile_entity_sets() {
     assert_eq!(members, ["a-putin", "a-putin-2", "s-putin"]);
     assert_eq!(profile.json()["merged"]["id"], r.as_str());
     let sets = app
-        .get("/api/2/entitysets?filter:type=profile")
-        .auth(alice)
-        .send()
-        .await
-        .json();
+        .get_json("/api/2/entitysets?filter:type=profile", alice)
+        .await;
     assert_eq!(sets["total"], 2, "{sets}");
     // The profile's neighbourhood: what refers to any member, once.
     app.bulk(
