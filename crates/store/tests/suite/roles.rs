@@ -1,11 +1,19 @@
 use chrono::Duration;
 use store::{
     Access, DeleteMode, NewCollection, NewRole, PasswordHash, RoleKind, RoleQuery, RoleUpdate,
-    StoreError, now,
+    Store, StoreError, now,
 };
 
 use super::{collection, group, user};
 use crate::common::Harness;
+
+/// Give `role` this access to the collection (a set-up step, which must not fail).
+async fn grant(store: &dyn Store, collection_id: i64, role: i64, access: Access) {
+    store
+        .set_permission(collection_id, role, access)
+        .await
+        .unwrap();
+}
 
 pub async fn system_roles_exist_after_migrations<H: Harness>() {
     let (store, _h) = H::fresh().await;
@@ -288,14 +296,8 @@ pub async fn permissions_readable_sets_with_groups<H: Harness>() {
     let shared = collection(&*store, "shared").await;
     let public = collection(&*store, "public").await;
     let hidden = collection(&*store, "hidden").await;
-    store
-        .set_permission(shared, team.id, Access::Read)
-        .await
-        .unwrap();
-    store
-        .set_permission(public, system.guest, Access::Read)
-        .await
-        .unwrap();
+    grant(&*store, shared, team.id, Access::Read).await;
+    grant(&*store, public, system.guest, Access::Read).await;
 
     let alice_roles = store.role_set(alice.id).await.unwrap();
     let mut sorted = alice_roles.clone();
@@ -328,24 +330,15 @@ pub async fn permissions_readable_sets_with_groups<H: Harness>() {
     assert!(bob_sets.writable.is_empty());
 
     // Write implies read; upgrading and revoking replace the row.
-    store
-        .set_permission(shared, team.id, Access::Write)
-        .await
-        .unwrap();
+    grant(&*store, shared, team.id, Access::Write).await;
     let sets = store.access_sets(&alice_roles).await.unwrap();
     assert!(sets.writable.contains(&shared) && sets.readable.contains(&shared));
     let perms = store.permissions(shared).await.unwrap();
     assert_eq!(perms.len(), 1);
     assert!(perms[0].access.read() && perms[0].access.write());
-    store
-        .set_permission(shared, team.id, Access::None)
-        .await
-        .unwrap();
+    grant(&*store, shared, team.id, Access::None).await;
     assert!(store.permissions(shared).await.unwrap().is_empty());
-    store
-        .set_permission(shared, team.id, Access::Read)
-        .await
-        .unwrap();
+    grant(&*store, shared, team.id, Access::Read).await;
 
     // Leaving the group loses its collections.
     assert!(store.remove_member(team.id, alice.id).await.unwrap());
@@ -392,14 +385,8 @@ pub async fn public_collections_and_system_role_limits<H: Harness>() {
     let open = collection(&*store, "open").await;
     let members_only = collection(&*store, "members").await;
     let secret = collection(&*store, "secret").await;
-    store
-        .set_permission(open, system.guest, Access::Read)
-        .await
-        .unwrap();
-    store
-        .set_permission(members_only, system.authenticated, Access::Read)
-        .await
-        .unwrap();
+    grant(&*store, open, system.guest, Access::Read).await;
+    grant(&*store, members_only, system.authenticated, Access::Read).await;
     assert!(store.is_public(open).await.unwrap());
     assert!(!store.is_public(members_only).await.unwrap());
     assert!(!store.is_public(secret).await.unwrap());
@@ -440,14 +427,8 @@ pub async fn deleting_a_role_cascades_with_counts<H: Harness>() {
     made.creator_id = Some(leaver.id);
     let made = store.create_collection(made).await.unwrap().id;
     let other = collection(&*store, "other").await;
-    store
-        .set_permission(other, leaver.id, Access::Read)
-        .await
-        .unwrap();
-    store
-        .set_permission(other, g1.id, Access::Read)
-        .await
-        .unwrap();
+    grant(&*store, other, leaver.id, Access::Read).await;
+    grant(&*store, other, g1.id, Access::Read).await;
     store
         .create_session(leaver.id, now() + Duration::hours(1))
         .await

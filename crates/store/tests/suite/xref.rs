@@ -1,6 +1,6 @@
 use serde_json::json;
 use store::{
-    DeleteMode, NewDecision, PairJudgement, XrefMatch, XrefQuery, XrefRun, XrefRunState, now,
+    DeleteMode, NewDecision, PairJudgement, Store, XrefMatch, XrefQuery, XrefRun, XrefRunState, now,
 };
 
 use super::{collection, user};
@@ -150,23 +150,9 @@ pub async fn xref_runs_checkpoint_and_matches_filter<H: Harness>() {
     assert_eq!(done.state, XrefRunState::Completed);
     assert_eq!(done.watermark, Some(r.started_at));
     assert_eq!(store.begin_xref_run(&r, false).await.unwrap(), 0);
-    assert_eq!(
-        store
-            .xref_matches(&XrefQuery::collection(a))
-            .await
-            .unwrap()
-            .total,
-        4
-    );
+    assert_eq!(match_total(&*store, a).await, 4);
     assert_eq!(store.begin_xref_run(&r, true).await.unwrap(), 4);
-    assert_eq!(
-        store
-            .xref_matches(&XrefQuery::collection(a))
-            .await
-            .unwrap()
-            .total,
-        0
-    );
+    assert_eq!(match_total(&*store, a).await, 0);
 
     // Runs need a live collection; deleting a collection removes its rows and the
     // matches pointing into it.
@@ -188,24 +174,23 @@ pub async fn xref_runs_checkpoint_and_matches_filter<H: Harness>() {
         .await
         .unwrap();
     store.delete_collection(b, DeleteMode::Hard).await.unwrap();
-    assert_eq!(
-        store
-            .xref_matches(&XrefQuery::collection(a))
-            .await
-            .unwrap()
-            .total,
-        0
-    );
+    assert_eq!(match_total(&*store, a).await, 0);
     store.delete_collection(a, DeleteMode::Hard).await.unwrap();
     assert_eq!(store.xref_run(a).await.unwrap(), None);
-    assert_eq!(
-        store
-            .xref_matches(&XrefQuery::collection(c))
-            .await
-            .unwrap()
-            .total,
-        0
-    );
+    assert_eq!(match_total(&*store, c).await, 0);
+}
+
+const POSITIVE: Option<PairJudgement> = Some(PairJudgement::Positive);
+const NEGATIVE: Option<PairJudgement> = Some(PairJudgement::Negative);
+const UNSURE: Option<PairJudgement> = Some(PairJudgement::Unsure);
+
+/// How many matches a collection lists.
+async fn match_total(store: &dyn Store, collection_id: i64) -> u64 {
+    store
+        .xref_matches(&XrefQuery::collection(collection_id))
+        .await
+        .unwrap()
+        .total
 }
 
 fn decision(
@@ -246,14 +231,7 @@ pub async fn xref_decisions_profiles_and_negatives<H: Harness>() {
 
     // Positive: recorded for both directions, with a profile shared by later pairs.
     let d = store
-        .decide(&decision(
-            a,
-            "e1",
-            b,
-            "m1",
-            Some(PairJudgement::Positive),
-            Some(jane.id),
-        ))
+        .decide(&decision(a, "e1", b, "m1", POSITIVE, Some(jane.id)))
         .await
         .unwrap()
         .unwrap();
@@ -271,14 +249,7 @@ pub async fn xref_decisions_profiles_and_negatives<H: Harness>() {
     );
     assert_eq!(other_side[0].profile_id.as_deref(), Some(profile.as_str()));
     let chained = store
-        .decide(&decision(
-            b,
-            "m1",
-            a,
-            "e3",
-            Some(PairJudgement::Positive),
-            None,
-        ))
+        .decide(&decision(b, "m1", a, "e3", POSITIVE, None))
         .await
         .unwrap()
         .unwrap();
@@ -288,14 +259,7 @@ pub async fn xref_decisions_profiles_and_negatives<H: Harness>() {
 
     // Two profiles joined by a positive pair become one.
     let other = store
-        .decide(&decision(
-            a,
-            "x1",
-            b,
-            "x2",
-            Some(PairJudgement::Positive),
-            None,
-        ))
+        .decide(&decision(a, "x1", b, "x2", POSITIVE, None))
         .await
         .unwrap()
         .unwrap()
@@ -303,14 +267,7 @@ pub async fn xref_decisions_profiles_and_negatives<H: Harness>() {
         .unwrap();
     assert_ne!(other, profile);
     let joined = store
-        .decide(&decision(
-            a,
-            "x1",
-            a,
-            "e1",
-            Some(PairJudgement::Positive),
-            None,
-        ))
+        .decide(&decision(a, "x1", a, "e1", POSITIVE, None))
         .await
         .unwrap()
         .unwrap()
@@ -329,46 +286,18 @@ pub async fn xref_decisions_profiles_and_negatives<H: Harness>() {
 
     // Negative: the pair's matches go, in both directions, and are not written again.
     store
-        .decide(&decision(
-            b,
-            "m2",
-            a,
-            "e2",
-            Some(PairJudgement::Negative),
-            Some(jane.id),
-        ))
+        .decide(&decision(b, "m2", a, "e2", NEGATIVE, Some(jane.id)))
         .await
         .unwrap();
     let page = store.xref_matches(&XrefQuery::collection(a)).await.unwrap();
     assert_eq!(ids(&page), [("e1", "m1"), ("e3", "m3")]);
-    assert_eq!(
-        store
-            .xref_matches(&XrefQuery::collection(b))
-            .await
-            .unwrap()
-            .total,
-        0
-    );
+    assert_eq!(match_total(&*store, b).await, 0);
     assert_eq!(store.save_xref_batch(&r, &matches).await.unwrap(), 0);
-    assert_eq!(
-        store
-            .xref_matches(&XrefQuery::collection(a))
-            .await
-            .unwrap()
-            .total,
-        2
-    );
+    assert_eq!(match_total(&*store, a).await, 2);
 
     // Unsure is recorded without a profile; no judgement removes the decision.
     let unsure = store
-        .decide(&decision(
-            a,
-            "e3",
-            b,
-            "m3",
-            Some(PairJudgement::Unsure),
-            None,
-        ))
+        .decide(&decision(a, "e3", b, "m3", UNSURE, None))
         .await
         .unwrap()
         .unwrap();
@@ -402,27 +331,13 @@ pub async fn xref_decisions_profiles_and_negatives<H: Harness>() {
     // Self-pairs and unknown collections are refused.
     assert!(
         store
-            .decide(&decision(
-                a,
-                "e1",
-                a,
-                "e1",
-                Some(PairJudgement::Positive),
-                None
-            ))
+            .decide(&decision(a, "e1", a, "e1", POSITIVE, None))
             .await
             .is_err()
     );
     assert!(
         store
-            .decide(&decision(
-                a,
-                "e1",
-                987_654,
-                "m",
-                Some(PairJudgement::Positive),
-                None
-            ))
+            .decide(&decision(a, "e1", 987_654, "m", POSITIVE, None))
             .await
             .is_err()
     );
