@@ -16,6 +16,12 @@
 //! 3. the store: rows are deleted in bounded transactions, table by table, the collection
 //!    row last (which removes the job row too).
 //!
+//! Emptying a collection that stays (`keep_metadata`) is still done in the request
+//! (`DeleteMode::Contents`, then [`purge_index`]): a background flush would have to spare
+//! whatever is uploaded after the request, in every table and in the index, which needs
+//! a cut-off this job does not have yet. Its `file_refs` stay with the live collection,
+//! so its blobs are kept (never lost) until the collection itself is deleted.
+//!
 //! Every step only goes forward and can be repeated, so a worker killed anywhere leaves
 //! work the next attempt (the lease runs out, the job is queued again) finishes.
 //! Progress is in `GET /api/2/status` for administrators and for the user who deleted the
