@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod embedded_index;
 pub mod error;
 pub mod metrics;
 pub mod paging;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use index::{OpenSearchIndex, OpenSearchOptions, TantivyIndex, TantivyOptions};
+use index::{OpenSearchIndex, OpenSearchOptions};
 use store::{NewRole, RoleQuery, Store};
 
 pub use config::Settings;
@@ -95,7 +96,7 @@ pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<Ap
                 .await
                 .with_context(|| format!("cannot open the OpenSearch index at {uri}"))?,
         ),
-        None => Arc::new(open_tantivy(&settings, mode)?),
+        None => embedded_index::open(&settings, mode, &store).await?,
     };
     let archive: Arc<dyn archive::Archive> = match &settings.archive_s3 {
         Some(s3) => Arc::new(
@@ -121,39 +122,6 @@ fn opensearch_uri(settings: &Settings) -> Option<&str> {
         .index_path
         .to_str()
         .filter(|s| s.starts_with("http://") || s.starts_with("https://"))
-}
-
-/// The embedded index in its directory, with the writer or read-only.
-fn open_tantivy(settings: &Settings, mode: IndexMode) -> anyhow::Result<TantivyIndex> {
-    std::fs::create_dir_all(&settings.index_path)?;
-    let opened = match mode {
-        IndexMode::Writer => TantivyIndex::open(&settings.index_path, TantivyOptions::default()),
-        IndexMode::BulkWriter(heap) => TantivyIndex::open(
-            &settings.index_path,
-            TantivyOptions {
-                writer_heap_bytes: heap,
-                ..TantivyOptions::default()
-            },
-        ),
-        // Creates a missing index without taking the writer lock.
-        IndexMode::ReadOnly => {
-            TantivyIndex::open_read_only(&settings.index_path, TantivyOptions::default())
-        }
-    };
-    opened.map_err(|e| {
-        if e.to_string().contains("LockBusy") {
-            anyhow::anyhow!(
-                "the index {} is in use by another process (a running `aleph serve`?); \
-                 stop it or use the API",
-                settings.index_path.display()
-            )
-        } else {
-            anyhow::anyhow!(
-                "cannot open the index {}: {e}",
-                settings.index_path.display()
-            )
-        }
-    })
 }
 
 /// The credentials of an account made on first start.

@@ -209,12 +209,22 @@ pub async fn upgrade(args: UpgradeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// An OpenSearch index is created, or rebuilt behind its alias when its layout is older
-/// than this build's; the embedded index checks its own layout when opened.
+/// than this build's; an embedded index this build cannot read is rebuilt from the store.
 async fn upgrade_index(
     settings: &server::Settings,
     store: &std::sync::Arc<dyn store::Store>,
 ) -> anyhow::Result<()> {
     let Some(uri) = cluster_uri(settings) else {
+        if server::embedded_index::check(settings) == server::embedded_index::Check::Rebuild {
+            println!(
+                "the index {} is in an older format: rebuilding it from the store",
+                settings.index_path.display()
+            );
+            server::open(settings.clone()).await?;
+            println!("index rebuilt");
+        } else {
+            println!("index format is up to date");
+        }
         return Ok(());
     };
     println!("checking the OpenSearch index at {uri}");
@@ -232,7 +242,17 @@ async fn upgrade_index(
 /// What an OpenSearch index upgrade would do; whether the index is up to date.
 async fn check_index(settings: &server::Settings) -> anyhow::Result<bool> {
     let Some(uri) = cluster_uri(settings) else {
-        return Ok(true);
+        return Ok(match server::embedded_index::check(settings) {
+            server::embedded_index::Check::Rebuild => {
+                println!(
+                    "the index {} is in an older format: `aleph upgrade` (or the next start) \
+                     rebuilds it from the store",
+                    settings.index_path.display()
+                );
+                false
+            }
+            _ => true,
+        });
     };
     let options = index::OpenSearchOptions::from_env()?;
     Ok(match super::index_upgrade::layout(uri, &options).await? {
