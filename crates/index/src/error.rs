@@ -12,12 +12,15 @@ pub enum IndexError {
     #[error("cannot index entity {id}: {reason}")]
     InvalidDocument { id: String, reason: String },
     /// The index on disk was built with another field layout and must be rebuilt.
-    #[error("the index at {path} has an incompatible layout; rebuild it with `aleph reindex`")]
+    #[error(
+        "the index at {path} has an incompatible layout; `aleph upgrade` (or the next start of \
+         `aleph serve`) rebuilds it from the store"
+    )]
     IncompatibleLayout { path: String },
     /// The embedded index was written in an older on-disk format this build cannot read.
     #[error(
         "the index at {path} is in on-disk format {found}, this build reads format {current}; \
-         delete that directory and run `aleph reindex` to rebuild it from the store"
+         `aleph upgrade` (or the next start of `aleph serve`) rebuilds it from the store"
     )]
     OutdatedFormat {
         path: String,

@@ -58,7 +58,7 @@ async fn an_index_of_an_older_format_is_refused_with_the_way_out() {
                 "{err:?}"
             );
             let message = err.to_string();
-            assert!(message.contains("aleph reindex"), "{message}");
+            assert!(message.contains("aleph upgrade"), "{message}");
         }
     }
 }
