@@ -264,30 +264,36 @@ pub struct BlobRelease {
     pub unreferenced: Vec<String>,
 }
 
-/// The archive keys a fragment's JSON refers to: every string value of exactly 40
-/// lowercase hex digits (entity properties of type checksum are cleaned to lowercase; a
-/// SHA-256 is longer). Read on the JSON text, as `"` + key + `"`, so that writing a
-/// fragment costs one pass over its bytes and no parse; the migration that filled
-/// `file_refs` used the same rule. A value that only looks like a key can at worst keep
-/// a blob alive, never remove one that is used.
+/// The properties whose values are archive keys: FollowTheMoney's checksum type.
+pub const CHECKSUM_PROPERTIES: [&str; 3] = ["contentHash", "csvHash", "pdfHash"];
+
+/// The archive keys a fragment's JSON refers to: the values of its checksum properties
+/// that are exactly 40 lowercase hex digits (checksums are cleaned to lowercase; a
+/// SHA-256 is longer). Entity ids made by hashing are 40 hex digits too, so any other
+/// property's values are not keys. Read on the JSON text (`"contentHash":[…]` can only
+/// be a key followed by its values in valid JSON), so that writing a fragment costs one
+/// pass over its bytes and no parse; the migration that filled `file_refs` used the same
+/// rule. A value that only looks like a key can at worst keep a blob alive, never remove
+/// one that is used.
 pub fn file_hashes(json: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let bytes = json.as_bytes();
-    let mut i = 0;
-    while let Some(pos) = bytes[i..].iter().position(|&b| b == b'"') {
-        let open = i + pos;
-        let start = open + 1;
-        let end = start + HASH_LEN;
-        if end < bytes.len()
-            && bytes[end] == b'"'
-            && bytes[start..end]
-                .iter()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b))
-        {
-            out.insert(json[start..end].to_string());
-            i = end + 1;
-        } else {
-            i = start;
+    for name in CHECKSUM_PROPERTIES {
+        let opening = format!("\"{name}\":[");
+        let mut rest = json;
+        while let Some(at) = rest.find(&opening) {
+            rest = &rest[at + opening.len()..];
+            let values = rest.find(']').map_or(rest, |end| &rest[..end]);
+            for value in values.split(',') {
+                let value = value.trim();
+                if let Some(hash) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'))
+                    && hash.len() == HASH_LEN
+                    && hash
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                {
+                    out.insert(hash.to_string());
+                }
+            }
         }
     }
     out
@@ -328,21 +334,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_are_quoted_hex_values() {
+    fn hashes_are_checksum_property_values() {
         let sha1 = "0123456789abcdef0123456789abcdef01234567";
         let other = "89abcdef0123456789abcdef0123456789abcdef";
+        let third = "fedcba9876543210fedcba9876543210fedcba98";
         let sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let text = format!(
-            r#"{{"contentHash":["{sha1}"],"other":["{sha256}"],"x":["{}"],"y":["see {other}"],"tail":"{other}"}}"#,
+            r#"{{"id":"{third}","schema":"Pages","properties":{{"contentHash":["{sha1}", "{other}"],"pdfHash":["{sha256}"],"csvHash":["{}"],"parent":["{third}"],"bodyText":["see {other}"]}}}}"#,
             &sha1[..39]
         );
         let found: Vec<String> = file_hashes(&text).into_iter().collect();
         assert_eq!(found, vec![sha1.to_string(), other.to_string()]);
-        assert!(file_hashes(&format!(r#"["{}"]"#, sha1.to_uppercase())).is_empty());
-        assert!(file_hashes(&format!(r#""{sha1}"#)).is_empty());
-        assert_eq!(file_hashes(&format!(r#""{sha1}""{other}""#)).len(), 2);
+        // Entity ids and references made by hashing are not keys.
+        assert!(file_hashes(&format!(r#"{{"id":"{sha1}","parent":["{other}"]}}"#)).is_empty());
+        assert!(
+            file_hashes(&format!(r#"{{"contentHash":["{}"]}}"#, sha1.to_uppercase())).is_empty()
+        );
         assert_eq!(
-            batch_file_hashes([format!(r#"["{sha1}"]"#).as_str(), &text]),
+            file_hashes(&format!(
+                r#"{{"csvHash":["{third}"],"pdfHash":["{sha1}"]}}"#
+            ))
+            .len(),
+            2
+        );
+        // Text that quotes a property name is escaped, so it is not read as one.
+        let quoted = format!(r#"{{"bodyText":["\"contentHash\":[\"{sha1}\"]"]}}"#);
+        assert!(file_hashes(&quoted).is_empty(), "{quoted}");
+        assert_eq!(
+            batch_file_hashes([format!(r#"{{"pdfHash":["{sha1}"]}}"#).as_str(), &text]),
             vec![sha1.to_string(), other.to_string()]
         );
     }

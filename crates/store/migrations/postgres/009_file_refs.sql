@@ -1,6 +1,7 @@
 -- Version 9: which collections refer to which archive blobs, and the blobs being deleted
 -- (see the SQLite migration for the rule). Fragments are matched on the JSON text: a
--- quoted run of exactly 40 lowercase hex digits, as `store::purge::file_hashes` reads it.
+-- quoted run of exactly 40 lowercase hex digits in the values of a checksum property, as
+-- `store::purge::file_hashes` reads it.
 CREATE TABLE file_refs (
     content_hash TEXT COLLATE "C" NOT NULL,
     collection_id BIGINT NOT NULL,
@@ -20,6 +21,8 @@ SELECT DISTINCT content_hash, collection_id FROM documents WHERE content_hash IS
 ON CONFLICT DO NOTHING;
 
 INSERT INTO file_refs (content_hash, collection_id)
-SELECT DISTINCT m[1], f.collection_id
-FROM fragments f, regexp_matches(f.data, '"([0-9a-f]{40})"', 'g') AS m
+SELECT DISTINCT h[1], f.collection_id
+FROM fragments f,
+     regexp_matches(f.data, '"(?:contentHash|csvHash|pdfHash)":\[([^]]*)\]', 'g') AS a,
+     regexp_matches(a[1], '"([0-9a-f]{40})"', 'g') AS h
 ON CONFLICT DO NOTHING;

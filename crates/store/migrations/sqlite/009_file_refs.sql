@@ -1,8 +1,8 @@
 -- Version 9: which collections refer to which archive blobs, and the blobs being deleted.
 --
 -- A collection refers to a blob when one of its documents has it as content or one of
--- its fragments has it as a JSON string value of exactly 40 lowercase hex digits (how
--- contentHash, pdfHash, csvHash and any loaded data set's checksums are written). The
+-- its fragments has it as a value of exactly 40 lowercase hex digits of a checksum
+-- property (contentHash, csvHash, pdfHash; entity ids made by hashing look alike). The
 -- rows are written in the transaction that writes the document or fragment, and only a
 -- purge removes them, so a purge never reads other collections' entities to decide.
 CREATE TABLE file_refs (
@@ -27,7 +27,13 @@ CREATE INDEX blob_deletions_collection ON blob_deletions (collection_id);
 INSERT OR IGNORE INTO file_refs (content_hash, collection_id)
 SELECT content_hash, collection_id FROM documents WHERE content_hash IS NOT NULL;
 
+-- A fragment that is not valid JSON (the store reports it as corrupt when read) must not
+-- stop the upgrade: it is read as an empty object.
 INSERT OR IGNORE INTO file_refs (content_hash, collection_id)
-SELECT DISTINCT t.value, f.collection_id
-FROM fragments f, json_tree(f.data) t
-WHERE t.type = 'text' AND length(t.value) = 40 AND t.value NOT GLOB '*[^0-9a-f]*';
+SELECT DISTINCT h.value, f.collection_id
+FROM fragments f,
+     (SELECT '$.properties.contentHash' AS path
+      UNION ALL SELECT '$.properties.csvHash'
+      UNION ALL SELECT '$.properties.pdfHash') p,
+     json_each(CASE WHEN json_valid(f.data) THEN f.data ELSE '{}' END, p.path) h
+WHERE h.type = 'text' AND length(h.value) = 40 AND h.value NOT GLOB '*[^0-9a-f]*';
