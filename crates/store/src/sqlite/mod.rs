@@ -323,11 +323,13 @@ impl Store for SqliteStore {
     }
 
     async fn release_collection_blobs(&self, id: i64, limit: u32) -> Result<crate::BlobRelease> {
-        self.write(move |c| purge::release(c, id, limit, now())).await
+        self.write(move |c| purge::release(c, id, limit, now()))
+            .await
     }
 
     async fn release_export(&self, id: i64) -> Result<Option<String>> {
-        self.write(move |c| purge::release_export(c, id, now())).await
+        self.write(move |c| purge::release_export(c, id, now()))
+            .await
     }
 
     async fn blob_deletions(&self, scope: crate::MarkScope, limit: u32) -> Result<Vec<String>> {
