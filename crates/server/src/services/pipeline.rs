@@ -345,8 +345,10 @@ async fn record_success(
         }
         written.push(e);
     }
+    let mut derived: Vec<(std::path::PathBuf, String)> = extraction.blobs.clone();
     for (path, mut child) in extraction.children {
         let hash = state.archive.put_file(&path).await?;
+        derived.push((path.clone(), hash.clone()));
         let size = tokio::fs::metadata(&path).await?.len();
         child.add_cleaned("contentHash", hash)?;
         child.add_cleaned("fileSize", size.to_string())?;
@@ -375,6 +377,15 @@ async fn record_success(
         .store
         .replace_origin(collection_id, &origin, &written)
         .await?;
+    // A purge of another collection may have found these blobs unreferenced between their
+    // storing above and the references just committed (see `services::purge`): the files
+    // are still here, so a blob that went is stored again.
+    for (path, hash) in &derived {
+        if !crate::services::purge::blob_survives(&*state.store, &*state.archive, hash).await? {
+            tracing::warn!("blob {hash} was purged while this file referred to it: stored again");
+            state.archive.put_file(path).await?;
+        }
+    }
     let mut next = children_jobs;
     next.push(next_job(Stage::ANALYZE, job, &entity_id));
     Ok(StageEnd {

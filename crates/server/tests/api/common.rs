@@ -333,6 +333,47 @@ pub fn result_ids(listing: &Value) -> Vec<String> {
     ids
 }
 
+pub const BOUNDARY: &str = "XyZboundary42";
+
+/// A multipart upload body as alephclient sends it: `meta` JSON, then the file.
+pub fn multipart(meta: &Value, file_name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n{meta}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// Upload one file through `POST /collections/{id}/ingest`.
+pub async fn upload_file(
+    app: &TestApp,
+    user: &User,
+    cid: i64,
+    meta: &Value,
+    name: &str,
+    bytes: &[u8],
+) -> Resp {
+    app.post(&format!(
+        "/api/2/collections/{cid}/ingest?sync=False&index=True"
+    ))
+    .auth(user)
+    .body(
+        &format!("multipart/form-data; boundary={BOUNDARY}"),
+        multipart(meta, name, bytes),
+    )
+    .send()
+    .await
+}
+
 /// A small FtM entity.
 pub fn person(id: &str, name: &str) -> Value {
     serde_json::json!({"id": id, "schema": "Person", "properties": {"name": [name]}})

@@ -4,46 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, User};
-
-const BOUNDARY: &str = "XyZboundary42";
-
-fn multipart(meta: &Value, file_name: &str, bytes: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"meta\"\r\n\r\n{meta}\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(
-        format!(
-            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
-
-async fn upload_file(
-    app: &TestApp,
-    user: &User,
-    cid: i64,
-    meta: &Value,
-    name: &str,
-    bytes: &[u8],
-) -> crate::common::Resp {
-    app.post(&format!(
-        "/api/2/collections/{cid}/ingest?sync=False&index=True"
-    ))
-    .auth(user)
-    .body(
-        &format!("multipart/form-data; boundary={BOUNDARY}"),
-        multipart(meta, name, bytes),
-    )
-    .send()
-    .await
-}
+use crate::common::{TestApp, User, upload_file};
 
 async fn make_folder(app: &TestApp, user: &User, cid: i64, meta: &Value) -> crate::common::Resp {
     let form: String = form_urlencoded::Serializer::new(String::new())

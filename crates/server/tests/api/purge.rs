@@ -269,3 +269,97 @@ async fn an_upload_racing_a_purge_keeps_its_file() {
     assert!(store.deleted_collection_ids().await.unwrap().is_empty());
     assert!(archive.exists(&hash).await.unwrap());
 }
+
+/// A zip holding `name` with `bytes`, stored (not deflated).
+fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file(name, options).unwrap();
+    zip.write_all(bytes).unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+/// The ingest stage's half of the blob rule: a file unpacked from an archive is stored
+/// before its reference commits, so a purge of another collection that found the same
+/// blob unreferenced can delete it in between; the stage waits for the purge's mark and
+/// stores the blob again from the file it still has.
+#[tokio::test]
+async fn a_zip_member_racing_a_purge_keeps_its_file() {
+    let app = TestApp::new().await;
+    let (store, archive) = (&*app.state.store, &*app.state.archive);
+    let doomed = app.collection(&app.admin, "doomed").await;
+    let target = app.collection(&app.admin, "target").await;
+    let member: &[u8] = b"a member that is also a file of a doomed collection";
+    let hash = blob(&app, member).await;
+    store
+        .upsert_document(doomed, None, Some("a.txt"), Some(&hash))
+        .await
+        .unwrap();
+    store.retire_collection(doomed, None).await.unwrap();
+    let step = store.release_collection_blobs(doomed, 10).await.unwrap();
+    assert_eq!(step.unreferenced, std::slice::from_ref(&hash));
+
+    let resp = crate::common::upload_file(
+        &app,
+        &app.admin,
+        target,
+        &json!({"file_name": "bundle.zip"}),
+        "bundle.zip",
+        &zip_of("inner.txt", member),
+    )
+    .await;
+    resp.expect(StatusCode::CREATED);
+    let zip_id = resp.json()["id"].as_str().unwrap().to_string();
+    let jobs = store
+        .claim("w", &["ingest"], 1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let work = tempfile::tempdir().unwrap();
+    let config = server::services::pipeline::PipelineConfig {
+        isolation: server::worker::sandbox::Isolation::InProcess,
+        limits: ingest::Limits::default(),
+        ocr: None,
+        libreoffice: None,
+        work_root: work.path().to_path_buf(),
+    };
+    let ingest = tokio::spawn({
+        let state = app.state.clone();
+        let job = jobs[0].clone();
+        async move { server::services::pipeline::run_ingest(&state, &config, &job).await }
+    });
+    // The member's blob is in the archive (the doomed collection's copy) and the zip's
+    // entities are committed: the stage now waits for the mark.
+    let mut committed = false;
+    for _ in 0..600 {
+        if let Some(stored) = store.entity(target, &zip_id).await.unwrap()
+            && stored
+                .entity
+                .get("processingStatus")
+                .iter()
+                .any(|s| s == "success")
+        {
+            committed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(committed, "the zip's ingest never committed");
+    // Without the stage's check it would be done by now, the blob about to go.
+    assert!(!ingest.is_finished());
+    // The purge deletes the blob and drops its mark.
+    delete_marked(store, archive, &step.unreferenced)
+        .await
+        .unwrap();
+    let end = ingest.await.unwrap();
+    assert!(
+        matches!(end.outcome, store::JobOutcome::Succeeded { .. }),
+        "{end:?}"
+    );
+    assert!(
+        archive.exists(&hash).await.unwrap(),
+        "the member's blob was lost"
+    );
+}
