@@ -54,6 +54,8 @@ pub struct Server {
     pub url: String,
     pub data_dir: PathBuf,
     pub api_key: String,
+    /// The server's log (stderr), beside the data directory.
+    log: PathBuf,
 }
 
 fn free_port() -> u16 {
@@ -78,7 +80,8 @@ impl Server {
     ) -> Server {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}");
-        let log = std::fs::File::create(data_dir.with_extension(format!("{port}.log"))).unwrap();
+        let log_path = data_dir.with_extension(format!("{port}.log"));
+        let log = std::fs::File::create(&log_path).unwrap();
         let deployment = deployment_env(data_dir);
         let distributed = !deployment.is_empty();
         // Distributed, the server's slots move to two worker processes.
@@ -126,6 +129,7 @@ impl Server {
             url,
             data_dir: data_dir.to_path_buf(),
             api_key,
+            log: log_path,
         };
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -173,6 +177,13 @@ impl Server {
     }
 
     /// The process id, to kill it from outside.
+    /// The last lines of the server's log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -199,11 +210,14 @@ impl Server {
             .send()
             .await
             .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            panic!(
+                "{path}: {status} {body}\n--- server log ---\n{}",
+                self.log_tail()
+            );
+        }
         response.json().await.unwrap()
     }
 
