@@ -3,33 +3,14 @@
 //! `aleph reindex` restores, after which a rerun completes the collection.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_aleph");
-
-fn aleph(data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--data-dir")
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn ok(output: Output) -> String {
-    let out = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {out}\nstderr: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    out
-}
+use common::{BIN, aleph_local as aleph, ok};
 
 /// A file of `n` people and one ownership edge per ten of them, each with a few properties.
 fn write_entities(dir: &Path, n: usize) -> PathBuf {

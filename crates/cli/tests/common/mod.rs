@@ -388,6 +388,25 @@ pub fn aleph(args: &[&str], state: &Path) -> Output {
         .unwrap()
 }
 
+/// Run `aleph` on a local data directory (the embedded configuration, whatever
+/// `ALEPH_TEST_CONFIG` says).
+pub fn aleph_local(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+/// The standard output of a command that must succeed.
+#[track_caller]
+pub fn ok(output: Output) -> String {
+    assert!(output.status.success(), "{}", describe(&output));
+    stdout(&output)
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -73,6 +73,25 @@ async fn blob(app: &TestApp, bytes: &'static [u8]) -> String {
     app.state.archive.put_stream(&mut reader).await.unwrap().0
 }
 
+/// A blob of `bytes` that only a deleted collection referred to, found unreferenced by
+/// that collection's purge (so marked, not yet deleted), and a live collection to write
+/// into: `(hash, the purge's release step, target collection)`.
+async fn marked_blob(app: &TestApp, bytes: &'static [u8]) -> (String, store::BlobRelease, i64) {
+    let store = &*app.state.store;
+    let doomed = app.collection(&app.admin, "doomed").await;
+    let target = app.collection(&app.admin, "target").await;
+    let hash = blob(app, bytes).await;
+    store
+        .upsert_document(doomed, None, Some("a.txt"), Some(&hash))
+        .await
+        .unwrap();
+    store.retire_collection(doomed, None).await.unwrap();
+    // The purge: nothing else refers to the blob, so it is marked.
+    let step = store.release_collection_blobs(doomed, 10).await.unwrap();
+    assert_eq!(step.unreferenced, std::slice::from_ref(&hash));
+    (hash, step, target)
+}
+
 fn document(id: &str, content_hash: &str) -> Value {
     json!({"id": id, "schema": "Document",
            "properties": {"fileName": [format!("{id}.txt")], "contentHash": [content_hash]}})
@@ -218,19 +237,8 @@ async fn deleting_a_collection_hides_it_at_once_and_a_worker_purges_it() {
 async fn an_upload_racing_a_purge_keeps_its_file() {
     let app = TestApp::new().await;
     let (store, archive) = (&*app.state.store, &*app.state.archive);
-    let doomed = app.collection(&app.admin, "doomed").await;
-    let target = app.collection(&app.admin, "target").await;
     let bytes: &[u8] = b"the same file in two collections";
-    let hash = blob(&app, bytes).await;
-    store
-        .upsert_document(doomed, None, Some("a.txt"), Some(&hash))
-        .await
-        .unwrap();
-    store.retire_collection(doomed, None).await.unwrap();
-
-    // The purge: nothing else refers to the blob, so it is marked.
-    let step = store.release_collection_blobs(doomed, 10).await.unwrap();
-    assert_eq!(step.unreferenced, std::slice::from_ref(&hash));
+    let (hash, step, target) = marked_blob(&app, bytes).await;
     // The upload: stores the bytes (nothing written) and commits its document.
     assert_eq!(blob(&app, bytes).await, hash);
     store
@@ -289,17 +297,8 @@ fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
 async fn a_zip_member_racing_a_purge_keeps_its_file() {
     let app = TestApp::new().await;
     let (store, archive) = (&*app.state.store, &*app.state.archive);
-    let doomed = app.collection(&app.admin, "doomed").await;
-    let target = app.collection(&app.admin, "target").await;
     let member: &[u8] = b"a member that is also a file of a doomed collection";
-    let hash = blob(&app, member).await;
-    store
-        .upsert_document(doomed, None, Some("a.txt"), Some(&hash))
-        .await
-        .unwrap();
-    store.retire_collection(doomed, None).await.unwrap();
-    let step = store.release_collection_blobs(doomed, 10).await.unwrap();
-    assert_eq!(step.unreferenced, std::slice::from_ref(&hash));
+    let (hash, step, target) = marked_blob(&app, member).await;
 
     let resp = crate::common::upload_file(
         &app,
