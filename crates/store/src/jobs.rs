@@ -280,6 +280,16 @@ impl PreparedJob {
     }
 }
 
+/// Check and prepare a batch of jobs, folded by [`dedup_batch`]: the distinct jobs and,
+/// for each input, the index of the job it became.
+pub(crate) fn prepare_jobs(jobs: &[NewJob]) -> Result<(Vec<PreparedJob>, Vec<usize>)> {
+    let prepared = jobs
+        .iter()
+        .map(NewJob::prepared)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(dedup_batch(prepared))
+}
+
 /// Fold jobs of one batch that share a dedup key into the first, as enqueueing them one
 /// after the other would: the highest priority and the earliest `run_after` win. Returns
 /// the distinct jobs and, for each input, the index of the job it became.

@@ -31,7 +31,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use crate::fragments::prepare_batch;
-use crate::jobs::{check_stage, check_worker, dedup_batch, lease_micros, stage_names};
+use crate::jobs::{check_stage, check_worker, lease_micros, prepare_jobs, stage_names};
 use crate::time::now;
 use crate::{
     Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Backend, Collection, CollectionQuery,
@@ -809,13 +809,9 @@ impl Store for PgStore {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        let prepared = jobs
-            .iter()
-            .map(NewJob::prepared)
-            .collect::<Result<Vec<_>>>()?;
         // `ON CONFLICT DO UPDATE` cannot touch one row twice in a statement, so jobs of
         // the batch that share a dedup key are folded first.
-        let (distinct, slots) = dedup_batch(prepared);
+        let (distinct, slots) = prepare_jobs(jobs)?;
         let ids: Result<Vec<i64>> =
             async { in_tx!(self, |tx| jobs::enqueue(&tx, &distinct).await?) }.await;
         let ids = ids?;
@@ -882,12 +878,8 @@ impl Store for PgStore {
             return self.complete(worker, job_id, outcome).await;
         }
         check_worker(worker)?;
-        let prepared = next
-            .iter()
-            .map(NewJob::prepared)
-            .collect::<Result<Vec<_>>>()?;
         // As in `enqueue`: one statement cannot touch a row twice.
-        let (distinct, _) = dedup_batch(prepared);
+        let (distinct, _) = prepare_jobs(next)?;
         retrying_conflicts!(self, |tx| jobs::complete(
             &tx, worker, job_id, &outcome, &distinct
         )

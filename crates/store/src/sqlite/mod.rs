@@ -30,7 +30,7 @@ use ftm::Entity;
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::fragments::prepare_batch;
-use crate::jobs::{check_worker, dedup_batch, lease_micros, stage_names};
+use crate::jobs::{check_worker, lease_micros, prepare_jobs, stage_names};
 use crate::time::{from_micros, now};
 use crate::{
     Access, AccessSets, ApiKey, AuditEntry, AuditQuery, Backend, Collection, CollectionQuery,
@@ -824,13 +824,9 @@ impl Store for SqliteStore {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        let prepared = jobs
-            .iter()
-            .map(NewJob::prepared)
-            .collect::<Result<Vec<_>>>()?;
         // Duplicates within the batch meet the dedup index one after the other, as
         // separate calls would; folding them first keeps the statement simple.
-        let (distinct, slots) = dedup_batch(prepared);
+        let (distinct, slots) = prepare_jobs(jobs)?;
         let ids = self
             .write(move |c| jobs::enqueue(c, &distinct, now()))
             .await?;
@@ -890,11 +886,7 @@ impl Store for SqliteStore {
         next: &[NewJob],
     ) -> Result<Completion> {
         check_worker(worker)?;
-        let prepared = next
-            .iter()
-            .map(NewJob::prepared)
-            .collect::<Result<Vec<_>>>()?;
-        let (distinct, _) = dedup_batch(prepared);
+        let (distinct, _) = prepare_jobs(next)?;
         let worker = worker.to_string();
         self.write(move |c| jobs::complete(c, &worker, job_id, &outcome, &distinct, now()))
             .await
