@@ -1,0 +1,136 @@
+//! The `index` stage: make a batch of documents and what was extracted from them
+//! searchable, with one index commit, then run the alerts on them.
+
+use store::{Job, JobOutcome};
+
+use super::{analyze_origin, infrastructure, ingest_origin, succeeded};
+use crate::services::entities::sync_index;
+use crate::state::AppState;
+
+/// Run a batch of `index` jobs with one index commit. Returns each job's outcome.
+/// Once committed, the alerts run on what the batch indexed.
+pub async fn run_index(state: &AppState, jobs: &[Job]) -> Vec<JobOutcome> {
+    let mut outcomes: Vec<Option<JobOutcome>> = vec![None; jobs.len()];
+    let mut indexed: std::collections::BTreeMap<i64, Indexed> = Default::default();
+    // Entities whose index update was deferred (written while the index was down) have
+    // no document tree to follow: they are synced together, collection by collection.
+    let mut deferred: std::collections::BTreeMap<i64, Vec<usize>> = Default::default();
+    for (i, job) in jobs.iter().enumerate() {
+        if crate::services::entities::is_deferred_index_job(job) {
+            deferred.entry(job.collection_id).or_default().push(i);
+        }
+    }
+    for (collection_id, positions) in &deferred {
+        let ids: Vec<String> = positions
+            .iter()
+            .filter_map(|&i| jobs[i].entity_id.clone())
+            .collect();
+        let outcome = match sync_index(&state.store, &state.index, *collection_id, &ids).await {
+            Ok(()) => {
+                indexed.entry(*collection_id).or_default().ids.extend(ids);
+                succeeded()
+            }
+            Err(e) => infrastructure(e.message),
+        };
+        for &i in positions {
+            outcomes[i] = Some(outcome.clone());
+        }
+    }
+    for (job, slot) in jobs.iter().zip(outcomes.iter_mut()) {
+        if slot.is_some() {
+            continue;
+        }
+        *slot = Some(match index_one(state, job).await {
+            Ok(ids) => {
+                let batch = indexed.entry(job.collection_id).or_default();
+                if let Some(entity_id) = &job.entity_id {
+                    batch.origins.push(ingest_origin(entity_id));
+                    batch.origins.push(analyze_origin(entity_id));
+                }
+                batch.ids.extend(ids);
+                succeeded()
+            }
+            Err(e) => infrastructure(e),
+        });
+    }
+    let mut outcomes: Vec<JobOutcome> = outcomes.into_iter().flatten().collect();
+    // One search per collection and batch, not one per document: the stale check costs
+    // a query, and most batches have nothing stale at all.
+    for (collection_id, batch) in &indexed {
+        if let Err(e) = drop_stale(state, *collection_id, batch).await {
+            let message = format!("cannot remove what an earlier run indexed: {e}");
+            for (job, outcome) in jobs.iter().zip(outcomes.iter_mut()) {
+                if job.collection_id == *collection_id {
+                    *outcome = infrastructure(&message);
+                }
+            }
+        }
+    }
+    if let Err(e) = state.index.commit().await {
+        let message = format!("index commit failed: {e}");
+        return jobs.iter().map(|_| infrastructure(&message)).collect();
+    }
+    for (collection_id, batch) in indexed {
+        let ids: Vec<String> = batch.ids.into_iter().collect();
+        crate::services::alerts::after_index(&state.store, &state.index, collection_id, &ids).await;
+    }
+    outcomes
+}
+
+/// What a batch indexed in one collection: the documents' origins and every id written.
+#[derive(Default)]
+struct Indexed {
+    origins: Vec<String>,
+    ids: std::collections::BTreeSet<String>,
+}
+
+/// What an earlier run of these documents produced and this one did not (pages of a
+/// longer version of the file) is still in the index: find it by origin and drop it.
+async fn drop_stale(state: &AppState, collection_id: i64, batch: &Indexed) -> anyhow::Result<()> {
+    if batch.origins.is_empty() {
+        return Ok(());
+    }
+    let params: Vec<(String, String)> = batch
+        .origins
+        .iter()
+        .map(|o| ("filter:origin".to_string(), o.clone()))
+        .collect();
+    let query = index::SearchQuery::from_params(&params)?;
+    let scope = index::ReadScope::collections([collection_id]);
+    let found = state
+        .index
+        .stream_ids(&scope, &query)
+        .await?
+        .collect_all()
+        .await?;
+    let stale: Vec<String> = found
+        .into_iter()
+        .filter(|id| !batch.ids.contains(id))
+        .collect();
+    if !stale.is_empty() {
+        state.index.delete_entities(stale).await?;
+    }
+    Ok(())
+}
+
+/// Index a document and what was extracted from it; returns the ids indexed.
+async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<Vec<String>> {
+    let Some(entity_id) = &job.entity_id else {
+        return Ok(Vec::new());
+    };
+    let mut ids: Vec<String> = vec![entity_id.clone()];
+    for origin in [ingest_origin(entity_id), analyze_origin(entity_id)] {
+        ids.extend(
+            state
+                .store
+                .origin_entity_ids(job.collection_id, &origin)
+                .await?,
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    sync_index(&state.store, &state.index, job.collection_id, &ids)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    Ok(ids)
+}

@@ -1,0 +1,184 @@
+//! The pipeline stages a worker runs on a job: `ingest` (extract a file), `analyze`
+//! (languages and mentions in its text), then `index` (make it all searchable).
+//!
+//! Each document's results are written under an origin of their own (`ingest:<entity id>`),
+//! replaced as a whole when the document is processed again, so that re-ingesting never
+//! leaves stale pages behind and never shows readers a half-written document. Job payloads
+//! carry ids and options only; everything else is read from the store and the archive.
+
+mod analyze;
+mod index;
+mod ingest;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ::ingest::{ErrorClass, Limits, OcrConfig};
+use serde_json::{Value, json};
+use store::{Job, JobOutcome, NewJob, Stage, Store};
+
+use crate::error::ApiError;
+use crate::worker::sandbox::Isolation;
+
+pub use analyze::run_analyze;
+pub use index::run_index;
+pub(crate) use ingest::stamp;
+pub use ingest::{IngestFacts, run_ingest, run_ingest_observed};
+
+/// The origin under which a document's ingest results are kept.
+pub fn ingest_origin(entity_id: &str) -> String {
+    format!("ingest:{entity_id}")
+}
+
+/// The origin under which a document's analysis results are kept.
+pub fn analyze_origin(entity_id: &str) -> String {
+    format!("analyze:{entity_id}")
+}
+
+/// Queue a document for ingestion. `index == false` ends its pipeline before indexing
+/// (Aleph's `index=false` upload flag).
+pub async fn enqueue_ingest(
+    store: &Arc<dyn Store>,
+    collection_id: i64,
+    entity_id: &str,
+    path: &str,
+    index: bool,
+) -> Result<i64, ApiError> {
+    let job = NewJob::new(collection_id, Stage::INGEST)
+        .entity(entity_id)
+        .path(path)
+        .payload(json!({"index": index}));
+    let ids = store.enqueue(&[job]).await?;
+    ids.first()
+        .copied()
+        .ok_or_else(|| ApiError::internal("the job was not queued"))
+}
+
+fn wants_index(job: &Job) -> bool {
+    job.payload
+        .get("index")
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
+}
+
+/// Everything the stages need besides the shared state.
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    pub isolation: Isolation,
+    pub limits: Limits,
+    pub ocr: Option<OcrConfig>,
+    pub libreoffice: Option<PathBuf>,
+    /// Where each job gets a scratch directory, removed when the job ends.
+    pub work_root: PathBuf,
+}
+
+impl PipelineConfig {
+    /// Sensible defaults: a child process per file with a memory cap and a time limit, OCR
+    /// and LibreOffice if they are installed.
+    pub fn detect(work_root: PathBuf) -> std::io::Result<PipelineConfig> {
+        let timeout = std::env::var("ALEPH_INGEST_TIMEOUT")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        let memory = std::env::var("ALEPH_INGEST_MEMORY_MB")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(4096)
+            * 1024
+            * 1024;
+        let languages = std::env::var("ALEPH_OCR_LANGUAGES")
+            .unwrap_or_else(|_| "eng".to_string())
+            .split(['+', ','])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect();
+        let ocr = find_program("tesseract").map(|tesseract| OcrConfig {
+            tesseract,
+            languages,
+        });
+        let libreoffice = find_program("soffice").or_else(|| find_program("libreoffice"));
+        Ok(PipelineConfig {
+            isolation: Isolation::subprocess(Some(memory), timeout)?,
+            limits: Limits::default(),
+            ocr,
+            libreoffice,
+            work_root,
+        })
+    }
+}
+
+/// An executable on `PATH`.
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+fn failed(class: ErrorClass, message: impl Into<String>) -> JobOutcome {
+    JobOutcome::Failed {
+        class: class.as_str().to_string(),
+        message: message.into(),
+        // Only local I/O trouble is worth trying again by itself; a broken or unsupported
+        // file stays failed until someone retries it on purpose.
+        retry: class == ErrorClass::Io,
+        processor_version: Some(::ingest::AGENT.to_string()),
+    }
+}
+
+fn succeeded() -> JobOutcome {
+    JobOutcome::Succeeded {
+        processor_version: Some(::ingest::AGENT.to_string()),
+    }
+}
+
+/// How a stage's attempt at a job ended: the outcome to record and the jobs that follow
+/// it. The worker hands both to the store in one transaction
+/// ([`store::Store::complete_with`]), so an attempt killed before that queues nothing and
+/// its retry queues everything once: no file gets two rows of one stage in the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageEnd {
+    pub outcome: JobOutcome,
+    pub next: Vec<NewJob>,
+}
+
+impl StageEnd {
+    /// An end with nothing to follow.
+    pub fn alone(outcome: JobOutcome) -> StageEnd {
+        StageEnd {
+            outcome,
+            next: Vec::new(),
+        }
+    }
+}
+
+/// A store or archive error during a stage: transient, so the job is retried.
+fn infrastructure(message: impl std::fmt::Display) -> JobOutcome {
+    JobOutcome::Failed {
+        class: ErrorClass::Io.as_str().to_string(),
+        message: message.to_string(),
+        retry: true,
+        processor_version: Some(::ingest::AGENT.to_string()),
+    }
+}
+
+fn index_job(collection_id: i64, entity_id: &str, path: Option<&str>) -> NewJob {
+    let mut job = NewJob::new(collection_id, Stage::INDEX).entity(entity_id);
+    if let Some(p) = path {
+        job = job.path(p);
+    }
+    job
+}
+
+/// The job of the next stage for the same document, carrying the same options.
+fn next_job(stage: Stage, job: &Job, entity_id: &str) -> NewJob {
+    let mut next = NewJob::new(job.collection_id, stage)
+        .entity(entity_id)
+        .payload(job.payload.clone());
+    if let Some(p) = &job.path {
+        next = next.path(p.clone());
+    }
+    next
+}
