@@ -267,6 +267,10 @@ pub struct BlobRelease {
 /// The properties whose values are archive keys: FollowTheMoney's checksum type.
 pub const CHECKSUM_PROPERTIES: [&str; 3] = ["contentHash", "csvHash", "pdfHash"];
 
+/// How each of [`CHECKSUM_PROPERTIES`] opens its values in a fragment's JSON, spelled out
+/// once: [`file_hashes`] runs on every fragment write.
+const CHECKSUM_OPENINGS: [&str; 3] = ["\"contentHash\":[", "\"csvHash\":[", "\"pdfHash\":["];
+
 /// The archive keys a fragment's JSON refers to: the values of its checksum properties
 /// that are exactly 40 lowercase hex digits (checksums are cleaned to lowercase; a
 /// SHA-256 is longer). Entity ids made by hashing are 40 hex digits too, so any other
@@ -277,10 +281,9 @@ pub const CHECKSUM_PROPERTIES: [&str; 3] = ["contentHash", "csvHash", "pdfHash"]
 /// one that is used.
 pub fn file_hashes(json: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for name in CHECKSUM_PROPERTIES {
-        let opening = format!("\"{name}\":[");
+    for opening in CHECKSUM_OPENINGS {
         let mut rest = json;
-        while let Some(at) = rest.find(&opening) {
+        while let Some(at) = rest.find(opening) {
             rest = &rest[at + opening.len()..];
             let values = rest.find(']').map_or(rest, |end| &rest[..end]);
             for value in values.split(',') {
@@ -364,6 +367,13 @@ mod tests {
             batch_file_hashes([format!(r#"{{"pdfHash":["{sha1}"]}}"#).as_str(), &text]),
             vec![sha1.to_string(), other.to_string()]
         );
+    }
+
+    #[test]
+    fn openings_spell_the_checksum_properties() {
+        for (name, opening) in CHECKSUM_PROPERTIES.iter().zip(CHECKSUM_OPENINGS) {
+            assert_eq!(format!("\"{name}\":["), opening);
+        }
     }
 
     #[test]
