@@ -150,3 +150,22 @@ async fn the_document_is_served() {
     let file: Value = serde_json::from_str(DOCUMENT).unwrap();
     assert_eq!(served, file);
 }
+
+/// An upload whose stored bytes a purge of another collection deleted meanwhile answers
+/// 409 (`services::upload`), which clients must be able to tell from a failure.
+#[test]
+fn the_upload_documents_its_conflict() {
+    let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
+    let responses = &doc["paths"]["/api/2/collections/{id}/ingest"]["post"]["responses"];
+    let conflict = resolve(&doc, &responses["409"]);
+    assert!(
+        conflict["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("upload it again")),
+        "{conflict}"
+    );
+    assert_eq!(
+        conflict["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Error"
+    );
+}
