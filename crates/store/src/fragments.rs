@@ -137,6 +137,23 @@ pub(crate) struct FragmentInput {
     pub data: String,
 }
 
+/// [`prepare_batch`] for each of several origins; an origin named twice is invalid (its
+/// second batch would silently replace the first within one transaction).
+pub(crate) fn prepare_origins(
+    origins: &[(String, Vec<Entity>)],
+) -> Result<Vec<(String, Vec<FragmentInput>)>> {
+    let mut out: Vec<(String, Vec<FragmentInput>)> = Vec::with_capacity(origins.len());
+    for (origin, entities) in origins {
+        if out.iter().any(|(o, _)| o == origin) {
+            return Err(StoreError::invalid(format!(
+                "origin {origin} is named twice in one replacement"
+            )));
+        }
+        out.push((origin.clone(), prepare_batch(origin, entities)?));
+    }
+    Ok(out)
+}
+
 /// Check and serialise a batch before anything is written, so that one bad entity
 /// rejects the whole batch. A later entity with the same id replaces an earlier one.
 pub(crate) fn prepare_batch(origin: &str, entities: &[Entity]) -> Result<Vec<FragmentInput>> {

@@ -46,7 +46,13 @@ const BACKOFF_CAP: Duration = Duration::from_secs(60 * 60);
 pub struct Stage(Cow<'static, str>);
 
 impl Stage {
+    /// A file's extraction and analysis in one job (the pipeline's first stage).
+    pub const PROCESS: Stage = Stage(Cow::Borrowed("process"));
+    /// Extraction alone: the first stage before `process` replaced it. Kept so that jobs
+    /// queued before an upgrade still run.
     pub const INGEST: Stage = Stage(Cow::Borrowed("ingest"));
+    /// Analysis of what was extracted earlier: queued on demand (re-analysis with a new
+    /// analyzer or gazetteer), and by ledgers from before `process`.
     pub const ANALYZE: Stage = Stage(Cow::Borrowed("analyze"));
     pub const INDEX: Stage = Stage(Cow::Borrowed("index"));
     pub const XREF: Stage = Stage(Cow::Borrowed("xref"));

@@ -235,6 +235,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         origin: &str,
         entities: &[Entity],
     ) -> Result<usize>;
+    /// [`Store::replace_origin`] for several origins of one collection in one
+    /// transaction: readers see all the old fragments or all the new ones. The pipeline's
+    /// `process` stage writes a file's extraction (`ingest:<id>`) and its analysis
+    /// (`analyze:<id>`) with it. An origin named twice is an error. Returns the number
+    /// written.
+    async fn replace_origins(
+        &self,
+        collection_id: i64,
+        origins: &[(String, Vec<Entity>)],
+    ) -> Result<usize>;
     /// The ids of the entities `origin` wrote into a collection, in id order.
     async fn origin_entity_ids(&self, collection_id: i64, origin: &str) -> Result<Vec<String>>;
 

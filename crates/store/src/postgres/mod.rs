@@ -552,6 +552,22 @@ impl Store for PgStore {
         .await?)
     }
 
+    async fn replace_origins(
+        &self,
+        collection_id: i64,
+        origins: &[(String, Vec<Entity>)],
+    ) -> Result<usize> {
+        let batches = crate::fragments::prepare_origins(origins)?;
+        let now = now();
+        in_tx!(self, |tx| {
+            let mut written = 0;
+            for (origin, rows) in &batches {
+                written += entities::replace_origin(&tx, collection_id, origin, rows, now).await?;
+            }
+            written
+        })
+    }
+
     async fn origin_entity_ids(&self, collection_id: i64, origin: &str) -> Result<Vec<String>> {
         entities::origin_entity_ids(&self.client().await?, collection_id, origin).await
     }

@@ -535,6 +535,23 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn replace_origins(
+        &self,
+        collection_id: i64,
+        origins: &[(String, Vec<Entity>)],
+    ) -> Result<usize> {
+        let batches = crate::fragments::prepare_origins(origins)?;
+        self.write(move |c| {
+            let mut written = 0;
+            let now = now();
+            for (origin, rows) in &batches {
+                written += entities::replace_origin(c, collection_id, origin, rows, now)?;
+            }
+            Ok(written)
+        })
+        .await
+    }
+
     async fn origin_entity_ids(&self, collection_id: i64, origin: &str) -> Result<Vec<String>> {
         let origin = origin.to_string();
         self.read(move |c| entities::origin_entity_ids(c, collection_id, &origin))

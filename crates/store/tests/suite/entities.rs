@@ -438,6 +438,120 @@ pub async fn replacing_an_origin_swaps_its_fragments<H: Harness>() {
     ));
 }
 
+pub async fn several_origins_are_replaced_together<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let c = collection(&*store, "replace-many").await;
+    let (ingest, analyze) = ("ingest:doc".to_string(), "analyze:doc".to_string());
+    store
+        .replace_origin(c, &ingest, &[person("doc", "Old"), person("page-1", "Old")])
+        .await
+        .unwrap();
+    store
+        .replace_origin(c, &analyze, &[person("mention-old", "Old")])
+        .await
+        .unwrap();
+    store
+        .put_fragments(c, "bulk", &[person("doc", "From bulk")])
+        .await
+        .unwrap();
+
+    let written = store
+        .replace_origins(
+            c,
+            &[
+                (ingest.clone(), vec![person("doc", "New")]),
+                (
+                    analyze.clone(),
+                    vec![person("doc", "Mentioned"), person("mention-new", "New")],
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(written, 3);
+    assert_eq!(store.origin_entity_ids(c, &ingest).await.unwrap(), ["doc"]);
+    assert_eq!(
+        store.origin_entity_ids(c, &analyze).await.unwrap(),
+        ["doc", "mention-new"]
+    );
+    assert!(store.entity(c, "page-1").await.unwrap().is_none());
+    assert!(store.entity(c, "mention-old").await.unwrap().is_none());
+    let doc = store.entity(c, "doc").await.unwrap().unwrap();
+    assert_eq!(
+        doc.origins,
+        [analyze.clone(), "bulk".to_string(), ingest.clone()]
+    );
+    assert_eq!(doc.entity.get("name"), ["Mentioned", "From bulk", "New"]);
+
+    // One bad entity in any origin changes none of them.
+    let bad = entity(json!({"schema": "Person", "properties": {"name": ["No id"]}}));
+    assert!(matches!(
+        store
+            .replace_origins(
+                c,
+                &[
+                    (ingest.clone(), vec![person("doc", "Newer")]),
+                    (analyze.clone(), vec![bad]),
+                ],
+            )
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.origin_entity_ids(c, &ingest).await.unwrap(), ["doc"]);
+    let doc = store.entity(c, "doc").await.unwrap().unwrap();
+    assert!(!doc.entity.get("name").contains(&"Newer".to_string()));
+
+    // An origin named twice is refused rather than half applied.
+    assert!(matches!(
+        store
+            .replace_origins(
+                c,
+                &[
+                    (ingest.clone(), vec![person("doc", "A")]),
+                    (ingest.clone(), vec![person("doc", "B")]),
+                ],
+            )
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(store.origin_entity_ids(c, &ingest).await.unwrap(), ["doc"]);
+
+    // Nothing for an origin removes it; the other is still replaced.
+    assert_eq!(
+        store
+            .replace_origins(
+                c,
+                &[
+                    (ingest.clone(), vec![person("doc", "Last")]),
+                    (analyze.clone(), Vec::new()),
+                ],
+            )
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        store
+            .origin_entity_ids(c, &analyze)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let doc = store.entity(c, "doc").await.unwrap().unwrap();
+    assert_eq!(doc.origins, ["bulk".to_string(), ingest.clone()]);
+
+    store
+        .delete_collection(c, store::DeleteMode::Soft)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .replace_origins(c, &[(ingest.clone(), vec![person("doc", "Late")])])
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
 pub async fn readers_never_see_an_origin_half_replaced<H: Harness>() {
     let (store, _h) = H::fresh().await;
     let c = collection(&*store, "swap").await;

@@ -43,6 +43,7 @@ macro_rules! suite {
             entities::updated_since_selects_recent_entities,
             entities::concurrent_writers_and_readers,
             entities::replacing_an_origin_swaps_its_fragments,
+            entities::several_origins_are_replaced_together,
             entities::readers_never_see_an_origin_half_replaced,
             documents::documents_upsert_by_their_key,
             documents::racing_uploads_share_one_document,
