@@ -35,6 +35,11 @@ pub mod names;
 pub mod patterns;
 mod text;
 
+/// The analyzer's version, which the job ledger records beside the extractor's so that
+/// `aleph retry --before-version` finds what an older analyzer handled. It follows the
+/// workspace's version: a release that changes what analysis finds bumps it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub use analyzer::{
     Analysis, AnalyzeError, Analyzer, Context, DEFAULT_MAX_TEXT_CHARS, MAX_CONTEXT_VALUES, MAX_TAGS,
 };
