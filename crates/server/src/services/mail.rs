@@ -21,7 +21,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::{Map, Value, json};
 use store::{Notification, Store};
 
-use crate::services::notifications::{Event, render_text};
+use crate::services::notifications::{Event, render_text, title_of};
 
 /// Pending emails older than this are not sent.
 pub const MAX_AGE: chrono::TimeDelta = chrono::TimeDelta::days(1);
@@ -240,8 +240,10 @@ impl Mailer {
 
     async fn compose(&self, n: &Notification) -> (String, String) {
         let event = Event::parse(&n.event);
+        // The subject and the line follow the notification's own template, so a folded
+        // upload reads "… added N files …" here as it does in the notification list.
         let title: &str = match event {
-            Some(e) => e.title(),
+            Some(e) => title_of(e, &n.params),
             None => &n.event,
         };
         let mut labels: Map<String, Value> = n.params.clone();

@@ -123,6 +123,19 @@ pub fn template_of(event: Event, params: &Map<String, Value>) -> &'static str {
     }
 }
 
+/// The title of an upload notification that more files were folded into (its email's
+/// subject).
+pub const FOLDED_UPLOADS_TITLE: &str = "Files uploaded";
+
+/// An event's title for one notification: a folded upload is about several files.
+pub fn title_of(event: Event, params: &Map<String, Value>) -> &'static str {
+    if template_of(event, params) == FOLDED_UPLOADS {
+        FOLDED_UPLOADS_TITLE
+    } else {
+        event.title()
+    }
+}
+
 /// Whether a user gets notifications by email as well.
 pub fn wants_email(role: &Role) -> bool {
     role.email.is_some() && !role.is_muted

@@ -419,9 +419,35 @@ async fn smtp_sink() -> (u16, Arc<Mutex<Vec<String>>>) {
     (port, messages)
 }
 
+/// A mailer of the app's outbox that sends to a fresh [`smtp_sink`].
+async fn mailer(app: &TestApp) -> (server::services::mail::Mailer, Arc<Mutex<Vec<String>>>) {
+    use server::services::mail::{Mailer, SmtpConfig};
+    let (port, sink) = smtp_sink().await;
+    let vars = [
+        ("ALEPH_SMTP_HOST", "127.0.0.1".to_string()),
+        ("ALEPH_SMTP_PORT", port.to_string()),
+        ("ALEPH_SMTP_TLS", "none".to_string()),
+        ("ALEPH_SMTP_FROM", "Aleph <aleph@example.org>".to_string()),
+    ];
+    let config = SmtpConfig::from_lookup(|name| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap()
+    .unwrap();
+    let mailer = Mailer::new(
+        &config,
+        app.state.store.clone(),
+        crate::common::UI_URL,
+        "Aleph test",
+    )
+    .unwrap();
+    (mailer, sink)
+}
+
 #[tokio::test]
 async fn alert_matches_are_emailed_through_smtp() {
-    use server::services::mail::{Mailer, SmtpConfig};
     let app = TestApp::new().await;
     let writer = app.user("writer").await;
     let reader = app.user("reader").await;
@@ -459,27 +485,7 @@ async fn alert_matches_are_emailed_through_smtp() {
     .await;
     assert_eq!(notifications(&app, &muted, "").await["total"], 1);
 
-    let (port, sink) = smtp_sink().await;
-    let vars = [
-        ("ALEPH_SMTP_HOST", "127.0.0.1".to_string()),
-        ("ALEPH_SMTP_PORT", port.to_string()),
-        ("ALEPH_SMTP_TLS", "none".to_string()),
-        ("ALEPH_SMTP_FROM", "Aleph <aleph@example.org>".to_string()),
-    ];
-    let config = SmtpConfig::from_lookup(|name| {
-        vars.iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap()
-    .unwrap();
-    let mailer = Mailer::new(
-        &config,
-        app.state.store.clone(),
-        crate::common::UI_URL,
-        "Aleph test",
-    )
-    .unwrap();
+    let (mailer, sink) = mailer(&app).await;
     assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
     // Nothing is sent twice.
     assert_eq!(mailer.deliver_pending().await.unwrap(), 0);
@@ -495,4 +501,64 @@ async fn alert_matches_are_emailed_through_smtp() {
     assert!(mail.contains("Rosatom State Corporation"), "{mail}");
     assert!(mail.contains("rosatom"), "{mail}");
     assert!(!mail.contains("Tesla"), "{mail}");
+}
+
+/// The email of an upload burst says what its notification says: how many files, not
+/// the first file's name.
+#[tokio::test]
+async fn a_folded_upload_is_emailed_with_its_count() {
+    let app = TestApp::new().await;
+    let owner = app.user("owner").await;
+    let member = app.user("member").await;
+    let c = app.collection(&owner, "burst_case").await;
+    app.grant(c, member.id, Access::Write).await;
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        app.post(&format!("/api/2/collections/{c}/ingest"))
+            .auth(&member)
+            .body(
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+                multipart(name, name.as_bytes()),
+            )
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+    }
+    let (mailer, sink) = mailer(&app).await;
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
+    let messages = sink.lock().unwrap().clone();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let mail = &messages[0];
+    assert!(mail.contains("RCPT TO:<owner@example.org>"), "{mail}");
+    assert!(
+        mail.contains("member added 3 files to burst_case"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains("Subject: [Aleph test] Files uploaded"),
+        "{mail}"
+    );
+    assert!(!mail.contains("a.txt"), "{mail}");
+
+    // A single upload keeps Aleph's wording.
+    app.state
+        .store
+        .mark_notifications_read(owner.id, None)
+        .await
+        .unwrap();
+    app.post(&format!("/api/2/collections/{c}/ingest"))
+        .auth(&member)
+        .body(
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            multipart("d.txt", b"d"),
+        )
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
+    let mail = sink.lock().unwrap()[1].clone();
+    assert!(
+        mail.contains("Subject: [Aleph test] Upload a document"),
+        "{mail}"
+    );
+    assert!(mail.contains("member added d.txt to burst_case"), "{mail}");
 }
