@@ -218,7 +218,39 @@ fn syntax_errors_are_errors_not_empty_results() {
     }
 }
 
+/// A phrase that repeats a word (`1-1` is the phrase "1 1"), negated or not: Tantivy's
+/// phrase scorer asserted in debug builds on a repeated term once a document held it.
+async fn phrases_that_repeat_a_word(b: Backend) {
+    let index = empty_index(&b).await;
+    let text = |id: &str, body: &str| doc(1, entity("PlainText", id, &[("bodyText", body)]));
+    index
+        .index(vec![
+            text("t1", "item 1-1 of the list"),
+            text("t2", "item 1 and 2"),
+            text("t3", "nothing numbered"),
+            text("t4", "the same same same word"),
+        ])
+        .await
+        .unwrap();
+    index.commit().await.unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("1-1", &["t1"]),
+        ("-1-1", &["t2", "t3", "t4"]),
+        ("-1-1-1", &["t1", "t2", "t3", "t4"]),
+        ("\"1 1\"", &["t1"]),
+        ("NOT \"1 1\"", &["t2", "t3", "t4"]),
+        ("item -1-1", &["t2"]),
+        ("\"same same\"", &["t4"]),
+        ("\"same same same\"", &["t4"]),
+        ("-\"same same same same\"", &["t1", "t2", "t3", "t4"]),
+    ];
+    for (q, expected) in cases {
+        assert_eq!(matching(&index, q).await, *expected, "q={q}");
+    }
+}
+
 backend_tests!(
+    phrases_that_repeat_a_word,
     terms_and_the_default_and,
     transliteration_and_umlauts,
     boolean_operators,

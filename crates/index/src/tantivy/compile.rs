@@ -21,6 +21,7 @@ use tantivy::query::{
 use tantivy::schema::{Field as TField, IndexRecordOption, Term};
 
 use super::keyword_match::{KeywordMatchQuery, Matcher};
+use super::plain_seek::PlainSeekQuery;
 use super::schema::{Fields, Location};
 use crate::analysis;
 use crate::highlight::wildcard_regex;
@@ -639,7 +640,7 @@ impl Compiler<'_> {
             .iter()
             .map(|w| Term::from_field_text(self.fields.name_text, w))
             .collect();
-        Some(Box::new(PhrasePrefixQuery::new(terms)))
+        Some(Box::new(PlainSeekQuery::new(PhrasePrefixQuery::new(terms))))
     }
 }
 
@@ -672,7 +673,9 @@ fn phrase<'a>(field: TField, words: impl Iterator<Item = &'a str>, slop: u32) ->
         .enumerate()
         .map(|(i, w)| (i, Term::from_field_text(field, w)))
         .collect();
-    Box::new(PhraseQuery::new_with_offset_and_slop(terms, slop))
+    Box::new(PlainSeekQuery::new(PhraseQuery::new_with_offset_and_slop(
+        terms, slop,
+    )))
 }
 
 /// The folded words of a term, each with its umlaut spelling when it has one.
