@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use index::{IndexError, SearchIndex, TantivyIndex, TantivyOptions};
-use store::{CollectionQuery, CollectionScope, EntityFilter, Store};
+use store::Store;
 
 use crate::IndexMode;
 use crate::config::Settings;
@@ -143,17 +143,9 @@ fn set_aside(path: &Path, interrupted: bool) -> std::io::Result<Option<PathBuf>>
 /// Every live collection's entities from the store into the (empty) index.
 async fn fill(store: &Arc<dyn Store>, index: Arc<TantivyIndex>) -> anyhow::Result<u64> {
     let index: Arc<dyn SearchIndex> = index;
-    let mut query = CollectionQuery::new(CollectionScope::All);
-    query.limit = 1_000_000;
-    let mut entities = 0;
-    for c in store.list_collections(&query).await?.items {
-        let done = reindex::load(store, &index, EntityFilter::collection(c.id))
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!("rebuilding the index of {}: {}", c.foreign_id, e.message)
-            })?;
-        entities += done.entities;
-    }
+    let done = reindex::all(store, &index, |_, _| {})
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     index.commit().await?;
-    Ok(entities)
+    Ok(done.entities)
 }

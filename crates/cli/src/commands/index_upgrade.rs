@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use index::{IndexError, OpenSearchIndex, OpenSearchOptions, SearchIndex};
 use server::services::reindex;
-use store::{CollectionQuery, CollectionScope, EntityFilter, Store};
+use store::{EntityFilter, Store};
 
 /// Writes that land in the store while the rebuild runs are picked up by a second pass
 /// over what changed since it started, minus this margin for clocks and late commits.
@@ -42,22 +42,17 @@ pub async fn upgrade(uri: &str, store: &Arc<dyn Store>) -> anyhow::Result<IndexU
     let rebuild = OpenSearchIndex::begin_rebuild(uri, options).await?;
     let target: Arc<dyn SearchIndex> = Arc::new(rebuild.index.clone());
     let filled = async {
-        let mut query = CollectionQuery::new(CollectionScope::All);
-        query.limit = 1_000_000;
-        let mut entities = 0;
-        for c in store.list_collections(&query).await?.items {
-            let done = reindex::load(store, &target, EntityFilter::collection(c.id))
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
+        let done = reindex::all(store, &target, |c, done| {
             println!("  {:<24} {} entities", c.foreign_id, done.entities);
-            entities += done.entities;
-        }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
         // What servers wrote meanwhile went to the old index through the alias.
         let since = started - CATCH_UP_MARGIN;
         reindex::load(store, &target, EntityFilter::all().updated_since(since))
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
-        anyhow::Ok(entities)
+        anyhow::Ok(done.entities)
     }
     .await;
     match filled {

@@ -353,3 +353,52 @@ async fn touch_is_for_admins_and_reindex_keeps_entities() {
         .await;
     assert_eq!(view["count"], 2);
 }
+
+/// `reindex::all` (what `aleph upgrade` and an embedded index rebuilt at start run) loads
+/// every live collection, oldest first, tells about each, and skips deleted ones.
+#[tokio::test]
+async fn reindex_all_loads_every_live_collection() {
+    use server::services::reindex;
+    let app = TestApp::new().await;
+    let alice = app.user("alice").await;
+    let first = app.collection(&alice, "first_case").await;
+    let gone = app.collection(&alice, "gone_case").await;
+    let second = app.collection(&alice, "second_case").await;
+    app.bulk(&alice, first, &json!([person("p1", "Ann")])).await;
+    app.bulk(&alice, gone, &json!([person("g1", "Gil")])).await;
+    app.bulk(
+        &alice,
+        second,
+        &json!([person("p2", "Bo"), person("p3", "Cy")]),
+    )
+    .await;
+    app.delete(&format!("/api/2/collections/{gone}"))
+        .auth(&alice)
+        .send()
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    let index = app.state.index.clone();
+    for c in [first, second] {
+        index.delete_collection(c).await.unwrap();
+    }
+    index.commit().await.unwrap();
+    let search = "/api/2/entities?filter:schemata=Thing";
+    assert_eq!(app.get_json(search, &alice).await["total"], 0);
+
+    let mut told = Vec::new();
+    let total = reindex::all(&app.state.store, &index, |c, done| {
+        told.push((c.foreign_id.clone(), done.entities));
+    })
+    .await
+    .unwrap();
+    index.commit().await.unwrap();
+    assert_eq!(
+        told,
+        [
+            ("first_case".to_string(), 1),
+            ("second_case".to_string(), 2)
+        ]
+    );
+    assert_eq!((total.entities, total.broken), (3, 0));
+    assert_eq!(app.get_json(search, &alice).await["total"], 3);
+}
