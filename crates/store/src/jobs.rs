@@ -493,7 +493,7 @@ impl JobFilter {
 
     /// The states a retry applies to: the finished ones asked for, by default failed and
     /// dead, and with `processor_version_before` also succeeded.
-    pub(crate) fn retry_states(&self) -> Vec<JobState> {
+    pub fn retry_states(&self) -> Vec<JobState> {
         if self.states.is_empty() {
             let mut states = vec![JobState::Failed, JobState::Dead];
             if self.processor_version_before.is_some() {

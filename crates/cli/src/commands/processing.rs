@@ -97,7 +97,8 @@ pub struct RetryArgs {
     /// Only failures of this class (`corrupt`, `encrypted`, `tool`, `limit`…).
     #[arg(long)]
     pub error_class: Option<String>,
-    /// Only this stage (`ingest`, `index`…).
+    /// Only this stage (`process`, `index`…). `analyze` also re-analyses files that a
+    /// matching `process` job handled (with `--before-version`, an older analyzer).
     #[arg(long)]
     pub stage: Option<String>,
     /// Also re-run files that a processor version older than this handled.
@@ -119,7 +120,7 @@ pub async fn retry(args: RetryArgs) -> anyhow::Result<ExitCode> {
     }
     filter.error_class = args.error_class.clone();
     filter.processor_version_before = args.before_version.clone();
-    let queued = state.store.retry_jobs(&filter).await?;
+    let queued = server::services::pipeline::retry(&*state.store, &filter).await?;
     println!("{queued} jobs queued again in {}", collection.foreign_id);
     Ok(ExitCode::SUCCESS)
 }

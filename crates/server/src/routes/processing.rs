@@ -142,7 +142,8 @@ pub async fn processing(
 
 /// `POST /api/2/collections/{id}/retry`: queue again what failed (filters: `stage`,
 /// `error_class`, `state`, `before_version` — the last also re-runs files that an older
-/// version of the pipeline handled).
+/// version of the pipeline handled). `stage=analyze` also re-analyses processed files
+/// (see [`crate::services::pipeline::retry`]).
 pub async fn retry(
     State(state): State<AppState>,
     actor: Actor,
@@ -151,7 +152,7 @@ pub async fn retry(
 ) -> ApiResult<Response> {
     let collection = writable(&state, &actor, &id).await?;
     let filter = job_filter(&params, collection.id)?;
-    let queued = state.store.retry_jobs(&filter).await?;
+    let queued = crate::services::pipeline::retry(&*state.store, &filter).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"status": "accepted", "queued": queued})),
@@ -189,7 +190,7 @@ pub async fn reingest(
             .unwrap_or(entity_id)
             .to_string();
         batch.push(
-            store::NewJob::new(collection.id, Stage::INGEST)
+            store::NewJob::new(collection.id, Stage::PROCESS)
                 .entity(entity_id)
                 .path(path)
                 .payload(json!({"index": index})),

@@ -434,7 +434,8 @@ pub async fn watch_processing(store: Arc<dyn Store>, interval: std::time::Durati
 }
 
 /// The collections that were busy and now have nothing queued or running, with their
-/// processed and failed file counts (the ingest stage's); `busy` is updated.
+/// processed and failed file counts (the `process` stage's, and `ingest`'s of ledgers from
+/// before it); `busy` is updated.
 pub fn finished_collections(
     counts: &[store::StageCounts],
     busy: &mut BTreeSet<i64>,
@@ -443,7 +444,7 @@ pub fn finished_collections(
     let mut files: HashMap<i64, (u64, u64)> = HashMap::new();
     for c in counts {
         *unfinished.entry(c.collection_id).or_default() += c.queued + c.running;
-        if c.stage == store::Stage::INGEST {
+        if c.stage == store::Stage::PROCESS || c.stage == store::Stage::INGEST {
             let entry = files.entry(c.collection_id).or_default();
             entry.0 += c.succeeded;
             entry.1 += c.failed + c.dead;

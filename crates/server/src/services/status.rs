@@ -13,6 +13,8 @@ use crate::state::AppState;
 /// stages: [{job_id, stage, pending, running, finished}]}`. Like Aleph, only stages with
 /// work queued or running are listed; an idle collection shows zeros and null times.
 /// `finished` counts everything that stage has finished (succeeded, failed or dead).
+/// Our `process` stage shows as Aleph's `ingest` (see [`processing_report`] for the
+/// real stages).
 /// A collection that was cross-referenced also gets `xref`: the run's state, progress
 /// and estimated time left.
 pub async fn collection_status(state: &AppState, collection_id: i64) -> ApiResult<Value> {
@@ -48,9 +50,21 @@ fn add_stage(status: &mut Value, stage: &str, pending: u64, running: u64) {
     }
 }
 
+/// The stage Aleph's clients and UI know for one of ours: `process` (extraction and
+/// analysis in one job) is Aleph's `ingest`, where Aleph also analyses.
+fn aleph_stage(stage: &store::Stage) -> &str {
+    if *stage == store::Stage::PROCESS {
+        store::Stage::INGEST.as_str()
+    } else {
+        stage.as_str()
+    }
+}
+
 pub fn aleph_status(counts: &[StageCounts]) -> Value {
     let active: Vec<&StageCounts> = counts.iter().filter(|c| c.unfinished() > 0).collect();
-    let mut stages = Vec::new();
+    // Aleph's stage names, in first-seen order, each with pending, running and finished:
+    // `process` and the `ingest` of jobs queued before it show as one `ingest`.
+    let mut shown: Vec<(&str, [u64; 3])> = Vec::new();
     let (mut pending, mut running, mut finished) = (0u64, 0u64, 0u64);
     let mut start: Option<DateTime<Utc>> = None;
     let mut last: Option<DateTime<Utc>> = None;
@@ -59,18 +73,35 @@ pub fn aleph_status(counts: &[StageCounts]) -> Value {
         pending += c.queued;
         running += c.running;
         finished += done;
-        stages.push(json!({
-            "job_id": "",
-            "stage": c.stage.as_str(),
-            "pending": c.queued,
-            "running": c.running,
-            "finished": done,
-        }));
+        let name = aleph_stage(&c.stage);
+        let at = match shown.iter().position(|(n, _)| *n == name) {
+            Some(at) => at,
+            None => {
+                shown.push((name, [0; 3]));
+                shown.len() - 1
+            }
+        };
+        let sums = &mut shown[at].1;
+        sums[0] += c.queued;
+        sums[1] += c.running;
+        sums[2] += done;
         if let Some(t) = c.oldest_unfinished_at {
             start = Some(start.map_or(t, |s| s.min(t)));
         }
         last = Some(last.map_or(c.last_updated_at, |l| l.max(c.last_updated_at)));
     }
+    let stages: Vec<Value> = shown
+        .into_iter()
+        .map(|(stage, [pending, running, finished])| {
+            json!({
+                "job_id": "",
+                "stage": stage,
+                "pending": pending,
+                "running": running,
+                "finished": finished,
+            })
+        })
+        .collect();
     json!({
         "finished": finished,
         "running": running,

@@ -2,9 +2,10 @@
 //!
 //! A worker claims jobs under a lease and keeps the lease alive with heartbeats while it
 //! works. If the worker dies, the lease runs out and the job goes back to the queue by
-//! itself (the store does that when anyone claims). Ingest jobs run several at a time, each
-//! in its own child process; index jobs are taken in batches so that one index commit
-//! covers many documents, and none are taken while the index is unreachable (a batch that
+//! itself (the store does that when anyone claims). File jobs (`process`: extraction and
+//! analysis) run several at a time, each extraction in its own child process; index jobs
+//! are taken in batches so that one index commit covers many documents, and none are
+//! taken while the index is unreachable (a batch that
 //! failed for the index's sake makes the worker probe it before claiming again), so an
 //! outage of the search cluster leaves the jobs queued instead of using up their attempts;
 //! cross-referencing runs one collection at a time. Any number of
@@ -29,7 +30,7 @@ use crate::state::AppState;
 pub struct WorkerOptions {
     /// Written as the lease owner: host, process and a counter.
     pub name: String,
-    /// Files processed at once (ingest and analyze jobs); 0 for none.
+    /// Files processed at once (process and analyze jobs); 0 for none.
     pub concurrency: usize,
     /// Whether this worker runs index jobs. With the embedded index only the process that
     /// owns the index writer (the server) may.
@@ -83,7 +84,12 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     let options = Arc::new(options);
     let slots = Arc::new(Semaphore::new(options.concurrency));
     let file_stages: &[&str] = if options.concurrency > 0 {
-        &[Stage::INGEST.as_str(), Stage::ANALYZE.as_str()]
+        // `ingest` jobs are those of ledgers from before `process`: run as `process`.
+        &[
+            Stage::PROCESS.as_str(),
+            Stage::ANALYZE.as_str(),
+            Stage::INGEST.as_str(),
+        ]
     } else {
         &[]
     };
@@ -165,9 +171,14 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                                     .await;
                                     (end, None)
                                 } else {
-                                    let (end, facts) = pipeline::run_ingest_observed(
+                                    let analysis = pipeline::Analysis {
+                                        analyzer: options.analyzer.clone(),
+                                        known: options.gazetteer.current(&state).await,
+                                    };
+                                    let (end, facts) = pipeline::run_process_observed(
                                         &state,
                                         &options.pipeline,
+                                        &analysis,
                                         &job,
                                     )
                                     .await;
@@ -186,7 +197,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         });
                     }
                 }
-                Err(e) => tracing::warn!("cannot claim ingest jobs: {e}"),
+                Err(e) => tracing::warn!("cannot claim file jobs: {e}"),
             }
         }
         // Index work: one batch at a time, and only while the index answers.

@@ -55,7 +55,7 @@ async fn a_file_is_archived_stored_and_queued() {
     let counts = app.state.store.job_counts(Some(cid)).await.unwrap();
     let queued: u64 = counts
         .iter()
-        .filter(|c| c.stage.as_str() == "ingest")
+        .filter(|c| c.stage.as_str() == "process")
         .map(|c| c.queued)
         .sum();
     assert_eq!(queued, 1);

@@ -25,6 +25,7 @@ mod mappings;
 mod neighbours;
 mod openapi;
 mod paging;
+mod process;
 mod purge;
 mod readiness;
 mod reconcile;

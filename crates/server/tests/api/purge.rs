@@ -289,7 +289,7 @@ fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
     zip.finish().unwrap().into_inner()
 }
 
-/// The ingest stage's half of the blob rule: a file unpacked from an archive is stored
+/// The process stage's half of the blob rule: a file unpacked from an archive is stored
 /// before its reference commits, so a purge of another collection that found the same
 /// blob unreferenced can delete it in between; the stage waits for the purge's mark and
 /// stores the blob again from the file it still has.
@@ -312,7 +312,7 @@ async fn a_zip_member_racing_a_purge_keeps_its_file() {
     resp.expect(StatusCode::CREATED);
     let zip_id = resp.json()["id"].as_str().unwrap().to_string();
     let jobs = store
-        .claim("w", &["ingest"], 1, Duration::from_secs(60))
+        .claim("w", &["process"], 1, Duration::from_secs(60))
         .await
         .unwrap();
     assert_eq!(jobs.len(), 1);
@@ -327,7 +327,12 @@ async fn a_zip_member_racing_a_purge_keeps_its_file() {
     let ingest = tokio::spawn({
         let state = app.state.clone();
         let job = jobs[0].clone();
-        async move { server::services::pipeline::run_ingest(&state, &config, &job).await }
+        async move {
+            let analysis = server::services::pipeline::Analysis::default();
+            server::services::pipeline::run_process_observed(&state, &config, &analysis, &job)
+                .await
+                .0
+        }
     });
     // The member's blob is in the archive (the doomed collection's copy) and the zip's
     // entities are committed: the stage now waits for the mark.

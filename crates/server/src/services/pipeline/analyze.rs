@@ -1,5 +1,7 @@
-//! The `analyze` stage: languages and mentions in what ingest extracted from one document,
-//! kept under `analyze:<id>`, then the `index` stage.
+//! Analysis: languages and mentions in what was extracted from one document, kept under
+//! `analyze:<id>`. The `process` stage runs it on the extraction in memory; the `analyze`
+//! stage runs it again on what the store holds (re-analysis on demand, and `analyze` jobs
+//! queued before `process` existed), then queues the `index` stage.
 
 use std::sync::Arc;
 
@@ -52,37 +54,21 @@ async fn analyze_document(
         ids.push(entity_id.clone());
     }
     let batch = state.store.entities(collection.id, &ids).await?;
-    let context = analyze::Context {
-        collection_countries: collection.countries.clone(),
-        collection_languages: collection.languages.clone(),
-        known: (!known.is_empty()).then_some(known),
-        ..analyze::Context::default()
-    };
-    let analyzer = analyzer.clone();
-    let namespace = ftm::Namespace::new(&collection.foreign_id);
-    let entities: Vec<Entity> = batch.entities.into_iter().map(|s| s.entity).collect();
-    // Pure CPU work: off the async threads.
-    let results = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        // Together, so that a document of pages is judged from its pages' verdicts.
-        analyzer.analyze_each(&entities, &context, |entity, analysis| {
-            if let Some(fragment) = additions(entity, &analysis.entity)? {
-                out.push(fragment);
-            }
-            // Mentions are new entities of this collection: their ids are signed like
-            // every other id in it.
-            for mention in &analysis.mentions {
-                out.push(sign_mention(&namespace, mention)?);
-            }
-            Ok::<_, anyhow::Error>(())
-        })?;
-        Ok::<_, anyhow::Error>(out)
-    })
-    .await?;
+    // What the earlier analysis found is in what was read (the merged entity): without
+    // it, values found again would count as old and not be written again.
+    let entities: Vec<Entity> = batch
+        .entities
+        .into_iter()
+        .map(|s| without_analysis(s.entity))
+        .collect();
+    let (entities, results) = analyze_entities(analyzer, known, &collection, entities).await;
     let written = match results {
         Ok(w) => w,
-        Err(e) => {
-            return Ok(StageEnd::alone(failed(ErrorClass::Internal, e.to_string())));
+        Err(AnalysisFailed(message)) if entities.is_empty() => {
+            return Ok(StageEnd::alone(infrastructure(message)));
+        }
+        Err(AnalysisFailed(message)) => {
+            return Ok(StageEnd::alone(failed(ErrorClass::Internal, message)));
         }
     };
     state
@@ -98,6 +84,85 @@ async fn analyze_document(
         outcome: succeeded(),
         next,
     })
+}
+
+/// The properties analysis writes (languages, countries and what the text mentions):
+/// `analyze:<id>` holds them, and nothing else should.
+const ANALYSIS_PROPERTIES: [&str; 10] = [
+    "detectedLanguage",
+    "detectedCountry",
+    "namesMentioned",
+    "peopleMentioned",
+    "companiesMentioned",
+    "locationMentioned",
+    "emailMentioned",
+    "phoneMentioned",
+    "ibanMentioned",
+    "ipMentioned",
+];
+
+/// `entity` without what an analysis added to it, to be analysed afresh.
+pub(super) fn without_analysis(mut entity: Entity) -> Entity {
+    for prop in ANALYSIS_PROPERTIES {
+        entity.pop(prop);
+    }
+    entity
+}
+
+/// Why the analysis of a document's entities failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct AnalysisFailed(pub String);
+
+/// Analyse one document's entities (the file's own and what was extracted from it) with
+/// its collection's context: the fragments for `analyze:<id>` (what analysis added to
+/// each entity, and the mentions found). The entities are handed back unchanged.
+pub(super) async fn analyze_entities(
+    analyzer: &Arc<analyze::Analyzer>,
+    known: Arc<analyze::known::KnownNames>,
+    collection: &store::Collection,
+    entities: Vec<Entity>,
+) -> (Vec<Entity>, Result<Vec<Entity>, AnalysisFailed>) {
+    let context = analyze::Context {
+        collection_countries: collection.countries.clone(),
+        collection_languages: collection.languages.clone(),
+        known: (!known.is_empty()).then_some(known),
+        ..analyze::Context::default()
+    };
+    let analyzer = analyzer.clone();
+    let namespace = ftm::Namespace::new(&collection.foreign_id);
+    // Pure CPU work: off the async threads. The entities go there and come back, rather
+    // than being copied (a document's text can be large).
+    let task = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        // Together, so that a document of pages is judged from its pages' verdicts.
+        // A panic in the analyzer fails this document's analysis, not its extraction.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            analyzer.analyze_each(&entities, &context, |entity, analysis| {
+                if let Some(fragment) = additions(entity, &analysis.entity)? {
+                    out.push(fragment);
+                }
+                // Mentions are new entities of this collection: their ids are signed like
+                // every other id in it.
+                for mention in &analysis.mentions {
+                    out.push(sign_mention(&namespace, mention)?);
+                }
+                Ok::<_, anyhow::Error>(())
+            })
+        }))
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("the analyzer panicked")));
+        (entities, result.map(|()| out))
+    });
+    match task.await {
+        Ok((entities, result)) => (
+            entities,
+            result.map_err(|e| AnalysisFailed(format!("analysis failed: {e}"))),
+        ),
+        // The task was cancelled (the runtime is shutting down): the entities went with it.
+        Err(e) => (
+            Vec::new(),
+            Err(AnalysisFailed(format!("analysis failed: {e}"))),
+        ),
+    }
 }
 
 /// Sign a mention's ids with its collection's namespace, except a `resolved` link to a

@@ -1,5 +1,6 @@
-//! The `ingest` stage: extract one file in the sandbox and keep what it held under
-//! `ingest:<id>`, queueing its children and the `analyze` stage.
+//! Extraction, the first half of the `process` stage: read one file in the sandbox and
+//! make what it held (the file's own entity, pages, folders, children to process), written
+//! by the stage under `ingest:<id>` together with their analysis.
 
 use ftm::Entity;
 use ingest::remote::Request;
@@ -8,16 +9,11 @@ use serde_json::json;
 use store::{Job, NewJob, Stage};
 
 use super::{
-    PipelineConfig, StageEnd, failed, index_job, infrastructure, ingest_origin, next_job,
-    succeeded, wants_index,
+    PipelineConfig, StageEnd, analyze_origin, failed, index_job, ingest_origin, succeeded,
+    wants_index,
 };
 use crate::state::AppState;
 use crate::worker::sandbox::{self, Extraction};
-
-/// Run an `ingest` job.
-pub async fn run_ingest(state: &AppState, config: &PipelineConfig, job: &Job) -> StageEnd {
-    run_ingest_observed(state, config, job).await.0
-}
 
 /// What the metrics want to know about an ingested file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,45 +24,37 @@ pub struct IngestFacts {
     pub bytes: Option<u64>,
 }
 
-/// [`run_ingest`], also telling which ingestor handled the file and how big it was.
-pub async fn run_ingest_observed(
-    state: &AppState,
-    config: &PipelineConfig,
-    job: &Job,
-) -> (StageEnd, IngestFacts) {
-    let mut facts = IngestFacts::default();
-    let Some(entity_id) = job.entity_id.clone() else {
-        return (
-            StageEnd::alone(failed(ErrorClass::Internal, "ingest job without an entity")),
-            facts,
-        );
-    };
-    let work_dir = config.work_root.join(format!("job-{}", job.id));
-    let outcome = ingest_document(state, config, job, &entity_id, &work_dir, &mut facts).await;
-    if let Err(e) = tokio::fs::remove_dir_all(&work_dir).await
-        && e.kind() != std::io::ErrorKind::NotFound
-    {
-        tracing::warn!("cannot remove {}: {e}", work_dir.display());
-    }
-    let end = match outcome {
-        Ok(end) => end,
-        Err(e) => StageEnd::alone(infrastructure(e)),
-    };
-    (end, facts)
+/// What an extraction left for the stage to write.
+pub(super) struct Extract {
+    /// The file's own entity first, then what was found in it, for `ingest:<id>`.
+    pub written: Vec<Entity>,
+    /// The `process` jobs of the files found inside (archive members, attachments).
+    pub children: Vec<NewJob>,
+    /// Derived files stored in the archive (members, converted PDFs, table CSVs).
+    pub derived: Vec<(std::path::PathBuf, String)>,
 }
 
-async fn ingest_document(
+/// How an extraction ended.
+pub(super) enum Extracted {
+    /// The file was read: what it held is to be analysed and written.
+    Read(Extract),
+    /// Nothing is left to analyse: the document is gone, or its failure was recorded.
+    Done(StageEnd),
+}
+
+/// Extract a job's file in `work_dir`.
+pub(super) async fn extract(
     state: &AppState,
     config: &PipelineConfig,
     job: &Job,
     entity_id: &str,
     work_dir: &std::path::Path,
     facts: &mut IngestFacts,
-) -> anyhow::Result<StageEnd> {
+) -> anyhow::Result<Extracted> {
     let collection_id = job.collection_id;
     let Some(stored) = state.store.entity(collection_id, entity_id).await? else {
         // Deleted since it was queued: nothing left to do.
-        return Ok(StageEnd::alone(succeeded()));
+        return Ok(Extracted::Done(StageEnd::alone(succeeded())));
     };
     let document = stored.entity;
     facts.bytes = document.first("fileSize").and_then(|s| s.parse().ok());
@@ -78,14 +66,15 @@ async fn ingest_document(
             &IngestError::new(ErrorClass::Internal, "the document has no file"),
         )
         .await?;
-        return Ok(outcome);
+        return Ok(Extracted::Done(outcome));
     };
     let path = match state.archive.local_path(&hash).await {
         Ok(p) => p,
         Err(archive::ArchiveError::NotFound(_)) => {
             let err =
                 IngestError::new(ErrorClass::Io, format!("file {hash} is not in the archive"));
-            return record_failure(state, job, &document, &err).await;
+            let end = record_failure(state, job, &document, &err).await?;
+            return Ok(Extracted::Done(end));
         }
         Err(e) => return Err(e.into()),
     };
@@ -95,8 +84,10 @@ async fn ingest_document(
         file_name: document.first("fileName").map(str::to_string),
         mime_type: document.first("mimeType").map(str::to_string),
     };
+    // The extractor starts from the stored document, which holds the last analysis's
+    // results too: they are not the file's facts, and `analyze:<id>` gets them afresh.
     let request = Request {
-        entity: document.to_json(),
+        entity: super::analyze::without_analysis(document.clone()).to_json(),
         path: path.clone(),
         file_name: info.file_name.clone(),
         mime_type: info.mime_type.clone(),
@@ -110,7 +101,7 @@ async fn ingest_document(
     match sandbox::extract(&config.isolation, request).await {
         Ok(extraction) => {
             facts.ingestor = Some(extraction.format.clone());
-            record_success(state, job, &document, extraction).await
+            gather(state, job, &document, extraction).await
         }
         Err(err) => {
             // What the file is, even though it could not be read: a locked PDF is still a
@@ -122,7 +113,8 @@ async fn ingest_document(
             .await
             .ok()
             .flatten();
-            record_failure_as(state, job, &document, &err, detected).await
+            let end = record_failure_as(state, job, &document, &err, detected).await?;
+            Ok(Extracted::Done(end))
         }
     }
 }
@@ -158,19 +150,21 @@ pub(crate) fn stamp(entity: &mut Entity, status: &str) -> Result<(), ftm::Entity
     Ok(())
 }
 
-async fn record_success(
+/// Store the derived files and make the entities of a file that was read: the file's
+/// own first, stamped, with its ancestors' lineage on what was found inside.
+async fn gather(
     state: &AppState,
     job: &Job,
     document: &Entity,
     extraction: Extraction,
-) -> anyhow::Result<StageEnd> {
+) -> anyhow::Result<Extracted> {
     let collection_id = job.collection_id;
     let entity_id = document.id().unwrap_or_default().to_string();
     let Some(mut entity) = extraction.entity else {
-        return Ok(StageEnd::alone(failed(
+        return Ok(Extracted::Done(StageEnd::alone(failed(
             ErrorClass::Internal,
             "the extractor returned no entity",
-        )));
+        ))));
     };
     for (path, hash) in &extraction.blobs {
         let stored = state.archive.put_file(path).await?;
@@ -214,7 +208,7 @@ async fn record_success(
         let name = child.first("fileName").unwrap_or("file").to_string();
         let child_path = format!("{}/{}", job.path.as_deref().unwrap_or(&entity_id), name);
         children_jobs.push(
-            NewJob::new(collection_id, Stage::INGEST)
+            NewJob::new(collection_id, Stage::PROCESS)
                 .entity(child_id)
                 .path(child_path)
                 .payload(json!({"index": wants_index(job)})),
@@ -227,26 +221,27 @@ async fn record_success(
             stamp(e, "success")?;
         }
     }
-    let origin = ingest_origin(&entity_id);
-    state
-        .store
-        .replace_origin(collection_id, &origin, &written)
-        .await?;
-    // A purge of another collection may have found these blobs unreferenced between their
-    // storing above and the references just committed (see `services::purge`): the files
-    // are still here, so a blob that went is stored again.
-    for (path, hash) in &derived {
+    Ok(Extracted::Read(Extract {
+        written,
+        children: children_jobs,
+        derived,
+    }))
+}
+
+/// A purge of another collection may have found these blobs unreferenced between their
+/// storing and the references the stage just committed (see `services::purge`): the files
+/// are still here, so a blob that went is stored again.
+pub(super) async fn keep_derived(
+    state: &AppState,
+    derived: &[(std::path::PathBuf, String)],
+) -> anyhow::Result<()> {
+    for (path, hash) in derived {
         if !crate::services::purge::blob_survives(&*state.store, &*state.archive, hash).await? {
             tracing::warn!("blob {hash} was purged while this file referred to it: stored again");
             state.archive.put_file(path).await?;
         }
     }
-    let mut next = children_jobs;
-    next.push(next_job(Stage::ANALYZE, job, &entity_id));
-    Ok(StageEnd {
-        outcome: succeeded(),
-        next,
-    })
+    Ok(())
 }
 
 async fn record_failure(
@@ -280,10 +275,16 @@ async fn record_failure_as(
     }
     stamp(&mut entity, "failure")?;
     entity.add_cleaned("processingError", err.message.clone())?;
-    let origin = ingest_origin(&entity_id);
+    // What an earlier run's analysis found in the file is stale now: it goes with it.
     state
         .store
-        .replace_origin(collection_id, &origin, std::slice::from_ref(&entity))
+        .replace_origins(
+            collection_id,
+            &[
+                (ingest_origin(&entity_id), vec![entity]),
+                (analyze_origin(&entity_id), Vec::new()),
+            ],
+        )
         .await?;
     // A failed file is still shown, with its reason.
     let next = if wants_index(job) {

@@ -1,29 +1,42 @@
-//! The pipeline stages a worker runs on a job: `ingest` (extract a file), `analyze`
-//! (languages and mentions in its text), then `index` (make it all searchable).
+//! The pipeline stages a worker runs on a job: `process` (extract a file, then find
+//! languages and mentions in what it held), then `index` (make it all searchable).
+//! `analyze` runs analysis again on what the store holds, on demand; `ingest`, the first
+//! stage before `process`, is still run (as `process`) for jobs queued before it existed.
 //!
-//! Each document's results are written under an origin of their own (`ingest:<entity id>`),
-//! replaced as a whole when the document is processed again, so that re-ingesting never
-//! leaves stale pages behind and never shows readers a half-written document. Job payloads
-//! carry ids and options only; everything else is read from the store and the archive.
+//! Each document's results are written under origins of their own (`ingest:<entity id>`
+//! for what extraction found, `analyze:<entity id>` for what analysis added), replaced as
+//! a whole when the document is processed again, so that re-ingesting never leaves stale
+//! pages behind and never shows readers a half-written document. Job payloads carry ids
+//! and options only; everything else is read from the store and the archive.
 
 mod analyze;
 mod index;
 mod ingest;
+mod process;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use ::ingest::{ErrorClass, Limits, OcrConfig};
 use serde_json::{Value, json};
-use store::{Job, JobOutcome, NewJob, Stage, Store};
+use store::{Job, JobFilter, JobOutcome, NewJob, Stage, Store};
 
 use crate::error::ApiError;
 use crate::worker::sandbox::Isolation;
 
 pub use analyze::run_analyze;
 pub use index::run_index;
+pub use ingest::IngestFacts;
 pub(crate) use ingest::stamp;
-pub use ingest::{IngestFacts, run_ingest, run_ingest_observed};
+pub use process::{Analysis, run_process_observed};
+
+/// The processor version the ledger records for the pipeline's stages: the extractor's
+/// and the analyzer's, so that `aleph retry --before-version` finds files that an older
+/// version of either handled (`aleph-rs ingest 0.1.0 + analyze 0.1.0` sorts after the
+/// `aleph-rs ingest 0.1.0` of ledgers from before, and before a newer analyzer's).
+pub fn processor_version() -> String {
+    format!("{} + analyze {}", ::ingest::AGENT, ::analyze::VERSION)
+}
 
 /// The origin under which a document's ingest results are kept.
 pub fn ingest_origin(entity_id: &str) -> String {
@@ -35,8 +48,8 @@ pub fn analyze_origin(entity_id: &str) -> String {
     format!("analyze:{entity_id}")
 }
 
-/// Queue a document for ingestion. `index == false` ends its pipeline before indexing
-/// (Aleph's `index=false` upload flag).
+/// Queue a document for processing (a `process` job). `index == false` ends its pipeline
+/// before indexing (Aleph's `index=false` upload flag).
 pub async fn enqueue_ingest(
     store: &Arc<dyn Store>,
     collection_id: i64,
@@ -44,7 +57,7 @@ pub async fn enqueue_ingest(
     path: &str,
     index: bool,
 ) -> Result<i64, ApiError> {
-    let job = NewJob::new(collection_id, Stage::INGEST)
+    let job = NewJob::new(collection_id, Stage::PROCESS)
         .entity(entity_id)
         .path(path)
         .payload(json!({"index": index}));
@@ -52,6 +65,72 @@ pub async fn enqueue_ingest(
     ids.first()
         .copied()
         .ok_or_else(|| ApiError::internal("the job was not queued"))
+}
+
+/// Queue again what a filter selects ([`Store::retry_jobs`]), and with the `analyze` stage
+/// also re-analyse: a file that a matching `process` row (or an `ingest` row of a ledger
+/// from before it) handled and that has no `analyze` row of its own gets an `analyze`
+/// job, which analyses what the store holds and queues the `index` stage. A file that
+/// has `analyze` rows is left to those (the retry of the rows that match). `aleph retry
+/// --stage analyze --before-version "<extractor> + analyze <new version>"` re-analyses
+/// what an older analyzer handled. Returns how many jobs were queued.
+pub async fn retry(store: &dyn Store, filter: &JobFilter) -> store::Result<u64> {
+    let mut queued = store.retry_jobs(filter).await?;
+    if filter.stages.contains(&Stage::ANALYZE) {
+        queued += reanalyze(store, filter).await?;
+    }
+    Ok(queued)
+}
+
+async fn reanalyze(store: &dyn Store, filter: &JobFilter) -> store::Result<u64> {
+    const PAGE: u32 = 1000;
+    let mut analysed = std::collections::HashSet::new();
+    let mut rows = JobFilter {
+        collection_id: filter.collection_id,
+        stages: vec![Stage::ANALYZE],
+        entity_id: filter.entity_id.clone(),
+        limit: PAGE,
+        ..JobFilter::default()
+    };
+    loop {
+        let page = store.list_jobs(&rows).await?;
+        let n = page.items.len();
+        analysed.extend(page.items.into_iter().filter_map(|j| j.entity_id));
+        if n < PAGE as usize {
+            break;
+        }
+        rows.offset += u64::from(PAGE);
+    }
+    let mut rows = JobFilter {
+        stages: vec![Stage::PROCESS, Stage::INGEST],
+        states: filter.retry_states(),
+        limit: PAGE,
+        offset: 0,
+        ..filter.clone()
+    };
+    let mut queued = 0u64;
+    loop {
+        let page = store.list_jobs(&rows).await?;
+        let n = page.items.len();
+        let jobs: Vec<NewJob> = page
+            .items
+            .iter()
+            .filter_map(|job| {
+                let entity_id = job.entity_id.as_deref()?;
+                analysed
+                    .insert(entity_id.to_string())
+                    .then(|| next_job(Stage::ANALYZE, job, entity_id))
+            })
+            .collect();
+        if !jobs.is_empty() {
+            queued += store.enqueue(&jobs).await?.len() as u64;
+        }
+        if n < PAGE as usize {
+            break;
+        }
+        rows.offset += u64::from(PAGE);
+    }
+    Ok(queued)
 }
 
 fn wants_index(job: &Job) -> bool {
@@ -124,13 +203,13 @@ fn failed(class: ErrorClass, message: impl Into<String>) -> JobOutcome {
         // Only local I/O trouble is worth trying again by itself; a broken or unsupported
         // file stays failed until someone retries it on purpose.
         retry: class == ErrorClass::Io,
-        processor_version: Some(::ingest::AGENT.to_string()),
+        processor_version: Some(processor_version()),
     }
 }
 
 fn succeeded() -> JobOutcome {
     JobOutcome::Succeeded {
-        processor_version: Some(::ingest::AGENT.to_string()),
+        processor_version: Some(processor_version()),
     }
 }
 
@@ -160,7 +239,7 @@ fn infrastructure(message: impl std::fmt::Display) -> JobOutcome {
         class: ErrorClass::Io.as_str().to_string(),
         message: message.to_string(),
         retry: true,
-        processor_version: Some(::ingest::AGENT.to_string()),
+        processor_version: Some(processor_version()),
     }
 }
 

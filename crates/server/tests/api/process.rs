@@ -1,0 +1,270 @@
+//! The `process` stage: a file's extraction and analysis in one job, both origins written
+//! together; `ingest` and `analyze` jobs of ledgers from before it still run; re-analysis
+//! on demand through the retry; Aleph's status shows `process` as `ingest`.
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use serde_json::json;
+use server::services::pipeline::{
+    self, Analysis, PipelineConfig, analyze_origin, ingest_origin, processor_version,
+};
+use store::{JobFilter, JobOutcome, NewJob, Stage};
+
+use crate::common::{TestApp, upload_file};
+
+const TEXT: &[u8] = b"Write to jane.doe@example.org about the transfer.\n";
+const LEASE: Duration = Duration::from_secs(60);
+
+fn config(work: &std::path::Path) -> PipelineConfig {
+    PipelineConfig {
+        isolation: server::worker::sandbox::Isolation::InProcess,
+        limits: ingest::Limits::default(),
+        ocr: None,
+        libreoffice: None,
+        work_root: work.to_path_buf(),
+    }
+}
+
+/// A collection holding one uploaded text file; returns its id and the file's.
+async fn uploaded(app: &TestApp, name: &str) -> (i64, String) {
+    let cid = app.collection(&app.admin, name).await;
+    let meta = json!({"foreign_id": "note.txt", "file_name": "note.txt"});
+    let resp = upload_file(app, &app.admin, cid, &meta, "note.txt", TEXT).await;
+    resp.expect(StatusCode::CREATED);
+    (cid, resp.json()["id"].as_str().unwrap().to_string())
+}
+
+/// Claim the one job of `stage` and run it as the worker would.
+async fn run_one(app: &TestApp, stage: Stage) -> (store::Job, pipeline::StageEnd) {
+    let jobs = app
+        .state
+        .store
+        .claim("w", &[stage.as_str()], 5, LEASE)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1, "{stage}: {jobs:?}");
+    let job = jobs[0].clone();
+    let work = tempfile::tempdir().unwrap();
+    let analysis = Analysis::default();
+    let end = if stage == Stage::ANALYZE {
+        pipeline::run_analyze(&app.state, &analysis.analyzer, analysis.known, &job).await
+    } else {
+        pipeline::run_process_observed(&app.state, &config(work.path()), &analysis, &job)
+            .await
+            .0
+    };
+    (job, end)
+}
+
+/// Both origins of a processed text file: its extraction and the address analysis found.
+async fn assert_processed(app: &TestApp, cid: i64, id: &str) {
+    let store = &app.state.store;
+    assert_eq!(
+        store
+            .origin_entity_ids(cid, &ingest_origin(id))
+            .await
+            .unwrap(),
+        [id]
+    );
+    assert!(
+        store
+            .origin_entity_ids(cid, &analyze_origin(id))
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e == id)
+    );
+    let entity = store.entity(cid, id).await.unwrap().unwrap().entity;
+    assert_eq!(entity.get("processingStatus"), ["success"]);
+    assert_eq!(entity.get("emailMentioned"), ["jane.doe@example.org"]);
+}
+
+fn stages(next: &[NewJob]) -> Vec<&str> {
+    next.iter().map(|j| j.stage.as_str()).collect()
+}
+
+#[tokio::test]
+async fn one_process_job_extracts_analyses_and_hands_over_the_index() {
+    let app = TestApp::new().await;
+    let (cid, id) = uploaded(&app, "process").await;
+    let (job, end) = run_one(&app, Stage::PROCESS).await;
+    assert_eq!(
+        end.outcome,
+        JobOutcome::Succeeded {
+            processor_version: Some(processor_version())
+        }
+    );
+    assert!(processor_version().contains(" + analyze "));
+    // No analyze job: the analysis is done. The index job follows.
+    assert_eq!(stages(&end.next), ["index"]);
+    assert_eq!(end.next[0].entity_id.as_deref(), Some(id.as_str()));
+    assert_processed(&app, cid, &id).await;
+
+    // The ledger records the hand-over once; the status shows Aleph's `ingest` meanwhile.
+    app.state
+        .store
+        .complete_with("w", job.id, end.outcome, &end.next)
+        .await
+        .unwrap();
+    let status = app
+        .get(&format!("/api/2/collections/{cid}/status"))
+        .auth(&app.admin)
+        .send()
+        .await;
+    status.expect(StatusCode::OK);
+    let shown: Vec<String> = status.json()["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(shown, ["index"]);
+}
+
+#[tokio::test]
+async fn jobs_queued_before_process_existed_still_run() {
+    let app = TestApp::new().await;
+    let (cid, id) = uploaded(&app, "upgraded").await;
+    let store = &app.state.store;
+    // A ledger from before the upgrade: the upload's job was an `ingest` job.
+    assert_eq!(store.cancel_jobs(cid, Some("process")).await.unwrap(), 1);
+    let old = NewJob::new(cid, Stage::INGEST)
+        .entity(id.clone())
+        .path("note.txt")
+        .payload(json!({"index": true}));
+    store.enqueue(&[old]).await.unwrap();
+    let (_, end) = run_one(&app, Stage::INGEST).await;
+    assert!(
+        matches!(end.outcome, JobOutcome::Succeeded { .. }),
+        "{end:?}"
+    );
+    // Run as `process`: both origins, then the index (no analyze job to come).
+    assert_eq!(stages(&end.next), ["index"]);
+    assert_processed(&app, cid, &id).await;
+
+    // An `analyze` job queued by an old `ingest` that finished before the upgrade.
+    store
+        .replace_origin(cid, &analyze_origin(&id), &[])
+        .await
+        .unwrap();
+    let old = NewJob::new(cid, Stage::ANALYZE)
+        .entity(id.clone())
+        .payload(json!({"index": true}));
+    store.enqueue(&[old]).await.unwrap();
+    let (_, end) = run_one(&app, Stage::ANALYZE).await;
+    assert!(
+        matches!(end.outcome, JobOutcome::Succeeded { .. }),
+        "{end:?}"
+    );
+    assert_eq!(stages(&end.next), ["index"]);
+    assert_processed(&app, cid, &id).await;
+}
+
+#[tokio::test]
+async fn retrying_the_analyze_stage_reanalyses_what_an_older_analyzer_handled() {
+    let app = TestApp::new().await;
+    let (cid, id) = uploaded(&app, "reanalyse").await;
+    let store = &app.state.store;
+    let (job, end) = run_one(&app, Stage::PROCESS).await;
+    store
+        .complete_with("w", job.id, end.outcome, &end.next)
+        .await
+        .unwrap();
+    let analyze_before = |version: &str| JobFilter {
+        stages: vec![Stage::ANALYZE],
+        processor_version_before: Some(version.to_string()),
+        ..JobFilter::collection(cid)
+    };
+    let queued_analyze = || async {
+        store
+            .list_jobs(&JobFilter {
+                stages: vec![Stage::ANALYZE],
+                states: vec![store::JobState::Queued],
+                ..JobFilter::collection(cid)
+            })
+            .await
+            .unwrap()
+            .items
+    };
+    // Processed by this very analyzer: nothing to redo.
+    let current = processor_version();
+    assert_eq!(
+        pipeline::retry(&**store, &analyze_before(&current))
+            .await
+            .unwrap(),
+        0
+    );
+    // A newer analyzer: the file gets an analyze job, once.
+    let newer = format!("{} + analyze 999", ingest::AGENT);
+    assert_eq!(
+        pipeline::retry(&**store, &analyze_before(&newer))
+            .await
+            .unwrap(),
+        1
+    );
+    let queued = queued_analyze().await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].entity_id.as_deref(), Some(id.as_str()));
+    assert_eq!(queued[0].payload["index"], json!(true));
+    assert_eq!(
+        pipeline::retry(&**store, &analyze_before(&newer))
+            .await
+            .unwrap(),
+        0
+    );
+    // Without the stage, a retry of failures leaves succeeded files alone.
+    assert_eq!(
+        pipeline::retry(&**store, &JobFilter::collection(cid))
+            .await
+            .unwrap(),
+        0
+    );
+    // The re-analysis runs and hands over the index.
+    let (_, end) = run_one(&app, Stage::ANALYZE).await;
+    assert!(matches!(end.outcome, JobOutcome::Succeeded { .. }));
+    assert_eq!(stages(&end.next), ["index"]);
+    assert_processed(&app, cid, &id).await;
+}
+
+#[test]
+fn aleph_status_shows_process_as_ingest() {
+    use store::StageCounts;
+    let counts = |stage: Stage, queued: u64, running: u64| StageCounts {
+        collection_id: 1,
+        stage,
+        queued,
+        running,
+        succeeded: 4,
+        failed: 1,
+        dead: 0,
+        cancelled: 0,
+        oldest_unfinished_at: None,
+        last_updated_at: store::now(),
+        finished_recently: 0,
+    };
+    let all = [
+        counts(Stage::INDEX, 2, 0),
+        counts(Stage::INGEST, 1, 0),
+        counts(Stage::PROCESS, 3, 2),
+    ];
+    let status = server::services::status::aleph_status(&all);
+    assert_eq!(
+        status["stages"],
+        json!([
+            {"job_id": "", "stage": "index", "pending": 2, "running": 0, "finished": 5},
+            {"job_id": "", "stage": "ingest", "pending": 4, "running": 2, "finished": 10},
+        ])
+    );
+    assert_eq!(status["pending"], json!(6));
+    assert_eq!(status["running"], json!(2));
+    // Our own report keeps the real stages.
+    let report = server::services::status::processing_report(&all);
+    let names: Vec<&str> = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["index", "ingest", "process"]);
+}
