@@ -111,15 +111,15 @@ def test_metrics_during_ingest(start_aleph, tmp_path):
     assert succeeded + failed == len(files)
     assert failed >= 1, "the broken PDF is counted as a failure"
     assert succeeded >= len(files) - 1
-    # The ledger agrees: every ingest job that ended is one counted file.
-    ended = sum(total(samples, "aleph_jobs", stage="ingest", state=s)
+    # The ledger agrees: every process job that ended is one counted file.
+    ended = sum(total(samples, "aleph_jobs", stage="process", state=s)
                 for s in ("succeeded", "failed", "dead"))
     assert ended == len(files)
     assert total(samples, "aleph_ingest_bytes_total") == sum(f.stat().st_size for f in files)
 
-    # Histograms: one observation per finished ingest job, spread over ingestors.
-    assert total(samples, "aleph_job_duration_seconds_count", stage="ingest") == len(files)
-    assert total(samples, "aleph_job_duration_seconds_sum", stage="ingest") > 0
+    # Histograms: one observation per finished process job, spread over ingestors.
+    assert total(samples, "aleph_job_duration_seconds_count", stage="process") == len(files)
+    assert total(samples, "aleph_job_duration_seconds_sum", stage="process") > 0
     by_ingestor = {labels["ingestor"]: v for labels, v in
                    samples["aleph_ingest_duration_seconds_count"]}
     assert sum(by_ingestor.values()) == len(files)

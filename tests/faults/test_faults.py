@@ -65,14 +65,14 @@ def test_killing_one_of_two_workers_mid_ingest_loses_and_repeats_nothing(aleph, 
         assert crawl.returncode == 0, crawl.stderr
         uri = deployment["ALEPH_DATABASE_URI"]
         victim = server.workers.procs[0]
-        # Kill the first worker while it holds an ingest job (its name has its pid).
+        # Kill the first worker while it holds a process job (its name has its pid).
         deadline = time.monotonic() + 120
         while True:
             held = psql(uri, "SELECT count(*) FROM jobs WHERE state = 'running' "
-                             f"AND stage = 'ingest' AND lease_owner LIKE '%:{victim.pid}:%'")
+                             f"AND stage = 'process' AND lease_owner LIKE '%:{victim.pid}:%'")
             if int(held) > 0:
                 break
-            assert time.monotonic() < deadline, "the worker never took an ingest job"
+            assert time.monotonic() < deadline, "the worker never took a process job"
             time.sleep(0.02)
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=10)
@@ -82,10 +82,10 @@ def test_killing_one_of_two_workers_mid_ingest_loses_and_repeats_nothing(aleph, 
         api.wait_idle(collection_id, timeout=300)
         assert server.workers.procs[1].poll() is None, "the other worker must still run"
 
-        # Every file ended once: one ingest job each, succeeded; one of them was taken
+        # Every file ended once: one process job each, succeeded; one of them was taken
         # over from the killed worker.
         rows = psql(uri, "SELECT state, count(*), max(attempts) FROM jobs "
-                         f"WHERE stage = 'ingest' AND collection_id = {collection_id} "
+                         f"WHERE stage = 'process' AND collection_id = {collection_id} "
                          "GROUP BY state")
         by_state = {r.split("|")[0]: r.split("|")[1:] for r in rows.splitlines()}
         assert list(by_state) == ["succeeded"], rows

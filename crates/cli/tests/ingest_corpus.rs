@@ -1,8 +1,9 @@
 //! The ingestion pipeline end to end on a corpus the test writes itself: a file of every
 //! format the ingestors read, broken and hostile files, a 10,000-page PDF and a CSV of
 //! 200 MB, sent with `aleph client crawldir` to a real `aleph serve` (sandboxed extractor
-//! processes, analyze and index stages). Each file must end with the expected schema,
-//! status, children and derived entities, and a word from it must be searchable.
+//! processes, then analysis in the same `process` job, then index). Each file must end
+//! with the expected schema, status, children and derived entities, and a word from it
+//! must be searchable.
 #![allow(clippy::unwrap_used)]
 
 mod common;
