@@ -354,12 +354,14 @@ pub enum DeleteMode {
     /// Contents and permissions go and the collection is marked deleted; its foreign id
     /// is free again.
     Soft,
-    /// The row and everything hanging on it go, even if it was soft-deleted before.
+    /// The row and everything hanging on it go, even if it was soft-deleted before. Its
+    /// blob references go in the same transaction, as a purge's do: the blobs left without
+    /// any are marked for deletion ([`CollectionRemoval::unreferenced`]).
     Hard,
 }
 
 /// What deleting a collection removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CollectionRemoval {
     pub fragments: u64,
     pub permissions: u64,
@@ -369,6 +371,11 @@ pub struct CollectionRemoval {
     pub jobs: u64,
     /// Whether the collection row itself is gone.
     pub row_removed: bool,
+    /// A hard delete's blobs that nothing refers to any more: marked for deletion in the
+    /// same transaction, with no collection (no purge will come for them). Remove them
+    /// from the archive and [`crate::Store::forget_blob_deletions`], or leave them to
+    /// whoever settles stale marks.
+    pub unreferenced: Vec<String>,
 }
 
 /// The lowercase form labels are filtered and sorted by, so both backends agree.

@@ -14,7 +14,8 @@
 //! in `file_refs` (hash, collection) in the transaction that writes the document or the
 //! fragment referring to it ([`file_hashes`] is the rule for fragments); live exports
 //! refer to their content from their own row. A blob is in use while either kind of
-//! reference exists. Only a purge removes references, so deciding that a blob is unused
+//! reference exists. Only a purge (or a hard delete, in its transaction) removes
+//! references, so deciding that a blob is unused
 //! never reads another collection's entities.
 //!
 //! The decision and the writers are ordered so that no blob is lost and none is kept:
@@ -213,6 +214,9 @@ pub(crate) mod sql {
              (SELECT content_hash, collection_id FROM file_refs WHERE collection_id = ?1
               LIMIT ?2)
          RETURNING content_hash";
+    /// Remove every reference of collection `?1` (a hard delete); their hashes.
+    pub const RELEASE_ALL_REFS: &str =
+        "DELETE FROM file_refs WHERE collection_id = ?1 RETURNING content_hash";
     /// Mark export `?1` deleted at `?2`; its content hash (one row if it was live).
     pub const RELEASE_EXPORT: &str = "UPDATE exports SET deleted = TRUE, lease_owner = NULL,
              lease_expires_at = NULL, updated_at = ?2

@@ -362,6 +362,7 @@ pub(super) async fn delete<C: GenericClient>(
             removed.permissions = c
                 .execute("DELETE FROM permissions WHERE collection_id = $1", &[&id])
                 .await?;
+            removed.unreferenced = super::purge::release_all(c, id, now).await?;
             c.execute("DELETE FROM collections WHERE id = $1", &[&id])
                 .await?;
             removed.row_removed = true;

@@ -189,6 +189,20 @@ pub(super) async fn release<C: GenericClient>(
     })
 }
 
+/// Remove all of a collection's references at once (a hard delete, in its transaction)
+/// and mark the blobs left without any, as no purge's. Takes the blob lock exclusively,
+/// after the caller's lock on the collection row (the order writers take them in).
+pub(super) async fn release_all<C: GenericClient>(
+    c: &C,
+    id: i64,
+    now: Timestamp,
+) -> Result<Vec<String>> {
+    lock_blobs(c).await?;
+    let rows = query(c, &dollar(sql::RELEASE_ALL_REFS), &[&id]).await?;
+    let (_, hashes) = returned(&rows)?;
+    mark_unreferenced(c, hashes, None, now).await
+}
+
 pub(super) async fn release_export<C: GenericClient>(
     c: &C,
     id: i64,

@@ -270,6 +270,7 @@ pub(super) fn delete(
         DeleteMode::Hard => {
             removed.permissions =
                 conn.execute("DELETE FROM permissions WHERE collection_id = ?1", [id])? as u64;
+            removed.unreferenced = super::purge::release_all(conn, id, now)?;
             conn.execute("DELETE FROM collections WHERE id = ?1", [id])?;
             removed.row_removed = true;
         }

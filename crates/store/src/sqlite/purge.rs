@@ -150,6 +150,13 @@ pub(super) fn release(
     })
 }
 
+/// Remove all of a collection's references at once (a hard delete, in its transaction)
+/// and mark the blobs left without any, as no purge's.
+pub(super) fn release_all(conn: &Connection, id: i64, now: Timestamp) -> Result<Vec<String>> {
+    let (_, hashes) = returned(conn, sql::RELEASE_ALL_REFS, [id])?;
+    mark_unreferenced(conn, hashes, None, now)
+}
+
 pub(super) fn release_export(conn: &Connection, id: i64, now: Timestamp) -> Result<Option<String>> {
     super::exports::get(conn, id)?;
     let (_, hashes) = returned(conn, sql::RELEASE_EXPORT, params![id, to_micros(now)])?;

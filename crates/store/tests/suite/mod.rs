@@ -79,6 +79,7 @@ macro_rules! suite {
             audit::oversized_audit_entries_are_cut,
             purge::a_retired_collection_is_purged_in_batches_and_leaves_nothing,
             purge::purges_sharing_a_blob_mark_it_once,
+            purge::a_hard_delete_releases_its_references,
             purge::a_reference_racing_a_purge_is_seen_by_one_side,
         );
     };

@@ -550,6 +550,110 @@ pub async fn purges_sharing_a_blob_mark_it_once<H: Harness>() {
     ));
 }
 
+/// A hard delete (`DeleteMode::Hard`, no purge job) releases the collection's references
+/// in its own transaction as a purge would: no reference row is left, and exactly the
+/// blobs nobody else refers to (another collection, the collection's own export, whose
+/// row outlives it) are marked, as no purge's. People whose 40-digit `idNumber`s look
+/// like keys make no reference, so they keep nothing alive.
+pub async fn a_hard_delete_releases_its_references<H: Harness>() {
+    let (store, h) = H::fresh().await;
+    let owner = user(&*store, "owner").await;
+    let doomed = collection(&*store, "doomed").await;
+    let other = collection(&*store, "other").await;
+    let mut mine = vec![document("d1", &hash(1)), document("d2", &hash(2))];
+    mine.push(entity(json!({
+        "id": "p1",
+        "schema": "Person",
+        "properties": {"name": ["Ann"], "idNumber": [hash(8)]},
+    })));
+    store.put_fragments(doomed, "bulk", &mine).await.unwrap();
+    store
+        .upsert_document(doomed, None, None, Some(&hash(3)))
+        .await
+        .unwrap();
+    store
+        .upsert_document(doomed, None, Some("again"), Some(&hash(4)))
+        .await
+        .unwrap();
+    store
+        .put_fragments(
+            other,
+            "bulk",
+            &[
+                document("o2", &hash(2)),
+                entity(json!({
+                    "id": "p2",
+                    "schema": "Person",
+                    "properties": {"name": ["Bo"], "idNumber": [hash(1)]},
+                })),
+            ],
+        )
+        .await
+        .unwrap();
+    let e = store
+        .create_export(export(owner.id, Some(doomed)))
+        .await
+        .unwrap();
+    store
+        .claim_exports("w", 5, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    store
+        .finish_export(
+            "w",
+            e.id,
+            ExportOutcome::Succeeded(ExportContent {
+                content_hash: hash(4),
+                file_size: 1,
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.count(REFS, doomed).await, 4);
+
+    let removed = store
+        .delete_collection(doomed, store::DeleteMode::Hard)
+        .await
+        .unwrap();
+    assert!(removed.row_removed);
+    assert_eq!(removed.unreferenced, [hash(1), hash(3)]);
+    assert_eq!(h.count(REFS, doomed).await, 0);
+    assert_eq!(h.count(REFS, other).await, 1);
+    let marked = store
+        .blob_deletions(store::MarkScope::Before(later()), 100)
+        .await
+        .unwrap();
+    assert_eq!(marked, [hash(1), hash(3)]);
+    // No purge will come for these: they are nobody's, settled as stale marks are.
+    assert!(
+        store
+            .blob_deletions(store::MarkScope::Collection(doomed), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for kept in [2, 4, 8] {
+        assert!(!store.blob_deletion_pending(&hash(kept)).await.unwrap());
+    }
+    // Soft-deleting first and then removing the row releases the same way.
+    let soft = collection(&*store, "soft").await;
+    store
+        .upsert_document(soft, None, None, Some(&hash(5)))
+        .await
+        .unwrap();
+    store
+        .delete_collection(soft, store::DeleteMode::Soft)
+        .await
+        .unwrap();
+    assert_eq!(h.count(REFS, soft).await, 1);
+    let removed = store
+        .delete_collection(soft, store::DeleteMode::Hard)
+        .await
+        .unwrap();
+    assert_eq!(removed.unreferenced, [hash(5)]);
+    assert_eq!(h.count(REFS, soft).await, 0);
+}
+
 /// A writer referring to a blob a purge is deleting, against each step of the purge.
 /// (The writer's side of the rule, with an archive, is tested in the server.)
 pub async fn a_reference_racing_a_purge_is_seen_by_one_side<H: Harness>() {
