@@ -36,6 +36,22 @@ AlephServer = _compat.AlephServer
 _aleph_bin = _compat._aleph_bin
 
 
+def wait_until(what: str, check, timeout: float, interval: float = 0.5):
+    """Call `check()` every `interval` seconds until it returns `(True, seen)`; return
+    `seen`. `check` returns `(done, seen)`, where `seen` is what it observed (it is
+    named in the failure). After `timeout` seconds the test fails, saying what it waited
+    for and what it saw last."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, seen = check()
+        if done:
+            return seen
+        if time.monotonic() >= deadline:
+            raise AssertionError(
+                f"gave up after {timeout:g} s waiting until {what}; last seen: {seen!r}")
+        time.sleep(interval)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -173,10 +189,9 @@ class Api:
         return int(body["id"])
 
     def wait_idle(self, collection_id: int, timeout: float = 300):
-        deadline = time.monotonic() + timeout
-        while True:
+        def check():
             status, body = self.call("GET", f"/api/2/collections/{collection_id}/status")
-            if status == 200 and body["pending"] + body["running"] == 0:
-                return body
-            assert time.monotonic() < deadline, body
-            time.sleep(0.5)
+            return status == 200 and body["pending"] + body["running"] == 0, (status, body)
+
+        return wait_until(f"collection {collection_id} has no pending or running work",
+                          check, timeout)[1]

@@ -10,7 +10,8 @@ import threading
 import time
 import urllib.request
 
-from conftest import Api, distributed, index_count, psql, start_deployment, store_count
+from conftest import (Api, distributed, index_count, psql, start_deployment, store_count,
+                      wait_until)
 
 
 def entities(prefix: str, start: int, count: int) -> list:
@@ -22,18 +23,16 @@ def entities(prefix: str, start: int, count: int) -> list:
 def wait_converged(deployment: dict, collection_id: int, expected: int,
                    timeout: float = 240):
     """Wait until the index holds exactly the store's entities of the collection."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def check():
         stored = store_count(deployment, collection_id)
         try:
             indexed = index_count(deployment, collection_id)
         except OSError:
             indexed = None
-        if stored == expected and indexed == stored:
-            return
-        assert time.monotonic() < deadline, (
-            f"store {stored}, index {indexed}, expected {expected}: the index did not catch up")
-        time.sleep(1)
+        return stored == expected and indexed == stored, {"store": stored, "index": indexed}
+
+    wait_until(f"store and index both hold the {expected} entities of collection "
+               f"{collection_id}", check, timeout, interval=1)
 
 
 def test_killing_one_of_two_workers_mid_ingest_loses_and_repeats_nothing(aleph, tmp_path):
@@ -66,14 +65,13 @@ def test_killing_one_of_two_workers_mid_ingest_loses_and_repeats_nothing(aleph, 
         uri = deployment["ALEPH_DATABASE_URI"]
         victim = server.workers.procs[0]
         # Kill the first worker while it holds a process job (its name has its pid).
-        deadline = time.monotonic() + 120
-        while True:
+        def holds_a_job():
             held = psql(uri, "SELECT count(*) FROM jobs WHERE state = 'running' "
                              f"AND stage = 'process' AND lease_owner LIKE '%:{victim.pid}:%'")
-            if int(held) > 0:
-                break
-            assert time.monotonic() < deadline, "the worker never took a process job"
-            time.sleep(0.02)
+            return int(held) > 0, f"{held} process jobs held"
+
+        wait_until(f"worker {victim.pid} holds a process job", holds_a_job, 120,
+                   interval=0.02)
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=10)
         api = Api(server)
@@ -142,8 +140,8 @@ def test_opensearch_restart_during_bulk_load_converges_to_the_store(
 
         loader = threading.Thread(target=load)
         loader.start()
-        while sent[0] < 5 * batch:
-            time.sleep(0.05)
+        wait_until(f"{5 * batch} entities were sent", lambda: (sent[0] >= 5 * batch, sent[0]),
+                   120, interval=0.05)
         opensearch.stop()
         time.sleep(3)
         opensearch.start(keep=True)
@@ -192,13 +190,12 @@ def test_postgres_restart_under_load_fails_cleanly_then_recovers(aleph, tmp_path
         postgres.start()
         restarted_at = time.monotonic()
         # Keep the load on until requests have been succeeding again for a while.
-        deadline = restarted_at + 120
-        while True:
+        def recovered():
             recent = [a for a in answers if a[0] > restarted_at]
-            if len(recent) >= 20 and all(a[2] in (200, 204) for a in recent[-10:]):
-                break
-            assert time.monotonic() < deadline, recent[-5:]
-            time.sleep(0.5)
+            ok = len(recent) >= 20 and all(a[2] in (200, 204) for a in recent[-10:])
+            return ok, recent[-5:]
+
+        wait_until("requests succeed again after the restart", recovered, 120)
         stop.set()
         loader.join(timeout=60)
         status, body = api.call("GET", "/readyz", timeout=30)
@@ -318,3 +315,20 @@ def test_index_workers_reconcile_a_drifted_index_by_themselves(aleph, tmp_path):
         assert index_ids(deployment, collection_id) == set(ids) - set(unstored)
     finally:
         server.stop()
+
+
+def test_wait_until_returns_what_it_saw_and_names_what_it_waited_for():
+    calls = []
+
+    def check():
+        calls.append(1)
+        return len(calls) >= 3, len(calls)
+
+    assert wait_until("three calls", check, 10, interval=0) == 3
+    try:
+        wait_until("the impossible", lambda: (False, {"seen": 7}), 0.05, interval=0.01)
+    except AssertionError as err:
+        assert "waiting until the impossible" in str(err), err
+        assert "{'seen': 7}" in str(err), err
+    else:
+        raise AssertionError("wait_until did not give up")
