@@ -6,6 +6,12 @@
 //! below [`MIN_CONFIDENCE`] are dropped, and every language that holds at least
 //! [`MIN_SHARE`] of the confidently classified letters is kept, the largest share first.
 //! Text with fewer than [`MIN_LETTERS`] letters is not classified at all.
+//!
+//! A verdict costs the same whatever else the text holds, so a long text is judged on a
+//! bounded sample: windows spread over the whole text (its ends and middle first), until
+//! [`SAMPLE_CHARS`] characters or [`MAX_WINDOWS`] windows were judged, or sooner once the
+//! verdict is clear (the first [`CLEAR_VERDICTS`] confident verdicts, taken at the start,
+//! the end and the middle, all name one language).
 
 use ftm::{CleanOptions, PropertyType};
 use whatlang::{Detector, Lang};
@@ -22,10 +28,18 @@ pub const MIN_LETTERS: usize = 12;
 const WINDOW: usize = 1000;
 /// Paragraphs at least this long are classified on their own (characters).
 const MIN_PARAGRAPH: usize = 150;
-/// The most windows classified per text: a long text is sampled at even intervals, which
-/// still sees every part of it. Detection was up to a third of the ingest worker's time
-/// with 64 windows of 400 characters (a PDF's pages, then the whole document again).
-const MAX_WINDOWS: usize = 16;
+/// The most windows judged per entity. Detection was up to a third of the ingest worker's
+/// time with 64 windows of 400 characters (a PDF's pages, then the whole document again),
+/// and still a tenth to a fifth of it on small documents with 16.
+const MAX_WINDOWS: usize = 8;
+/// The most characters judged per entity: windows are taken until this many were read.
+/// A few thousand characters settle a language as well as the whole text does; a
+/// language that holds a share of a long text is still seen, since the windows are
+/// spread over all of it.
+pub const SAMPLE_CHARS: usize = 4_000;
+/// The verdict is clear, and judging stops, when this many confident verdicts (the start,
+/// the end and the middle of the text) name one language and nothing else was seen.
+const CLEAR_VERDICTS: usize = 3;
 /// The largest window: long paragraphs are cut at a space after this many characters.
 const MAX_WINDOW: usize = 2000;
 
@@ -43,25 +57,10 @@ pub struct LanguageTally {
 }
 
 impl LanguageTally {
-    /// Judge `texts` window by window (at most [`MAX_WINDOWS`] of them, evenly spread).
+    /// Judge `texts` window by window, on a sample spread over all of them (see the
+    /// module's documentation for its bounds).
     pub fn of<'t>(texts: impl IntoIterator<Item = &'t str>) -> LanguageTally {
-        let detector = Detector::new();
-        let mut tally = LanguageTally::default();
-        let all: Vec<&str> = texts.into_iter().flat_map(windows).collect();
-        for window in sample(&all, MAX_WINDOWS) {
-            let letters = window.chars().filter(|c| c.is_alphabetic()).count();
-            if letters < MIN_LETTERS {
-                continue;
-            }
-            let Some(info) = detector.detect(window) else {
-                continue;
-            };
-            if info.confidence() < MIN_CONFIDENCE {
-                continue;
-            }
-            tally.add(info.lang(), letters);
-        }
-        tally
+        judge(texts).0
     }
 
     fn add(&mut self, lang: Lang, letters: usize) {
@@ -102,12 +101,131 @@ impl LanguageTally {
     }
 }
 
-/// At most `n` items, evenly spread over `items`.
-fn sample<'a>(items: &[&'a str], n: usize) -> Vec<&'a str> {
-    if items.len() <= n {
-        return items.to_vec();
+/// The tally of `texts` and how many windows were judged. Texts within the sample's
+/// bounds are judged whole, each window counting its letters. A longer text is judged on
+/// the sample, in spread order, stopping once the verdict is clear; each judged window
+/// then stands for an equal share of the text, so a window counts the letters it would
+/// have if it were that share (its letter density times the share's length): a language
+/// in short lines (few, large windows) weighs as much as one in long paragraphs.
+fn judge<'t>(texts: impl IntoIterator<Item = &'t str>) -> (LanguageTally, usize) {
+    let detector = Detector::new();
+    let all: Vec<&str> = texts.into_iter().flat_map(windows).collect();
+    let picked = sample(&all, MAX_WINDOWS, SAMPLE_CHARS);
+    let whole = picked.len() == all.len();
+    // (language, letters, window length) of each confident verdict.
+    let mut verdicts: Vec<(Lang, usize, usize)> = Vec::new();
+    let mut judged = 0;
+    for window in picked {
+        judged += 1;
+        let letters = window.chars().filter(|c| c.is_alphabetic()).count();
+        if letters < MIN_LETTERS {
+            continue;
+        }
+        let Some(info) = detector.detect(window) else {
+            continue;
+        };
+        if info.confidence() < MIN_CONFIDENCE {
+            continue;
+        }
+        verdicts.push((info.lang(), letters, window.len()));
+        // Only a spread sample may stop early: whole texts are judged in text order.
+        if !whole
+            && verdicts.len() >= CLEAR_VERDICTS
+            && verdicts.iter().all(|(lang, ..)| *lang == verdicts[0].0)
+        {
+            break;
+        }
     }
-    (0..n).map(|i| items[i * items.len() / n]).collect()
+    let total: usize = all.iter().map(|w| w.len()).sum();
+    let mut tally = LanguageTally::default();
+    for (lang, letters, len) in verdicts {
+        let weight = if whole {
+            letters
+        } else {
+            letters * total / (len * judged).max(1)
+        };
+        tally.add(lang, weight);
+    }
+    (tally, judged)
+}
+
+/// Windows to judge, in the order they are judged: all of them when they fit the bounds,
+/// otherwise at most `max_windows`, and no more once `max_chars` bytes were taken (the
+/// window that crosses the bound is the last). Windows are picked at positions in the
+/// text spread over all of it (the start, the end, the middle, then the middles of the
+/// halves, of the quarters and so on), so any prefix of the order sees every part of the
+/// text about equally, by length and not by the number of windows (a part in short lines
+/// makes fewer, larger windows than one in long paragraphs).
+fn sample<'a>(windows: &[&'a str], max_windows: usize, max_chars: usize) -> Vec<&'a str> {
+    let total: usize = windows.iter().map(|w| w.len()).sum();
+    if windows.len() <= max_windows && total <= max_chars {
+        return windows.to_vec();
+    }
+    let starts: Vec<usize> = windows
+        .iter()
+        .scan(0, |at, w| {
+            let start = *at;
+            *at += w.len();
+            Some(start)
+        })
+        .collect();
+    let last = windows.len().saturating_sub(1).max(1);
+    let mut picked: Vec<usize> = Vec::new();
+    let mut taken = 0;
+    for i in SpreadOrder::new(windows.len()) {
+        if picked.len() >= max_windows || taken >= max_chars {
+            break;
+        }
+        let position = i * total.saturating_sub(1) / last;
+        let window = starts.partition_point(|&s| s <= position).saturating_sub(1);
+        if picked.contains(&window) {
+            continue;
+        }
+        taken += windows[window].len();
+        picked.push(window);
+    }
+    picked.into_iter().map(|i| windows[i]).collect()
+}
+
+/// The indices `0..n` in spreading order: both ends, then the middle of every gap between
+/// indices already given, the widest gaps first.
+struct SpreadOrder {
+    ends: std::vec::IntoIter<usize>,
+    gaps: std::collections::VecDeque<(usize, usize)>,
+}
+
+impl SpreadOrder {
+    fn new(n: usize) -> SpreadOrder {
+        let (ends, gaps) = match n {
+            0 => (vec![], vec![]),
+            1 => (vec![0], vec![]),
+            n => (vec![0, n - 1], vec![(0, n - 1)]),
+        };
+        SpreadOrder {
+            ends: ends.into_iter(),
+            gaps: gaps.into(),
+        }
+    }
+}
+
+impl Iterator for SpreadOrder {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if let Some(end) = self.ends.next() {
+            return Some(end);
+        }
+        while let Some((a, b)) = self.gaps.pop_front() {
+            if b - a < 2 {
+                continue;
+            }
+            let middle = a + (b - a) / 2;
+            self.gaps.push_back((a, middle));
+            self.gaps.push_back((middle, b));
+            return Some(middle);
+        }
+        None
+    }
 }
 
 /// FtM's code for a whatlang language; `None` for the few FtM does not list.
@@ -232,8 +350,8 @@ mod tests {
     #[test]
     fn long_texts_are_sampled_evenly() {
         let items: Vec<&str> = (0..1000).map(|_| "x").collect();
-        assert_eq!(sample(&items, 64).len(), 64);
-        assert_eq!(sample(&items[..10], 64).len(), 10);
+        assert_eq!(sample(&items, 64, usize::MAX).len(), 64);
+        assert_eq!(sample(&items[..10], 64, usize::MAX).len(), 10);
         // A language in the last part of a long text is still seen.
         let de = "Der Ausschuss hat den Haushalt für das nächste Jahr nach langer Debatte genehmigt, \
                   und die Mitglieder haben sich auf eine gemeinsame Erklärung geeinigt.\n";
@@ -242,6 +360,86 @@ mod tests {
         let text = format!("{}{}", de.repeat(600), en.repeat(400));
         let found = detect_languages([text.as_str()]);
         assert_eq!(found, ["deu", "eng"]);
+        // And so is one in a quarter of the middle.
+        let text = format!("{}{}{}", de.repeat(400), en.repeat(250), de.repeat(350));
+        assert_eq!(detect_languages([text.as_str()]), ["deu", "eng"]);
+    }
+
+    #[test]
+    fn spread_order_visits_every_index_once_ends_and_middle_first() {
+        for n in [0, 1, 2, 3, 7, 100, 1001] {
+            let order: Vec<usize> = SpreadOrder::new(n).collect();
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "n = {n}");
+            if n >= 3 {
+                assert_eq!(order[..3], [0, n - 1, (n - 1) / 2], "n = {n}");
+            }
+        }
+        // Any prefix is spread: the first 9 of 1,001 leave no gap wider than an eighth.
+        let mut first: Vec<usize> = SpreadOrder::new(1001).take(9).collect();
+        first.sort_unstable();
+        assert!(first.windows(2).all(|w| w[1] - w[0] <= 125), "{first:?}");
+    }
+
+    #[test]
+    fn the_sample_is_bounded_in_characters_and_windows() {
+        let window = "w".repeat(1000);
+        let items: Vec<&str> = (0..50).map(|_| window.as_str()).collect();
+        // The window that reaches the bound is the last one taken.
+        assert_eq!(sample(&items, 64, 4000).len(), 4);
+        assert_eq!(sample(&items, 64, 3500).len(), 4);
+        assert_eq!(sample(&items, 3, 4000).len(), 3);
+        assert_eq!(sample(&items, 64, 0).len(), 0);
+        // A long text costs no more verdicts than a few KB of it, and its tally still
+        // weighs about what the whole text does.
+        let para = "Der Ausschuss hat den Haushalt für das nächste Jahr nach langer Debatte \
+                    genehmigt, und die Mitglieder haben sich auf eine gemeinsame Erklärung geeinigt.";
+        let fr = "Le comité a approuvé le budget de l'année prochaine après un long débat, et les \
+                  membres se sont mis d'accord sur une déclaration commune.";
+        let text = format!(
+            "{}{}",
+            format!("{para}\n").repeat(120),
+            format!("{fr}\n").repeat(90)
+        );
+        let (tally, judged) = judge([text.as_str()]);
+        assert!(judged <= MAX_WINDOWS, "{judged}");
+        assert!(
+            judged * para.len() <= SAMPLE_CHARS + para.len() * 2,
+            "{judged}"
+        );
+        let weighed: usize = tally.letters.iter().map(|(_, n)| n).sum();
+        let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+        assert!(
+            weighed * 10 >= letters * 7 && weighed <= letters * 13 / 10,
+            "{tally:?}"
+        );
+        assert_eq!(tally.languages().len(), 2, "{tally:?}");
+    }
+
+    #[test]
+    fn a_clear_verdict_stops_early() {
+        let en = "The committee approved the budget for next year after a long debate, and the \
+                  members agreed on a joint statement about the future of the whole programme.";
+        assert!(en.chars().count() >= MIN_PARAGRAPH);
+        let text = format!("{en}\n").repeat(100);
+        let (tally, judged) = judge([text.as_str()]);
+        assert_eq!(judged, CLEAR_VERDICTS);
+        assert_eq!(tally.languages(), ["eng"]);
+        // Two languages seen: no early stop, the whole sample is judged.
+        let de = "Der Ausschuss hat den Haushalt für das nächste Jahr nach langer Debatte \
+                  genehmigt, und die Mitglieder haben sich auf eine gemeinsame Erklärung geeinigt.";
+        let text = format!(
+            "{}{}",
+            format!("{de}\n").repeat(50),
+            format!("{en}\n").repeat(50)
+        );
+        let (tally, judged) = judge([text.as_str()]);
+        assert!(judged > CLEAR_VERDICTS, "{judged}");
+        assert_eq!(tally.languages(), ["deu", "eng"]);
+        // A short text is judged whole, in text order, and never stops early.
+        let text = format!("{en}\n").repeat(5);
+        assert_eq!(judge([text.as_str()]).1, 5);
     }
 
     #[test]
