@@ -15,8 +15,8 @@
 //! fragment referring to it ([`file_hashes`] is the rule for fragments); live exports
 //! refer to their content from their own row. A blob is in use while either kind of
 //! reference exists. Only a purge (or a hard delete, in its transaction) removes
-//! references, so deciding that a blob is unused
-//! never reads another collection's entities.
+//! references, so deciding that a blob is unused never reads another collection's
+//! entities.
 //!
 //! The decision and the writers are ordered so that no blob is lost and none is kept:
 //!
