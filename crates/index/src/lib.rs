@@ -55,4 +55,4 @@ pub use opensearch::{OpenSearchIndex, OpenSearchOptions};
 pub use query::{QueryError, SearchQuery};
 pub use result::{FacetResult, FacetValue, Hit, SearchResult};
 pub use scope::ReadScope;
-pub use tantivy::{TantivyIndex, TantivyOptions};
+pub use tantivy::{MergeMode, TantivyIndex, TantivyOptions};

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use index::{IndexError, SearchIndex, TantivyIndex, TantivyOptions};
+use index::{IndexError, MergeMode, SearchIndex, TantivyIndex, TantivyOptions};
 use store::Store;
 
 use crate::IndexMode;
@@ -103,6 +103,7 @@ fn open_dir(path: &Path, mode: IndexMode) -> Result<TantivyIndex, IndexError> {
             path,
             TantivyOptions {
                 writer_heap_bytes: heap,
+                merges: MergeMode::Deferred,
                 ..TantivyOptions::default()
             },
         ),

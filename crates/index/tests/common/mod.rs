@@ -114,6 +114,7 @@ pub fn options() -> TantivyOptions {
         writer_threads: 1,
         search_threads: 2,
         stream_batch: 3,
+        ..TantivyOptions::default()
     }
 }
 
