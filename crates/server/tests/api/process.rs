@@ -228,6 +228,37 @@ async fn retrying_the_analyze_stage_reanalyses_what_an_older_analyzer_handled() 
 }
 
 #[test]
+fn a_drained_queue_counts_process_and_old_ingest_jobs_as_files() {
+    use server::services::notifications::finished_collections;
+    let counts = |stage: Stage, queued: u64, succeeded: u64, failed: u64| store::StageCounts {
+        collection_id: 3,
+        stage,
+        queued,
+        running: 0,
+        succeeded,
+        failed,
+        dead: 0,
+        cancelled: 0,
+        oldest_unfinished_at: None,
+        last_updated_at: store::now(),
+        finished_recently: 0,
+    };
+    let mut busy = std::collections::BTreeSet::new();
+    let busy_now = [
+        counts(Stage::PROCESS, 2, 0, 0),
+        counts(Stage::INDEX, 0, 0, 0),
+    ];
+    assert!(finished_collections(&busy_now, &mut busy).is_empty());
+    // Files are the process rows plus an upgraded ledger's ingest rows, not index rows.
+    let drained = [
+        counts(Stage::INDEX, 0, 9, 0),
+        counts(Stage::INGEST, 0, 2, 1),
+        counts(Stage::PROCESS, 0, 5, 1),
+    ];
+    assert_eq!(finished_collections(&drained, &mut busy), [(3, 9, 2)]);
+}
+
+#[test]
 fn aleph_status_shows_process_as_ingest() {
     use store::StageCounts;
     let counts = |stage: Stage, queued: u64, running: u64| StageCounts {
