@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ftm::PropertyType;
-use tantivy::schema::OwnedValue;
+use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::{DateTime, TantivyDocument};
 
 use super::schema::Fields;
@@ -74,7 +74,7 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
     // and `nationality` counts once in the `countries` facet).
     let mut groups: Vec<(&'static str, Vec<&str>)> = Vec::new();
     let mut name_keys = BTreeSet::new();
-    let mut properties: BTreeMap<String, OwnedValue> = BTreeMap::new();
+    let mut properties: Vec<(&str, &[String])> = Vec::new();
     let mut numbers: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
     let mut has_index_text = false;
     for (prop, values) in entity.properties() {
@@ -111,10 +111,7 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
             d.add_text(fields.has_property, name);
             continue;
         }
-        properties.insert(
-            name.to_string(),
-            OwnedValue::Array(values.iter().map(|v| OwnedValue::Str(v.clone())).collect()),
-        );
+        properties.push((name, values));
         if prop_type == PropertyType::Date || kind == PropertyKind::Date {
             let stamps: Vec<f64> = values
                 .iter()
@@ -148,7 +145,7 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
         d.add_text(fields.name_keys, key);
     }
     if !properties.is_empty() {
-        d.add_object(fields.properties, properties);
+        d.add_field_value(fields.properties, PropertiesValue::Object(&properties));
     }
     for (name, values) in numbers {
         if let Some(field) = fields.numeric.get(name) {
@@ -172,4 +169,51 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
     };
     d.add_text(fields.entity_json, json);
     Ok(d)
+}
+
+/// The `properties` object as the entity holds it: the document copies the names and
+/// values straight into its buffer, where an `OwnedValue` map would copy each value twice
+/// and allocate a map node per property first.
+#[derive(Debug, Clone, Copy)]
+enum PropertiesValue<'a> {
+    Object(&'a [(&'a str, &'a [String])]),
+    Values(&'a [String]),
+    Str(&'a str),
+}
+
+type Values<'a> =
+    std::iter::Map<std::slice::Iter<'a, String>, fn(&'a String) -> PropertiesValue<'a>>;
+type Entries<'a> = std::iter::Map<
+    std::slice::Iter<'a, (&'a str, &'a [String])>,
+    fn(&'a (&'a str, &'a [String])) -> (&'a str, PropertiesValue<'a>),
+>;
+
+#[allow(clippy::ptr_arg)] // the signature `slice::Iter<String>::map` needs
+fn one_value(value: &String) -> PropertiesValue<'_> {
+    PropertiesValue::Str(value)
+}
+
+fn entry<'a>((name, values): &'a (&'a str, &'a [String])) -> (&'a str, PropertiesValue<'a>) {
+    (name, PropertiesValue::Values(values))
+}
+
+impl<'a> Value<'a> for PropertiesValue<'a> {
+    type ArrayIter = Values<'a>;
+    type ObjectIter = Entries<'a>;
+
+    fn as_value(&self) -> ReferenceValue<'a, Self> {
+        match *self {
+            PropertiesValue::Str(s) => ReferenceValue::Leaf(ReferenceValueLeaf::Str(s)),
+            PropertiesValue::Values(values) => ReferenceValue::Array(
+                values
+                    .iter()
+                    .map(one_value as fn(&'a String) -> PropertiesValue<'a>),
+            ),
+            PropertiesValue::Object(entries) => {
+                ReferenceValue::Object(entries.iter().map(
+                    entry as fn(&'a (&'a str, &'a [String])) -> (&'a str, PropertiesValue<'a>),
+                ))
+            }
+        }
+    }
 }
