@@ -9,7 +9,7 @@
 //! Builds an index of `N` (default 1,000,000) generated entities — Persons, Companies and
 //! Ownerships (small), then Documents with a few kilobytes of text — in batches with one
 //! commit per batch, and prints entities per second for each phase. Then it runs a fixed mix
-//! of 20 queries (terms, phrases, fuzzy, wildcards, filters, facets, highlights, sorts, deep
+//! of 23 queries (terms, phrases, fuzzy, wildcards, regexes, filters, facets, highlights, sorts, deep
 //! pages), `R` times each after a warm-up, and prints p50/p95 latency over all runs, the
 //! slowest queries, and the index size per entity.
 
@@ -493,6 +493,10 @@ fn queries() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
         ("phrase", vec![("q", "\"john smith\"")]),
         ("fuzzy", vec![("q", "smyth~1")]),
         ("wildcard", vec![("q", "schm*")]),
+        // These three walk the whole term dictionary (sstable blocks since e7f9847).
+        ("fuzzy, 2 edits", vec![("q", "smiht~2")]),
+        ("wildcard, leading", vec![("q", "*mith")]),
+        ("regex", vec![("q", "/sm.th/")]),
         ("two terms", vec![("q", "atlantic shipping")]),
         ("or + not", vec![("q", "(bribery OR corruption) -tender")]),
         (
@@ -649,7 +653,7 @@ struct QueryFigures {
     hits: u64,
 }
 
-/// Runs the 20-query mix `reps` times after a warm-up, alternating two scopes.
+/// Runs the 23-query mix `reps` times after a warm-up, alternating two scopes.
 async fn run_mix(index: &dyn SearchIndex, args: &Args) -> (Vec<QueryFigures>, Vec<Duration>) {
     let scopes = [
         ReadScope::All,
