@@ -58,6 +58,11 @@ pub(crate) const SQLITE: &[Step] = &[
         name: "file_refs",
         sql: include_str!("../migrations/sqlite/009_file_refs.sql"),
     },
+    Step {
+        version: 10,
+        name: "fragment_rows",
+        sql: include_str!("../migrations/sqlite/010_fragment_rows.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Step] = &[
@@ -106,10 +111,15 @@ pub(crate) const POSTGRES: &[Step] = &[
         name: "file_refs",
         sql: include_str!("../migrations/postgres/009_file_refs.sql"),
     },
+    Step {
+        version: 10,
+        name: "fragment_rows",
+        sql: include_str!("../migrations/postgres/010_fragment_rows.sql"),
+    },
 ];
 
 /// The schema version this build writes.
-pub const LATEST_VERSION: u32 = 9;
+pub const LATEST_VERSION: u32 = 10;
 
 /// A migration that would run, as `aleph upgrade --check` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
