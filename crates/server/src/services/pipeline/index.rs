@@ -36,22 +36,42 @@ pub async fn run_index(state: &AppState, jobs: &[Job]) -> Vec<JobOutcome> {
             outcomes[i] = Some(outcome.clone());
         }
     }
-    for (job, slot) in jobs.iter().zip(outcomes.iter_mut()) {
+    // The documents' trees are read and indexed together, collection by collection: one
+    // store read and one index call per 2,000 entities instead of one per document.
+    let mut trees: std::collections::BTreeMap<i64, (Vec<usize>, Vec<String>)> = Default::default();
+    for (i, (job, slot)) in jobs.iter().zip(outcomes.iter_mut()).enumerate() {
         if slot.is_some() {
             continue;
         }
-        *slot = Some(match index_one(state, job).await {
+        match tree_ids(state, job).await {
             Ok(ids) => {
-                let batch = indexed.entry(job.collection_id).or_default();
-                if let Some(entity_id) = &job.entity_id {
-                    batch.origins.push(ingest_origin(entity_id));
-                    batch.origins.push(analyze_origin(entity_id));
+                let tree = trees.entry(job.collection_id).or_default();
+                tree.0.push(i);
+                tree.1.extend(ids);
+            }
+            Err(e) => *slot = Some(infrastructure(e)),
+        }
+    }
+    for (collection_id, (positions, mut ids)) in trees {
+        ids.sort();
+        ids.dedup();
+        let outcome = match sync_index(&state.store, &state.index, collection_id, &ids).await {
+            Ok(()) => {
+                let batch = indexed.entry(collection_id).or_default();
+                for &i in &positions {
+                    if let Some(entity_id) = &jobs[i].entity_id {
+                        batch.origins.push(ingest_origin(entity_id));
+                        batch.origins.push(analyze_origin(entity_id));
+                    }
                 }
                 batch.ids.extend(ids);
                 succeeded()
             }
-            Err(e) => infrastructure(e),
-        });
+            Err(e) => infrastructure(e.message),
+        };
+        for i in positions {
+            outcomes[i] = Some(outcome.clone());
+        }
     }
     let mut outcomes: Vec<JobOutcome> = outcomes.into_iter().flatten().collect();
     // One search per collection and batch, not one per document: the stale check costs
@@ -113,8 +133,8 @@ async fn drop_stale(state: &AppState, collection_id: i64, batch: &Indexed) -> an
     Ok(())
 }
 
-/// Index a document and what was extracted from it; returns the ids indexed.
-async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<Vec<String>> {
+/// The ids of a document and of what was extracted from it.
+async fn tree_ids(state: &AppState, job: &Job) -> anyhow::Result<Vec<String>> {
     let Some(entity_id) = &job.entity_id else {
         return Ok(Vec::new());
     };
@@ -127,10 +147,5 @@ async fn index_one(state: &AppState, job: &Job) -> anyhow::Result<Vec<String>> {
                 .await?,
         );
     }
-    ids.sort();
-    ids.dedup();
-    sync_index(&state.store, &state.index, job.collection_id, &ids)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
     Ok(ids)
 }
