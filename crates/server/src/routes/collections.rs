@@ -79,26 +79,34 @@ pub async fn thing_counts(
         .unwrap_or_default())
 }
 
-/// The listing's entity counts. The listing comes from the store and clients find
-/// collections by it (alephclient looks up a foreign id here before every crawl), so an
-/// index that cannot answer costs the counts (shown as 0), not the listing: the error is
-/// logged and the collections are listed. Counting from the store instead would read
-/// every listed collection's fragments, too slow for a request.
+/// What the index adds to a collection (its entity counts and statistics) when the index
+/// can answer. The collection itself comes from the store, and clients find collections by
+/// it (alephclient looks up a foreign id in the listing before every crawl), so an index
+/// that cannot answer costs those figures (shown as empty), not the answer: the error is
+/// logged. Counting from the store instead would read every fragment, too slow for a request.
+fn without_index<T: Default>(what: &str, figures: ApiResult<T>) -> ApiResult<T> {
+    match figures {
+        Err(e) if e.status.is_server_error() => {
+            tracing::warn!(
+                "{what} without the index's figures: the index failed: {}",
+                e.message
+            );
+            Ok(T::default())
+        }
+        other => other,
+    }
+}
+
+/// The listing's entity counts (see [`without_index`]).
 async fn listing_counts(
     state: &AppState,
     actor: &Actor,
     ids: &[i64],
 ) -> ApiResult<BTreeMap<i64, u64>> {
-    match thing_counts(state, &actor.scope(), ids).await {
-        Err(e) if e.status.is_server_error() => {
-            tracing::warn!(
-                "collection listing without entity counts: the index failed: {}",
-                e.message
-            );
-            Ok(BTreeMap::new())
-        }
-        other => other,
-    }
+    without_index(
+        "collection listing",
+        thing_counts(state, &actor.scope(), ids).await,
+    )
 }
 
 pub async fn list(
@@ -341,9 +349,15 @@ async fn deep(
         params.push((format!("facet_total:{facet}"), "true".into()));
     }
     let query = SearchQuery::from_params(&params)?;
-    let result = state.index.search(&scope, &query).await?;
+    let facets = state
+        .index
+        .search(&scope, &query)
+        .await
+        .map(|result| result.facets)
+        .map_err(ApiError::from);
+    let facets = without_index("collection view", facets)?;
     let mut statistics = Map::new();
-    for (name, facet) in &result.facets {
+    for (name, facet) in &facets {
         let values: Map<String, Value> = facet
             .values
             .iter()
@@ -355,7 +369,10 @@ async fn deep(
             json!({"values": values, "total": facet.total.unwrap_or(values.len() as u64)}),
         );
     }
-    let counts = thing_counts(state, &actor.scope(), &[collection.id]).await?;
+    let counts = without_index(
+        "collection view",
+        thing_counts(state, &actor.scope(), &[collection.id]).await,
+    )?;
     let mut value = ser
         .collection(collection, counts.get(&collection.id).copied())
         .await;

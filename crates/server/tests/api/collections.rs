@@ -490,6 +490,12 @@ async fn the_listing_answers_when_the_index_does_not() {
     assert_eq!(ids(&got), [id.to_string()]);
     assert_eq!(got["results"][0]["foreign_id"], "crawled");
     assert_eq!(got["results"][0]["count"], 0);
+    // So does the collection's own page, without its statistics.
+    let view = app
+        .get_json(&format!("/api/2/collections/{id}"), &alice)
+        .await;
+    assert_eq!(view["foreign_id"], "crawled", "{view}");
+    assert_eq!(view["statistics"], json!({}));
     // The listing went without the index: the index itself does refuse.
     let scope = index::ReadScope::collections([id]);
     assert!(app.state.index.collection_counts(&scope).await.is_err());
