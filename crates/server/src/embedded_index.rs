@@ -2,10 +2,21 @@
 //! cannot read it.
 //!
 //! The index is derived data: when a new release changes its on-disk format or layout, the
-//! writer rebuilds it from the store at its next open (`aleph upgrade`, or the start of
-//! `aleph serve`) instead of refusing to start. The old directory is set aside until the
-//! new one is complete, and a marker in the new directory makes a rebuild that was cut
-//! short (a crash, a kill) start over at the next open rather than serve a partial index.
+//! writer rebuilds it from the store at its next open instead of refusing to start. The
+//! old directory is set aside (`index.outdated`) until the new one is complete, and a
+//! marker in the new directory (`aleph-rebuilding`, with the progress and the last key
+//! committed) makes a rebuild that was stopped resume at the next open.
+//!
+//! `aleph serve` rebuilds in the background ([`Rebuild::Background`]): it serves at once,
+//! searches answer from what is indexed so far (and say so: [`RebuildWatch`]), and live
+//! writes go through a fence ([`fenced`]) so that the rebuild never brings back an entity
+//! deleted, or an older copy of one edited, while it ran. Other writers (`aleph upgrade`,
+//! `aleph load-entities`, admin commands) finish the rebuild before they go on. Readers
+//! (`aleph worker`, `aleph status`, `aleph search` next to the server) open a rebuilding
+//! index as it is and read the progress from the marker.
+
+mod fenced;
+mod rebuild;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,51 +26,131 @@ use store::Store;
 
 use crate::IndexMode;
 use crate::config::Settings;
-use crate::services::reindex;
+use fenced::FencedIndex;
+use rebuild::{LiveProgress, Pace};
+pub use rebuild::{RebuildProgress, RebuildWatch};
 
 /// Present in the index directory while a rebuild fills it.
 const REBUILDING: &str = "aleph-rebuilding";
 
+/// Where a writer that finds the index outdated (or a rebuild unfinished) rebuilds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rebuild {
+    /// Before `open` returns.
+    Foreground,
+    /// In a task of its own: `open` returns at once with a partial index.
+    Background,
+}
+
+/// The embedded index as opened, and where to see a rebuild's progress.
+pub struct Opened {
+    pub index: Arc<dyn SearchIndex>,
+    pub rebuild: RebuildWatch,
+}
+
 /// The embedded index in its directory, with the writer or read-only; a writer rebuilds
-/// an index of an older format or layout from `store` first.
+/// an index of an older format or layout from `store` (or finishes a rebuild that was
+/// stopped), before returning or in the background.
 pub(crate) async fn open(
     settings: &Settings,
     mode: IndexMode,
     store: &Arc<dyn Store>,
-) -> anyhow::Result<Arc<TantivyIndex>> {
+    when: Rebuild,
+) -> anyhow::Result<Opened> {
     let path = &settings.index_path;
     std::fs::create_dir_all(path)?;
-    let interrupted = path.join(REBUILDING).exists();
-    match open_dir(path, mode) {
-        Ok(index) if !interrupted => return Ok(Arc::new(index)),
+    let marker = path.join(REBUILDING);
+    let aside = aside_path(path);
+    // A marker, or a directory set aside without its marker yet (stopped in between).
+    let unfinished = marker.exists() || aside.exists();
+    let plain = |index: TantivyIndex| Opened {
+        index: Arc::new(index),
+        rebuild: RebuildWatch::default(),
+    };
+    let index = match open_dir(path, mode) {
+        Ok(index) if !unfinished => return Ok(plain(index)),
+        // A rebuild under way (by the server) or stopped: readers read what is there.
+        Ok(index) if mode == IndexMode::ReadOnly => {
+            return Ok(Opened {
+                index: Arc::new(index),
+                rebuild: RebuildWatch::marker(marker),
+            });
+        }
+        // Readable but unfinished: resume.
+        Ok(index) => {
+            if !marker.exists() {
+                std::fs::write(&marker, b"")?;
+            }
+            index
+        }
         Err(e) if !needs_rebuild(&e) => return Err(explain(path, e)),
-        _ if mode == IndexMode::ReadOnly => {
+        Err(_) if mode == IndexMode::ReadOnly => {
             anyhow::bail!(
-                "the index {} was written by another version of aleph (or its rebuild was \
-                 interrupted): run `aleph upgrade` (or start `aleph serve`) to rebuild it \
-                 from the store",
+                "the index {} was written by another version of aleph: run `aleph upgrade` \
+                 (or start `aleph serve`) to rebuild it from the store",
                 path.display()
             )
         }
-        // Outdated, or a rebuild that did not finish: (re)build it.
-        _ => {}
+        // Outdated: set it aside (or drop an unreadable partial rebuild, keeping the
+        // copy already aside) and start from an empty index.
+        Err(_) => {
+            if aside.exists() {
+                std::fs::remove_dir_all(path)?;
+            } else {
+                std::fs::rename(path, &aside)?;
+            }
+            std::fs::create_dir_all(path)?;
+            std::fs::write(&marker, b"")?;
+            tracing::warn!(
+                index = %path.display(),
+                "the search index was written in a format this version cannot read: \
+                 rebuilding it from the store"
+            );
+            open_dir(path, mode).map_err(|e| explain(path, e))?
+        }
+    };
+    let fenced = Arc::new(FencedIndex::new(Arc::new(index)));
+    let progress = Arc::new(LiveProgress::default());
+    let pace = Pace::from_env();
+    let aside = aside.exists().then_some(aside);
+    match when {
+        Rebuild::Foreground => {
+            let n =
+                rebuild::run(store, &fenced, &progress, &marker, aside.as_deref(), pace).await?;
+            tracing::warn!(entities = n, "the search index was rebuilt");
+            Ok(plain_arc(fenced.inner().clone()))
+        }
+        Rebuild::Background => {
+            let task = (store.clone(), fenced.clone(), progress.clone());
+            tokio::spawn(async move {
+                let (store, fenced, progress) = task;
+                match rebuild::run(&store, &fenced, &progress, &marker, aside.as_deref(), pace)
+                    .await
+                {
+                    Ok(n) => tracing::warn!(entities = n, "the search index was rebuilt"),
+                    // The marker stays: the next start resumes.
+                    Err(e) => tracing::error!("the search index rebuild stopped: {e:#}"),
+                }
+            });
+            Ok(Opened {
+                index: fenced,
+                rebuild: RebuildWatch::live(progress),
+            })
+        }
     }
-    let aside = set_aside(path, interrupted)?;
-    std::fs::create_dir_all(path)?;
-    std::fs::write(path.join(REBUILDING), b"")?;
-    let index = Arc::new(open_dir(path, mode).map_err(|e| explain(path, e))?);
-    tracing::warn!(
-        index = %path.display(),
-        "the search index was written in a format this version cannot read: rebuilding it \
-         from the store"
-    );
-    let entities = fill(store, index.clone()).await?;
-    std::fs::remove_file(path.join(REBUILDING))?;
-    if let Some(aside) = aside {
-        std::fs::remove_dir_all(&aside)?;
+}
+
+fn plain_arc(index: Arc<TantivyIndex>) -> Opened {
+    Opened {
+        index,
+        rebuild: RebuildWatch::default(),
     }
-    tracing::warn!(entities, "the search index was rebuilt");
-    Ok(index)
+}
+
+fn aside_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".outdated");
+    PathBuf::from(name)
 }
 
 /// What `aleph upgrade` would do with the embedded index.
@@ -76,7 +167,7 @@ pub enum Check {
 /// Looks at the embedded index without creating, locking or changing anything.
 pub fn check(settings: &Settings) -> Check {
     let path = &settings.index_path;
-    if path.join(REBUILDING).exists() {
+    if path.join(REBUILDING).exists() || aside_path(path).exists() {
         return Check::Rebuild;
     }
     if !path.join("meta.json").exists() {
@@ -122,31 +213,4 @@ fn explain(path: &Path, e: IndexError) -> anyhow::Error {
     } else {
         anyhow::anyhow!("cannot open the index {}: {e}", path.display())
     }
-}
-
-/// Moves the unreadable index out of the way (kept until the new one is complete); after
-/// an interrupted rebuild the partial index goes and the earlier copy stays aside.
-fn set_aside(path: &Path, interrupted: bool) -> std::io::Result<Option<PathBuf>> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".outdated");
-    let aside = PathBuf::from(name);
-    if interrupted {
-        std::fs::remove_dir_all(path)?;
-    } else {
-        if aside.exists() {
-            std::fs::remove_dir_all(&aside)?;
-        }
-        std::fs::rename(path, &aside)?;
-    }
-    Ok(aside.exists().then_some(aside))
-}
-
-/// Every live collection's entities from the store into the (empty) index.
-async fn fill(store: &Arc<dyn Store>, index: Arc<TantivyIndex>) -> anyhow::Result<u64> {
-    let index: Arc<dyn SearchIndex> = index;
-    let done = reindex::all(store, &index, |_, _| {})
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    index.commit().await?;
-    Ok(done.entities)
 }

@@ -86,17 +86,39 @@ pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
 
 /// [`open`], choosing whether this process writes the embedded index.
 pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<AppState> {
+    open_rebuilding(settings, mode, embedded_index::Rebuild::Foreground).await
+}
+
+/// [`open`] for `aleph serve`: an embedded index that must be rebuilt is rebuilt in the
+/// background while the server answers from what is indexed so far.
+pub async fn open_serving(settings: Settings) -> anyhow::Result<AppState> {
+    open_rebuilding(
+        settings,
+        IndexMode::Writer,
+        embedded_index::Rebuild::Background,
+    )
+    .await
+}
+
+async fn open_rebuilding(
+    settings: Settings,
+    mode: IndexMode,
+    when: embedded_index::Rebuild,
+) -> anyhow::Result<AppState> {
     let store = store::open(&settings.database_uri)
         .await
         .with_context(|| format!("cannot open the database {}", settings.database_uri))?;
-    let index: Arc<dyn index::SearchIndex> = match opensearch_uri(&settings) {
+    let opened = match opensearch_uri(&settings) {
         // A cluster URI selects the OpenSearch backend; anything else is a Tantivy directory.
-        Some(uri) => Arc::new(
-            OpenSearchIndex::connect(uri, OpenSearchOptions::from_env()?)
-                .await
-                .with_context(|| format!("cannot open the OpenSearch index at {uri}"))?,
-        ),
-        None => embedded_index::open(&settings, mode, &store).await?,
+        Some(uri) => embedded_index::Opened {
+            index: Arc::new(
+                OpenSearchIndex::connect(uri, OpenSearchOptions::from_env()?)
+                    .await
+                    .with_context(|| format!("cannot open the OpenSearch index at {uri}"))?,
+            ),
+            rebuild: embedded_index::RebuildWatch::default(),
+        },
+        None => embedded_index::open(&settings, mode, &store, when).await?,
     };
     let archive: Arc<dyn archive::Archive> = match &settings.archive_s3 {
         Some(s3) => Arc::new(
@@ -113,7 +135,14 @@ pub async fn open_with(settings: Settings, mode: IndexMode) -> anyhow::Result<Ap
         ),
     };
     let system_roles = store.system_roles().await?;
-    Ok(AppState::new(store, index, archive, settings, system_roles))
+    Ok(AppState::with_rebuild(
+        store,
+        opened.index,
+        archive,
+        settings,
+        system_roles,
+        opened.rebuild,
+    ))
 }
 
 /// `ALEPH_INDEX_URI` (or `ALEPH_ELASTICSEARCH_URI`) when it names a cluster over HTTP.

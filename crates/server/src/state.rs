@@ -8,6 +8,7 @@ use store::{Store, SystemRoles};
 
 use crate::audit::AuditLog;
 use crate::config::Settings;
+use crate::embedded_index::RebuildWatch;
 
 /// Cheap to clone: one `Arc` inside.
 #[derive(Clone)]
@@ -21,6 +22,8 @@ pub struct Inner {
     pub system_roles: SystemRoles,
     /// Where handlers record who did what.
     pub audit: AuditLog,
+    /// Whether the embedded index is being rebuilt (searches then see part of the data).
+    pub index_rebuild: RebuildWatch,
 }
 
 impl AppState {
@@ -31,6 +34,25 @@ impl AppState {
         settings: Settings,
         system_roles: SystemRoles,
     ) -> AppState {
+        AppState::with_rebuild(
+            store,
+            index,
+            archive,
+            settings,
+            system_roles,
+            RebuildWatch::default(),
+        )
+    }
+
+    /// [`AppState::new`] for an embedded index that may be rebuilding.
+    pub fn with_rebuild(
+        store: Arc<dyn Store>,
+        index: Arc<dyn SearchIndex>,
+        archive: Arc<dyn Archive>,
+        settings: Settings,
+        system_roles: SystemRoles,
+        index_rebuild: RebuildWatch,
+    ) -> AppState {
         AppState(Arc::new(Inner {
             audit: AuditLog::new(store.clone()),
             store,
@@ -38,6 +60,7 @@ impl AppState {
             archive,
             settings,
             system_roles,
+            index_rebuild,
         }))
     }
 }

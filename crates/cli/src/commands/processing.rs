@@ -24,6 +24,13 @@ pub async fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
         Some(fid) => Some(state.store.collection_by_foreign_id(fid).await?),
         None => None,
     };
+    if let Some(p) = state.index_rebuild.current() {
+        println!(
+            "search index rebuilding: {} of {} entities; searches see only those so far",
+            p.indexed.min(p.total),
+            p.total
+        );
+    }
     let counts = state
         .store
         .job_counts(collection.as_ref().map(|c| c.id))

@@ -137,7 +137,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         settings.ui_url = format!("http://{host}/");
     }
-    let state = server::open(settings).await?;
+    let state = server::open_serving(settings).await?;
     if let Some(admin) = server::bootstrap_admin(&state.store).await? {
         // Printed once: the account is new and nothing else knows its password.
         println!("Created the first account, an administrator:");

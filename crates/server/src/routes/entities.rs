@@ -100,6 +100,12 @@ async fn run_search(
         "query_text".into(),
         json!(params.get("q").unwrap_or_default()),
     );
+    // Searches during a rebuild of the index see only what it has reached: the total is
+    // a lower bound, and the answer says why.
+    if let Some(rebuild) = crate::services::status::index_rebuild(state, actor.is_admin) {
+        body.insert("total_type".into(), json!("gte"));
+        body.insert("index_rebuilding".into(), rebuild);
+    }
     Ok(body)
 }
 

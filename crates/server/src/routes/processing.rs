@@ -70,6 +70,8 @@ pub async fn dashboard(State(state): State<AppState>, actor: Actor) -> ApiResult
     }
     // Collections being deleted: to administrators and to whoever deleted them.
     results.extend(crate::services::purge::deletions(&state, &actor).await?);
+    // A rebuild of the embedded index: searches see part of the data until it ends.
+    results.extend(status::index_rebuild_item(&state, actor.is_admin));
     Ok(Json(json!({"results": results, "total": results.len()})))
 }
 

@@ -69,21 +69,37 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             .collect();
         json!({"oldest_unfinished_seconds": lag, "stages": stages})
     });
+    let rebuild = state.index_rebuild.current();
     let (status, verdict) = match (&store, &index) {
         (Err(_), _) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         (Ok(_), Err(_)) => (StatusCode::OK, "degraded"),
+        // Searches answer, from part of the data.
+        (Ok(_), Ok(())) if rebuild.is_some() => (StatusCode::OK, "degraded"),
         (Ok(_), Ok(())) => (StatusCode::OK, "ready"),
     };
     let check = |r: Result<(), &String>| match r {
         Ok(()) => json!({"status": "ok"}),
         Err(message) => json!({"status": "error", "message": message}),
     };
+    let mut index = check(index.as_ref().copied());
+    if let (Some(p), Some("ok")) = (rebuild, index["status"].as_str()) {
+        index = json!({
+            "status": "rebuilding",
+            "message": format!(
+                "search index rebuilding: {} of {} entities",
+                p.indexed.min(p.total),
+                p.total
+            ),
+            "indexed": p.indexed,
+            "total": p.total,
+        });
+    }
     (
         status,
         Json(json!({
             "status": verdict,
             "store": check(store.as_ref().map(|_| ())),
-            "index": check(index.as_ref().copied()),
+            "index": index,
             "queue": queue,
         })),
     )

@@ -65,7 +65,7 @@ pub async fn all(
 
 /// Every live collection, oldest first, read a page at a time (a collection made while
 /// paging comes after the ones read, so none is skipped).
-async fn live_collections(store: &Arc<dyn Store>) -> ApiResult<Vec<Collection>> {
+pub(crate) async fn live_collections(store: &Arc<dyn Store>) -> ApiResult<Vec<Collection>> {
     let mut query = CollectionQuery::new(CollectionScope::All);
     query.sort = CollectionSort::CreatedAsc;
     query.limit = COLLECTION_PAGE;

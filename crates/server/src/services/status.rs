@@ -202,3 +202,31 @@ pub fn failures_csv(jobs: &[Job]) -> String {
     }
     out
 }
+
+/// What users are told while the embedded index is rebuilt: how far it is in percent, and
+/// to administrators the entity counts (everyone else would learn how many entities the
+/// instance holds, readable or not). `None` when no rebuild runs.
+pub fn index_rebuild(state: &AppState, admin: bool) -> Option<Value> {
+    let p = state.index_rebuild.current()?;
+    let mut out = json!({"percent": p.percent()});
+    if admin {
+        out["indexed"] = json!(p.indexed);
+        out["total"] = json!(p.total);
+    }
+    Some(out)
+}
+
+/// The system status item of a rebuild of the index: a running `reindex` task, with
+/// `index_rebuild` saying how far it is.
+pub fn index_rebuild_item(state: &AppState, admin: bool) -> Option<Value> {
+    let progress = index_rebuild(state, admin)?;
+    Some(json!({
+        "finished": 0,
+        "running": 1,
+        "pending": 0,
+        "start_time": null,
+        "last_update": null,
+        "stages": [{"job_id": "", "stage": "reindex", "pending": 0, "running": 1, "finished": 0}],
+        "index_rebuild": progress,
+    }))
+}

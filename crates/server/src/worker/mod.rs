@@ -253,6 +253,8 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
             && options.index
             && !index_down
             && !reconcile_running
+            // A rebuilding index differs from the store by design until it ends.
+            && state.index_rebuild.current().is_none()
             && last_reconcile.elapsed() >= every
         {
             last_reconcile = Instant::now();
