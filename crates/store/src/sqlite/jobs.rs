@@ -116,6 +116,11 @@ pub(super) fn enqueue(conn: &Connection, jobs: &[PreparedJob], now: Timestamp) -
     Ok(ids)
 }
 
+/// One stage's best queued jobs, from that stage's range of the claim index.
+pub(super) const CLAIM_CANDIDATES: &str = "SELECT priority, run_after, id FROM jobs
+    WHERE state = 'queued' AND stage = ?1 AND run_after <= ?2
+    ORDER BY priority DESC, run_after, id LIMIT ?3";
+
 pub(super) fn claim(
     conn: &Connection,
     worker: &str,
@@ -128,11 +133,7 @@ pub(super) fn claim(
     // Each stage's best candidates come from its own range of the claim index; the best
     // of those are the best overall.
     let mut candidates: Vec<(i32, i64, i64)> = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT priority, run_after, id FROM jobs
-         WHERE state = 'queued' AND stage = ?1 AND run_after <= ?2
-         ORDER BY priority DESC, run_after, id LIMIT ?3",
-    )?;
+    let mut stmt = conn.prepare_cached(CLAIM_CANDIDATES)?;
     for stage in stages {
         let mut rows = stmt.query(params![stage, ts, limit])?;
         while let Some(row) = rows.next()? {
