@@ -1,13 +1,13 @@
 //! The analyze stage: one entity in, the entity with what its text mentions, plus one
 //! `Mention` entity per person or organisation name.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ftm::{Entity, EntityError, PropertyType, model};
 
 use crate::known::{KnownHit, KnownNames};
-use crate::language::LanguageTally;
+use crate::language::{LanguageTally, MIN_LETTERS, has_letters};
 use crate::names::{NameKind, NameSpan, Recognizer, RuleRecognizer, place_country};
 use crate::patterns::{Finding, PatternKind, find_patterns};
 use crate::text::{chunks, texts};
@@ -84,6 +84,15 @@ impl std::fmt::Debug for Analyzer {
     }
 }
 
+/// How an entity's languages are decided.
+#[derive(Clone, Copy)]
+enum Languages<'a> {
+    /// By judging its own texts.
+    Judge,
+    /// Its document's verdict (a page of a document in one language): not judged again.
+    Given(&'a [String]),
+}
+
 const PEOPLE: &str = "peopleMentioned";
 const COMPANIES: &str = "companiesMentioned";
 
@@ -120,15 +129,20 @@ impl Analyzer {
     /// alone, as Aleph leaves them to mappings. Analysing the result again gives the same
     /// result.
     pub fn analyze(&self, entity: &Entity, context: &Context) -> Result<Analysis, AnalyzeError> {
-        Ok(self.analyze_judged(entity, context, None)?.0)
+        Ok(self.analyze_judged(entity, context, Languages::Judge)?.0)
     }
 
     /// Analyse the entities of one document together, handing each result to `each` as
-    /// soon as it is made (one analysed copy of a text is held at a time). `Page`
-    /// entities come first: a `Pages` document whose pages are among `entities` takes its
-    /// languages from their verdicts plus its own other texts, instead of judging the
-    /// same text again in its `indexText` (which is its pages' text joined). Results are
-    /// otherwise those of [`Analyzer::analyze`].
+    /// soon as it is made (one analysed copy of a text is held at a time).
+    ///
+    /// Languages are judged once per document, as Aleph's ingest-file does: a `Pages`
+    /// document is judged on its own text (its `indexText` is its pages' text joined,
+    /// sampled like any long text), before its pages. When that verdict names one language
+    /// (or none), its pages among `entities` take it without being judged again: a page
+    /// with fewer than [`MIN_LETTERS`] letters gets none. When it names several, each page
+    /// is judged on its own text, so that a mixed document's pages tell which language is
+    /// where. Results are otherwise those of [`Analyzer::analyze`], and the document's own
+    /// are the same whether its pages are among `entities` or not.
     pub fn analyze_each<E: From<AnalyzeError>>(
         &self,
         entities: &[Entity],
@@ -136,49 +150,41 @@ impl Analyzer {
         mut each: impl FnMut(&Entity, Analysis) -> Result<(), E>,
     ) -> Result<(), E> {
         let is_page = |e: &&Entity| e.schema().name() == "Page";
-        let mut by_document: HashMap<&str, Vec<(u64, LanguageTally)>> = HashMap::new();
-        for page in entities.iter().filter(is_page) {
-            let (analysis, tally) = self.analyze_judged(page, context, None)?;
-            if let Some(document) = page.first("document") {
-                let index = page
-                    .first("index")
-                    .and_then(|i| i.parse().ok())
-                    .unwrap_or(u64::MAX);
-                by_document
-                    .entry(document)
-                    .or_default()
-                    .push((index, tally));
-            }
-            each(page, analysis)?;
-        }
+        let paged: HashSet<&str> = entities
+            .iter()
+            .filter(is_page)
+            .filter_map(|page| page.first("document"))
+            .collect();
+        // The verdicts of the documents whose pages are here.
+        let mut verdicts: HashMap<&str, Vec<String>> = HashMap::new();
         for entity in entities.iter().filter(|e| !is_page(e)) {
-            let pages = entity
-                .id()
-                .filter(|_| entity.schema().is_a_name("Pages"))
-                .and_then(|id| by_document.get_mut(id))
-                .map(|pages| {
-                    // Page order decides ties between equally used languages.
-                    pages.sort_by_key(|(index, _)| *index);
-                    let mut all = LanguageTally::default();
-                    for (_, tally) in pages.iter() {
-                        all.merge(tally);
-                    }
-                    all
-                });
-            let (analysis, _) = self.analyze_judged(entity, context, pages.as_ref())?;
+            let (analysis, languages) = self.analyze_judged(entity, context, Languages::Judge)?;
+            if let Some(id) = entity.id()
+                && paged.contains(id)
+                && entity.schema().is_a_name("Pages")
+            {
+                verdicts.insert(id, languages);
+            }
             each(entity, analysis)?;
+        }
+        for page in entities.iter().filter(is_page) {
+            let how = match page.first("document").and_then(|d| verdicts.get(d)) {
+                Some(languages) if languages.len() <= 1 => Languages::Given(languages),
+                _ => Languages::Judge,
+            };
+            let (analysis, _) = self.analyze_judged(page, context, how)?;
+            each(page, analysis)?;
         }
         Ok(())
     }
 
-    /// Analyse `entity`; `pages` are its pages' language verdicts when they were judged
-    /// already (its `indexText` is then not judged again). Returns the verdicts too.
+    /// Analyse `entity`, its languages decided as `how` says. Returns the languages too.
     fn analyze_judged(
         &self,
         entity: &Entity,
         context: &Context,
-        pages: Option<&LanguageTally>,
-    ) -> Result<(Analysis, LanguageTally), AnalyzeError> {
+        how: Languages<'_>,
+    ) -> Result<(Analysis, Vec<String>), AnalyzeError> {
         let schema = entity.schema();
         let has = |prop: &str| schema.property(prop).is_some();
         // The entity is copied once, into the result: a huge document's text is held
@@ -192,26 +198,16 @@ impl Analyzer {
         };
         if schema.is_a_name("Table") || !has("detectedLanguage") {
             analysis.entity = out;
-            return Ok((analysis, LanguageTally::default()));
+            return Ok((analysis, Vec::new()));
         }
         let (texts, truncated) = texts(entity, context.max_text_chars);
         analysis.truncated = truncated;
 
-        let tally = match pages {
-            None => LanguageTally::of(texts.iter().copied()),
-            Some(pages) => {
-                let index_text = entity.get("indexText");
-                let own = texts.iter().copied().filter(|text| {
-                    !index_text
-                        .iter()
-                        .any(|value| value.as_ptr() == text.as_ptr())
-                });
-                let mut tally = LanguageTally::of(own);
-                tally.merge(pages);
-                tally
-            }
+        let languages = match how {
+            Languages::Judge => LanguageTally::of(texts.iter().copied()).languages(),
+            Languages::Given(given) if has_letters(&texts, MIN_LETTERS) => given.to_vec(),
+            Languages::Given(_) => Vec::new(),
         };
-        let languages = tally.languages();
         out.pop("detectedLanguage");
         out.add_all("detectedLanguage", &languages)?;
         if context.collection_languages.is_empty() && has("language") && !out.has("language") {
@@ -219,8 +215,9 @@ impl Analyzer {
         }
         if !schema.is_a_name("Analyzable") {
             analysis.entity = out;
-            return Ok((analysis, tally));
+            return Ok((analysis, languages));
         }
+        let verdict = languages.clone();
         let languages: Vec<String> = if languages.is_empty() {
             out.get("language").to_vec()
         } else {
@@ -323,7 +320,7 @@ impl Analyzer {
             }
         }
         analysis.entity = out;
-        Ok((analysis, tally))
+        Ok((analysis, verdict))
     }
 
     fn collect_name(

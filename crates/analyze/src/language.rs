@@ -48,6 +48,18 @@ pub fn detect_languages<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<Str
     LanguageTally::of(texts).languages()
 }
 
+/// Whether `texts` hold at least `n` letters together (counting stops there): a text
+/// with fewer is not classified, nor does it take a verdict made for others.
+pub fn has_letters(texts: &[&str], n: usize) -> bool {
+    texts
+        .iter()
+        .flat_map(|text| text.chars())
+        .filter(|c| c.is_alphabetic())
+        .take(n)
+        .count()
+        >= n
+}
+
 /// The confident verdicts over some text: letters per language, in order of first
 /// appearance. Tallies add up, so a document made of pages can be judged from its pages'
 /// verdicts instead of reading the same text a second time.
@@ -458,6 +470,15 @@ mod tests {
         merged.merge(&LanguageTally::default());
         assert_eq!(merged, before);
         assert!(LanguageTally::default().languages().is_empty());
+    }
+
+    #[test]
+    fn letters_are_counted_across_texts() {
+        assert!(has_letters(&["abc", "def"], 6));
+        assert!(!has_letters(&["abc", "12 345 6789"], 4));
+        assert!(has_letters(&["Ärger", "über"], 9));
+        assert!(has_letters(&[], 0));
+        assert!(!has_letters(&[""], 1));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!
 //! - [`language`]: the languages of its text (`detectedLanguage`, FtM's ISO 639-3 codes),
 //!   per window so that mixed documents report each language; `language` too when the
-//!   collection declares none;
+//!   collection declares none. A document's languages are judged once, on a sample of its
+//!   text; its pages take that verdict when it names one language, and are judged each
+//!   on its own only when it names several ([`Analyzer::analyze_each`]);
 //!
 //! and for `Analyzable` entities other than tables:
 //!

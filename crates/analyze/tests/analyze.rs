@@ -194,42 +194,56 @@ fn analyze_each(entities: &[Entity]) -> Vec<(String, Analysis)> {
     out
 }
 
+fn languages_of(together: &[(String, Analysis)], id: &str) -> Vec<String> {
+    let analysis = &together.iter().find(|(i, _)| i == id).unwrap().1;
+    let mut languages = analysis.entity.get("detectedLanguage").to_vec();
+    languages.sort();
+    languages
+}
+
 #[test]
-fn a_document_of_pages_is_judged_from_its_pages() {
+fn a_mixed_document_is_judged_once_and_its_pages_each() {
     let entities = paged_document();
     let together = analyze_each(&entities);
-    // Pages first (their verdicts make the document's), every entity once.
+    // The document first (its verdict decides how the pages are judged), every entity once.
     let ids: Vec<&str> = together.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(ids, ["doc.2", "doc.1", "doc"]);
-    let by_id = |id: &str| &together.iter().find(|(i, _)| i == id).unwrap().1;
-    assert_eq!(by_id("doc.1").entity.get("detectedLanguage"), ["deu"]);
-    assert_eq!(by_id("doc.2").entity.get("detectedLanguage"), ["eng"]);
-    let document = by_id("doc");
-    let mut languages = document.entity.get("detectedLanguage").to_vec();
-    languages.sort();
-    assert_eq!(languages, ["deu", "eng"]);
-    // Everything else is what the document analysed alone gets, the mentions included.
+    assert_eq!(ids, ["doc", "doc.2", "doc.1"]);
+    // Two languages in the document: each page says which one it is in.
+    assert_eq!(languages_of(&together, "doc.1"), ["deu"]);
+    assert_eq!(languages_of(&together, "doc.2"), ["eng"]);
+    assert_eq!(languages_of(&together, "doc"), ["deu", "eng"]);
+    // Everything the document gets is what it gets analysed alone, the mentions included.
+    let document = &together.iter().find(|(id, _)| id == "doc").unwrap().1;
     let alone = run(&entities[0]);
-    let mut alone_languages = alone.entity.get("detectedLanguage").to_vec();
-    alone_languages.sort();
-    assert_eq!(alone_languages, languages);
-    for prop in ["peopleMentioned", "companiesMentioned", "namesMentioned"] {
-        assert_eq!(document.entity.get(prop), alone.entity.get(prop), "{prop}");
-    }
-    assert!(!document.mentions.is_empty());
     let json = |a: &Analysis| a.mentions.iter().map(Entity::to_json).collect::<Vec<_>>();
+    assert_eq!(document.entity.to_json(), alone.entity.to_json());
+    assert!(!document.mentions.is_empty());
     assert_eq!(json(document), json(&alone));
+}
 
-    // The pages' verdicts are what counts: a document whose `indexText` were German only
-    // still reports the English of its pages.
-    let mut entities = entities;
+#[test]
+fn the_pages_of_a_document_in_one_language_take_its_verdict() {
+    let mut entities = paged_document();
+    // The document's text is German only; its English page is not judged again but takes
+    // the document's verdict, and a page without letters takes none.
     entities[0].pop("indexText");
     entities[0].add("indexText", GERMAN_PAGE).unwrap();
+    let mut blank = Entity::with_id("Page", "doc.3").unwrap();
+    blank.add("document", "doc").unwrap();
+    blank.add("index", "3").unwrap();
+    blank.add("bodyText", "4711 — 12.03.2021 — 8").unwrap();
+    entities.push(blank);
     let together = analyze_each(&entities);
-    let document = &together.iter().find(|(id, _)| id == "doc").unwrap().1;
-    let mut languages = document.entity.get("detectedLanguage").to_vec();
-    languages.sort();
-    assert_eq!(languages, ["deu", "eng"]);
+    assert_eq!(languages_of(&together, "doc"), ["deu"]);
+    assert_eq!(languages_of(&together, "doc.1"), ["deu"]);
+    assert_eq!(languages_of(&together, "doc.2"), ["deu"]);
+    assert!(languages_of(&together, "doc.3").is_empty());
+    // Only the verdict is shared: the page's own properties are its own.
+    let page = &together.iter().find(|(id, _)| id == "doc.2").unwrap().1;
+    assert_eq!(page.entity.get("bodyText"), [ENGLISH_PAGE]);
+    // Without its document in the batch a page is judged on its own text.
+    let together = analyze_each(&entities[1..2]);
+    assert_eq!(languages_of(&together, "doc.2"), ["eng"]);
 }
 
 #[test]
