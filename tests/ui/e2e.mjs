@@ -178,6 +178,10 @@ try {
     await page.click('#documents button[aria-label="Open evidence"]');
     await page.locator('#documents a', { hasText: 'reports' }).waitFor();
     await page.locator('#documents a', { hasText: 'vessels.csv' }).waitFor();
+    // Sibling files went up four at a time, each needing its folders: one folder per path.
+    const folders = await (await fetch(`${base}/api/2/entities?filter:collection_id=${collectionId}&filter:schema=Folder&limit=20`,
+      { headers: { Authorization: `ApiKey ${server.apiKey}` } })).json();
+    assert.deepEqual(folders.results.map((e) => e.properties.fileName[0]).sort(), ['evidence', 'mail', 'reports']);
   });
 
   await step('drop a file on the collection page', async () => {
@@ -533,12 +537,16 @@ try {
 
   await step('review real cross-reference pairs (xref run through the API)', async () => {
     await apiCall(`collections/${collectionId}/xref`, { method: 'POST', json: {} });
-    let pairs;
-    for (let i = 0; i < 150; i += 1) {
-      pairs = await apiCall(`collections/${collectionId}/xref?limit=20`);
-      if (pairs.total >= 2) break;
+    // Pairs are written batch by batch: wait for the run to end, so that the page and this
+    // count see the same set.
+    let status;
+    for (let i = 0; i < 300; i += 1) {
+      status = await apiCall(`collections/${collectionId}/status`);
+      if (status.pending === 0 && status.running === 0 && status.xref && status.xref.state === 'completed') break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    assert.equal(status.xref && status.xref.state, 'completed', `xref did not finish: ${JSON.stringify(status)}`);
+    const pairs = await apiCall(`collections/${collectionId}/xref?limit=20`);
     assert.ok(pairs.total >= 2, `xref found ${pairs.total} pairs`);
     await page.goto(`${base}/collections/${collectionId}`);
     await page.click('#xref-link a');

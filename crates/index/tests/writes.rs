@@ -138,7 +138,40 @@ async fn query_errors_are_client_errors(b: Backend) {
     index.index(vec![doc]).await.unwrap();
 }
 
+/// Callers replacing the same entities at the same time (uploads of sibling files each
+/// making their shared folder) leave one document per id, whatever the interleaving.
+async fn concurrent_replacements_leave_one_document_per_id(b: Backend) {
+    let index = empty_index(&b).await;
+    let writers: Vec<_> = (0..8)
+        .map(|round| {
+            let shared = index.index.clone();
+            tokio::spawn(async move {
+                for _ in 0..25 {
+                    let docs = (0..4)
+                        .map(|i| {
+                            let name = format!("Folder {round}");
+                            doc(
+                                1,
+                                entity("Folder", &format!("f{i}"), &[("fileName", &name)]),
+                            )
+                        })
+                        .collect();
+                    shared.index(docs).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    index.commit().await.unwrap();
+    let mut hits = all_hits(&index, &[("filter:schema", "Folder")]).await;
+    hits.sort();
+    assert_eq!(hits, ["f0", "f1", "f2", "f3"]);
+}
+
 backend_tests!(
+    concurrent_replacements_leave_one_document_per_id,
     writes_are_visible_after_commit_and_upsert_by_id,
     deletes,
     invalid_documents_fail_the_whole_batch,

@@ -21,7 +21,7 @@ use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
 use tantivy::directory::MmapDirectory;
-use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy, UserOperation};
 use tantivy::schema::Term;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
@@ -297,10 +297,18 @@ impl Inner {
             for d in docs {
                 let doc = document::build(&self.fields, d)?;
                 if replace {
+                    // One group, so that the delete and the add get consecutive stamps:
+                    // a delete only removes documents stamped before it, and two callers
+                    // replacing one id at once (uploads making one folder) could
+                    // otherwise both delete before either adds, leaving it indexed twice.
                     let id = d.entity.id().unwrap_or_default();
-                    writer.delete_term(Term::from_field_text(self.fields.id, id));
+                    writer.run([
+                        UserOperation::Delete(Term::from_field_text(self.fields.id, id)),
+                        UserOperation::Add(doc),
+                    ])?;
+                } else {
+                    writer.add_document(doc)?;
                 }
-                writer.add_document(doc)?;
             }
             Ok(())
         })

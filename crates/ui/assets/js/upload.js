@@ -75,13 +75,14 @@ export function uploader(collection, { parentId = null, onUploaded } = {}) {
     run(fresh);
   }
 
-  async function folderId(dir) {
-    if (!dir) return parentId;
+  function folderId(dir) {
+    if (!dir) return Promise.resolve(parentId);
     if (folders.has(dir)) return folders.get(dir);
     const cut = dir.lastIndexOf('/');
-    const parent = await folderId(cut >= 0 ? dir.slice(0, cut) : '');
-    // A promise in the map, so that siblings uploading at once make the folder once.
+    // A promise in the map before anything is awaited, so that siblings uploading at once
+    // make the folder once.
     const made = (async () => {
+      const parent = await folderId(cut >= 0 ? dir.slice(0, cut) : '');
       const meta = { file_name: dir.slice(cut + 1), foreign_id: dir };
       if (parent) meta.parent_id = parent;
       const res = await api(`collections/${collection.id}/ingest`, { method: 'POST', form: new URLSearchParams({ meta: JSON.stringify(meta) }) });
