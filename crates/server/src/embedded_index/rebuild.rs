@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use index::SearchIndex;
 use serde::{Deserialize, Serialize};
@@ -20,8 +20,10 @@ use super::fenced::FencedIndex;
 use crate::services::entities::index_doc;
 use crate::services::reindex;
 
-/// Batches written between two commits (and marker checkpoints).
+/// Batches written between two commits (and marker checkpoints), at most.
 const COMMIT_BATCHES: u64 = 25;
+/// Time between two checkpoints, at most: searches see the rebuild's progress at each.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
 /// How a rebuild runs: batch size, and a pause between batches that leaves the machine
 /// to searches (`ALEPH_INDEX_REBUILD_BATCH`, `ALEPH_INDEX_REBUILD_PAUSE_MS`).
@@ -178,6 +180,16 @@ pub(crate) async fn run(
     progress.running.store(true, Ordering::Relaxed);
     marker.write(marker_path)?;
     let resume = marker.after.clone();
+    match &resume {
+        Some(r) => tracing::warn!(
+            collection = r.collection_id,
+            after = %r.entity_id,
+            total,
+            "resuming the rebuild of the search index"
+        ),
+        None => tracing::warn!(total, "rebuilding the search index from the store"),
+    }
+    let mut committed_at = Instant::now();
     let mut written = 0u64;
     let mut batches = 0u64;
     let mut last: Option<EntityKey> = None;
@@ -208,8 +220,9 @@ pub(crate) async fn run(
             marker.indexed += read;
             progress.indexed.store(marker.indexed, Ordering::Relaxed);
             batches += 1;
-            if batches.is_multiple_of(COMMIT_BATCHES) {
+            if batches.is_multiple_of(COMMIT_BATCHES) || committed_at.elapsed() >= COMMIT_EVERY {
                 checkpoint(index, &mut marker, last.as_ref(), marker_path).await?;
+                committed_at = Instant::now();
             }
             after = page.next;
             if after.is_none() {
@@ -222,13 +235,15 @@ pub(crate) async fn run(
     }
     index.commit().await?;
     index.lift().await;
-    std::fs::remove_file(marker_path)?;
-    progress.running.store(false, Ordering::Relaxed);
+    // The copy aside first: a marker without it resumes after the last checkpoint, a
+    // copy aside without a marker would start over.
     if let Some(aside) = aside
         && aside.exists()
     {
         std::fs::remove_dir_all(aside)?;
     }
+    std::fs::remove_file(marker_path)?;
+    progress.running.store(false, Ordering::Relaxed);
     Ok(written)
 }
 

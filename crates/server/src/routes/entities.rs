@@ -262,7 +262,15 @@ pub async fn locate(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Coll
         ("limit".to_string(), "1".to_string()),
     ])?;
     let found = state.index.search(&ReadScope::All, &query).await?;
-    let hit = found.hits.first().ok_or_else(ApiError::not_found)?;
+    let Some(hit) = found.hits.first() else {
+        // While the index is rebuilt it may not have reached the entity: the store knows.
+        if state.index_rebuild.current().is_some()
+            && let Some(collection) = locate_in_store(state, actor, id, false).await?
+        {
+            return Ok(collection);
+        }
+        return Err(ApiError::not_found());
+    };
     actor.check_read(hit.collection_id)?;
     Ok(state.store.collection(hit.collection_id).await?)
 }
@@ -432,7 +440,7 @@ pub async fn delete(
         // The index is down: the store still knows the entity, and its signed id names
         // the collection.
         Err(e) if e.status.is_server_error() => {
-            locate_in_store(&state, &actor, &id).await?.ok_or(e)?
+            locate_in_store(&state, &actor, &id, true).await?.ok_or(e)?
         }
         Err(e) => return Err(e),
     };
@@ -449,12 +457,13 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The writable collection holding an entity, found through the store alone: the
-/// collections whose namespace signed the id and that have the entity.
+/// The writable (or readable) collection holding an entity, found through the store
+/// alone: the collections whose namespace signed the id and that have the entity.
 async fn locate_in_store(
     state: &AppState,
     actor: &Actor,
     id: &str,
+    writable: bool,
 ) -> ApiResult<Option<Collection>> {
     let candidates: Vec<Collection> = if actor.is_admin {
         let mut query = store::CollectionQuery::new(store::CollectionScope::All);
@@ -462,7 +471,12 @@ async fn locate_in_store(
         state.store.list_collections(&query).await?.items
     } else {
         let mut found = Vec::new();
-        for collection_id in &actor.writable {
+        let ids = if writable {
+            &actor.writable
+        } else {
+            &actor.readable
+        };
+        for collection_id in ids {
             found.push(state.store.collection(*collection_id).await?);
         }
         found
