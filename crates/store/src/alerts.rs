@@ -10,6 +10,10 @@ use crate::{Result, StoreError, Timestamp};
 
 /// The longest alert query, in bytes.
 pub const MAX_ALERT_QUERY: usize = 4096;
+
+/// The notification parameter (Unix seconds) before which its email is held back
+/// ([`crate::Store::rearm_notification_email`]).
+pub const EMAIL_AFTER: &str = "email_after";
 /// The longest event name, in bytes.
 pub const MAX_EVENT_LEN: usize = 100;
 

@@ -68,7 +68,8 @@ mod time;
 mod xref;
 
 pub use crate::alerts::{
-    Alert, MAX_ALERT_QUERY, MAX_EVENT_LEN, NewNotification, Notification, NotificationQuery,
+    Alert, EMAIL_AFTER, MAX_ALERT_QUERY, MAX_EVENT_LEN, NewNotification, Notification,
+    NotificationQuery,
 };
 pub use crate::audit::{
     AuditAction, AuditEntry, AuditQuery, MAX_AUDIT_ADDRESS_LEN, MAX_AUDIT_BATCH,

@@ -357,6 +357,16 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// its burst made): its `count` parameter (1 when absent) goes up by one. False when
     /// the notification is read or gone.
     async fn fold_notification(&self, id: i64) -> Result<bool>;
+    /// Put an unread notification's email back in the outbox after it went out, held
+    /// until `not_before` (a folded upload's one follow-up, "N more files", at the end of
+    /// its burst), merging `params` into its parameters. False when the notification is
+    /// read, gone, or its email is still pending.
+    async fn rearm_notification_email(
+        &self,
+        id: i64,
+        params: serde_json::Map<String, serde_json::Value>,
+        not_before: Timestamp,
+    ) -> Result<bool>;
     /// Up to `limit` notifications whose email is still to be sent, oldest first.
     async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>>;
     /// Take notifications out of the email outbox (sent, or given up on).

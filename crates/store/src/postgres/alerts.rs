@@ -6,7 +6,7 @@ use tokio_postgres::types::ToSql;
 
 use super::paging::{self, Listing};
 use super::{collections, query};
-use crate::alerts::{params_from_text, params_to_text};
+use crate::alerts::{EMAIL_AFTER, params_from_text, params_to_text};
 use crate::{
     Alert, NewNotification, Notification, NotificationQuery, Page, Result, StoreError, Timestamp,
 };
@@ -218,12 +218,37 @@ pub(super) async fn mark_read<C: GenericClient>(
     Ok(rows.len() as u64)
 }
 
+/// See [`crate::Store::rearm_notification_email`]: the time it is held until is the
+/// `email_after` parameter (Unix seconds), which [`pending_emails`] honours.
+pub(super) async fn rearm_email<C: GenericClient>(
+    c: &C,
+    id: i64,
+    mut params: serde_json::Map<String, serde_json::Value>,
+    not_before: Timestamp,
+) -> Result<bool> {
+    params.insert(EMAIL_AFTER.into(), not_before.timestamp().into());
+    let patch = serde_json::Value::Object(params).to_string();
+    let n = c
+        .execute(
+            "UPDATE notifications SET params = (params::jsonb || ($2::text)::jsonb)::text,
+                 email_pending = TRUE
+             WHERE id = $1 AND read_at IS NULL AND NOT email_pending",
+            &[&id, &patch],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 pub(super) async fn pending_emails<C: GenericClient>(
     c: &C,
     limit: u32,
 ) -> Result<Vec<Notification>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM notifications WHERE email_pending ORDER BY id LIMIT $1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM notifications WHERE email_pending
+         AND COALESCE((params::jsonb ->> '{EMAIL_AFTER}')::bigint, 0)
+             <= extract(epoch from now())::bigint
+         ORDER BY id LIMIT $1"
+    );
     let limit = i64::from(limit);
     query(c, &sql, &[&limit]).await?.iter().map(read).collect()
 }

@@ -736,6 +736,15 @@ impl Store for PgStore {
         alerts::fold(&self.client().await?, id).await
     }
 
+    async fn rearm_notification_email(
+        &self,
+        id: i64,
+        params: serde_json::Map<String, serde_json::Value>,
+        not_before: Timestamp,
+    ) -> Result<bool> {
+        alerts::rearm_email(&self.client().await?, id, params, not_before).await
+    }
+
     async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
         alerts::pending_emails(&self.client().await?, limit).await
     }

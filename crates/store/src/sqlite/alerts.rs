@@ -5,7 +5,7 @@ use rusqlite::{Connection, Row, params};
 
 use super::paging::{self, Listing};
 use super::{collections, ids_json, opt_time, time};
-use crate::alerts::{params_from_text, params_to_text};
+use crate::alerts::{EMAIL_AFTER, params_from_text, params_to_text};
 use crate::time::to_micros;
 use crate::{
     Alert, NewNotification, Notification, NotificationQuery, Page, Result, StoreError, Timestamp,
@@ -192,9 +192,30 @@ pub(super) fn mark_read(
     Ok(n as u64)
 }
 
+/// See [`crate::Store::rearm_notification_email`]: the time it is held until is the
+/// `email_after` parameter (Unix seconds), which [`pending_emails`] honours.
+pub(super) fn rearm_email(
+    conn: &Connection,
+    id: i64,
+    mut params: serde_json::Map<String, serde_json::Value>,
+    not_before: Timestamp,
+) -> Result<bool> {
+    params.insert(EMAIL_AFTER.into(), not_before.timestamp().into());
+    let n = conn
+        .prepare_cached(
+            "UPDATE notifications SET params = json_patch(params, ?2), email_pending = 1
+             WHERE id = ?1 AND read_at IS NULL AND email_pending = 0",
+        )?
+        .execute(params![id, serde_json::Value::Object(params).to_string()])?;
+    Ok(n > 0)
+}
+
 pub(super) fn pending_emails(conn: &Connection, limit: u32) -> Result<Vec<Notification>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM notifications WHERE email_pending = 1 ORDER BY id LIMIT ?1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM notifications WHERE email_pending = 1
+         AND COALESCE(json_extract(params, '$.{EMAIL_AFTER}'), 0) <= CAST(strftime('%s', 'now') AS INTEGER)
+         ORDER BY id LIMIT ?1"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query([i64::from(limit)])?;
     let mut items = Vec::new();

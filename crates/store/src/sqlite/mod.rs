@@ -773,6 +773,16 @@ impl Store for SqliteStore {
         self.write(move |c| alerts::fold(c, id)).await
     }
 
+    async fn rearm_notification_email(
+        &self,
+        id: i64,
+        params: serde_json::Map<String, serde_json::Value>,
+        not_before: Timestamp,
+    ) -> Result<bool> {
+        self.write(move |c| alerts::rearm_email(c, id, params, not_before))
+            .await
+    }
+
     async fn pending_emails(&self, limit: u32) -> Result<Vec<crate::Notification>> {
         self.read(move |c| alerts::pending_emails(c, limit)).await
     }

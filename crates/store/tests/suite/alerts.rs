@@ -202,9 +202,60 @@ pub async fn folded_notifications_count<H: Harness>() {
     let folded = &store.list_notifications(&query).await.unwrap().items[0];
     assert_eq!(folded.params["count"], json!(3));
     assert_eq!(folded.params["document"], json!("d1"));
+
+    // A burst whose email went out before more files folded in: its email goes back in
+    // the outbox once, held until the end of the burst.
+    let mut m = NewNotification::new(ana.id, "ingest_document");
+    m.collection_id = Some(c);
+    m.email = true;
+    store.notify(&[m]).await.unwrap();
+    let mailed = store.pending_emails(10).await.unwrap();
+    assert_eq!(mailed.len(), 1);
+    let second = mailed[0].id;
+    let more = json!({"emailed_count": 1}).as_object().unwrap().clone();
+    let now = store::now();
+    let later = now + chrono::Duration::hours(1);
+    // Still pending: nothing to put back.
+    assert!(
+        !store
+            .rearm_notification_email(second, more.clone(), now)
+            .await
+            .unwrap()
+    );
+    store.emails_done(&[second]).await.unwrap();
+    assert!(
+        store
+            .rearm_notification_email(second, more.clone(), later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .rearm_notification_email(second, more.clone(), now)
+            .await
+            .unwrap()
+    );
+    assert!(store.pending_emails(10).await.unwrap().is_empty());
+    store.emails_done(&[second]).await.unwrap();
+    let earlier = now - chrono::Duration::seconds(5);
+    assert!(
+        store
+            .rearm_notification_email(second, more, earlier)
+            .await
+            .unwrap()
+    );
+    let due = store.pending_emails(10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].params["emailed_count"], json!(1));
+    assert_eq!(
+        due[0].params[store::EMAIL_AFTER],
+        json!(earlier.timestamp())
+    );
+    store.emails_done(&[second]).await.unwrap();
     store.mark_notifications_read(ana.id, None).await.unwrap();
     assert!(!store.fold_notification(id).await.unwrap());
     assert!(!store.fold_notification(id + 1000).await.unwrap());
-    let read = &store.list_notifications(&query).await.unwrap().items[0];
+    let all = store.list_notifications(&query).await.unwrap().items;
+    let read = all.iter().find(|n| n.id == id).unwrap();
     assert_eq!(read.params["count"], json!(3));
 }
