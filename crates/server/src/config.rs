@@ -38,6 +38,9 @@ pub struct Settings {
     pub behind_proxy: bool,
     /// `ALEPH_AUDIT_RETENTION_DAYS`: audit entries older than this are deleted (0: never).
     pub audit_retention_days: u32,
+    /// `ALEPH_UPLOAD_BURST_SECONDS`: how long further uploads by the same user into the
+    /// same collection fold into the notification of the first (default 600).
+    pub upload_burst: std::time::Duration,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -93,6 +96,11 @@ impl Settings {
             audit_retention_days: env("ALEPH_AUDIT_RETENTION_DAYS")
                 .and_then(|v| v.trim().parse().ok())
                 .unwrap_or(365),
+            upload_burst: std::time::Duration::from_secs(
+                env("ALEPH_UPLOAD_BURST_SECONDS")
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(600),
+            ),
         })
     }
 

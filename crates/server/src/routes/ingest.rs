@@ -133,6 +133,7 @@ pub async fn upload(
             collection.id,
             actor.id(),
             params,
+            state.settings.upload_burst,
         )
         .await;
         if let Err(e) = told {

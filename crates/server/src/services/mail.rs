@@ -21,7 +21,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde_json::{Map, Value, json};
 use store::{Notification, Store};
 
-use crate::services::notifications::{Event, render_text, title_of};
+use crate::services::notifications::{
+    EMAILED_COUNT, Event, MORE_UPLOADS, MORE_UPLOADS_TITLE, render_template, render_text, title_of,
+};
 
 /// Pending emails older than this are not sent.
 pub const MAX_AGE: chrono::TimeDelta = chrono::TimeDelta::days(1);
@@ -201,6 +203,10 @@ impl Mailer {
         if store::now() - n.created_at > MAX_AGE {
             return Ok(false);
         }
+        // A burst's follow-up is news only to a reader who has not opened it meanwhile.
+        if n.params.contains_key(EMAILED_COUNT) && n.read_at.is_some() {
+            return Ok(false);
+        }
         let role = match self.store.role(n.role_id).await {
             Ok(role) => role,
             Err(store::StoreError::NotFound { .. }) => return Ok(false),
@@ -242,11 +248,17 @@ impl Mailer {
         let event = Event::parse(&n.event);
         // The subject and the line follow the notification's own template, so a folded
         // upload reads "… added N files …" here as it does in the notification list.
-        let title: &str = match event {
-            Some(e) => title_of(e, &n.params),
-            None => &n.event,
+        let emailed = n.params.get(EMAILED_COUNT).and_then(Value::as_u64);
+        let title: &str = match (event, emailed) {
+            (Some(_), Some(_)) => MORE_UPLOADS_TITLE,
+            (Some(e), None) => title_of(e, &n.params),
+            (None, _) => &n.event,
         };
         let mut labels: Map<String, Value> = n.params.clone();
+        if let Some(emailed) = emailed {
+            let count = n.params.get("count").and_then(Value::as_u64).unwrap_or(1);
+            labels.insert("more".into(), json!(count.saturating_sub(emailed)));
+        }
         if let Some(actor) = n.actor_id
             && let Ok(role) = self.store.role(actor).await
         {
@@ -274,6 +286,7 @@ impl Mailer {
             labels.insert("role".into(), json!(role.name));
         }
         let line = match event {
+            Some(_) if emailed.is_some() => render_template(MORE_UPLOADS, &labels),
             Some(e) => render_text(e, &labels),
             None => n.event.clone(),
         };

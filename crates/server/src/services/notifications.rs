@@ -11,7 +11,10 @@
 //! `ingest_document` notification from the same uploader about the same collection made
 //! within [`UPLOAD_BURST`], further files are folded into it ([`upload_event`]): its
 //! `count` parameter counts the files, and it reads "… added N files to …"
-//! ([`FOLDED_UPLOADS`]).
+//! ([`FOLDED_UPLOADS`]). When its email went out before further files folded in, the
+//! first such file puts the email back in the outbox, held until the burst's window
+//! closes: one follow-up per burst, "… added N more files to …" ([`MORE_UPLOADS`]),
+//! unless the reader has read the notification by then.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -191,8 +194,24 @@ pub async fn notify_roles(
     Ok(store.notify(&batch).await?)
 }
 
-/// How long after telling a reader about an upload further uploads by the same user into
-/// the same collection count as the same burst (while that notification is unread).
+/// The template of a burst's follow-up email: the files folded in after its first email.
+pub const MORE_UPLOADS: &str = "{{actor}} added {{more}} more files to {{collection}}";
+
+/// The subject of a burst's follow-up email.
+pub const MORE_UPLOADS_TITLE: &str = "More files uploaded";
+
+/// The notification parameter of a burst whose follow-up email is due: the count its
+/// first email told. Internal, like [`store::EMAIL_AFTER`]: not shown by the API.
+pub const EMAILED_COUNT: &str = "emailed_count";
+
+/// Whether a notification parameter is bookkeeping for emails rather than content.
+pub fn internal_param(name: &str) -> bool {
+    name == EMAILED_COUNT || name == store::EMAIL_AFTER
+}
+
+/// The default for how long after telling a reader about an upload further uploads by
+/// the same user into the same collection count as the same burst (while that
+/// notification is unread; `ALEPH_UPLOAD_BURST_SECONDS`).
 pub const UPLOAD_BURST: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// Tell the users who work in a collection that `actor_id` uploaded a file, unless this
@@ -203,10 +222,11 @@ pub async fn upload_event(
     collection_id: i64,
     actor_id: Option<i64>,
     params: Map<String, Value>,
+    burst: std::time::Duration,
 ) -> ApiResult<u64> {
     let roles = collection_roles(store, collection_id).await?;
-    let since = store::now()
-        - chrono::Duration::from_std(UPLOAD_BURST).unwrap_or_else(|_| chrono::Duration::zero());
+    let burst = chrono::Duration::from_std(burst).unwrap_or_else(|_| chrono::Duration::zero());
+    let since = store::now() - burst;
     let event = Event::IngestDocument;
     let mut batch = Vec::new();
     for user in users_of(store, &roles).await? {
@@ -225,6 +245,17 @@ pub async fn upload_event(
         });
         if let Some(told) = told {
             store.fold_notification(told.id).await?;
+            // Told by email already, before this file: one follow-up when the burst ends.
+            // (A concurrent fold that also gets here finds it pending and changes nothing.)
+            if !told.email_pending && wants_email(&user) && !told.params.contains_key(EMAILED_COUNT)
+            {
+                let emailed = told.params.get("count").and_then(Value::as_u64);
+                let mut more = Map::new();
+                more.insert(EMAILED_COUNT.into(), json!(emailed.unwrap_or(1)));
+                store
+                    .rearm_notification_email(told.id, more, told.created_at + burst)
+                    .await?;
+            }
             continue;
         }
         let mut n = NewNotification::new(user.id, event.name());
@@ -314,7 +345,7 @@ pub async fn notifications_json(
                 role_json(state, &ser, &mut roles, actor_id).await,
             );
         }
-        for (name, value) in &n.params {
+        for (name, value) in n.params.iter().filter(|(name, _)| !internal_param(name)) {
             let kind = event.and_then(|e| {
                 e.params()
                     .iter()
@@ -389,7 +420,12 @@ async fn role_json(
 
 /// The plain-text line of a notification for an email, with labels in place of objects.
 pub fn render_text(event: Event, labels: &Map<String, Value>) -> String {
-    let mut text = template_of(event, labels).to_string();
+    render_template(template_of(event, labels), labels)
+}
+
+/// A template with its `{{name}}` placeholders replaced by the labels.
+pub fn render_template(template: &str, labels: &Map<String, Value>) -> String {
+    let mut text = template.to_string();
     for (name, value) in labels {
         let label = match value {
             Value::String(s) => s.clone(),

@@ -562,3 +562,117 @@ async fn a_folded_upload_is_emailed_with_its_count() {
     );
     assert!(mail.contains("member added d.txt to burst_case"), "{mail}");
 }
+
+/// Files that fold into a burst after its email went out get one follow-up email when
+/// the burst's window closes ("N more files"); the notification itself just counts them,
+/// and a file after the window starts a new burst with its own email.
+#[tokio::test]
+async fn files_folded_in_after_the_email_get_one_follow_up_when_the_burst_ends() {
+    let burst = std::time::Duration::from_secs(2);
+    let app = TestApp::with(|s| s.upload_burst = burst).await;
+    let owner = app.user("owner").await;
+    let member = app.user("member").await;
+    let c = app.collection(&owner, "follow_up").await;
+    app.grant(c, member.id, Access::Write).await;
+    let upload = |name: &'static str| {
+        let app = &app;
+        let member = &member;
+        async move {
+            app.post(&format!("/api/2/collections/{c}/ingest"))
+                .auth(member)
+                .body(
+                    &format!("multipart/form-data; boundary={BOUNDARY}"),
+                    multipart(name, name.as_bytes()),
+                )
+                .send()
+                .await
+                .expect(StatusCode::CREATED);
+        }
+    };
+    let (mailer, sink) = mailer(&app).await;
+    upload("a.txt").await;
+    let started = std::time::Instant::now();
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
+    for name in ["b.txt", "c.txt", "d.txt"] {
+        upload(name).await;
+    }
+    // Held until the burst ends, and the list shows one notification of four files
+    // without the email bookkeeping.
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 0);
+    let listing = notifications(&app, &owner, "").await;
+    assert_eq!(listing["total"], 1, "{listing}");
+    let params = &listing["results"][0]["params"];
+    assert_eq!(params["count"], 4, "{params}");
+    assert!(params.get("emailed_count").is_none(), "{params}");
+    assert!(params.get("email_after").is_none(), "{params}");
+
+    // Held to the second (the outbox compares Unix seconds): wait for the window and one.
+    tokio::time::sleep(
+        (burst + std::time::Duration::from_secs(1)).saturating_sub(started.elapsed()),
+    )
+    .await;
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 0);
+    let messages = sink.lock().unwrap().clone();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].contains("member added a.txt to follow_up"),
+        "{}",
+        messages[0]
+    );
+    let follow_up = &messages[1];
+    assert!(
+        follow_up.contains("RCPT TO:<owner@example.org>"),
+        "{follow_up}"
+    );
+    assert!(
+        follow_up.contains("Subject: [Aleph test] More files uploaded"),
+        "{follow_up}"
+    );
+    assert!(
+        follow_up.contains("member added 3 more files to follow_up"),
+        "{follow_up}"
+    );
+
+    // After the window, a new burst: its own notification and email.
+    upload("e.txt").await;
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
+    let mail = sink.lock().unwrap()[2].clone();
+    assert!(mail.contains("member added e.txt to follow_up"), "{mail}");
+    assert_eq!(notifications(&app, &owner, "").await["total"], 2);
+}
+
+/// A reader who opened the burst's notification before its window closed gets no
+/// follow-up email: the list already told them.
+#[tokio::test]
+async fn a_burst_read_before_its_window_closes_gets_no_follow_up() {
+    let burst = std::time::Duration::from_secs(1);
+    let app = TestApp::with(|s| s.upload_burst = burst).await;
+    let owner = app.user("owner").await;
+    let member = app.user("member").await;
+    let c = app.collection(&owner, "read_first").await;
+    app.grant(c, member.id, Access::Write).await;
+    let (mailer, sink) = mailer(&app).await;
+    for (i, name) in ["a.txt", "b.txt"].into_iter().enumerate() {
+        app.post(&format!("/api/2/collections/{c}/ingest"))
+            .auth(&member)
+            .body(
+                &format!("multipart/form-data; boundary={BOUNDARY}"),
+                multipart(name, name.as_bytes()),
+            )
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+        if i == 0 {
+            assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
+        }
+    }
+    app.state
+        .store
+        .mark_notifications_read(owner.id, None)
+        .await
+        .unwrap();
+    tokio::time::sleep(burst + std::time::Duration::from_secs(1)).await;
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 0);
+    assert_eq!(sink.lock().unwrap().len(), 1);
+}

@@ -76,6 +76,7 @@ fn embedded_settings(dir: &std::path::Path) -> Settings {
         max_upload_bytes: 16 * 1024 * 1024,
         behind_proxy: false,
         audit_retention_days: 365,
+        upload_burst: server::services::notifications::UPLOAD_BURST,
     }
 }
 
