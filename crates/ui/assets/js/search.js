@@ -239,6 +239,9 @@ function renderResults(ctx, box, data, model) {
     chips.length ? h('ul', { class: 'chips', 'aria-label': 'Active filters' }, chips,
       h('li', null, h('a', { href: q ? `/search?q=${encodeURIComponent(q)}` : '/search' }, 'Clear all'))) : null,
     line,
+    // The index is being rebuilt after an upgrade: say why results may be missing.
+    data.index_rebuilding ? h('p', { class: 'muted', id: 'index-rebuilding', role: 'status' },
+      `The search index is being rebuilt (${data.index_rebuilding.percent}% done): some results may be missing for now.`) : null,
     total ? list : h('div', { class: 'card' }, h('h2', null, 'No search results'), h('p', { class: 'muted' }, 'Try making your search more general, or remove a filter.')),
     pager(query, offset, total));
 }

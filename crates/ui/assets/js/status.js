@@ -16,6 +16,14 @@ export async function systemStatusView(ctx) {
     clear(box, data.results.length ? h('table', { class: 'data' },
       h('thead', null, h('tr', null, ['Collection', 'Progress', 'Finished', 'Running', 'Pending'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', null, data.results.map((r) => {
+        const ix = r.index_rebuild;
+        if (ix) {
+          const counts = ix.total !== undefined ? `: ${fmt.n(ix.indexed)} of ${fmt.n(ix.total)} entities` : '';
+          return h('tr', { id: 'index-rebuild' },
+            h('td', null, `Search index rebuilding${counts}`, h('div', { class: 'muted' }, 'searches see only what is indexed so far')),
+            h('td', null, h('progress', { max: 100, value: ix.percent, 'aria-label': 'Index rebuild progress' })),
+            h('td', { class: 'num' }, `${ix.percent}%`), h('td', { class: 'num' }, '–'), h('td', { class: 'num' }, '–'));
+        }
         const total = r.finished + r.running + r.pending;
         return h('tr', null,
           h('td', null, r.collection ? h('a', { href: `/collections/${r.collection.id}` }, r.collection.label) : 'Other tasks',
