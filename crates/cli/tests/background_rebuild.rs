@@ -141,6 +141,20 @@ async fn serve_answers_while_the_index_is_rebuilt_and_keeps_writes_made_meanwhil
     // A reader next to the server (a worker, `aleph status`) learns it from the marker.
     let cli = ok(aleph_local(&data, &["status"]));
     assert!(cli.contains("search index rebuilding:"), "{cli}");
+    let search = aleph_local(&data, &["search", "Ada"]);
+    assert!(search.status.success(), "{}", describe(&search));
+    assert!(
+        describe(&search).contains("the search index is being rebuilt"),
+        "{}",
+        describe(&search)
+    );
+    let check = aleph_local(&data, &["upgrade", "--check"]);
+    assert_eq!(check.status.code(), Some(1), "{}", describe(&check));
+    assert!(
+        describe(&check).contains("being rebuilt"),
+        "{}",
+        describe(&check)
+    );
 
     // Writes during the rebuild: one entity it has read already, one it has not, an edit
     // and a new one.

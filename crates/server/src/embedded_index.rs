@@ -159,22 +159,28 @@ pub enum Check {
     /// None yet: the first start creates it.
     Missing,
     Current,
-    /// Written in a format or layout this build cannot read, or a rebuild was cut short:
-    /// the next writer rebuilds it from the store.
+    /// Written in a format or layout this build cannot read: the next writer rebuilds it
+    /// from the store.
     Rebuild,
+    /// A rebuild is under way (by a running server) or was stopped: the next writer
+    /// resumes it.
+    Unfinished,
 }
 
 /// Looks at the embedded index without creating, locking or changing anything.
 pub fn check(settings: &Settings) -> Check {
     let path = &settings.index_path;
-    if path.join(REBUILDING).exists() || aside_path(path).exists() {
-        return Check::Rebuild;
-    }
+    let unfinished = path.join(REBUILDING).exists() || aside_path(path).exists();
     if !path.join("meta.json").exists() {
-        return Check::Missing;
+        return if unfinished {
+            Check::Unfinished
+        } else {
+            Check::Missing
+        };
     }
     match TantivyIndex::open_read_only(path, TantivyOptions::default()) {
         Err(e) if needs_rebuild(&e) => Check::Rebuild,
+        _ if unfinished => Check::Unfinished,
         _ => Check::Current,
     }
 }

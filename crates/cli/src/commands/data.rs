@@ -94,6 +94,14 @@ pub async fn search(args: SearchArgs) -> anyhow::Result<ExitCode> {
     let query = SearchQuery::from_params(&params)?;
     // The local command line acts as an administrator of the data directory.
     let result = state.index.search(&ReadScope::All, &query).await?;
+    if let Some(p) = state.index_rebuild.current() {
+        // On stderr: the result lines keep their shape for scripts.
+        eprintln!(
+            "the search index is being rebuilt ({} of {} entities): results may be missing",
+            p.indexed.min(p.total),
+            p.total
+        );
+    }
     println!("{} results", result.total);
     for hit in &result.hits {
         let caption = ftm::Entity::from_json(hit.entity.clone(), true)

@@ -215,16 +215,22 @@ async fn upgrade_index(
     store: &std::sync::Arc<dyn store::Store>,
 ) -> anyhow::Result<()> {
     let Some(uri) = cluster_uri(settings) else {
-        if server::embedded_index::check(settings) == server::embedded_index::Check::Rebuild {
-            println!(
+        match server::embedded_index::check(settings) {
+            server::embedded_index::Check::Rebuild => println!(
                 "the index {} is in an older format: rebuilding it from the store",
                 settings.index_path.display()
-            );
-            server::open(settings.clone()).await?;
-            println!("index rebuilt");
-        } else {
-            println!("index format is up to date");
+            ),
+            server::embedded_index::Check::Unfinished => println!(
+                "the rebuild of the index {} was stopped: finishing it",
+                settings.index_path.display()
+            ),
+            _ => {
+                println!("index format is up to date");
+                return Ok(());
+            }
         }
+        server::open(settings.clone()).await?;
+        println!("index rebuilt");
         return Ok(());
     };
     println!("checking the OpenSearch index at {uri}");
@@ -247,6 +253,15 @@ async fn check_index(settings: &server::Settings) -> anyhow::Result<bool> {
                 println!(
                     "the index {} is in an older format: `aleph upgrade` (or the next start) \
                      rebuilds it from the store",
+                    settings.index_path.display()
+                );
+                false
+            }
+            server::embedded_index::Check::Unfinished => {
+                println!(
+                    "the index {} is being rebuilt (by a running server), or its rebuild was \
+                     stopped: `aleph serve` resumes it in the background, `aleph upgrade` \
+                     finishes it",
                     settings.index_path.display()
                 );
                 false
