@@ -33,6 +33,9 @@ pub use rebuild::{RebuildProgress, RebuildWatch};
 /// Present in the index directory while a rebuild fills it.
 const REBUILDING: &str = "aleph-rebuilding";
 
+/// How long a background rebuild that failed waits before it resumes.
+const RETRY: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Where a writer that finds the index outdated (or a rebuild unfinished) rebuilds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rebuild {
@@ -110,7 +113,7 @@ pub(crate) async fn open(
         }
     };
     let fenced = Arc::new(FencedIndex::new(Arc::new(index)));
-    let progress = Arc::new(LiveProgress::default());
+    let progress = Arc::new(LiveProgress::starting());
     let pace = Pace::from_env();
     let aside = aside.exists().then_some(aside);
     match when {
@@ -124,12 +127,24 @@ pub(crate) async fn open(
             let task = (store.clone(), fenced.clone(), progress.clone());
             tokio::spawn(async move {
                 let (store, fenced, progress) = task;
-                match rebuild::run(&store, &fenced, &progress, &marker, aside.as_deref(), pace)
-                    .await
-                {
-                    Ok(n) => tracing::warn!(entities = n, "the search index was rebuilt"),
-                    // The marker stays: the next start resumes.
-                    Err(e) => tracing::error!("the search index rebuild stopped: {e:#}"),
+                // A failure (the store away for a while) is retried from the last
+                // checkpoint; until it succeeds the index stays partial and says so.
+                loop {
+                    match rebuild::run(&store, &fenced, &progress, &marker, aside.as_deref(), pace)
+                        .await
+                    {
+                        Ok(n) => {
+                            tracing::warn!(entities = n, "the search index was rebuilt");
+                            break;
+                        }
+                        Err(e) => {
+                            tracing::error!(
+                                "the search index rebuild stopped, retrying in {} s: {e:#}",
+                                RETRY.as_secs()
+                            );
+                            tokio::time::sleep(RETRY).await;
+                        }
+                    }
                 }
             });
             Ok(Opened {

@@ -112,6 +112,16 @@ pub(crate) struct LiveProgress {
     running: AtomicBool,
 }
 
+impl LiveProgress {
+    /// A rebuild about to start: searches are partial from the first moment.
+    pub(crate) fn starting() -> LiveProgress {
+        LiveProgress {
+            running: AtomicBool::new(true),
+            ..LiveProgress::default()
+        }
+    }
+}
+
 /// Where to learn whether the embedded index is being rebuilt and how far it is: from
 /// the rebuild in this process, or from its marker (a worker or `aleph status` next to
 /// the server that rebuilds).
