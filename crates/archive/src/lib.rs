@@ -40,7 +40,15 @@ pub type Result<T> = std::result::Result<T, ArchiveError>;
 #[async_trait]
 pub trait Archive: Send + Sync {
     /// Store the bytes of a local file; returns their SHA-1. The file is left in place.
-    async fn put_file(&self, path: &Path) -> Result<String>;
+    async fn put_file(&self, path: &Path) -> Result<String> {
+        Ok(self.put_path(path).await?.0)
+    }
+
+    /// Store the bytes of a local file; returns their SHA-1 and their number.
+    async fn put_path(&self, path: &Path) -> Result<(String, u64)> {
+        let mut file = tokio::fs::File::open(path).await?;
+        self.put_stream(&mut file).await
+    }
 
     /// Store everything read from `reader` without holding it in memory; returns the SHA-1
     /// and the number of bytes.
@@ -121,12 +129,64 @@ fn check_hash(hash: &str) -> Result<&str> {
     }
 }
 
+/// Copy `path` to `temp` while hashing it, and make the copy durable.
+fn copy_hashing(path: &Path, temp: &Path) -> Result<(String, u64)> {
+    use std::io::{Read, Write};
+    let mut input = std::fs::File::open(path)?;
+    let mut out = std::fs::File::create(temp)?;
+    let mut hasher = Sha1::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut total = 0u64;
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+    out.sync_all()?;
+    Ok((hex::encode(hasher.finalize()), total))
+}
+
+/// Move a fully written temporary file into place at `dest`, or drop it when the blob is
+/// there already.
+fn commit_blocking(temp: &Path, dest: &Path) -> Result<()> {
+    if dest.try_exists()? {
+        std::fs::remove_file(temp)?;
+        return Ok(());
+    }
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::rename(temp, dest)?;
+    Ok(())
+}
+
 #[async_trait]
 impl Archive for FileArchive {
-    async fn put_file(&self, path: &Path) -> Result<String> {
-        let mut file = tokio::fs::File::open(path).await?;
-        let (hash, _) = self.put_stream(&mut file).await?;
-        Ok(hash)
+    /// A local file is copied in one blocking task: through tokio's file type each read,
+    /// write, sync and rename of a small file was its own hand-over to the blocking pool
+    /// (a dozen thread wake-ups per crawled file or extracted attachment).
+    async fn put_path(&self, path: &Path) -> Result<(String, u64)> {
+        let temp = self.temp_path();
+        let this = self.clone();
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let stored = copy_hashing(&path, &temp).and_then(|(hash, size)| {
+                commit_blocking(&temp, &this.path_of(&hash)?)?;
+                Ok((hash, size))
+            });
+            if stored.is_err() {
+                let _ = std::fs::remove_file(&temp);
+            }
+            stored
+        })
+        .await
+        .map_err(|e| ArchiveError::Io(std::io::Error::other(e)))?
     }
 
     async fn put_stream(
@@ -229,6 +289,32 @@ mod tests {
         archive.delete(&hash).await.unwrap();
         assert!(!archive.exists(&hash).await.unwrap());
         archive.delete(&hash).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn local_files_are_stored_with_their_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = FileArchive::open(dir.path().join("archive")).unwrap();
+        // Larger than one copy buffer, so the hash covers several reads.
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let src = dir.path().join("big.bin");
+        std::fs::write(&src, &bytes).unwrap();
+        let (hash, size) = archive.put_path(&src).await.unwrap();
+        assert_eq!(size, 200_000);
+        assert_eq!(hash, hex::encode(Sha1::digest(&bytes)));
+        assert_eq!(
+            std::fs::read(archive.local_path(&hash).await.unwrap()).unwrap(),
+            bytes
+        );
+        // The same bytes again: the blob is kept, the copy dropped.
+        assert_eq!(archive.put_path(&src).await.unwrap(), (hash, 200_000));
+        // A missing file fails and leaves no temporary file behind.
+        let missing = archive.put_path(&dir.path().join("nope")).await;
+        assert!(matches!(missing, Err(ArchiveError::Io(_))), "{missing:?}");
+        let temps = std::fs::read_dir(dir.path().join("archive/tmp"))
+            .unwrap()
+            .count();
+        assert_eq!(temps, 0);
     }
 
     #[tokio::test]

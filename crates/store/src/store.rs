@@ -424,6 +424,17 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// collection is not added twice: its id is that job's, which keeps the higher
     /// priority and the earlier `run_after` of the two.
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<Vec<i64>>;
+    /// [`Store::put_fragments`] and [`Store::enqueue`] in one transaction: an uploaded
+    /// file's document and its first job are written together (one commit per file
+    /// instead of two, and no file left without its job by a crash in between). Returns
+    /// the job ids as `enqueue` does.
+    async fn put_fragments_and_enqueue(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+        jobs: &[NewJob],
+    ) -> Result<Vec<i64>>;
     /// Take up to `limit` queued jobs of these stages whose `run_after` has come, highest
     /// priority first, then the one ready longest: each becomes `running` under `worker`'s
     /// lease with one more attempt. Many workers on many machines never take the same job.

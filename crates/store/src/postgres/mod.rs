@@ -843,6 +843,26 @@ impl Store for PgStore {
         Ok(slots.into_iter().map(|i| ids[i]).collect())
     }
 
+    async fn put_fragments_and_enqueue(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+        jobs: &[NewJob],
+    ) -> Result<Vec<i64>> {
+        let rows = prepare_batch(origin, entities)?;
+        let (distinct, slots) = prepare_jobs(jobs)?;
+        let ids: Result<Vec<i64>> = async {
+            in_tx!(self, |tx| {
+                entities::put(&tx, collection_id, origin, &rows, now()).await?;
+                jobs::enqueue(&tx, &distinct).await?
+            })
+        }
+        .await;
+        let ids = ids?;
+        Ok(slots.into_iter().map(|i| ids[i]).collect())
+    }
+
     async fn claim(
         &self,
         worker: &str,

@@ -884,6 +884,26 @@ impl Store for SqliteStore {
         Ok(slots.into_iter().map(|i| ids[i]).collect())
     }
 
+    async fn put_fragments_and_enqueue(
+        &self,
+        collection_id: i64,
+        origin: &str,
+        entities: &[Entity],
+        jobs: &[NewJob],
+    ) -> Result<Vec<i64>> {
+        let rows = prepare_batch(origin, entities)?;
+        let (distinct, slots) = prepare_jobs(jobs)?;
+        let origin = origin.to_string();
+        let ids = self
+            .write(move |c| {
+                let now = now();
+                entities::put(c, collection_id, &origin, &rows, now)?;
+                jobs::enqueue(c, &distinct, now)
+            })
+            .await?;
+        Ok(slots.into_iter().map(|i| ids[i]).collect())
+    }
+
     async fn claim(
         &self,
         worker: &str,

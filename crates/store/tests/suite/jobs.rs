@@ -706,6 +706,49 @@ pub async fn failure_list_and_retry_filters<H: Harness>() {
     assert_eq!(store.job(ids[6]).await.unwrap().state, JobState::Queued);
 }
 
+/// An upload's document and its first job: written together or not at all.
+pub async fn fragments_and_their_jobs_are_written_together<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let c = collection(&*store, "upload").await;
+    let doc = super::person("doc1", "Ann Upload");
+    let job = NewJob::new(c, Stage::PROCESS)
+        .entity("doc1")
+        .path("a/doc1.txt");
+    let ids = store
+        .put_fragments_and_enqueue(c, "upload", &[doc], &[job.clone(), job])
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1], "a queued duplicate is enqueued once");
+    let stored = store.entity(c, "doc1").await.unwrap().unwrap();
+    assert_eq!(stored.origins, ["upload"]);
+    let queued = store.job(ids[0]).await.unwrap();
+    assert_eq!(queued.state, JobState::Queued);
+    assert_eq!(queued.entity_id.as_deref(), Some("doc1"));
+    assert_eq!(queued.path.as_deref(), Some("a/doc1.txt"));
+
+    // A job the store refuses (its collection does not exist) takes the fragments with it.
+    let doc2 = super::person("doc2", "Bo Upload");
+    let stray = NewJob::new(c + 1000, Stage::PROCESS).entity("doc2");
+    let err = store
+        .put_fragments_and_enqueue(c, "upload", &[doc2], &[stray])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+    assert!(store.entity(c, "doc2").await.unwrap().is_none());
+    // And fragments the store refuses (their collection does not exist) queue nothing.
+    let doc3 = super::person("doc3", "Cy Upload");
+    let job3 = NewJob::new(c, Stage::PROCESS).entity("doc3");
+    assert!(
+        store
+            .put_fragments_and_enqueue(c + 1000, "upload", &[doc3], &[job3])
+            .await
+            .is_err()
+    );
+    let all = store.list_jobs(&JobFilter::default()).await.unwrap();
+    assert_eq!(all.total, 1, "{:?}", all.items);
+}
+
 pub async fn queued_duplicates_are_enqueued_once<H: Harness>() {
     let (store, _h) = H::fresh().await;
     let c = collection(&*store, "dedup").await;
