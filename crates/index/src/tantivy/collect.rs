@@ -114,8 +114,14 @@ impl Ord for GlobalKey {
                 (Some(a), Some(b)) if *desc => b.cmp(a),
                 (Some(a), Some(b)) => a.cmp(b),
             },
-            (GlobalKey::Num(_), GlobalKey::Str { .. }) => Ordering::Less,
-            (GlobalKey::Str { .. }, GlobalKey::Num(_)) => Ordering::Greater,
+            // A segment without the column at all reads every document's key as a missing
+            // number; it must still sort with the missing strings of the other segments.
+            (GlobalKey::Num(a), GlobalKey::Str { value: b, .. }) => match (*a == u128::MAX, b) {
+                (true, None) => Ordering::Equal,
+                (true, Some(_)) => Ordering::Greater,
+                (false, _) => Ordering::Less,
+            },
+            (GlobalKey::Str { .. }, GlobalKey::Num(_)) => other.cmp(self).reverse(),
         }
     }
 }

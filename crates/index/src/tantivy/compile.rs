@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use tantivy::DateTime;
 use tantivy::query::{
@@ -20,6 +21,7 @@ use tantivy::query::{
 };
 use tantivy::schema::{Field as TField, IndexRecordOption, Term};
 
+use super::column_match::{ColumnMatchQuery, ValueTest};
 use super::keyword_match::{KeywordMatchQuery, Matcher};
 use super::plain_seek::PlainSeekQuery;
 use super::schema::{Fields, Location};
@@ -247,7 +249,9 @@ impl Compiler<'_> {
         }
         Ok(match location {
             Location::Analyzed(f) => self.analyzed(f, value)?,
-            Location::Keyword(_) | Location::Property(..) => Some(self.keyword(field, value)?),
+            Location::Keyword(_) | Location::Property(..) | Location::GroupedProperty { .. } => {
+                Some(self.keyword(field, value)?)
+            }
             Location::Nowhere => Some(nothing()),
             Location::Integer(_)
             | Location::Bool(_)
@@ -411,11 +415,7 @@ impl Compiler<'_> {
 
     /// The term for an exact value of a keyword field or property.
     fn keyword_term(&self, field: Field, value: &str) -> Option<Term> {
-        let value = if field.lowercase_values() {
-            value.to_lowercase()
-        } else {
-            value.to_string()
-        };
+        let value = Self::keyword_value(field, value);
         match self.fields.locate(field) {
             Location::Keyword(f) => Some(Term::from_field_text(f, &value)),
             Location::Property(f, path) => {
@@ -424,6 +424,59 @@ impl Compiler<'_> {
                 Some(t)
             }
             _ => None,
+        }
+    }
+
+    /// The value as a filter value of `field` (lower-cased where the field folds case).
+    fn keyword_value(field: Field, value: &str) -> String {
+        if field.lowercase_values() {
+            value.to_lowercase()
+        } else {
+            value.to_string()
+        }
+    }
+
+    /// Documents with any of `values` exactly in `field`: a term lookup, or for a grouped
+    /// property the group's postings checked against the property's column.
+    fn exact_values(&self, field: Field, values: &[&str]) -> Q {
+        if let Location::GroupedProperty { group, .. } = self.fields.locate(field) {
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| Self::keyword_value(field, v))
+                .collect();
+            let Some(column) = self.fields.column_name(field) else {
+                return nothing();
+            };
+            // Scored like a term of the property's own field used to be (one term: BM25
+            // with the group's document frequency; several: constant).
+            let mut terms: Vec<Term> = values
+                .iter()
+                .map(|v| Term::from_field_text(group, v))
+                .collect();
+            let postings: Q = if terms.len() == 1 {
+                Box::new(TermQuery::new(terms.remove(0), IndexRecordOption::Basic))
+            } else {
+                Box::new(TermSetQuery::new(terms))
+            };
+            return boolean(vec![
+                (Occur::Must, postings),
+                (
+                    Occur::Must,
+                    filter(Box::new(ColumnMatchQuery::new(
+                        column,
+                        ValueTest::OneOf(values),
+                    ))),
+                ),
+            ]);
+        }
+        let mut terms: Vec<Term> = values
+            .iter()
+            .filter_map(|v| self.keyword_term(field, v))
+            .collect();
+        match terms.len() {
+            0 => nothing(),
+            1 => Box::new(TermQuery::new(terms.remove(0), IndexRecordOption::Basic)),
+            _ => Box::new(TermSetQuery::new(terms)),
         }
     }
 
@@ -441,13 +494,27 @@ impl Compiler<'_> {
     }
 
     fn keyword(&self, field: Field, value: &Value) -> Result<Q, QueryError> {
-        let exact = |text: &str| -> Q {
-            match self.keyword_term(field, text) {
-                Some(t) => Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-                None => nothing(),
-            }
-        };
+        let exact = |text: &str| -> Q { self.exact_values(field, &[text]) };
         let matching = |matcher: Matcher| -> Q {
+            let matcher = Arc::new(matcher);
+            if let Location::GroupedProperty { group, .. } = self.fields.locate(field) {
+                let Some(column) = self.fields.column_name(field) else {
+                    return nothing();
+                };
+                return boolean(vec![
+                    (
+                        Occur::Must,
+                        Box::new(KeywordMatchQuery::new(group, Vec::new(), matcher.clone())),
+                    ),
+                    (
+                        Occur::Must,
+                        filter(Box::new(ColumnMatchQuery::new(
+                            column,
+                            ValueTest::Match(matcher),
+                        ))),
+                    ),
+                ]);
+            }
             match self.keyword_prefix(field) {
                 Some((f, prefix)) => Box::new(KeywordMatchQuery::new(f, prefix, matcher)),
                 None => nothing(),
@@ -512,6 +579,8 @@ impl Compiler<'_> {
     fn filter_values(&self, field: Field, values: &[FilterValue]) -> Q {
         let mut terms = Vec::new();
         let mut others = Vec::new();
+        let mut grouped: Vec<&str> = Vec::new();
+        let is_grouped = matches!(self.fields.locate(field), Location::GroupedProperty { .. });
         for v in values {
             match (field, v) {
                 (Field::Schemata, FilterValue::Keyword(name)) => {
@@ -526,12 +595,16 @@ impl Compiler<'_> {
                             .map(|k| Term::from_field_text(self.fields.name_keys, k)),
                     );
                 }
+                (_, FilterValue::Keyword(k)) if is_grouped => grouped.push(k),
                 (_, FilterValue::Keyword(k)) => match self.keyword_term(field, k) {
                     Some(t) => terms.push(t),
                     None => others.push(nothing()),
                 },
                 _ => others.push(self.filter_value(field, v)),
             }
+        }
+        if !grouped.is_empty() {
+            others.push(self.exact_values(field, &grouped));
         }
         if !terms.is_empty() {
             others.push(Box::new(TermSetQuery::new(terms)));
@@ -575,10 +648,7 @@ impl Compiler<'_> {
                     many => phrase(f, many.iter().map(String::as_str), 0),
                 }
             }
-            (_, FilterValue::Keyword(k)) => match self.keyword_term(field, k) {
-                Some(t) => Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-                None => nothing(),
-            },
+            (_, FilterValue::Keyword(k)) => self.exact_values(field, &[k.as_str()]),
             _ => nothing(),
         }
     }
@@ -611,6 +681,23 @@ impl Compiler<'_> {
                 let date =
                     |v: f64| Term::from_field_date(f, DateTime::from_timestamp_secs(v as i64));
                 range_or_all(lower.map(date), upper.map(date))
+            }
+            (Location::GroupedProperty { .. }, RangeBounds::Keyword { lower, upper }) => {
+                let Some(column) = self.fields.column_name(field) else {
+                    return nothing();
+                };
+                let value = |b: &Bound<String>| match b {
+                    Bound::Included(v) => Bound::Included(Self::keyword_value(field, v)),
+                    Bound::Excluded(v) => Bound::Excluded(Self::keyword_value(field, v)),
+                    Bound::Unbounded => Bound::Unbounded,
+                };
+                match (lower, upper) {
+                    (Bound::Unbounded, Bound::Unbounded) => Box::new(AllQuery),
+                    _ => Box::new(ColumnMatchQuery::new(
+                        column,
+                        ValueTest::Range(value(lower), value(upper)),
+                    )),
+                }
             }
             (
                 Location::Keyword(_) | Location::Property(..),

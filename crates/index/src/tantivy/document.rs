@@ -6,7 +6,7 @@ use ftm::PropertyType;
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf, Value};
 use tantivy::{DateTime, TantivyDocument};
 
-use super::schema::Fields;
+use super::schema::{Fields, property_group};
 use crate::analysis;
 use crate::doc::IndexDoc;
 use crate::error::IndexError;
@@ -75,6 +75,7 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
     let mut groups: Vec<(&'static str, Vec<&str>)> = Vec::new();
     let mut name_keys = BTreeSet::new();
     let mut properties: Vec<(&str, &[String])> = Vec::new();
+    let mut grouped: Vec<(&str, &[String])> = Vec::new();
     let mut numbers: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
     let mut has_index_text = false;
     for (prop, values) in entity.properties() {
@@ -111,7 +112,13 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
             d.add_text(fields.has_property, name);
             continue;
         }
-        properties.push((name, values));
+        // A grouped property's values are indexed in the group field only (see the
+        // layout in `schema`).
+        if property_group(name).is_some() {
+            grouped.push((name, values));
+        } else {
+            properties.push((name, values));
+        }
         if prop_type == PropertyType::Date || kind == PropertyKind::Date {
             let stamps: Vec<f64> = values
                 .iter()
@@ -146,6 +153,9 @@ pub fn build(fields: &Fields, doc: &IndexDoc) -> Result<TantivyDocument, IndexEr
     }
     if !properties.is_empty() {
         d.add_field_value(fields.properties, PropertiesValue::Object(&properties));
+    }
+    if !grouped.is_empty() {
+        d.add_field_value(fields.grouped_properties, PropertiesValue::Object(&grouped));
     }
     for (name, values) in numbers {
         if let Some(field) = fields.numeric.get(name) {

@@ -25,7 +25,7 @@ pub enum Matcher {
 }
 
 impl Matcher {
-    fn matches(&self, value: &str) -> bool {
+    pub(crate) fn matches(&self, value: &str) -> bool {
         match self {
             Matcher::Regex(re) => re.is_match(value),
             Matcher::Fuzzy { word, edits } => within_edits(word, value, *edits),
@@ -52,11 +52,11 @@ pub struct KeywordMatchQuery {
 }
 
 impl KeywordMatchQuery {
-    pub fn new(field: Field, prefix: Vec<u8>, matcher: Matcher) -> KeywordMatchQuery {
+    pub fn new(field: Field, prefix: Vec<u8>, matcher: Arc<Matcher>) -> KeywordMatchQuery {
         KeywordMatchQuery {
             field,
             prefix,
-            matcher: Arc::new(matcher),
+            matcher,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! Tantivy work runs on tokio's blocking pool.
 
 pub(crate) mod collect;
+mod column_match;
 pub(crate) mod compile;
 pub(crate) mod document;
 mod keyword_match;
@@ -215,10 +216,12 @@ impl TantivyIndex {
 /// comparison cannot see: version 2 stores term dictionaries as sstables (Tantivy's
 /// `quickwit` feature), which a bulk load builds at a fraction of the CPU of the finite
 /// state transducers of version 1 (indexes without the file); Tantivy refuses to read a
-/// dictionary of the other kind.
+/// dictionary of the other kind. Version 3 indexes each value of a grouped property once,
+/// in its group field, keeping only a fast column per property (`grouped_properties`; the
+/// schema comparison would also catch it, the number says so plainly).
 pub const LAYOUT_FILE: &str = "aleph-layout";
 /// The format version this build writes and reads.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// The index in `path`, created (with the directory) when there is none; refused when it
 /// was written with another schema or format. Takes no writer lock.
