@@ -174,7 +174,9 @@ impl Parser {
     fn error_at(&self, message: impl Into<String>, position: usize) -> SyntaxError {
         SyntaxError {
             message: message.into(),
-            position,
+            // A trailing escape (a `\` at the end) steps past the last character; the error
+            // is then at the end of the input.
+            position: position.min(self.chars.len()),
         }
     }
 

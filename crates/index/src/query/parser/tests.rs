@@ -360,6 +360,8 @@ fn syntax_errors_have_positions() {
     assert_eq!(err("/a(/").position, 0);
     assert_eq!(err("a ^").position, 2);
     assert_eq!(err("_exists_:nonsense").position, 0);
+    // A range cut short by a trailing escape: the error is at the end, not past it.
+    assert_eq!(err("schema:{TO\\").position, 11);
 }
 
 #[test]
