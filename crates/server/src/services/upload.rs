@@ -196,9 +196,12 @@ pub async fn archive_file(
     state: &AppState,
     path: &std::path::Path,
 ) -> Result<ArchivedFile, archive::ArchiveError> {
-    let mut file = tokio::fs::File::open(path).await?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-    archive_reader(state, &mut file, name).await
+    let (content_hash, size) = state.archive.put_path(path).await?;
+    Ok(ArchivedFile {
+        content_hash,
+        size,
+        declared_name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
+    })
 }
 
 /// A document of the collection that new files and folders go under.
@@ -390,16 +393,22 @@ pub async fn add_under(
                 .add_cleaned("contentHash", file.content_hash.clone())
                 .and_then(|_| entity.add_cleaned("fileSize", file.size.to_string()))
                 .map_err(|e| ApiError::internal(e.to_string()))?;
-            state
-                .store
-                .put_fragments(collection.id, ORIGIN_UPLOAD, std::slice::from_ref(&entity))
-                .await?;
             let path = meta
                 .foreign_id
                 .clone()
                 .or(file_name)
                 .unwrap_or_else(|| entity_id.clone());
-            pipeline::enqueue_ingest(&state.store, collection.id, &entity_id, &path, index).await?;
+            let job = pipeline::ingest_job(collection.id, &entity_id, &path, index);
+            // The document and its job in one commit: none without the other after a crash.
+            state
+                .store
+                .put_fragments_and_enqueue(
+                    collection.id,
+                    ORIGIN_UPLOAD,
+                    std::slice::from_ref(&entity),
+                    std::slice::from_ref(&job),
+                )
+                .await?;
         }
         None => {
             // A folder's listing is its children, added one by one: it is processed as
@@ -416,7 +425,7 @@ pub async fn add_under(
             .await?;
         }
     }
-    state.store.touch_collection(collection.id).await?;
+    // Writing the fragments marked the collection's data as changed (`data_updated_at`).
     Ok(Added {
         row_id,
         entity_id,

@@ -104,6 +104,11 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     let mut reconcile_running = false;
     // The first pass waits a whole period: at start-up the queue is still draining.
     let mut last_reconcile = Instant::now();
+    // Cross-referencing, mapping and purge jobs are rare. Asking for them on every turn
+    // of the loop cost a write transaction (and a hand-over to the blocking pool) each
+    // time a file job was handed out or finished, more than one per file; they are asked
+    // for at most once per idle poll instead, and at once when one of theirs ended.
+    let mut rare_at = Instant::now();
     tracing::info!(worker = %options.name, slots = options.concurrency, "worker started");
     // Exports run beside the stages, one at a time, under their own lease.
     let exports = tokio::spawn(crate::services::exports::work(
@@ -133,12 +138,16 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                     index_running = false;
                     index_down |= failed;
                 }
-                Ok(TaskKind::Xref) => xref_running = false,
-                Ok(TaskKind::Mapping) => mapping_running = false,
-                Ok(TaskKind::Purge) => purge_running = false,
+                Ok(TaskKind::Xref) => (xref_running, rare_at) = (false, Instant::now()),
+                Ok(TaskKind::Mapping) => (mapping_running, rare_at) = (false, Instant::now()),
+                Ok(TaskKind::Purge) => (purge_running, rare_at) = (false, Instant::now()),
                 Ok(TaskKind::Reconcile) => reconcile_running = false,
                 _ => {}
             }
+        }
+        let rare_due = Instant::now() >= rare_at;
+        if rare_due {
+            rare_at = Instant::now() + options.idle_poll;
         }
         let mut claimed_any = false;
         // File work: as many as there are free slots.
@@ -272,7 +281,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         }
         // Cross-referencing: one run at a time, checkpointed batch by batch, so a run
         // whose worker dies is picked up where it stopped.
-        if options.xref && !xref_running {
+        if rare_due && options.xref && !xref_running {
             match state
                 .store
                 .claim(&options.name, &[Stage::XREF.as_str()], 1, options.lease)
@@ -305,7 +314,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         }
         // Mapping runs and flushes write the index: only where the index writer is, one at
         // a time.
-        if options.index && !mapping_running {
+        if rare_due && options.index && !mapping_running {
             let stages = [
                 crate::services::table_mappings::LOAD_STAGE,
                 crate::services::table_mappings::FLUSH_STAGE,
@@ -337,7 +346,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         }
         // Deleted collections: one purge at a time, where the index writer is. A purge
         // that finished took its job row with it, so there is nothing to record then.
-        if options.index && !purge_running {
+        if rare_due && options.index && !purge_running {
             match state
                 .store
                 .claim(
@@ -378,9 +387,11 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                             index_running = false;
                             index_down |= failed;
                         }
-                        Ok(TaskKind::Xref) => xref_running = false,
-                        Ok(TaskKind::Mapping) => mapping_running = false,
-                        Ok(TaskKind::Purge) => purge_running = false,
+                        Ok(TaskKind::Xref) => (xref_running, rare_at) = (false, Instant::now()),
+                        Ok(TaskKind::Mapping) => {
+                            (mapping_running, rare_at) = (false, Instant::now());
+                        }
+                        Ok(TaskKind::Purge) => (purge_running, rare_at) = (false, Instant::now()),
                         Ok(TaskKind::Reconcile) => reconcile_running = false,
                         _ => {}
                     }

@@ -15,13 +15,11 @@ mod ingest;
 mod process;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use ::ingest::{ErrorClass, Limits, OcrConfig};
 use serde_json::{Value, json};
 use store::{Job, JobFilter, JobOutcome, NewJob, Stage, Store};
 
-use crate::error::ApiError;
 use crate::worker::sandbox::Isolation;
 
 pub use analyze::run_analyze;
@@ -48,23 +46,13 @@ pub fn analyze_origin(entity_id: &str) -> String {
     format!("analyze:{entity_id}")
 }
 
-/// Queue a document for processing (a `process` job). `index == false` ends its pipeline
-/// before indexing (Aleph's `index=false` upload flag).
-pub async fn enqueue_ingest(
-    store: &Arc<dyn Store>,
-    collection_id: i64,
-    entity_id: &str,
-    path: &str,
-    index: bool,
-) -> Result<i64, ApiError> {
-    let job = NewJob::new(collection_id, Stage::PROCESS)
+/// The job that processes an uploaded document (a `process` job). `index == false` ends
+/// its pipeline before indexing (Aleph's `index=false` upload flag).
+pub fn ingest_job(collection_id: i64, entity_id: &str, path: &str, index: bool) -> NewJob {
+    NewJob::new(collection_id, Stage::PROCESS)
         .entity(entity_id)
         .path(path)
-        .payload(json!({"index": index}));
-    let ids = store.enqueue(&[job]).await?;
-    ids.first()
-        .copied()
-        .ok_or_else(|| ApiError::internal("the job was not queued"))
+        .payload(json!({"index": index}))
 }
 
 /// Queue again what a filter selects ([`Store::retry_jobs`]), and with the `analyze` stage
