@@ -227,6 +227,105 @@ async fn retrying_the_analyze_stage_reanalyses_what_an_older_analyzer_handled() 
     assert_processed(&app, cid, &id).await;
 }
 
+/// A recogniser that breaks on every text: the analysis fails after a good extraction.
+struct Broken;
+
+impl analyze::names::Recognizer for Broken {
+    fn recognize(&self, _: &str, _: &[String]) -> Vec<analyze::names::NameSpan> {
+        panic!("the recogniser broke")
+    }
+}
+
+#[tokio::test]
+async fn a_failed_analysis_keeps_the_extraction_and_fails_the_job_for_good() {
+    let app = TestApp::new().await;
+    let (cid, id) = uploaded(&app, "broken-analysis").await;
+    let store = &app.state.store;
+    let jobs = store
+        .claim("w", &[Stage::PROCESS.as_str()], 5, LEASE)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 1);
+    let job = jobs[0].clone();
+    let work = tempfile::tempdir().unwrap();
+    let broken = Analysis {
+        analyzer: std::sync::Arc::new(analyze::Analyzer::new(Box::new(Broken))),
+        known: std::sync::Arc::default(),
+    };
+    let (end, _) =
+        pipeline::run_process_observed(&app.state, &config(work.path()), &broken, &job).await;
+    // Failed for good, with the analysis's reason: another attempt would break the same way.
+    let JobOutcome::Failed {
+        class,
+        message,
+        retry,
+        processor_version: version,
+    } = &end.outcome
+    else {
+        panic!("{end:?}");
+    };
+    assert_eq!(class, "internal");
+    assert!(
+        message.starts_with("analysis failed") && message.contains("panicked"),
+        "{message}"
+    );
+    assert!(!retry);
+    assert_eq!(version.as_deref(), Some(processor_version().as_str()));
+    // The extraction is kept and still indexed: the file is shown and searchable.
+    assert_eq!(stages(&end.next), ["index"]);
+    assert_eq!(
+        store
+            .origin_entity_ids(cid, &ingest_origin(&id))
+            .await
+            .unwrap(),
+        [id.as_str()]
+    );
+    assert!(
+        store
+            .origin_entity_ids(cid, &analyze_origin(&id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let entity = store.entity(cid, &id).await.unwrap().unwrap().entity;
+    assert_eq!(entity.get("processingStatus"), ["success"]);
+    assert!(entity.first("bodyText").unwrap().contains("the transfer"));
+    assert!(entity.get("emailMentioned").is_empty());
+
+    // The ledger says so: the process row failed with the reason, the index row queued.
+    store
+        .complete_with("w", job.id, end.outcome.clone(), &end.next)
+        .await
+        .unwrap();
+    let rows = store
+        .list_jobs(&JobFilter::collection(cid))
+        .await
+        .unwrap()
+        .items;
+    let row = |stage: Stage| rows.iter().find(|j| j.stage == stage).unwrap();
+    let failed = row(Stage::PROCESS);
+    assert_eq!(failed.state, store::JobState::Failed);
+    assert_eq!(failed.error_class.as_deref(), Some("internal"));
+    assert_eq!(failed.error_message.as_deref(), Some(message.as_str()));
+    assert_eq!(failed.attempts, 1);
+    assert_eq!(row(Stage::INDEX).state, store::JobState::Queued);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+
+    // A retry of the failures runs the file again; with a working analyzer it succeeds.
+    assert_eq!(
+        pipeline::retry(&**store, &JobFilter::collection(cid))
+            .await
+            .unwrap(),
+        1
+    );
+    let (_, end) = run_one(&app, Stage::PROCESS).await;
+    assert!(
+        matches!(end.outcome, JobOutcome::Succeeded { .. }),
+        "{end:?}"
+    );
+    assert_processed(&app, cid, &id).await;
+}
+
 #[test]
 fn a_drained_queue_counts_process_and_old_ingest_jobs_as_files() {
     use server::services::notifications::finished_collections;
