@@ -56,6 +56,17 @@ async fn people(server: &Server) -> (Value, BTreeMap<String, Value>) {
     (page, all)
 }
 
+/// `aleph_index_rebuild_remaining` as the metrics endpoint at `url` says it.
+async fn rebuild_remaining(url: &str) -> u64 {
+    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("aleph_index_rebuild_remaining "))
+        .unwrap_or_else(|| panic!("no rebuild gauge in {text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 async fn wait_rebuilt(server: &Server) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while readyz(server).await["index"]["status"] != "ok" {
@@ -112,11 +123,22 @@ async fn serve_answers_while_the_index_is_rebuilt_and_keeps_writes_made_meanwhil
 
     // Background rebuild: the server answers before it ends, and says how far it is.
     outdate(&data);
-    let server = Server::start(&data, Some(&key), &SLOW).await;
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_bind = format!("127.0.0.1:{metrics_port}");
+    let metrics_url = format!("http://{metrics_bind}/metrics");
+    let mut env = SLOW.to_vec();
+    env.push(("ALEPH_METRICS_BIND", &metrics_bind));
+    let server = Server::start(&data, Some(&key), &env).await;
     let ready = readyz(&server).await;
     assert_eq!(ready["status"], "degraded", "{ready}");
     assert_eq!(ready["index"]["status"], "rebuilding", "{ready}");
     assert_eq!(ready["index"]["total"], 60, "{ready}");
+    let remaining = rebuild_remaining(&metrics_url).await;
+    assert!((1..=60).contains(&remaining), "{remaining}");
     // What the rebuild has reached shows at its checkpoints (every second).
     let deadline = Instant::now() + Duration::from_secs(30);
     let (page, partial) = loop {
@@ -179,6 +201,7 @@ async fn serve_answers_while_the_index_is_rebuilt_and_keeps_writes_made_meanwhil
         )
         .await;
     wait_rebuilt(&server).await;
+    assert_eq!(rebuild_remaining(&metrics_url).await, 0);
     let (page, after) = people(&server).await;
     assert_eq!(page["total_type"], "eq", "{page}");
     assert!(page.get("index_rebuilding").is_none(), "{page}");

@@ -115,6 +115,7 @@ pub struct Metrics {
     pub worker_busy: Family<WorkerLabels, Gauge>,
     pub audit_dropped: Counter,
     pub index_purge_remaining: Family<PurgeLabels, Gauge>,
+    pub index_rebuild_remaining: Gauge,
     sizes_at: Mutex<Option<Instant>>,
 }
 
@@ -137,6 +138,7 @@ impl Metrics {
             worker_busy: Family::default(),
             audit_dropped: Counter::default(),
             index_purge_remaining: Family::default(),
+            index_rebuild_remaining: Gauge::default(),
             sizes_at: Mutex::new(None),
             registry: Registry::default(),
         };
@@ -215,6 +217,11 @@ impl Metrics {
             "Documents of a deleted collection still to be removed from the index",
             m.index_purge_remaining.clone(),
         );
+        registry.register(
+            "aleph_index_rebuild_remaining",
+            "Entities a background rebuild of the search index has yet to index (0 when none runs)",
+            m.index_rebuild_remaining.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -227,6 +234,11 @@ impl Metrics {
 
     /// Read the data-describing gauges from the store and the index.
     pub async fn refresh(&self, state: &AppState) {
+        // Searches answer from part of the data until this is 0: worth an alert.
+        let rebuild = state.index_rebuild.current();
+        self.index_rebuild_remaining.set(gauge_value(
+            rebuild.map_or(0, |p| p.total.saturating_sub(p.indexed)),
+        ));
         match state.store.job_counts(None).await {
             Ok(counts) => {
                 let mut totals: std::collections::BTreeMap<(String, &str), u64> =
