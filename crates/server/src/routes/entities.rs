@@ -127,6 +127,12 @@ fn search_detail(params: &Params) -> Value {
     json!({"q": params.get("q").unwrap_or_default(), "filters": filters})
 }
 
+/// Ids looked up per index search when expanding references.
+const NESTED_CHUNK: usize = 500;
+/// Pages read per chunk at most: an id has more than one hit only when it is in several
+/// readable collections, so a few pages always suffice in practice.
+const NESTED_MAX_PAGES: usize = 4;
+
 /// The entities referenced by entity-typed properties of `views`, serialised shallowly,
 /// so that `properties.parent[0]` is an object as in Aleph. Unreadable references stay ids.
 pub async fn nested_entities(
@@ -163,20 +169,33 @@ pub async fn nested_entities(
     }
     let mut out = HashMap::new();
     let ids: Vec<String> = ids.into_iter().collect();
-    for chunk in ids.chunks(500) {
-        let mut params: Vec<(String, String)> = chunk
-            .iter()
-            .map(|id| ("filter:id".to_string(), id.clone()))
-            .collect();
-        params.push(("limit".into(), chunk.len().to_string()));
-        let query = SearchQuery::from_params(&params)?;
-        let found = state.index.search(&actor.scope(), &query).await?;
-        let mut ser = Serializer::new(state, actor).await?;
-        let empty = HashMap::new();
-        for hit in found.hits {
-            let view = EntityView::from_hit(hit);
-            let id = view.id().to_string();
-            out.insert(id, ser.entity(&view, &empty).await);
+    let mut ser = Serializer::new(state, actor).await?;
+    let empty = HashMap::new();
+    for chunk in ids.chunks(NESTED_CHUNK) {
+        // One page usually holds every id of the chunk; more pages are read only when an
+        // id has several hits (the same id in two readable collections), so that no
+        // reference goes unexpanded because another id's copies took its place.
+        for page in 0..NESTED_MAX_PAGES {
+            let mut params: Vec<(String, String)> = chunk
+                .iter()
+                .map(|id| ("filter:id".to_string(), id.clone()))
+                .collect();
+            params.push(("limit".into(), chunk.len().to_string()));
+            params.push(("offset".into(), (page * chunk.len()).to_string()));
+            let query = SearchQuery::from_params(&params)?;
+            let found = state.index.search(&actor.scope(), &query).await?;
+            let full_page = found.hits.len() == chunk.len();
+            for hit in found.hits {
+                let view = EntityView::from_hit(hit);
+                let id = view.id().to_string();
+                if !out.contains_key(&id) {
+                    let nested = ser.entity(&view, &empty).await;
+                    out.insert(id, nested);
+                }
+            }
+            if !full_page || chunk.iter().all(|id| out.contains_key(id)) {
+                break;
+            }
         }
     }
     Ok(out)

@@ -223,6 +223,28 @@ fn multipart(file_name: &str, bytes: &[u8]) -> Vec<u8> {
     body
 }
 
+/// Upload a small text file called `name` (its name is its content) into collection `c`.
+async fn upload_text(app: &TestApp, user: &User, c: i64, name: &str) {
+    app.post(&format!("/api/2/collections/{c}/ingest"))
+        .auth(user)
+        .body(
+            &format!("multipart/form-data; boundary={BOUNDARY}"),
+            multipart(name, name.as_bytes()),
+        )
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+}
+
+/// A collection of `owner` where `member` may write: the uploads of the burst tests.
+async fn burst_case(app: &TestApp, label: &str) -> (User, User, i64) {
+    let owner = app.user("owner").await;
+    let member = app.user("member").await;
+    let c = app.collection(&owner, label).await;
+    app.grant(c, member.id, Access::Write).await;
+    (owner, member, c)
+}
+
 #[tokio::test]
 async fn collection_events_reach_only_its_readers() {
     let app = TestApp::new().await;
@@ -508,20 +530,9 @@ async fn alert_matches_are_emailed_through_smtp() {
 #[tokio::test]
 async fn a_folded_upload_is_emailed_with_its_count() {
     let app = TestApp::new().await;
-    let owner = app.user("owner").await;
-    let member = app.user("member").await;
-    let c = app.collection(&owner, "burst_case").await;
-    app.grant(c, member.id, Access::Write).await;
+    let (owner, member, c) = burst_case(&app, "burst_case").await;
     for name in ["a.txt", "b.txt", "c.txt"] {
-        app.post(&format!("/api/2/collections/{c}/ingest"))
-            .auth(&member)
-            .body(
-                &format!("multipart/form-data; boundary={BOUNDARY}"),
-                multipart(name, name.as_bytes()),
-            )
-            .send()
-            .await
-            .expect(StatusCode::CREATED);
+        upload_text(&app, &member, c, name).await;
     }
     let (mailer, sink) = mailer(&app).await;
     assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
@@ -545,15 +556,7 @@ async fn a_folded_upload_is_emailed_with_its_count() {
         .mark_notifications_read(owner.id, None)
         .await
         .unwrap();
-    app.post(&format!("/api/2/collections/{c}/ingest"))
-        .auth(&member)
-        .body(
-            &format!("multipart/form-data; boundary={BOUNDARY}"),
-            multipart("d.txt", b"d"),
-        )
-        .send()
-        .await
-        .expect(StatusCode::CREATED);
+    upload_text(&app, &member, c, "d.txt").await;
     assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
     let mail = sink.lock().unwrap()[1].clone();
     assert!(
@@ -570,25 +573,8 @@ async fn a_folded_upload_is_emailed_with_its_count() {
 async fn files_folded_in_after_the_email_get_one_follow_up_when_the_burst_ends() {
     let burst = std::time::Duration::from_secs(2);
     let app = TestApp::with(|s| s.upload_burst = burst).await;
-    let owner = app.user("owner").await;
-    let member = app.user("member").await;
-    let c = app.collection(&owner, "follow_up").await;
-    app.grant(c, member.id, Access::Write).await;
-    let upload = |name: &'static str| {
-        let app = &app;
-        let member = &member;
-        async move {
-            app.post(&format!("/api/2/collections/{c}/ingest"))
-                .auth(member)
-                .body(
-                    &format!("multipart/form-data; boundary={BOUNDARY}"),
-                    multipart(name, name.as_bytes()),
-                )
-                .send()
-                .await
-                .expect(StatusCode::CREATED);
-        }
-    };
+    let (owner, member, c) = burst_case(&app, "follow_up").await;
+    let upload = |name| upload_text(&app, &member, c, name);
     let (mailer, sink) = mailer(&app).await;
     upload("a.txt").await;
     let started = std::time::Instant::now();
@@ -648,25 +634,11 @@ async fn files_folded_in_after_the_email_get_one_follow_up_when_the_burst_ends()
 async fn a_burst_read_before_its_window_closes_gets_no_follow_up() {
     let burst = std::time::Duration::from_secs(1);
     let app = TestApp::with(|s| s.upload_burst = burst).await;
-    let owner = app.user("owner").await;
-    let member = app.user("member").await;
-    let c = app.collection(&owner, "read_first").await;
-    app.grant(c, member.id, Access::Write).await;
+    let (owner, member, c) = burst_case(&app, "read_first").await;
     let (mailer, sink) = mailer(&app).await;
-    for (i, name) in ["a.txt", "b.txt"].into_iter().enumerate() {
-        app.post(&format!("/api/2/collections/{c}/ingest"))
-            .auth(&member)
-            .body(
-                &format!("multipart/form-data; boundary={BOUNDARY}"),
-                multipart(name, name.as_bytes()),
-            )
-            .send()
-            .await
-            .expect(StatusCode::CREATED);
-        if i == 0 {
-            assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
-        }
-    }
+    upload_text(&app, &member, c, "a.txt").await;
+    assert_eq!(mailer.deliver_pending().await.unwrap(), 1);
+    upload_text(&app, &member, c, "b.txt").await;
     app.state
         .store
         .mark_notifications_read(owner.id, None)
