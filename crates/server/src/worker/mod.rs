@@ -48,6 +48,10 @@ pub struct WorkerOptions {
     /// every commit writes, syncs and later merges a new segment (half of the server's
     /// time on a PDF corpus); waiting gathers them. An idle index starts at once.
     pub index_pause: Duration,
+    /// While index batches follow one another, the pause between their starts doubles up
+    /// to this: the longest a finished document waits to be searchable during a stream,
+    /// besides its batch's own time. See [`pipeline::IndexCadence`].
+    pub index_pause_max: Duration,
     /// How often an index worker compares the index with the store and queues what
     /// differs (`None`: never). See [`crate::services::reconcile`].
     pub reconcile_every: Option<Duration>,
@@ -71,6 +75,7 @@ impl WorkerOptions {
             idle_poll: Duration::from_millis(500),
             index_batch: 500,
             index_pause: Duration::from_secs(1),
+            index_pause_max: Duration::from_secs(5),
             reconcile_every: Some(Duration::from_secs(1800)),
             pipeline,
             analyzer: Arc::new(analyze::Analyzer::default()),
@@ -95,7 +100,11 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
     };
     let mut tasks = JoinSet::new();
     let mut index_running = false;
-    let mut index_started: Option<Instant> = None;
+    let mut index_cadence = pipeline::IndexCadence::new(
+        options.index_pause,
+        options.index_pause_max,
+        options.index_batch,
+    );
     // Set when an index batch failed for the system's sake; cleared by a probe that works.
     let mut index_down = false;
     let mut xref_running = false;
@@ -219,7 +228,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 Err(e) => tracing::debug!("index still unreachable: {e}"),
             }
         }
-        let index_due = index_started.is_none_or(|at| at.elapsed() >= options.index_pause);
+        let index_due = index_cadence.due(Instant::now());
         if options.index && !index_running && !index_down && index_due {
             match state
                 .store
@@ -232,9 +241,9 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                 .await
             {
                 Ok(jobs) if !jobs.is_empty() => {
+                    index_cadence.claimed(jobs.len(), Instant::now());
                     claimed_any = true;
                     index_running = true;
-                    index_started = Some(Instant::now());
                     let (state, options) = (state.clone(), options.clone());
                     tasks.spawn(async move {
                         let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
@@ -253,7 +262,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                         TaskKind::Index { failed }
                     });
                 }
-                Ok(_) => {}
+                Ok(_) => index_cadence.claimed(0, Instant::now()),
                 Err(e) => tracing::warn!("cannot claim index jobs: {e}"),
             }
         }

@@ -1,6 +1,8 @@
 //! The `index` stage: make a batch of documents and what was extracted from them
 //! searchable, with one index commit, then run the alerts on them.
 
+use std::time::{Duration, Instant};
+
 use store::{Job, JobOutcome};
 
 use super::{analyze_origin, infrastructure, ingest_origin, succeeded};
@@ -148,4 +150,125 @@ async fn tree_ids(state: &AppState, job: &Job) -> anyhow::Result<Vec<String>> {
         );
     }
     Ok(ids)
+}
+
+/// When the next batch of index jobs may start.
+///
+/// Every batch ends in an index commit, and each commit costs the same whatever it holds:
+/// new segments (one per indexing thread, each with freshly allocated writer tables),
+/// the replaced documents' ids looked up in every segment, and later merges of the small
+/// segments. While documents stream in, a batch every second held a few dozen files and
+/// the commits were most of the server's CPU; so while batches follow one another
+/// without the queue running dry, the pause between their starts doubles, from `min` up
+/// to `max`. That bounds how long a finished document waits to be searchable during a
+/// stream (`max`, plus the batch's own time); an idle index starts a batch at once, and
+/// so does one whose last batch was full (a backlog: waiting would not make the batches
+/// any larger).
+#[derive(Debug, Clone)]
+pub struct IndexCadence {
+    min: Duration,
+    max: Duration,
+    /// Most jobs in one batch.
+    batch: usize,
+    pause: Duration,
+    last_start: Option<Instant>,
+    /// Whether the last claim found jobs.
+    streaming: bool,
+}
+
+impl IndexCadence {
+    pub fn new(min: Duration, max: Duration, batch: u32) -> IndexCadence {
+        IndexCadence {
+            min,
+            max: max.max(min),
+            batch: usize::try_from(batch).unwrap_or(usize::MAX).max(1),
+            pause: min,
+            last_start: None,
+            streaming: false,
+        }
+    }
+
+    /// Whether a batch may start at `now`.
+    pub fn due(&self, now: Instant) -> bool {
+        self.last_start
+            .is_none_or(|at| now.saturating_duration_since(at) >= self.pause)
+    }
+
+    /// A claim at `now` found `claimed` jobs (a batch starts when there are any).
+    pub fn claimed(&mut self, claimed: usize, now: Instant) {
+        if claimed == 0 {
+            // The stream ended (or never began): the next document is indexed promptly.
+            self.streaming = false;
+            self.pause = self.min;
+            return;
+        }
+        self.pause = if claimed >= self.batch {
+            Duration::ZERO
+        } else if self.streaming {
+            (self.pause.max(self.min) * 2).min(self.max)
+        } else {
+            self.min
+        };
+        self.streaming = true;
+        self.last_start = Some(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn an_idle_index_starts_at_once() {
+        let t0 = Instant::now();
+        let mut c = IndexCadence::new(SEC, 5 * SEC, 500);
+        assert!(c.due(t0));
+        c.claimed(3, t0);
+        assert!(!c.due(t0 + SEC / 2));
+        assert!(c.due(t0 + SEC));
+        // Nothing came for a while: the next upload is indexed at once, after the
+        // shortest pause.
+        c.claimed(0, t0 + SEC);
+        c.claimed(1, t0 + 30 * SEC);
+        assert!(!c.due(t0 + 30 * SEC + SEC / 2));
+        assert!(c.due(t0 + 31 * SEC));
+    }
+
+    #[test]
+    fn a_stream_doubles_the_pause_up_to_the_bound() {
+        let mut c = IndexCadence::new(SEC, 5 * SEC, 500);
+        let mut now = Instant::now();
+        let mut pauses = Vec::new();
+        for _ in 0..6 {
+            c.claimed(40, now);
+            let mut waited = Duration::ZERO;
+            while !c.due(now + waited) {
+                waited += SEC / 10;
+            }
+            pauses.push(waited.as_millis());
+            now += waited;
+        }
+        assert_eq!(pauses, [1000, 2000, 4000, 5000, 5000, 5000]);
+        // The queue ran dry: back to the shortest pause.
+        c.claimed(0, now);
+        assert!(c.due(now));
+        c.claimed(2, now);
+        assert!(!c.due(now + SEC / 2));
+        assert!(c.due(now + SEC));
+    }
+
+    #[test]
+    fn a_full_batch_starts_the_next_at_once() {
+        let mut c = IndexCadence::new(SEC, 5 * SEC, 500);
+        let t0 = Instant::now();
+        c.claimed(40, t0);
+        c.claimed(40, t0 + SEC);
+        c.claimed(500, t0 + 3 * SEC);
+        assert!(c.due(t0 + 3 * SEC));
+        // The backlog is gone: the stream's pause takes over again.
+        c.claimed(40, t0 + 4 * SEC);
+        assert!(!c.due(t0 + 4 * SEC + SEC / 2));
+    }
 }

@@ -23,7 +23,7 @@ use store::{Job, JobFilter, JobOutcome, NewJob, Stage, Store};
 use crate::worker::sandbox::Isolation;
 
 pub use analyze::run_analyze;
-pub use index::run_index;
+pub use index::{IndexCadence, run_index};
 pub use ingest::IngestFacts;
 pub(crate) use ingest::stamp;
 pub use process::{Analysis, run_process_observed};
