@@ -123,12 +123,7 @@ async fn serve_answers_while_the_index_is_rebuilt_and_keeps_writes_made_meanwhil
 
     // Background rebuild: the server answers before it ends, and says how far it is.
     outdate(&data);
-    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let metrics_bind = format!("127.0.0.1:{metrics_port}");
+    let metrics_bind = format!("127.0.0.1:{}", common::free_port());
     let metrics_url = format!("http://{metrics_bind}/metrics");
     let mut env = SLOW.to_vec();
     env.push(("ALEPH_METRICS_BIND", &metrics_bind));

@@ -58,7 +58,8 @@ pub struct Server {
     log: PathBuf,
 }
 
-fn free_port() -> u16 {
+/// A loopback port nobody listens on right now (for a second listener of a test server).
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
