@@ -50,8 +50,11 @@ pipeline() {
     # WORKER_WRAP, SERVE_WRAP: a profiler around the worker or the server, e.g.
     # "strace -c -f -o /tmp/w.strace" or "perf record -g -o /tmp/w.perf".
     # shellcheck disable=SC2086
+    # reap.py adopts the extractor children a worker leaves behind when it stops, so that
+    # their CPU time is counted for every binary (one that does not wait for its children
+    # would otherwise look cheaper than it is).
     RUST_LOG=warn /usr/bin/time -f "%e %U %S %M" -o "$data/worker.time" \
-        ${WORKER_WRAP:-} "$aleph" worker -c "$slots" --data-dir "$data/d" >"$data/worker.log" 2>&1 &
+        "$here/reap.py" ${WORKER_WRAP:-} "$aleph" worker -c "$slots" --data-dir "$data/d" >"$data/worker.log" 2>&1 &
     local worker_time=$!
     local key=""
     until [ -n "$key" ]; do
@@ -75,7 +78,7 @@ pipeline() {
     t1=$(now)
     local serve_pid worker_pid
     serve_pid=$(child_of "$serve_time")
-    worker_pid=$(child_of "$worker_time")
+    worker_pid=$(child_of "$(child_of "$worker_time")")
     if [ -n "${WORKER_WRAP:-}" ]; then worker_pid=$(child_of "$worker_pid"); fi
     if [ -n "${SERVE_WRAP:-}" ]; then serve_pid=$(child_of "$serve_pid"); fi
     local worker_hwm serve_hwm

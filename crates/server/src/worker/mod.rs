@@ -409,6 +409,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
         }
     }
     while tasks.join_next().await.is_some() {}
+    options.pipeline.isolation.shut_down().await;
     if let Err(e) = exports.await {
         tracing::warn!("the export loop ended abnormally: {e}");
     }

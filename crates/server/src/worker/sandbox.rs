@@ -28,6 +28,8 @@ use tokio::task::JoinHandle;
 pub const FILES_PER_CHILD: u32 = 500;
 /// Idle children kept at most (the rest end when they are handed back).
 const IDLE_CHILDREN: usize = 16;
+/// How long an idle child may take to exit once its input is closed.
+const FINISH_GRACE: Duration = Duration::from_secs(5);
 /// How much of a child's standard error is kept to explain its death.
 const STDERR_TAIL: usize = 16 * 1024;
 
@@ -48,6 +50,16 @@ pub enum Isolation {
 }
 
 impl Isolation {
+    /// End the idle extractor children and wait for them. Called when the worker stops,
+    /// after its jobs: no child outlives the worker, and the CPU the children used is
+    /// counted in the worker's own accounting (a child that is only killed on drop is
+    /// never waited for).
+    pub async fn shut_down(&self) {
+        if let Isolation::Subprocess { pool, .. } = self {
+            pool.close().await;
+        }
+    }
+
     /// A child process of the running executable, with the given limits.
     pub fn subprocess(memory_limit: Option<u64>, timeout: Duration) -> std::io::Result<Isolation> {
         Ok(Isolation::Subprocess {
@@ -78,14 +90,34 @@ impl Pool {
     }
 
     fn give_back(&self, child: Extractor) {
-        if child.served >= FILES_PER_CHILD {
-            return;
+        let child = if child.served >= FILES_PER_CHILD {
+            Some(child)
+        } else {
+            match self.idle.lock() {
+                Ok(mut idle) if idle.len() < IDLE_CHILDREN => {
+                    idle.push(child);
+                    None
+                }
+                _ => Some(child),
+            }
+        };
+        // A retired child ends at the end of its input; waited for in the background.
+        if let Some(retired) = child {
+            tokio::spawn(retired.finish());
         }
-        if let Ok(mut idle) = self.idle.lock()
-            && idle.len() < IDLE_CHILDREN
-        {
-            idle.push(child);
+    }
+
+    /// End every idle child; returns how each one ended.
+    async fn close(&self) -> Vec<Option<std::process::ExitStatus>> {
+        let idle = match self.idle.lock() {
+            Ok(mut idle) => std::mem::take(&mut *idle),
+            Err(_) => return Vec::new(),
+        };
+        let mut ended = Vec::with_capacity(idle.len());
+        for child in idle {
+            ended.push(child.finish().await);
         }
+        ended
     }
 }
 
@@ -163,6 +195,22 @@ impl Extractor {
             }
         }
         Err(Broken::Ended)
+    }
+
+    /// Close its input, on which an idle child exits, and wait for it; a child that does
+    /// not end within [`FINISH_GRACE`] is killed. `None` if it could not be waited for.
+    async fn finish(self) -> Option<std::process::ExitStatus> {
+        let Extractor {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        match tokio::time::timeout(FINISH_GRACE, child.wait()).await {
+            Ok(status) => status.ok(),
+            Err(_) => {
+                let _ = child.kill().await;
+                child.wait().await.ok()
+            }
+        }
     }
 
     /// Why a child that stopped answering is gone: its exit status and last words.
@@ -329,4 +377,35 @@ fn died(status: std::process::ExitStatus, diagnostics: &str) -> IngestError {
         format!("the extractor process {how}: {tail}")
     };
     IngestError::new(ErrorClass::Internal, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in for `aleph ingest-file`: reads its input to the end, then exits.
+    fn extractor_script(dir: &std::path::Path) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let exe = dir.join("extractor");
+        std::fs::write(&exe, "#!/bin/sh\ncat >/dev/null\n").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        exe
+    }
+
+    #[tokio::test]
+    async fn closing_the_pool_ends_and_waits_for_every_idle_child() {
+        let dir = tempfile::tempdir().unwrap();
+        let exe = extractor_script(dir.path());
+        let pool = Pool::default();
+        pool.give_back(Extractor::start(&exe).unwrap());
+        pool.give_back(Extractor::start(&exe).unwrap());
+        let ended = pool.close().await;
+        assert_eq!(ended.len(), 2);
+        // Exited on its own at the end of its input (not killed), and was waited for.
+        assert!(
+            ended.iter().all(|s| s.is_some_and(|s| s.success())),
+            "{ended:?}"
+        );
+        assert!(pool.take().is_none());
+    }
 }
