@@ -32,18 +32,19 @@ async fn an_index_of_an_older_format_is_refused_with_the_way_out() {
     index.commit().await.unwrap();
     drop(index);
     let marker = path.join("aleph-layout");
-    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "3");
+    assert_eq!(std::fs::read_to_string(&marker).unwrap().trim(), "4");
     // Reopened as it was written: the entity is there.
     let index = TantivyIndex::open(&path, TantivyOptions::default()).unwrap();
     assert_eq!(ids(&index, "okafor").await, ["p1"]);
     drop(index);
 
-    // Indexes of format 1 have no marker; format 2 indexed grouped properties twice; an
-    // unreadable marker is no better.
+    // Indexes of format 1 have no marker; format 2 indexed grouped properties twice;
+    // format 3 compressed its term dictionaries with zstd; an unreadable marker is no better.
     for (content, found) in [
         (None, "1"),
         (Some("1\n"), "1"),
         (Some("2\n"), "2"),
+        (Some("3\n"), "3"),
         (Some("x"), "unknown"),
     ] {
         match content {
@@ -60,7 +61,7 @@ async fn an_index_of_an_older_format_is_refused_with_the_way_out() {
                 panic!("an index of format {found} was opened (read-only: {read_only})");
             };
             assert!(
-                matches!(&err, IndexError::OutdatedFormat { found: f, current: 3, .. } if f == found),
+                matches!(&err, IndexError::OutdatedFormat { found: f, current: 4, .. } if f == found),
                 "{err:?}"
             );
             let message = err.to_string();

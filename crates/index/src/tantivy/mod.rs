@@ -218,10 +218,12 @@ impl TantivyIndex {
 /// state transducers of version 1 (indexes without the file); Tantivy refuses to read a
 /// dictionary of the other kind. Version 3 indexes each value of a grouped property once,
 /// in its group field, keeping only a fast column per property (`grouped_properties`; the
-/// schema comparison would also catch it, the number says so plainly).
+/// schema comparison would also catch it, the number says so plainly). Version 4 writes
+/// term-dictionary blocks uncompressed (this build has no zstd in Tantivy, see the crate's
+/// `Cargo.toml`), so it cannot read the zstd-compressed blocks of version 3.
 pub const LAYOUT_FILE: &str = "aleph-layout";
 /// The format version this build writes and reads.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// The index in `path`, created (with the directory) when there is none; refused when it
 /// was written with another schema or format. Takes no writer lock.
