@@ -7,22 +7,30 @@
 /// Fold `text` to its lookup key; empty when it holds no letter or digit.
 pub(crate) fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut pending_space = false;
-    for c in text.chars() {
-        if c.is_ascii() {
-            push_ascii(&mut out, c, &mut pending_space);
-        } else if c.is_alphanumeric() {
-            for a in any_ascii::any_ascii_char(c).chars() {
-                push_ascii(&mut out, a, &mut pending_space);
-            }
-        } else if !is_combining(c) {
-            pending_space = !out.is_empty();
-        }
-    }
+    fold_into(text, &mut out);
     out
 }
 
-fn push_ascii(out: &mut String, c: char, pending_space: &mut bool) {
+/// Append the lookup key of `text` to `out` (what [`fold`] returns), so that many keys
+/// can share one buffer instead of a `String` each.
+pub(crate) fn fold_into(text: &str, out: &mut String) {
+    let start = out.len();
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_ascii() {
+            push_ascii(out, start, c, &mut pending_space);
+        } else if c.is_alphanumeric() {
+            for a in any_ascii::any_ascii_char(c).chars() {
+                push_ascii(out, start, a, &mut pending_space);
+            }
+        } else if !is_combining(c) {
+            pending_space = out.len() > start;
+        }
+    }
+}
+
+/// Push one ASCII character of a key that began at `start` in `out`.
+fn push_ascii(out: &mut String, start: usize, c: char, pending_space: &mut bool) {
     if c.is_ascii_alphanumeric() {
         if *pending_space {
             out.push(' ');
@@ -31,7 +39,7 @@ fn push_ascii(out: &mut String, c: char, pending_space: &mut bool) {
         out.push(c.to_ascii_lowercase());
     } else if c != '\'' {
         // Apostrophes vanish (`O'Brien` = `OBrien`), the rest separates.
-        *pending_space = !out.is_empty();
+        *pending_space = out.len() > start;
     }
 }
 
@@ -65,6 +73,9 @@ mod tests {
         assert_eq!(fold("Москва"), "moskva");
         assert_eq!(fold("  S.A. "), "s a");
         assert_eq!(fold("--"), "");
+        let mut shared = String::from("berlin");
+        fold_into(" Jürgen-O'Brien ", &mut shared);
+        assert_eq!(shared, "berlinjurgen obrien");
         assert!(is_cyrillic("Путин-Иванов"));
         assert!(!is_cyrillic("Putin"));
     }

@@ -48,5 +48,5 @@ pub trait Recognizer: Send + Sync {
 /// The country a place name denotes, from the built-in gazetteer (FtM country code).
 pub fn place_country(name: &str) -> Option<&'static str> {
     let key = crate::fold::fold(name);
-    gazetteer().place(&key).map(|p| p.country.as_str())
+    gazetteer().place(&key).map(|p| p.country)
 }

@@ -3,7 +3,7 @@
 //! single punctuation marks, each with its byte range and what separates it from the
 //! token before.
 
-use crate::fold::fold;
+use crate::fold::fold_into;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -24,19 +24,20 @@ pub(crate) enum Shape {
     Other,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct Token {
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Token<'a> {
     pub start: usize,
     pub end: usize,
     pub kind: Kind,
     pub shape: Shape,
-    /// The folded word (see [`crate::fold`]); empty for punctuation.
-    pub folded: String,
+    /// The folded word (see [`crate::fold`]); empty for punctuation. It lies in the one
+    /// buffer that [`tokenize`] fills for all the tokens of a text.
+    pub folded: &'a str,
     /// A line break lies between this token and the one before.
     pub newline_before: bool,
 }
 
-impl Token {
+impl Token<'_> {
     pub(crate) fn is_word(&self) -> bool {
         self.kind == Kind::Word
     }
@@ -94,8 +95,37 @@ fn is_hyphen(c: char) -> bool {
 /// French elisions split off a word (`l'Économie` → `l'` + `Économie`).
 const ELISIONS: &[&str] = &["l", "d", "j", "m", "n", "s", "t", "c", "qu"];
 
-/// Split `text` into tokens.
-pub(crate) fn tokenize(text: &str) -> Vec<Token> {
+/// A token before its folded form is borrowed from the shared buffer: the form's byte
+/// range in it.
+struct Raw {
+    start: usize,
+    end: usize,
+    kind: Kind,
+    shape: Shape,
+    folded: (usize, usize),
+    newline_before: bool,
+}
+
+/// Split `text` into tokens. Their folded forms are written one after the other into
+/// `folds` (cleared first), so that a text costs one buffer rather than a `String` per
+/// token.
+pub(crate) fn tokenize<'a>(text: &str, folds: &'a mut String) -> Vec<Token<'a>> {
+    folds.clear();
+    let raw = scan(text, folds);
+    let folds: &'a str = folds;
+    raw.into_iter()
+        .map(|r| Token {
+            start: r.start,
+            end: r.end,
+            kind: r.kind,
+            shape: r.shape,
+            folded: &folds[r.folded.0..r.folded.1],
+            newline_before: r.newline_before,
+        })
+        .collect()
+}
+
+fn scan(text: &str, folds: &mut String) -> Vec<Raw> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let byte_at = |i: usize| chars.get(i).map_or(text.len(), |(b, _)| *b);
     let mut tokens = Vec::new();
@@ -139,7 +169,7 @@ pub(crate) fn tokenize(text: &str) -> Vec<Token> {
             Kind::Punct(c)
         };
         let (s, e) = (byte_at(start), byte_at(i));
-        push_token(&mut tokens, text, s, e, kind, newline);
+        push_token(&mut tokens, folds, text, s, e, kind, newline);
         newline = false;
     }
     tokens
@@ -186,7 +216,15 @@ fn is_mark(c: char) -> bool {
     matches!(c, '\u{300}'..='\u{36f}' | '\u{483}'..='\u{489}')
 }
 
-fn push_token(tokens: &mut Vec<Token>, text: &str, s: usize, e: usize, kind: Kind, nl: bool) {
+fn push_token(
+    tokens: &mut Vec<Raw>,
+    folds: &mut String,
+    text: &str,
+    s: usize,
+    e: usize,
+    kind: Kind,
+    nl: bool,
+) {
     let word = &text[s..e];
     if kind == Kind::Word {
         // A lowercase elision before an apostrophe becomes its own token.
@@ -195,23 +233,30 @@ fn push_token(tokens: &mut Vec<Token>, text: &str, s: usize, e: usize, kind: Kin
             let apostrophe_len = word[pos..].chars().next().map_or(1, char::len_utf8);
             if ELISIONS.contains(&head) && pos + apostrophe_len < word.len() {
                 let cut = s + pos + apostrophe_len;
-                push_token(tokens, text, s, cut, Kind::Word, nl);
-                push_token(tokens, text, cut, e, Kind::Word, false);
+                push_token(tokens, folds, text, s, cut, Kind::Word, nl);
+                push_token(tokens, folds, text, cut, e, Kind::Word, false);
                 return;
             }
         }
     }
-    let (shape, folded) = match kind {
-        Kind::Punct(_) => (Shape::Other, String::new()),
-        Kind::Number => (Shape::Other, fold(word)),
-        Kind::Word | Kind::Dotted => (shape(word), fold(word)),
+    let folded_start = folds.len();
+    let shape = match kind {
+        Kind::Punct(_) => Shape::Other,
+        Kind::Number => {
+            fold_into(word, folds);
+            Shape::Other
+        }
+        Kind::Word | Kind::Dotted => {
+            fold_into(word, folds);
+            shape(word)
+        }
     };
-    tokens.push(Token {
+    tokens.push(Raw {
         start: s,
         end: e,
         kind,
         shape,
-        folded,
+        folded: (folded_start, folds.len()),
         newline_before: nl,
     });
 }
@@ -221,7 +266,7 @@ mod tests {
     use super::*;
 
     fn show(text: &str) -> Vec<String> {
-        tokenize(text)
+        tokenize(text, &mut String::new())
             .iter()
             .map(|t| {
                 let kind = match t.kind {
@@ -266,7 +311,8 @@ mod tests {
 
     #[test]
     fn shapes_and_line_breaks() {
-        let tokens = tokenize("GmbH ACME acme\nBerlin");
+        let mut folds = String::new();
+        let tokens = tokenize("GmbH ACME acme\nBerlin", &mut folds);
         let shapes: Vec<Shape> = tokens.iter().map(|t| t.shape).collect();
         assert_eq!(
             shapes,
@@ -277,6 +323,8 @@ mod tests {
                 Shape::Capitalized
             ]
         );
+        let folded: Vec<&str> = tokens.iter().map(|t| t.folded).collect();
+        assert_eq!(folded, ["gmbh", "acme", "acme", "berlin"]);
         assert!(tokens[3].newline_before);
         assert!(!tokens[2].newline_before);
     }

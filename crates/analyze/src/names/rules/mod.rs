@@ -41,7 +41,8 @@ pub struct RuleRecognizer;
 
 impl Recognizer for RuleRecognizer {
     fn recognize(&self, text: &str, _languages: &[String]) -> Vec<NameSpan> {
-        let tokens = tokenize(text);
+        let mut folds = String::new();
+        let tokens = tokenize(text, &mut folds);
         let mut pass = Pass {
             text,
             classes: tokens
@@ -129,14 +130,19 @@ fn classify(text: &str, tokens: &[Token], i: usize) -> Class {
 }
 
 fn is_legal_form(t: &Token) -> bool {
-    let compact = t.folded.replace(' ', "");
+    // Most tokens are one word: no copy for them.
+    let compact = if t.folded.contains(' ') {
+        std::borrow::Cow::Owned(t.folded.replace(' ', ""))
+    } else {
+        std::borrow::Cow::Borrowed(t.folded)
+    };
     let capitals = t.shape == Shape::Upper || t.kind == Kind::Dotted;
     lexicon().is_suffix_form(&compact, capitals)
 }
 
 struct Pass<'t> {
     text: &'t str,
-    tokens: Vec<Token>,
+    tokens: Vec<Token<'t>>,
     classes: Vec<Class>,
     used: Vec<bool>,
     found: Vec<NameSpan>,

@@ -154,7 +154,7 @@ impl Pass<'_> {
         if is_conjunction(&t.folded) {
             !gaz.is_given_name(left) && !gaz.is_surname(left) && !self.sentence_start(before)
         } else {
-            let romance = matches!(t.folded.as_str(), "de" | "du" | "des" | "del" | "d");
+            let romance = matches!(t.folded, "de" | "du" | "des" | "del" | "d");
             lex.org_word(left).is_some() || (romance && !self.sentence_start(before))
         }
     }
@@ -228,7 +228,7 @@ impl Pass<'_> {
             if romance
                 && lowercase == 0
                 && self.is(j, Class::Connector)
-                && matches!(t.folded.as_str(), "de" | "des" | "du" | "del" | "d")
+                && matches!(t.folded, "de" | "des" | "du" | "del" | "d")
                 && self.tokens.get(j + 1).is_some_and(|n| {
                     n.shape == Shape::Lower
                         && n.is_word()

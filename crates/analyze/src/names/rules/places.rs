@@ -14,6 +14,8 @@ impl Pass<'_> {
         let gaz = gazetteer();
         let mut i = 0;
         let mut last_place = None::<usize>;
+        // One buffer for the candidate names of the whole text.
+        let mut key = String::new();
         while i < self.tokens.len() {
             let t = &self.tokens[i];
             if self.used[i] || !matches!(t.kind, Kind::Word | Kind::Dotted) || !t.is_capitalized() {
@@ -22,7 +24,7 @@ impl Pass<'_> {
             }
             let locative = self.after_locative(i, last_place);
             // Longest match first.
-            let mut key = String::new();
+            key.clear();
             let mut matched = None;
             for j in i..self.tokens.len().min(i + gaz.max_place_words + 2) {
                 let tj = &self.tokens[j];
@@ -73,7 +75,7 @@ impl Pass<'_> {
         }
         lex.is_locative(&prev.folded)
             || (is_conjunction(&prev.folded)
-                || matches!(prev.folded.as_str(), "i" | "ili" | "or" | "ou" | "o"))
+                || matches!(prev.folded, "i" | "ili" | "or" | "ou" | "o"))
                 && i >= 2
                 && last_place == Some(i - 2)
     }
