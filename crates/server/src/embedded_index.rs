@@ -210,7 +210,17 @@ fn needs_rebuild(e: &IndexError) -> bool {
 
 fn open_dir(path: &Path, mode: IndexMode) -> Result<TantivyIndex, IndexError> {
     match mode {
-        IndexMode::Writer => TantivyIndex::open(path, TantivyOptions::default()),
+        // One indexing thread: the server's writer takes batches of a few hundred documents
+        // while workers share the cores, and each commit makes one new segment per thread
+        // (a fixed cost, replaced ids looked up in each, later merges); with one thread the
+        // server spent about a quarter less CPU on the ingest corpus (docs/benchmarks.md).
+        IndexMode::Writer => TantivyIndex::open(
+            path,
+            TantivyOptions {
+                writer_threads: 1,
+                ..TantivyOptions::default()
+            },
+        ),
         IndexMode::BulkWriter(heap) => TantivyIndex::open(
             path,
             TantivyOptions {
