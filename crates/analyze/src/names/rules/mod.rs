@@ -93,12 +93,12 @@ fn classify(text: &str, tokens: &[Token], i: usize) -> Class {
         // `IBAN DE89 3704…` is no person.
         Kind::Word if t.folded.bytes().any(|b| b.is_ascii_digit()) => Class::Stop,
         Kind::Word if t.is_capitalized() => {
-            if lex.is_title(&t.folded) {
+            if lex.is_title(t.folded) {
                 Class::Title
-            } else if lex.is_person_particle(&t.folded) && t.shape == Shape::Capitalized {
+            } else if lex.is_person_particle(t.folded) && t.shape == Shape::Capitalized {
                 // `Le Pen`, `Van Ruymbeke`; a sentence's `Der` or `La` harms no one here.
                 Class::Connector
-            } else if lex.is_stopword(&t.folded) && !is_legal_form(t) {
+            } else if lex.is_stopword(t.folded) && !is_legal_form(t) {
                 Class::Stop
             } else {
                 Class::Name
@@ -106,18 +106,18 @@ fn classify(text: &str, tokens: &[Token], i: usize) -> Class {
         }
         // `HSBC Holdings plc`: a legal form in lowercase still ends a company's name.
         Kind::Word if is_legal_form(t) => Class::Name,
-        Kind::Word if lex.is_person_particle(&t.folded) || lex.is_org_connector(&t.folded) => {
+        Kind::Word if lex.is_person_particle(t.folded) || lex.is_org_connector(t.folded) => {
             Class::Connector
         }
         // `M. Dupont`: a title, not an initial.
-        Kind::Dotted if lex.is_title(&t.folded) && !is_legal_form(t) => Class::Title,
+        Kind::Dotted if lex.is_title(t.folded) && !is_legal_form(t) => Class::Title,
         Kind::Dotted => Class::Dotted,
         Kind::Punct('&') => Class::Connector,
         Kind::Punct('.') if i > 0 => {
             let prev = &tokens[i - 1];
             let attached = prev.end == t.start;
             let short = text[prev.start..prev.end].chars().count() <= 4;
-            let abbreviation = lex.is_title(&prev.folded) || is_legal_form(prev) || short;
+            let abbreviation = lex.is_title(prev.folded) || is_legal_form(prev) || short;
             let next_capital = tokens.get(i + 1).is_some_and(|n| n.is_capitalized());
             if attached && prev.is_word() && abbreviation && next_capital {
                 Class::SoftDot
@@ -221,7 +221,7 @@ impl Pass<'_> {
 }
 
 fn is_org_or_form(t: &Token) -> bool {
-    is_legal_form(t) || lexicon().org_word(&t.folded).is_some()
+    is_legal_form(t) || lexicon().org_word(t.folded).is_some()
 }
 
 fn is_conjunction(folded: &str) -> bool {

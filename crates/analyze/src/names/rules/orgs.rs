@@ -15,7 +15,7 @@ impl Pass<'_> {
         for k in 0..self.tokens.len() {
             let t = &self.tokens[k];
             let capitals = t.shape == Shape::Upper;
-            if self.used[k] || !t.is_word() || !lex.is_prefix_form(&t.folded, capitals) {
+            if self.used[k] || !t.is_word() || !lex.is_prefix_form(t.folded, capitals) {
                 continue;
             }
             let Some(next) = self.tokens.get(k + 1) else {
@@ -57,7 +57,7 @@ impl Pass<'_> {
             if self.used[i]
                 || t.shape != Shape::Capitalized
                 || !is_cyrillic(self.word(i))
-                || !is_russian_adjective(&t.folded)
+                || !is_russian_adjective(t.folded)
             {
                 continue;
             }
@@ -68,7 +68,7 @@ impl Pass<'_> {
                 if !lower || self.used[k] || !is_cyrillic(self.word(k)) {
                     break;
                 }
-                if let Some(org) = lex.org_word_inflected(&tk.folded) {
+                if let Some(org) = lex.org_word_inflected(tk.folded) {
                     let last = self.org_tail(k, true);
                     let kind = match org {
                         OrgKind::Company => NameKind::Company,
@@ -77,7 +77,7 @@ impl Pass<'_> {
                     self.emit(i, last, kind);
                     break;
                 }
-                if !is_russian_adjective(&tk.folded) {
+                if !is_russian_adjective(tk.folded) {
                     break;
                 }
                 k += 1;
@@ -112,7 +112,7 @@ impl Pass<'_> {
                 let prev = first - 1;
                 let joins = match self.classes[prev] {
                     Class::Name | Class::Dotted => {
-                        !lexicon().is_introducer(&self.tokens[prev].folded)
+                        !lexicon().is_introducer(self.tokens[prev].folded)
                     }
                     Class::Connector => prev > start && self.connector_joins_org(prev),
                     _ => false,
@@ -151,7 +151,7 @@ impl Pass<'_> {
             return false;
         }
         let left = &self.tokens[before].folded;
-        if is_conjunction(&t.folded) {
+        if is_conjunction(t.folded) {
             !gaz.is_given_name(left) && !gaz.is_surname(left) && !self.sentence_start(before)
         } else {
             let romance = matches!(t.folded, "de" | "du" | "des" | "del" | "d");
@@ -164,7 +164,7 @@ impl Pass<'_> {
     pub(super) fn keyword_orgs(&mut self, start: usize, end: usize) {
         let lex = lexicon();
         for k in start..end {
-            if !self.is(k, Class::Name) || lex.is_introducer(&self.tokens[k].folded) {
+            if !self.is(k, Class::Name) || lex.is_introducer(self.tokens[k].folded) {
                 continue;
             }
             let Some(org) = self.org_word_at(k) else {
@@ -174,11 +174,11 @@ impl Pass<'_> {
             while first > start && k - first < 5 {
                 let prev = first - 1;
                 let joins = if self.is(prev, Class::Name) {
-                    !lex.is_introducer(&self.tokens[prev].folded)
+                    !lex.is_introducer(self.tokens[prev].folded)
                 } else {
                     // `Securities and Exchange Commission`
                     self.is(prev, Class::Connector)
-                        && is_conjunction(&self.tokens[prev].folded)
+                        && is_conjunction(self.tokens[prev].folded)
                         && prev > start
                         && self.connector_joins_org(prev)
                 };
@@ -200,9 +200,9 @@ impl Pass<'_> {
     pub(super) fn org_word_at(&self, k: usize) -> Option<OrgKind> {
         let t = &self.tokens[k];
         if is_cyrillic(self.word(k)) {
-            lexicon().org_word_inflected(&t.folded)
+            lexicon().org_word_inflected(t.folded)
         } else {
-            lexicon().org_word(&t.folded)
+            lexicon().org_word(t.folded)
         }
     }
 
@@ -213,7 +213,7 @@ impl Pass<'_> {
     /// (`финансов России`).
     pub(super) fn org_tail(&self, k: usize, leads: bool) -> usize {
         let lex = lexicon();
-        let romance = leads && lex.is_romance_org_word(&self.tokens[k].folded);
+        let romance = leads && lex.is_romance_org_word(self.tokens[k].folded);
         let russian = leads && is_cyrillic(self.word(k));
         let mut last = k;
         let mut j = k + 1;
@@ -232,7 +232,7 @@ impl Pass<'_> {
                 && self.tokens.get(j + 1).is_some_and(|n| {
                     n.shape == Shape::Lower
                         && n.is_word()
-                        && !lex.is_stopword(&n.folded)
+                        && !lex.is_stopword(n.folded)
                         && n.folded.len() >= 4
                         && !n.newline_before
                 })
@@ -243,11 +243,11 @@ impl Pass<'_> {
                 j += 2;
                 continue;
             }
-            if t.shape == Shape::Lower && t.is_word() && !lex.is_stopword(&t.folded) {
+            if t.shape == Shape::Lower && t.is_word() && !lex.is_stopword(t.folded) {
                 let word = self.word(j);
                 let adjective =
                     romance && !is_cyrillic(word) && is_romance_adjective(&word.to_lowercase());
-                let genitive = russian && is_cyrillic(word) && is_russian_attribute(&t.folded);
+                let genitive = russian && is_cyrillic(word) && is_russian_attribute(t.folded);
                 if (adjective || genitive) && lowercase < 3 {
                     lowercase += 1;
                     if adjective {
@@ -261,7 +261,7 @@ impl Pass<'_> {
             // Connectors, then a name.
             let mut n = j;
             while self.is(n, Class::Connector) {
-                let conj = is_conjunction(&self.tokens[n].folded) || self.tokens[n].is_punct('&');
+                let conj = is_conjunction(self.tokens[n].folded) || self.tokens[n].is_punct('&');
                 // `X y el Partido Y` starts a second organisation.
                 let next_plain_name =
                     self.is(n + 1, Class::Name) && self.org_word_at(n + 1).is_none();

@@ -50,10 +50,10 @@ impl Pass<'_> {
                     return None;
                 }
                 let surname = &self.tokens[j];
-                let strong = gaz.is_surname(&surname.folded)
+                let strong = gaz.is_surname(surname.folded)
                     || is_russian_surname_shape(surname, self.text)
                     || initials >= 2;
-                let known_place = gaz.is_place_name(&surname.folded);
+                let known_place = gaz.is_place_name(surname.folded);
                 (strong && !known_place && self.emit(i, j, NameKind::Person)).then_some(j + 1)
             }
             Class::Name if t.shape == Shape::Capitalized && !is_org_or_form(t) => {
@@ -61,7 +61,7 @@ impl Pass<'_> {
                 // `Путин В. В.`, `Smith J.`: a surname, then initials.
                 if self.is(next, Class::Dotted) && self.tokens[next].is_initials(self.text) {
                     let surname_like =
-                        is_russian_surname_shape(t, self.text) || gaz.is_surname(&t.folded);
+                        is_russian_surname_shape(t, self.text) || gaz.is_surname(t.folded);
                     if surname_like {
                         let mut last = next;
                         while self.is(last + 1, Class::Dotted)
@@ -75,12 +75,12 @@ impl Pass<'_> {
                 }
                 // `Renaud Van Ruymbeke`: a known name, particles, a name that is no place.
                 if self.is(next, Class::Connector)
-                    && (gaz.is_surname(&t.folded) || gaz.is_given_name(&t.folded))
-                    && !gaz.is_place_name(&t.folded)
+                    && (gaz.is_surname(t.folded) || gaz.is_given_name(t.folded))
+                    && !gaz.is_place_name(t.folded)
                 {
                     let mut n = next;
                     while self.is(n, Class::Connector)
-                        && lex.is_person_particle(&self.tokens[n].folded)
+                        && lex.is_person_particle(self.tokens[n].folded)
                     {
                         n += 1;
                     }
@@ -88,7 +88,7 @@ impl Pass<'_> {
                         && n < end
                         && self.is(n, Class::Name)
                         && !is_org_or_form(&self.tokens[n])
-                        && !gaz.is_place_name(&self.tokens[n].folded);
+                        && !gaz.is_place_name(self.tokens[n].folded);
                     return (last_ok && self.emit(i, n, NameKind::Person)).then_some(n + 1);
                 }
                 if !self.is(next, Class::Name) || is_org_or_form(&self.tokens[next]) {
@@ -108,20 +108,20 @@ impl Pass<'_> {
                     };
                     return self.emit(i, last, NameKind::Person).then_some(last + 1);
                 }
-                if gaz.is_surname(&t.folded) && gaz.is_given_name(&self.tokens[next].folded) {
+                if gaz.is_surname(t.folded) && gaz.is_given_name(self.tokens[next].folded) {
                     return self.emit(i, next, NameKind::Person).then_some(next + 1);
                 }
                 // An unknown first name before a known surname, closing the run.
                 let closes = !self.is(after, Class::Name) || after >= end;
-                let plain_first = !gaz.is_place_name(&t.folded)
-                    && !lex.is_stopword(&t.folded)
-                    && !lex.is_title(&t.folded);
+                let plain_first = !gaz.is_place_name(t.folded)
+                    && !lex.is_stopword(t.folded)
+                    && !lex.is_title(t.folded);
                 let surname = &self.tokens[next];
                 if closes
                     && plain_first
                     && surname.shape == Shape::Capitalized
-                    && gaz.is_surname(&surname.folded)
-                    && !gaz.is_place_name(&surname.folded)
+                    && gaz.is_surname(surname.folded)
+                    && !gaz.is_place_name(surname.folded)
                 {
                     return self.emit(i, next, NameKind::Person).then_some(next + 1);
                 }
@@ -155,7 +155,7 @@ impl Pass<'_> {
             if self.is(k, Class::Name) && !is_org_or_form(t) && t.shape != Shape::Other {
                 words += 1;
                 last = Some(k);
-                saw_surname |= gaz.is_surname(&t.folded) && !gaz.is_given_name(&t.folded);
+                saw_surname |= gaz.is_surname(t.folded) && !gaz.is_given_name(t.folded);
                 // A German genitive (`Angela Merkels Sprecher`) ends the name: the
                 // capitalised word after it is a noun.
                 if words >= 2 && self.is_genitive_before_noun(k) {
@@ -163,19 +163,19 @@ impl Pass<'_> {
                 }
             } else if self.is(k, Class::Dotted) && t.is_initials(self.text) {
                 // A middle initial counts only with a name after it.
-            } else if self.is(k, Class::Connector) && lex.is_person_particle(&t.folded) {
+            } else if self.is(k, Class::Connector) && lex.is_person_particle(t.folded) {
                 // `von der Leyen`: particles count only with a name after them, and not
                 // after a surname (`Markus Braun von Wirecard` is Braun of Wirecard).
                 let mut n = k + 1;
-                while self.is(n, Class::Connector) && lex.is_person_particle(&self.tokens[n].folded)
+                while self.is(n, Class::Connector) && lex.is_person_particle(self.tokens[n].folded)
                 {
                     n += 1;
                 }
                 // `Santiago de Chile`; a small town's name is no obstacle (`Le Pen`).
                 let place_after = self.is(n, Class::Name)
-                    && !gaz.is_surname(&self.tokens[n].folded)
+                    && !gaz.is_surname(self.tokens[n].folded)
                     && gaz
-                        .place(&self.tokens[n].folded)
+                        .place(self.tokens[n].folded)
                         .is_some_and(|p| p.kind >= PlaceKind::Region);
                 if saw_surname || place_after || !self.is(n, Class::Name) {
                     break;
@@ -202,10 +202,10 @@ impl Pass<'_> {
         let next = k + 1;
         t.folded.len() > 4
             && t.folded.ends_with('s')
-            && !known(&t.folded)
+            && !known(t.folded)
             && self.is(next, Class::Name)
             && !self.tokens[next].newline_before
-            && !known(&self.tokens[next].folded)
+            && !known(self.tokens[next].folded)
     }
 
     /// A given name at token `i`, Russian case endings allowed (`Михаила`, `Дональдом`).

@@ -35,7 +35,7 @@ impl Pass<'_> {
                 if !key.is_empty() {
                     key.push(' ');
                 }
-                key.push_str(&tj.folded);
+                key.push_str(tj.folded);
                 if tj.is_capitalized() && gaz.place(&key).is_some() {
                     matched = Some(j);
                 }
@@ -73,8 +73,8 @@ impl Pass<'_> {
         if !prev.is_word() {
             return false;
         }
-        lex.is_locative(&prev.folded)
-            || (is_conjunction(&prev.folded)
+        lex.is_locative(prev.folded)
+            || (is_conjunction(prev.folded)
                 || matches!(prev.folded, "i" | "ili" | "or" | "ou" | "o"))
                 && i >= 2
                 && last_place == Some(i - 2)
@@ -91,12 +91,12 @@ impl Pass<'_> {
         let gaz = gazetteer();
         let lex = lexicon();
         let t = &self.tokens[i];
-        let Some(place) = gaz.place(&t.folded) else {
+        let Some(place) = gaz.place(t.folded) else {
             return false;
         };
         let national = matches!(place.kind, PlaceKind::Country | PlaceKind::Capital);
-        let person_word = gaz.is_given_name(&t.folded) || gaz.is_surname(&t.folded);
-        let weak = lex.is_weak_place(&t.folded) || lex.is_stopword(&t.folded);
+        let person_word = gaz.is_given_name(t.folded) || gaz.is_surname(t.folded);
+        let weak = lex.is_weak_place(t.folded) || lex.is_stopword(t.folded);
         let letters = self.word(i).chars().filter(|c| c.is_alphabetic()).count();
         let short = letters < 4 || (t.shape == Shape::Upper && letters < 3);
         let name_next = self
