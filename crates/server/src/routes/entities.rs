@@ -1,5 +1,6 @@
 //! `/api/2/entities` and `/api/2/search`: search, view, create, update, delete.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 
 use axum::Json;
@@ -187,10 +188,8 @@ pub async fn nested_entities(
             let full_page = found.hits.len() == chunk.len();
             for hit in found.hits {
                 let view = EntityView::from_hit(hit);
-                let id = view.id().to_string();
-                if !out.contains_key(&id) {
-                    let nested = ser.entity(&view, &empty).await;
-                    out.insert(id, nested);
+                if let Entry::Vacant(slot) = out.entry(view.id().to_string()) {
+                    slot.insert(ser.entity(&view, &empty).await);
                 }
             }
             if !full_page || chunk.iter().all(|id| out.contains_key(id)) {
