@@ -315,17 +315,8 @@ async fn collection_events_reach_only_its_readers() {
 
     // The rest of a folder upload is the same burst: one notification per reader, not one
     // per file. Once read, the next upload is news again; so is another uploader's.
-    let upload = |user: &User, name: &'static str| {
-        app.post(&format!("/api/2/collections/{c}/ingest"))
-            .auth(user)
-            .body(
-                &format!("multipart/form-data; boundary={BOUNDARY}"),
-                multipart(name, name.as_bytes()),
-            )
-            .send()
-    };
     for name in ["a.txt", "b.txt", "c.txt"] {
-        upload(&member, name).await.expect(StatusCode::CREATED);
+        upload_text(&app, &member, c, name).await;
     }
     let uploads = |got: &Value| {
         events(got)
@@ -348,12 +339,10 @@ async fn collection_events_reach_only_its_readers() {
         .mark_notifications_read(owner.id, None)
         .await
         .unwrap();
-    upload(&member, "d.txt").await.expect(StatusCode::CREATED);
+    upload_text(&app, &member, c, "d.txt").await;
     assert_eq!(uploads(&notifications(&app, &owner, "").await), 2);
     assert_eq!(uploads(&notifications(&app, &colleague, "").await), 1);
-    upload(&colleague, "e.txt")
-        .await
-        .expect(StatusCode::CREATED);
+    upload_text(&app, &colleague, c, "e.txt").await;
     assert_eq!(uploads(&notifications(&app, &owner, "").await), 3);
 }
 
