@@ -471,6 +471,20 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         outcome: JobOutcome,
         next: &[NewJob],
     ) -> Result<Completion>;
+    /// [`Store::complete_with`] and [`Store::replace_origins`] of `collection_id` in one
+    /// transaction: a worker's results for a job are written with its completion (one
+    /// commit per file instead of two). The fragments are written only if `worker` still
+    /// holds the job (whatever the outcome), so an attempt that lost its lease writes
+    /// nothing; errors are those of either method, and then nothing changes.
+    async fn complete_replacing(
+        &self,
+        worker: &str,
+        job_id: i64,
+        outcome: JobOutcome,
+        next: &[NewJob],
+        collection_id: i64,
+        origins: &[(String, Vec<Entity>)],
+    ) -> Result<Completion>;
     /// Record many of `worker`'s outcomes in one transaction (a batch of index jobs),
     /// each as [`Store::complete`] would; returns the completions in order. A job
     /// listed twice is completed once: the second gets [`Completion::NotHeld`].

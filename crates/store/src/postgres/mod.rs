@@ -931,6 +931,37 @@ impl Store for PgStore {
         .await?)
     }
 
+    async fn complete_replacing(
+        &self,
+        worker: &str,
+        job_id: i64,
+        outcome: JobOutcome,
+        next: &[NewJob],
+        collection_id: i64,
+        origins: &[(String, Vec<Entity>)],
+    ) -> Result<Completion> {
+        check_worker(worker)?;
+        let (distinct, _) = prepare_jobs(next)?;
+        let batches = crate::fragments::prepare_origins(origins)?;
+        let now = now();
+        retrying_conflicts!(self, |tx| {
+            // The collection's write lock before the job's row, the order every fragment
+            // write and a collection's retirement take them in: no deadlock with either.
+            // A collection that is gone fails the writes below if the job is still held.
+            match collections::lock_for_write(&tx, collection_id).await {
+                Ok(()) | Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+            let done = jobs::complete(&tx, worker, job_id, &outcome, &distinct).await?;
+            if matches!(done, Completion::Recorded(_)) {
+                for (origin, rows) in &batches {
+                    entities::replace_origin(&tx, collection_id, origin, rows, now).await?;
+                }
+            }
+            done
+        })
+    }
+
     async fn complete_many(
         &self,
         worker: &str,

@@ -963,6 +963,32 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn complete_replacing(
+        &self,
+        worker: &str,
+        job_id: i64,
+        outcome: JobOutcome,
+        next: &[NewJob],
+        collection_id: i64,
+        origins: &[(String, Vec<Entity>)],
+    ) -> Result<Completion> {
+        check_worker(worker)?;
+        let (distinct, _) = prepare_jobs(next)?;
+        let batches = crate::fragments::prepare_origins(origins)?;
+        let worker = worker.to_string();
+        self.write(move |c| {
+            let now = now();
+            let done = jobs::complete(c, &worker, job_id, &outcome, &distinct, now)?;
+            if matches!(done, Completion::Recorded(_)) {
+                for (origin, rows) in &batches {
+                    entities::replace_origin(c, collection_id, origin, rows, now)?;
+                }
+            }
+            Ok(done)
+        })
+        .await
+    }
+
     async fn complete_many(
         &self,
         worker: &str,

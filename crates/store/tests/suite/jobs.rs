@@ -749,6 +749,90 @@ pub async fn fragments_and_their_jobs_are_written_together<H: Harness>() {
     assert_eq!(all.total, 1, "{:?}", all.items);
 }
 
+pub async fn a_completion_writes_its_fragments_only_for_the_holder<H: Harness>() {
+    let (store, _h) = H::fresh().await;
+    let c = collection(&*store, "complete-replacing").await;
+    store
+        .put_fragments(c, "ingest:doc", &[super::person("doc", "Old Name")])
+        .await
+        .unwrap();
+    let id = store.enqueue(&[ingest(c, "doc")]).await.unwrap()[0];
+    let origins = [
+        (
+            "ingest:doc".to_string(),
+            vec![super::person("doc", "New Name")],
+        ),
+        (
+            "analyze:doc".to_string(),
+            vec![super::person("mention", "Ann")],
+        ),
+    ];
+    let index = [NewJob::new(c, Stage::INDEX).entity("doc")];
+    let name = |store: Arc<dyn Store>, id: &'static str| async move {
+        store
+            .entity(c, id)
+            .await
+            .unwrap()
+            .map(|s| s.entity.get("name").to_vec())
+    };
+
+    // The first attempt loses its lease: its late completion writes nothing.
+    claim_one(&*store, "w1", SHORT).await;
+    tokio::time::sleep(EXPIRY_WAIT).await;
+    claim_one(&*store, "w2", LONG).await;
+    assert_eq!(
+        store
+            .complete_replacing("w1", id, ok("1"), &index, c, &origins)
+            .await
+            .unwrap(),
+        Completion::NotHeld
+    );
+    assert_eq!(name(store.clone(), "doc").await.unwrap(), ["Old Name"]);
+    assert!(name(store.clone(), "mention").await.is_none());
+    assert_eq!(ledger_rows(&*store, c).await, 1);
+
+    // A write the store refuses (a collection that does not exist) leaves the job held.
+    let err = store
+        .complete_replacing("w2", id, ok("1"), &index, c + 1000, &origins)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err:?}");
+    let job = store.job(id).await.unwrap();
+    assert_eq!(
+        (job.state, job.lease_owner.as_deref()),
+        (JobState::Running, Some("w2"))
+    );
+    assert_eq!(ledger_rows(&*store, c).await, 1);
+
+    // The holder's completion replaces each origin, ends the job and hands over.
+    assert_eq!(
+        store
+            .complete_replacing("w2", id, ok("1"), &index, c, &origins)
+            .await
+            .unwrap(),
+        Completion::Recorded(JobState::Succeeded)
+    );
+    assert_eq!(name(store.clone(), "doc").await.unwrap(), ["New Name"]);
+    assert_eq!(name(store.clone(), "mention").await.unwrap(), ["Ann"]);
+    assert_eq!(
+        store.origin_entity_ids(c, "analyze:doc").await.unwrap(),
+        ["mention"]
+    );
+    assert_eq!(ledger_rows(&*store, c).await, 2);
+    // A failure to be retried still writes (what the attempt found is the file's state).
+    let again = store.enqueue(&[ingest(c, "doc2")]).await.unwrap()[0];
+    claim_one(&*store, "w3", LONG).await;
+    let empty = [("ingest:doc".to_string(), Vec::new())];
+    assert_eq!(
+        store
+            .complete_replacing("w3", again, failure("io", true), &[], c, &empty)
+            .await
+            .unwrap(),
+        Completion::Recorded(JobState::Queued)
+    );
+    assert!(name(store.clone(), "doc").await.is_none());
+}
+
 pub async fn queued_duplicates_are_enqueued_once<H: Harness>() {
     let (store, _h) = H::fresh().await;
     let c = collection(&*store, "dedup").await;

@@ -68,6 +68,7 @@ macro_rules! suite {
             jobs::failure_list_and_retry_filters,
             jobs::queued_duplicates_are_enqueued_once,
             jobs::fragments_and_their_jobs_are_written_together,
+            jobs::a_completion_writes_its_fragments_only_for_the_holder,
             jobs::deleting_a_collection_removes_its_documents_and_jobs,
             jobs::completing_hands_over_next_jobs_atomically,
             jobs::many_completions_in_one_call,
