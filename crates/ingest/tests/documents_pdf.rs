@@ -208,3 +208,89 @@ fn a_pdf_claiming_a_billion_pages_has_the_pages_it_has() {
     run.ok();
     assert_eq!(run.page_texts(), ["The only real page", "And a second one"]);
 }
+
+/// A PDF of pages given as raw content streams over one Helvetica font (/F1) and one
+/// symbol-like font (/S1) whose ToUnicode maps its only code to a private-use point.
+fn raw_pdf(contents: &[&str]) -> Vec<u8> {
+    let n = contents.len();
+    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 6 + 2 * i)).collect();
+    let mut objects = vec![
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {n} /MediaBox [0 0 612 792] \
+             /Resources << /Font << /F1 3 0 R /S1 4 0 R >> >> >>",
+            kids.join(" ")
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_string(),
+        "<< /Type /Font /Subtype /Type0 /BaseFont /Sym /Encoding /Identity-H \
+         /DescendantFonts [<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Sym \
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> >>] \
+         /ToUnicode 5 0 R >>"
+            .to_string(),
+    ];
+    let cmap = "begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
+                1 beginbfchar <0001> <F020> endbfchar endcmap";
+    objects.push(format!(
+        "<< /Length {} >>\nstream\n{cmap}\nendstream",
+        cmap.len()
+    ));
+    for (i, content) in contents.iter().enumerate() {
+        objects.push(format!(
+            "<< /Type /Page /Parent 2 0 R /Contents {} 0 R >>",
+            7 + 2 * i
+        ));
+        objects.push(format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ));
+    }
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn kerned_and_positioned_text_keeps_its_words() {
+    let bytes = raw_pdf(&[
+        "BT /F1 12 Tf 72 700 Td [(Bene) 40 (ficial) -400 (owner)] TJ 0 -14 Td (of) Tj \
+         (fshore) Tj 60 0 Td (trust) Tj ET",
+    ]);
+    let run = ingest_bytes("kerned.pdf", &bytes);
+    assert_eq!(run.ok(), Format::Pdf);
+    assert_eq!(run.page_texts(), ["Beneficial owner\noffshore trust"]);
+}
+
+#[test]
+fn a_page_in_a_font_without_usable_unicode_is_read_the_old_way() {
+    // The second page's only glyph maps to a private-use point: that page goes to
+    // pdf_oxide's own extraction, the first stays readable.
+    let bytes = raw_pdf(&[
+        "BT /F1 12 Tf 72 700 Td (Plain words) Tj ET",
+        "BT /S1 12 Tf 72 700 Td <0001> Tj ET BT /F1 12 Tf 72 600 Td (After symbol) Tj ET",
+    ]);
+    let run = ingest_bytes("symbol.pdf", &bytes);
+    assert_eq!(run.ok(), Format::Pdf);
+    let texts = run.page_texts();
+    assert_eq!(texts.len(), 2);
+    assert_eq!(texts[0], "Plain words");
+    assert!(texts[1].contains("After symbol"), "{texts:?}");
+}

@@ -11,6 +11,7 @@
 
 mod info;
 mod poppler;
+pub(crate) mod text;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -23,6 +24,10 @@ use super::ocr;
 use super::pages::{PageWriter, page_limit};
 use crate::{Context, ErrorClass, IngestError, Sink};
 use info::Info;
+
+/// Whether pages are read by our own assembler (`text.rs`) before pdf_oxide's
+/// `extract_text`. Off, it is the reading of session 8 exactly.
+const FAST_TEXT: bool = true;
 
 /// After this many unreadable pages in a row from the start, pdf_oxide is given up on.
 const GIVE_UP_AFTER: usize = 50;
@@ -90,8 +95,22 @@ fn with_oxide(
     let mut ocr_errors = OcrErrors::default();
     let mut failed: Vec<u32> = Vec::new();
     let mut first_error = None;
+    // Our own assembler where it is sure of the text; pdf_oxide's where not, or where
+    // ours fails on the document (then for the rest of it).
+    let mut fast = (FAST_TEXT && !doc.is_encrypted()).then(|| text::Assembler::new(doc));
     for i in 0..wanted {
         let number = page_number(i);
+        if let Some(assembler) = fast.as_mut() {
+            match catch_unwind(AssertUnwindSafe(|| assembler.page(i))) {
+                Ok(Ok(text)) => {
+                    let text = with_ocr(text, number, Some((doc, i)), path, ctx, &mut ocr_errors);
+                    writer.page(number, &text)?;
+                    continue;
+                }
+                Ok(Err(_)) => {}
+                Err(_) => fast = None,
+            }
+        }
         match guarded(|| doc.extract_text(i)) {
             Ok(text) => {
                 let text = with_ocr(text, number, Some((doc, i)), path, ctx, &mut ocr_errors);
