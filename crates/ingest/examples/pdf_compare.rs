@@ -267,7 +267,7 @@ fn main() {
         sums[5], sums[6], sums[7]
     );
     let mut reasons: Vec<_> = reasons.into_iter().collect();
-    reasons.sort_by(|a, b| b.1.cmp(&a.1));
+    reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
     println!("# fallback reasons (pages): {reasons:?}");
     println!(
         "# files where pdf_oxide recalls >= 0.98 of pdftotext and ours does not: {} {:?}",
