@@ -209,7 +209,7 @@ pub async fn run(state: AppState, options: WorkerOptions, mut shutdown: watch::R
                                 elapsed,
                                 facts: facts.as_ref(),
                             };
-                            finish_with(&state, &options, &job, end.outcome, &end.next, done).await;
+                            finish_stage(&state, &options, &job, end, done).await;
                             drop(permit);
                             TaskKind::File
                         });
@@ -499,6 +499,20 @@ async fn finish_with(
         .store
         .complete_with(&options.name, job.id, outcome, next)
         .await;
+    recorded(job, succeeded, completion, &done);
+}
+
+/// Record the end of a file stage: its outcome, the jobs that follow it and its writes,
+/// in one transaction.
+async fn finish_stage(
+    state: &AppState,
+    options: &WorkerOptions,
+    job: &Job,
+    end: pipeline::StageEnd,
+    done: Done<'_>,
+) {
+    let succeeded = matches!(end.outcome, JobOutcome::Succeeded { .. });
+    let completion = end.record(&*state.store, &options.name, job.id).await;
     recorded(job, succeeded, completion, &done);
 }
 

@@ -35,8 +35,20 @@ async fn uploaded(app: &TestApp, name: &str) -> (i64, String) {
     (cid, resp.json()["id"].as_str().unwrap().to_string())
 }
 
-/// Claim the one job of `stage` and run it as the worker would.
+/// Claim the one job of `stage` and run it as the worker would, its end recorded.
 async fn run_one(app: &TestApp, stage: Stage) -> (store::Job, pipeline::StageEnd) {
+    let (job, end) = run_unrecorded(app, stage).await;
+    let done = end
+        .clone()
+        .record(&*app.state.store, "w", job.id)
+        .await
+        .unwrap();
+    assert!(matches!(done, store::Completion::Recorded(_)), "{done:?}");
+    (job, end)
+}
+
+/// Claim the one job of `stage` and run it, without recording its end.
+async fn run_unrecorded(app: &TestApp, stage: Stage) -> (store::Job, pipeline::StageEnd) {
     let jobs = app
         .state
         .store
@@ -100,13 +112,11 @@ async fn one_process_job_extracts_analyses_and_hands_over_the_index() {
     assert_eq!(stages(&end.next), ["index"]);
     assert_eq!(end.next[0].entity_id.as_deref(), Some(id.as_str()));
     assert_processed(&app, cid, &id).await;
+    // The ledger recorded the hand-over once.
+    let done = app.state.store.job(job.id).await.unwrap();
+    assert_eq!(done.state, store::JobState::Succeeded);
 
-    // The ledger records the hand-over once; the status shows Aleph's `ingest` meanwhile.
-    app.state
-        .store
-        .complete_with("w", job.id, end.outcome, &end.next)
-        .await
-        .unwrap();
+    // The status shows Aleph's `ingest` for `process`.
     let status = app
         .get(&format!("/api/2/collections/{cid}/status"))
         .auth(&app.admin)
@@ -120,6 +130,47 @@ async fn one_process_job_extracts_analyses_and_hands_over_the_index() {
         .map(|s| s["stage"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(shown, ["index"]);
+}
+
+#[tokio::test]
+async fn a_file_is_written_with_its_completion_and_not_by_an_attempt_that_lost_its_job() {
+    let app = TestApp::new().await;
+    let (cid, id) = uploaded(&app, "one-commit").await;
+    let store = &app.state.store;
+    let (job, end) = run_unrecorded(&app, Stage::PROCESS).await;
+    let unwritten = || async {
+        assert!(
+            store
+                .origin_entity_ids(cid, &analyze_origin(&id))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let entity = store.entity(cid, &id).await.unwrap().unwrap().entity;
+        assert!(entity.get("emailMentioned").is_empty(), "{entity:?}");
+    };
+    // Run but not recorded: nothing of it is in the store yet.
+    unwritten().await;
+    // A worker that does not hold the job (its lease went to another) writes nothing.
+    let done = end
+        .clone()
+        .record(&**store, "another", job.id)
+        .await
+        .unwrap();
+    assert!(matches!(done, store::Completion::NotHeld), "{done:?}");
+    unwritten().await;
+    assert_eq!(
+        store.job(job.id).await.unwrap().state,
+        store::JobState::Running
+    );
+    // The holder's record writes the results, ends the job and queues the index.
+    let done = end.record(&**store, "w", job.id).await.unwrap();
+    assert!(matches!(done, store::Completion::Recorded(_)), "{done:?}");
+    assert_processed(&app, cid, &id).await;
+    assert_eq!(
+        store.job(job.id).await.unwrap().state,
+        store::JobState::Succeeded
+    );
 }
 
 #[tokio::test]
@@ -166,11 +217,7 @@ async fn retrying_the_analyze_stage_reanalyses_what_an_older_analyzer_handled() 
     let app = TestApp::new().await;
     let (cid, id) = uploaded(&app, "reanalyse").await;
     let store = &app.state.store;
-    let (job, end) = run_one(&app, Stage::PROCESS).await;
-    store
-        .complete_with("w", job.id, end.outcome, &end.next)
-        .await
-        .unwrap();
+    run_one(&app, Stage::PROCESS).await;
     let analyze_before = |version: &str| JobFilter {
         stages: vec![Stage::ANALYZE],
         processor_version_before: Some(version.to_string()),
@@ -254,6 +301,8 @@ async fn a_failed_analysis_keeps_the_extraction_and_fails_the_job_for_good() {
     };
     let (end, _) =
         pipeline::run_process_observed(&app.state, &config(work.path()), &broken, &job).await;
+    // The ledger records the failure, the index job and the extraction together.
+    end.clone().record(&**store, "w", job.id).await.unwrap();
     // Failed for good, with the analysis's reason: another attempt would break the same way.
     let JobOutcome::Failed {
         class,
@@ -293,10 +342,6 @@ async fn a_failed_analysis_keeps_the_extraction_and_fails_the_job_for_good() {
     assert!(entity.get("emailMentioned").is_empty());
 
     // The ledger says so: the process row failed with the reason, the index row queued.
-    store
-        .complete_with("w", job.id, end.outcome.clone(), &end.next)
-        .await
-        .unwrap();
     let rows = store
         .list_jobs(&JobFilter::collection(cid))
         .await

@@ -10,7 +10,7 @@ use ingest::ErrorClass;
 use store::{Job, Stage};
 
 use super::{
-    StageEnd, analyze_origin, failed, infrastructure, ingest_origin, next_job, succeeded,
+    StageEnd, Writes, analyze_origin, failed, infrastructure, ingest_origin, next_job, succeeded,
     wants_index,
 };
 use crate::state::AppState;
@@ -71,10 +71,6 @@ async fn analyze_document(
             return Ok(StageEnd::alone(failed(ErrorClass::Internal, message)));
         }
     };
-    state
-        .store
-        .replace_origin(collection.id, &analyze_origin(&entity_id), &written)
-        .await?;
     let next = if wants_index(job) {
         vec![next_job(Stage::INDEX, job, &entity_id)]
     } else {
@@ -83,6 +79,10 @@ async fn analyze_document(
     Ok(StageEnd {
         outcome: succeeded(),
         next,
+        writes: Some(Writes {
+            collection_id: collection.id,
+            origins: vec![(analyze_origin(&entity_id), written)],
+        }),
     })
 }
 

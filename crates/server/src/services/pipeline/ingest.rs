@@ -9,7 +9,7 @@ use serde_json::json;
 use store::{Job, NewJob, Stage};
 
 use super::{
-    PipelineConfig, StageEnd, analyze_origin, failed, index_job, ingest_origin, succeeded,
+    PipelineConfig, StageEnd, Writes, analyze_origin, failed, index_job, ingest_origin, succeeded,
     wants_index,
 };
 use crate::state::AppState;
@@ -60,12 +60,10 @@ pub(super) async fn extract(
     facts.bytes = document.first("fileSize").and_then(|s| s.parse().ok());
     let Some(hash) = document.first("contentHash").map(str::to_string) else {
         let outcome = record_failure(
-            state,
             job,
             &document,
             &IngestError::new(ErrorClass::Internal, "the document has no file"),
-        )
-        .await?;
+        )?;
         return Ok(Extracted::Done(outcome));
     };
     let path = match state.archive.local_path(&hash).await {
@@ -73,12 +71,11 @@ pub(super) async fn extract(
         Err(archive::ArchiveError::NotFound(_)) => {
             let err =
                 IngestError::new(ErrorClass::Io, format!("file {hash} is not in the archive"));
-            let end = record_failure(state, job, &document, &err).await?;
+            let end = record_failure(job, &document, &err)?;
             return Ok(Extracted::Done(end));
         }
         Err(e) => return Err(e.into()),
     };
-    tokio::fs::create_dir_all(work_dir).await?;
     let depth = container_depth(state, collection_id, document.get("ancestors")).await?;
     let info = ingest::FileInfo {
         file_name: document.first("fileName").map(str::to_string),
@@ -113,7 +110,7 @@ pub(super) async fn extract(
             .await
             .ok()
             .flatten();
-            let end = record_failure_as(state, job, &document, &err, detected).await?;
+            let end = record_failure_as(job, &document, &err, detected)?;
             Ok(Extracted::Done(end))
         }
     }
@@ -244,18 +241,13 @@ pub(super) async fn keep_derived(
     Ok(())
 }
 
-async fn record_failure(
-    state: &AppState,
-    job: &Job,
-    document: &Entity,
-    err: &IngestError,
-) -> anyhow::Result<StageEnd> {
-    record_failure_as(state, job, document, err, None).await
+fn record_failure(job: &Job, document: &Entity, err: &IngestError) -> anyhow::Result<StageEnd> {
+    record_failure_as(job, document, err, None)
 }
 
-/// Record a failure; `detected` is the file's format and MIME type, when known.
-async fn record_failure_as(
-    state: &AppState,
+/// Record a failure (written with the job's completion); `detected` is the file's format
+/// and MIME type, when known.
+fn record_failure_as(
     job: &Job,
     document: &Entity,
     err: &IngestError,
@@ -275,17 +267,6 @@ async fn record_failure_as(
     }
     stamp(&mut entity, "failure")?;
     entity.add_cleaned("processingError", err.message.clone())?;
-    // What an earlier run's analysis found in the file is stale now: it goes with it.
-    state
-        .store
-        .replace_origins(
-            collection_id,
-            &[
-                (ingest_origin(&entity_id), vec![entity]),
-                (analyze_origin(&entity_id), Vec::new()),
-            ],
-        )
-        .await?;
     // A failed file is still shown, with its reason.
     let next = if wants_index(job) {
         vec![index_job(collection_id, &entity_id, job.path.as_deref())]
@@ -295,6 +276,14 @@ async fn record_failure_as(
     Ok(StageEnd {
         outcome: failed(err.class, err.message.clone()),
         next,
+        // What an earlier run's analysis found in the file is stale now: it goes with it.
+        writes: Some(Writes {
+            collection_id,
+            origins: vec![
+                (ingest_origin(&entity_id), vec![entity]),
+                (analyze_origin(&entity_id), Vec::new()),
+            ],
+        }),
     })
 }
 

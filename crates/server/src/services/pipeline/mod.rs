@@ -209,6 +209,17 @@ fn succeeded() -> JobOutcome {
 pub struct StageEnd {
     pub outcome: JobOutcome,
     pub next: Vec<NewJob>,
+    /// Fragments to write with the completion, origin by origin, replacing what each
+    /// origin held ([`Store::complete_replacing`]): a file's results and its job's end
+    /// are one commit, and an attempt that lost its lease writes nothing.
+    pub writes: Option<Writes>,
+}
+
+/// What a stage writes into one collection when its job is recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Writes {
+    pub collection_id: i64,
+    pub origins: Vec<(String, Vec<ftm::Entity>)>,
 }
 
 impl StageEnd {
@@ -217,6 +228,40 @@ impl StageEnd {
         StageEnd {
             outcome,
             next: Vec::new(),
+            writes: None,
+        }
+    }
+
+    /// Record the end of `worker`'s attempt at `job_id`: the outcome, the jobs that follow
+    /// and the writes, in one transaction. If the writes cannot be made (a store error),
+    /// the attempt is recorded as a failure to try again, without them.
+    pub async fn record(
+        self,
+        store: &dyn Store,
+        worker: &str,
+        job_id: i64,
+    ) -> store::Result<store::Completion> {
+        let Some(writes) = self.writes else {
+            return store
+                .complete_with(worker, job_id, self.outcome, &self.next)
+                .await;
+        };
+        match store
+            .complete_replacing(
+                worker,
+                job_id,
+                self.outcome,
+                &self.next,
+                writes.collection_id,
+                &writes.origins,
+            )
+            .await
+        {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                tracing::warn!("cannot write the results of job {job_id}: {e}");
+                store.complete(worker, job_id, infrastructure(e)).await
+            }
         }
     }
 }

@@ -15,8 +15,8 @@ use store::{Job, JobOutcome, Stage};
 use super::analyze::{AnalysisFailed, analyze_entities};
 use super::ingest::{Extracted, IngestFacts, extract, keep_derived};
 use super::{
-    PipelineConfig, StageEnd, analyze_origin, failed, infrastructure, ingest_origin, next_job,
-    processor_version, succeeded, wants_index,
+    PipelineConfig, StageEnd, Writes, analyze_origin, failed, infrastructure, ingest_origin,
+    next_job, processor_version, succeeded, wants_index,
 };
 use crate::state::AppState;
 
@@ -50,7 +50,10 @@ pub async fn run_process_observed(
         state, config, analysis, job, &entity_id, &work_dir, &mut facts,
     )
     .await;
-    if let Err(e) = tokio::fs::remove_dir_all(&work_dir).await
+    // The extractor makes the directory only when a file needs one (archives, converted
+    // documents): most files leave nothing, and a look costs less than a blocking task.
+    if std::fs::symlink_metadata(&work_dir).is_ok()
+        && let Err(e) = tokio::fs::remove_dir_all(&work_dir).await
         && e.kind() != std::io::ErrorKind::NotFound
     {
         tracing::warn!("cannot remove {}: {e}", work_dir.display());
@@ -107,20 +110,36 @@ async fn process_file(
             (written, outcome, Vec::new())
         }
     };
-    state
-        .store
-        .replace_origins(
-            collection.id,
-            &[
-                (ingest_origin(entity_id), written),
-                (analyze_origin(entity_id), added),
-            ],
-        )
-        .await?;
-    keep_derived(state, &read.derived).await?;
+    let origins = vec![
+        (ingest_origin(entity_id), written),
+        (analyze_origin(entity_id), added),
+    ];
     let mut next = read.children;
     if wants_index(job) {
         next.push(next_job(Stage::INDEX, job, entity_id));
     }
-    Ok(StageEnd { outcome, next })
+    let writes = Writes {
+        collection_id: collection.id,
+        origins,
+    };
+    if read.derived.is_empty() {
+        // Written with the job's completion, in its transaction.
+        return Ok(StageEnd {
+            outcome,
+            next,
+            writes: Some(writes),
+        });
+    }
+    // Derived blobs must be referenced by committed fragments before `keep_derived` can
+    // tell whether a purge took them meanwhile: these writes go first, on their own.
+    state
+        .store
+        .replace_origins(writes.collection_id, &writes.origins)
+        .await?;
+    keep_derived(state, &read.derived).await?;
+    Ok(StageEnd {
+        outcome,
+        next,
+        writes: None,
+    })
 }
