@@ -231,41 +231,15 @@ fn raw_pdf(contents: &[&str]) -> Vec<u8> {
     ];
     let cmap = "begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange\n\
                 1 beginbfchar <0001> <F020> endbfchar endcmap";
-    objects.push(format!(
-        "<< /Length {} >>\nstream\n{cmap}\nendstream",
-        cmap.len()
-    ));
+    objects.push(pdf::stream_body("", cmap));
     for (i, content) in contents.iter().enumerate() {
         objects.push(format!(
             "<< /Type /Page /Parent 2 0 R /Contents {} 0 R >>",
             7 + 2 * i
         ));
-        objects.push(format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len()
-        ));
+        objects.push(pdf::stream_body("", content));
     }
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, body) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for offset in offsets {
-        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
+    pdf::from_objects(&objects, "")
 }
 
 #[test]

@@ -11,6 +11,13 @@ use std::path::Path;
 
 use md5::{Digest, Md5};
 
+// Raw PDFs of hand-written objects: the same writer as the crate's own unit tests.
+#[path = "../../src/documents/pdf/test_pdf.rs"]
+mod raw;
+// Not every test file that includes this one writes raw PDFs.
+#[allow(unused_imports)]
+pub use raw::{from_objects, stream_body};
+
 /// What one page shows.
 pub enum Page {
     /// Lines of text, top to bottom.

@@ -15,6 +15,9 @@ mod info;
 mod poppler;
 pub(crate) mod text;
 
+#[cfg(test)]
+mod test_pdf;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
@@ -354,40 +357,13 @@ mod tests {
             "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
             "<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 /MediaBox [0 0 612 792] >>".to_string(),
             "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 7 0 R >> >> /Contents 4 0 R >>".to_string(),
-            stream("BT /F1 12 Tf 72 700 Td (First page from poppler) Tj ET"),
+            super::test_pdf::stream_body("", "BT /F1 12 Tf 72 700 Td (First page from poppler) Tj ET"),
             "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 7 0 R >> >> /Contents 6 0 R >>".to_string(),
-            stream("BT /F1 12 Tf 72 700 Td (Second page from poppler) Tj ET"),
+            super::test_pdf::stream_body("", "BT /F1 12 Tf 72 700 Td (Second page from poppler) Tj ET"),
             "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
             "<< /Title (Fallback title) >>".to_string(),
         ];
-        let mut out = b"%PDF-1.4\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, body) in objects.iter().enumerate() {
-            offsets.push(out.len());
-            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-        }
-        let xref = out.len();
-        out.extend_from_slice(
-            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-        );
-        for offset in offsets {
-            out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-        }
-        out.extend_from_slice(
-            format!(
-                "trailer\n<< /Size {} /Root 1 0 R /Info 8 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-                objects.len() + 1
-            )
-            .as_bytes(),
-        );
-        out
-    }
-
-    fn stream(content: &str) -> String {
-        format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len()
-        )
+        super::test_pdf::from_objects(&objects, " /Info 8 0 R")
     }
 
     #[test]

@@ -658,36 +658,14 @@ mod tests {
     /// A PDF from numbered object bodies (object 1 is the catalog), streams written as
     /// `("dict entries", "data")`.
     fn pdf(objects: &[Obj]) -> Vec<u8> {
-        let mut out = b"%PDF-1.4\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, object) in objects.iter().enumerate() {
-            offsets.push(out.len());
-            let body = match object {
+        let bodies: Vec<String> = objects
+            .iter()
+            .map(|object| match object {
                 Obj::Plain(body) => body.to_string(),
-                Obj::Stream(dict, data) => {
-                    format!(
-                        "<< {dict} /Length {} >>\nstream\n{data}\nendstream",
-                        data.len()
-                    )
-                }
-            };
-            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
-        }
-        let xref = out.len();
-        out.extend_from_slice(
-            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-        );
-        for offset in offsets {
-            out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-        }
-        out.extend_from_slice(
-            format!(
-                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-                objects.len() + 1
-            )
-            .as_bytes(),
-        );
-        out
+                Obj::Stream(dict, data) => super::super::test_pdf::stream_body(dict, data),
+            })
+            .collect();
+        super::super::test_pdf::from_objects(&bodies, "")
     }
 
     enum Obj {
